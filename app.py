@@ -1,0 +1,14 @@
+"""Monosashi's Streamlit entry: page routing only."""
+
+import streamlit as st
+
+from dashboards import ui
+
+st.set_page_config(page_title="Monosashi", page_icon="📏", layout="wide")
+ui.language_switch()
+ui.store()
+pages = [
+    st.Page("dashboards/pages/overview.py", title=ui.tr("nav.overview"), icon="📊", default=True, url_path="overview"),
+    st.Page("dashboards/pages/catalogue.py", title=ui.tr("nav.catalogue"), icon="📚", url_path="catalogue"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,1 @@
+"""Streamlit pages and the pure figure builders they use."""

@@ -1,0 +1,85 @@
+"""What every page shares: the registry store, the language switch, the as-of date, texts."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from dashboards.i18n import LANGUAGES, t
+from questionnaires.catalogue import CatalogueDataError, load_catalogue
+from registry.config import resolve_db_path
+from registry.errors import MonosashiError
+from registry.records import ensure_ready
+from registry.store import Store
+
+__all__ = ["as_of", "labelled", "lang", "language_switch", "percent", "store", "tr"]
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "ja")
+
+
+def tr(key: str, **values: object) -> str:
+    """The UI text of ``key`` in the session's language."""
+    return t(key, lang(), **values)
+
+
+def _db_argument() -> str | None:
+    """``streamlit run app.py -- --db FILE`` passes the database after ``--``."""
+    args = sys.argv[1:]
+    if "--db" in args and args.index("--db") + 1 < len(args):
+        return args[args.index("--db") + 1]
+    return None
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(path: str, demo_suppliers: int, today: date) -> Store:
+    store = Store(Path(path))
+    ensure_ready(store, demo_suppliers, today)
+    load_catalogue()  # fail here, once, if a catalogue data file is broken
+    return store
+
+
+def store() -> Store:
+    """The registry of this app (created, migrated and demo-filled on first start)."""
+    path = resolve_db_path(_db_argument())
+    demo = int(os.environ.get("MONOSASHI_DEMO_SUPPLIERS", "500"))
+    try:
+        return _open_store(str(path), demo, date.today())
+    except (MonosashiError, CatalogueDataError) as exc:
+        st.error(f"{tr('app.error')}: {exc}")
+        st.stop()
+        raise  # st.stop() ends the script run; this line is never reached
+
+
+def language_switch() -> None:
+    """The 日本語 / English switch in the sidebar, remembered for the session."""
+    st.session_state.setdefault("lang", "ja")
+    st.sidebar.radio(
+        t("app.language", lang()), options=list(LANGUAGES), format_func=LANGUAGES.get, key="lang", horizontal=True
+    )
+
+
+def as_of() -> date:
+    """The as-of date chosen in the sidebar (today by default)."""
+    return st.sidebar.date_input(tr("app.as_of"), value=date.today(), key="as_of", format="YYYY-MM-DD")
+
+
+def percent(share: float | None) -> str:
+    return "—" if share is None else f"{share:.0%}"
+
+
+def labelled(frame: pl.DataFrame, **columns: str) -> pl.DataFrame:
+    """Replace codes by their UI texts: ``labelled(df, scheme="scheme")`` maps each value v of
+    column ``scheme`` to the text of key ``scheme.v``."""
+    return frame.with_columns(
+        pl.col(col).replace_strict(
+            {v: tr(f"{prefix}.{v}") for v in frame[col].unique().to_list()}, return_dtype=pl.String
+        )
+        for col, prefix in columns.items()
+    )

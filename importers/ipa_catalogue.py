@@ -1,0 +1,206 @@
+"""IPA's official Excel of SCS requirements and evaluation criteria → the official sentences.
+
+The repository ships IDs, titles and citations only; a user who has IPA's workbook imports it
+here so that screens can show the full official texts. Columns are found by their header text
+(header row near the top, ``大分類No.`` … ``評価基準No.`` ``評価基準``), merged cells in the
+requirement columns are filled down, and the catalogue version is recognised from the criterion
+IDs the sheet contains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import fastexcel
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from importers.base import Problem, SourceFileError, cell_name, header_key, sha256_hex
+from questionnaires.catalogue import Catalogue
+
+__all__ = ["OfficialTextBatch", "parse", "sniff"]
+
+NAME = "ipa_catalogue_excel"
+_HEADER_SCAN_ROWS = 10
+_CRITERION_ID = re.compile(r"^[1-7]-\d+-\d+-\d+$")
+# Header texts as they appear in IPA's sheet, folded by header_key.
+_COLUMNS = {
+    "requirement_id": "要求事項No.",
+    "requirement_text": "要求事項",
+    "criterion_id": "評価基準No.",
+    "criterion_text": "評価基準",
+}
+
+
+class OfficialTextBatch(BaseModel):
+    """The official sentences read from one workbook, for one catalogue version."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source_name: str
+    sha256: str
+    sheet: str
+    catalogue_version: str
+    requirements: dict[str, str]
+    criteria: dict[str, str]
+
+
+def _read_sheets(source_name: str, data: bytes) -> Iterable[tuple[str, pl.DataFrame]]:
+    try:
+        reader = fastexcel.read_excel(data)
+    except Exception as exc:  # calamine raises its own error types for every kind of bad file
+        raise SourceFileError(
+            source_name, [Problem(location=source_name, message=f"not a readable Excel workbook (.xlsx): {exc}")]
+        ) from None
+    for name in reader.sheet_names:
+        try:
+            sheet = reader.load_sheet(name, header_row=None, dtypes="string")
+        except Exception as exc:
+            raise SourceFileError(
+                source_name, [Problem(location=f"{source_name}: {name}", message=f"sheet cannot be read: {exc}")]
+            ) from None
+        yield name, sheet.to_polars()
+
+
+def _find_header(frame: pl.DataFrame) -> tuple[int, dict[str, int]] | None:
+    for row_index, row in enumerate(frame.head(_HEADER_SCAN_ROWS).iter_rows()):
+        keys = [header_key(cell) for cell in row]
+        found = {field: keys.index(text) for field, text in _COLUMNS.items() if text in keys}
+        if "criterion_id" in found and "criterion_text" in found:
+            return row_index, found
+    return None
+
+
+def sniff(source_name: str, data: bytes) -> float:
+    """How sure we are that this is IPA's criteria workbook (0–1)."""
+    if not data.startswith(b"PK"):
+        return 0.0
+    try:
+        return 1.0 if any(_find_header(frame) for _, frame in _read_sheets(source_name, data)) else 0.0
+    except SourceFileError:
+        return 0.0
+
+
+def parse(source_name: str, data: bytes, catalogues: list[Catalogue]) -> OfficialTextBatch:
+    """Read the official texts; raises :class:`SourceFileError` naming file, sheet and cell."""
+    located = None
+    for sheet_name, frame in _read_sheets(source_name, data):
+        header = _find_header(frame)
+        if header:
+            located = (sheet_name, frame, *header)
+            break
+    if located is None:
+        raise SourceFileError(
+            source_name,
+            [
+                Problem(
+                    location=source_name,
+                    message=f"no sheet has a header row with 評価基準No. and 評価基準 in its first {_HEADER_SCAN_ROWS} rows",
+                )
+            ],
+        )
+    sheet_name, frame, header_row, columns = located
+    missing = [text for field, text in _COLUMNS.items() if field not in columns]
+    if missing:
+        raise SourceFileError(
+            source_name,
+            [
+                Problem(
+                    location=f"{source_name}: {sheet_name} row {header_row + 1}",
+                    message=f"header columns not found: {', '.join(missing)}",
+                )
+            ],
+        )
+
+    names = frame.columns
+    body = (
+        frame.slice(header_row + 1)
+        .with_row_index("row0", offset=header_row + 1)
+        .select(
+            "row0",
+            *(pl.col(names[i]).str.strip_chars().alias(field) for field, i in columns.items()),
+        )
+        # Merged requirement cells give their value in the first row only: fill it down.
+        .with_columns(pl.col("requirement_id", "requirement_text").forward_fill())
+        .filter(pl.col("criterion_id").is_not_null() | pl.col("criterion_text").is_not_null())
+    )
+
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for row0, req_id, req_text, crit_id, crit_text in body.select(
+        "row0", "requirement_id", "requirement_text", "criterion_id", "criterion_text"
+    ).iter_rows():
+        where = cell_name(source_name, sheet_name, row0, columns["criterion_id"])
+        if not crit_id or not _CRITERION_ID.match(crit_id):
+            problems.append(Problem(location=where, message=f"expected a criterion ID like 4-1-2-3, found {crit_id!r}"))
+        elif crit_id in seen:
+            problems.append(
+                Problem(location=where, message=f"criterion {crit_id} appears twice (first on row {seen[crit_id] + 1})")
+            )
+        elif not crit_text:
+            problems.append(
+                Problem(
+                    location=cell_name(source_name, sheet_name, row0, columns["criterion_text"]),
+                    message=f"criterion {crit_id} has no text",
+                )
+            )
+        elif not req_id or not crit_id.startswith(f"{req_id}-") or not req_text:
+            problems.append(
+                Problem(
+                    location=cell_name(source_name, sheet_name, row0, columns["requirement_id"]),
+                    message=f"criterion {crit_id} is not under a requirement row with its ID and text (found {req_id!r})",
+                )
+            )
+        if crit_id:
+            seen.setdefault(crit_id, row0)
+    if problems:
+        raise SourceFileError(source_name, problems)
+
+    ids = set(body["criterion_id"].to_list())
+    version = _match_version(source_name, sheet_name, ids, catalogues)
+    requirements = dict(
+        body.select("requirement_id", "requirement_text")
+        .unique("requirement_id", keep="first", maintain_order=True)
+        .iter_rows()
+    )
+    criteria = dict(body.select("criterion_id", "criterion_text").iter_rows())
+    return OfficialTextBatch(
+        source_name=source_name,
+        sha256=sha256_hex(data),
+        sheet=sheet_name,
+        catalogue_version=version,
+        requirements=requirements,
+        criteria=criteria,
+    )
+
+
+def _match_version(source_name: str, sheet: str, ids: set[str], catalogues: list[Catalogue]) -> str:
+    """The catalogue version whose criterion IDs are exactly those of the sheet."""
+    best: tuple[int, Catalogue] | None = None
+    for catalogue in catalogues:
+        known = {c.id for c in catalogue.criteria}
+        if known == ids:
+            return catalogue.version
+        distance = len(known ^ ids)
+        if best is None or distance < best[0]:
+            best = (distance, catalogue)
+    assert best is not None, "at least one catalogue version is shipped"
+    known = {c.id for c in best[1].criteria}
+    unknown, absent = sorted(ids - known), sorted(known - ids)
+    detail = []
+    if unknown:
+        detail.append(
+            f"IDs not in version {best[1].version}: {', '.join(unknown[:8])}{' …' if len(unknown) > 8 else ''}"
+        )
+    if absent:
+        detail.append(f"missing from the sheet: {', '.join(absent[:8])}{' …' if len(absent) > 8 else ''}")
+    raise SourceFileError(
+        source_name,
+        [
+            Problem(
+                location=f"{source_name}: {sheet}",
+                message=f"the criteria do not match any catalogue version; closest is {best[1].version} ({'; '.join(detail)})",
+            )
+        ],
+    )

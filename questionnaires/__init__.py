@@ -1,0 +1,1 @@
+"""Framework catalogues and crosswalks as data files, with their schema and loader."""

@@ -1,0 +1,176 @@
+"""Schemas of the framework data files kept in ``questionnaires/``.
+
+Every file is validated on load (``extra="forbid"``): a misspelt key or a dangling ID is an
+error with the file and the place in it, never a silently ignored field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+CsfFunction = Literal["GV", "ID", "PR", "DE", "RS", "RC"]
+StarLevel = Literal[3, 4]
+JamaLevel = Literal["Lv1", "Lv2", "Lv3"]
+
+_REQUIREMENT_ID = re.compile(r"^[1-7]-\d+-\d+$")
+_CRITERION_ID = re.compile(r"^[1-7]-\d+-\d+-\d+$")
+
+
+class Strict(BaseModel):
+    """Base of every data-file model: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class JamaCitation(Strict):
+    """One cited item of the JAMA/JAPIA guideline v2.3, with the level the citation gives."""
+
+    item: int = Field(ge=1, le=200)
+    level: JamaLevel | None = None
+
+
+class Citations(Strict):
+    """Reference documents a criterion cites (columns O–S of IPA's official sheet)."""
+
+    cyber_essentials: tuple[str, ...] = ()
+    cmmc: tuple[str, ...] = ()
+    iso27001: tuple[str, ...] = ()
+    gov_unified: tuple[str, ...] = ()
+    jama_japia: tuple[JamaCitation, ...] = ()
+
+
+class Category(Strict):
+    no: int = Field(ge=1, le=7)
+    name_ja: str
+    name_en: str
+    csf_function: CsfFunction
+
+
+class Subcategory(Strict):
+    id: str = Field(pattern=r"^[1-7]-\d+$")
+    category_no: int
+    name_ja: str
+    name_en: str
+
+
+class Requirement(Strict):
+    """A requirement (要求事項); ``min_level`` is 3 when it has any ★3 criterion."""
+
+    id: str
+    subcategory_id: str
+    title_ja: str = Field(min_length=1, description="official short title (要求事項名)")
+    min_level: StarLevel
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _REQUIREMENT_ID.match(value):
+            raise ValueError(f"requirement ID {value!r} is not of the form 4-1-2")
+        return value
+
+
+class Criterion(Strict):
+    """An evaluation criterion (評価基準); its level says whether ★3 already asks for it."""
+
+    id: str
+    requirement_id: str
+    level: StarLevel
+    csf_function: CsfFunction
+    citations: Citations = Citations()
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _CRITERION_ID.match(value):
+            raise ValueError(f"criterion ID {value!r} is not of the form 4-1-2-3")
+        return value
+
+
+class ReferenceDocuments(Strict):
+    """Names and editions of the documents cited, as the catalogue version states them."""
+
+    cyber_essentials: str
+    cmmc: str
+    iso27001: str
+    gov_unified: str
+    jama_japia: str
+
+
+class CatalogueFile(Strict):
+    """One version of the SCS catalogue (``questionnaires/scs/<version>/catalogue.json``)."""
+
+    framework: Literal["scs"]
+    version: str = Field(pattern=r"^\d{4}-\d{2}(-\d{2})?$")
+    status: Literal["final", "draft"]
+    published: date
+    title_ja: str
+    title_en: str
+    source: str
+    reference_documents: ReferenceDocuments
+    categories: tuple[Category, ...]
+    subcategories: tuple[Subcategory, ...]
+    requirements: tuple[Requirement, ...]
+    criteria: tuple[Criterion, ...]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> CatalogueFile:
+        problems: list[str] = []
+        for kind, ids in (
+            ("category", [c.no for c in self.categories]),
+            ("subcategory", [s.id for s in self.subcategories]),
+            ("requirement", [r.id for r in self.requirements]),
+            ("criterion", [c.id for c in self.criteria]),
+        ):
+            dupes = sorted(str(k) for k, n in Counter(ids).items() if n > 1)
+            if dupes:
+                problems.append(f"duplicated {kind} IDs: {', '.join(dupes)}")
+        category_nos = {c.no for c in self.categories}
+        subcategory_ids = {s.id for s in self.subcategories}
+        requirements = {r.id: r for r in self.requirements}
+        for sub in self.subcategories:
+            if sub.category_no not in category_nos or not sub.id.startswith(f"{sub.category_no}-"):
+                problems.append(f"subcategory {sub.id} names unknown category {sub.category_no}")
+        for req in self.requirements:
+            if req.subcategory_id not in subcategory_ids or not req.id.startswith(req.subcategory_id + "-"):
+                problems.append(f"requirement {req.id} names unknown subcategory {req.subcategory_id}")
+        star3_requirements = set()
+        for crit in self.criteria:
+            if crit.requirement_id not in requirements or not crit.id.startswith(crit.requirement_id + "-"):
+                problems.append(f"criterion {crit.id} names unknown requirement {crit.requirement_id}")
+            elif crit.level == 3:
+                star3_requirements.add(crit.requirement_id)
+        for req in self.requirements:
+            expected = 3 if req.id in star3_requirements else 4
+            if req.min_level != expected:
+                problems.append(f"requirement {req.id} has min_level {req.min_level}, its criteria say {expected}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class RequirementSummary(Strict):
+    """Our own one-line summary of a requirement (not the official sentence)."""
+
+    ja: str = Field(min_length=4, max_length=120)
+    en: str = Field(min_length=4, max_length=200)
+
+
+class SummariesFile(Strict):
+    """``questionnaires/scs/summaries.json``: summaries written by the Monosashi team."""
+
+    framework: Literal["scs"]
+    note: str
+    requirements: dict[str, RequirementSummary]
+
+    @field_validator("requirements")
+    @classmethod
+    def _keys_are_requirement_ids(cls, value: dict[str, RequirementSummary]) -> dict[str, RequirementSummary]:
+        bad = [k for k in value if not _REQUIREMENT_ID.match(k)]
+        if bad:
+            raise ValueError(f"keys are not requirement IDs: {', '.join(bad)}")
+        return value

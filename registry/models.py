@@ -1,0 +1,263 @@
+"""Domain model of the registry: suppliers, their links, submissions, certificates, requests, flags.
+
+These pydantic models are the boundary types: importers produce them, the store writes them,
+the CLI and JSON exports print them. Text is NFKC-normalised and trimmed on the way in, so
+full-width digits and stray spaces from Excel never reach the database.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "BUYER_ID",
+    "Answer",
+    "AnswerStatus",
+    "Certificate",
+    "CertificateScheme",
+    "Flag",
+    "Framework",
+    "LevelRequest",
+    "Question",
+    "Submission",
+    "Supplier",
+    "SupplierLink",
+    "corporate_number_check_digit",
+    "normalise_corporate_number",
+    "normalise_text",
+    "supplier_name_key",
+]
+
+# The buyer is the root of the supply network; it is not a supplier row.
+BUYER_ID = "@buyer"
+
+AnswerStatus = Literal["met", "partial", "not_met", "unknown"]
+CertificateScheme = Literal[
+    "scs_star3",
+    "scs_star4",
+    "iso27001",
+    "pmark",
+    "security_action_star1",
+    "security_action_star2",
+    "semi_e187",
+    "other",
+]
+LinkSource = Literal["buyer_list", "declared", "import", "demo"]
+
+
+def normalise_text(value: str) -> str:
+    """NFKC (full-width digits and letters to half-width), trimmed, inner whitespace collapsed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
+
+
+_LEGAL_FORMS = re.compile(r"株式会社|有限会社|合同会社|合資会社|合名会社|\((?:株|有|同)\)")
+
+
+def supplier_name_key(name: str) -> str:
+    """A company name folded for duplicate detection: NFKC, legal form (株式会社, (株), ㈱) and spaces removed."""
+    return re.sub(r"[\s・]", "", _LEGAL_FORMS.sub("", unicodedata.normalize("NFKC", name))).casefold()
+
+
+def _text(value: str) -> str:
+    cleaned = normalise_text(value)
+    if not cleaned:
+        raise ValueError("must not be empty")
+    return cleaned
+
+
+def _optional_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return normalise_text(value) or None
+
+
+Text = Annotated[str, AfterValidator(_text)]
+OptionalText = Annotated[str | None, AfterValidator(_optional_text)]
+
+
+def corporate_number_check_digit(base: str) -> int:
+    """Check digit of a 法人番号 from its 12-digit base (National Tax Agency rule).
+
+    With P_n the n-th digit counted from the right of the base and Q_n = 1 for odd n, 2 for
+    even n: check = 9 - (sum(P_n * Q_n) mod 9).
+    """
+    if len(base) != 12 or not base.isascii() or not base.isdigit():
+        raise ValueError(f"a corporate number base has 12 digits, got {base!r}")
+    total = sum(int(d) * (1 if n % 2 else 2) for n, d in enumerate(reversed(base), start=1))
+    return 9 - total % 9
+
+
+def normalise_corporate_number(value: str) -> str:
+    """Return the 13-digit 法人番号 or raise ``ValueError`` saying what is wrong.
+
+    Full-width digits, spaces and hyphens are accepted and removed; the first digit must be the
+    check digit of the other twelve.
+    """
+    digits = re.sub(r"[\s\-‐－ー]", "", unicodedata.normalize("NFKC", str(value)))
+    if not re.fullmatch(r"\d{13}", digits):
+        raise ValueError(f"a corporate number (法人番号) has 13 digits, got {value!r}")
+    expected = corporate_number_check_digit(digits[1:])
+    if int(digits[0]) != expected:
+        raise ValueError(f"corporate number {digits} fails its check digit (expected {expected}, found {digits[0]})")
+    return digits
+
+
+def _corporate_number(value: str | None) -> str | None:
+    if value is None or not str(value).strip():
+        return None
+    return normalise_corporate_number(value)
+
+
+CorporateNumber = Annotated[str | None, AfterValidator(_corporate_number)]
+SupplierId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Supplier(Model):
+    """A supplier of the buyer, at any tier."""
+
+    supplier_id: SupplierId
+    name: Text
+    corporate_number: CorporateNumber = None
+    industry: OptionalText = None
+    employees: int | None = Field(default=None, ge=1, le=1_000_000)
+    prefecture: OptionalText = None
+    has_security_staff: bool | None = None
+
+
+class SupplierLink(Model):
+    """``parent_id`` supplies to the buyer through ``child_id``'s goods (parent → child)."""
+
+    parent_id: Annotated[str, Field(pattern=r"^(@buyer|[A-Za-z0-9][A-Za-z0-9._\-]{0,63})$")]
+    child_id: SupplierId
+    supplied: OptionalText = None
+    source: LinkSource = "buyer_list"
+    critical: bool = False
+
+    @model_validator(mode="after")
+    def _not_self(self) -> SupplierLink:
+        if self.parent_id == self.child_id:
+            raise ValueError(f"supplier {self.child_id} cannot be linked to itself")
+        return self
+
+
+class Framework(Model):
+    """A questionnaire or scheme that answers can be given against (SCS, IPA 自社診断, a checklist)."""
+
+    framework_id: Annotated[str, Field(pattern=r"^[a-z0-9_.\-]+$")]
+    version: Text
+    name_ja: Text
+    name_en: Text
+    kind: Literal["scheme", "questionnaire", "checklist"]
+
+
+class Question(Model):
+    """One item of a framework, identified within its framework version."""
+
+    framework_id: str
+    version: str
+    item_id: Text
+    summary: OptionalText = None
+    answer_kind: Literal["star_mark", "score", "yes_no", "choice"] = "star_mark"
+
+
+class Answer(Model):
+    """A supplier's answer to one item, with where it was read from."""
+
+    item_id: Text
+    raw_answer: OptionalText = None
+    status: AnswerStatus
+    reason: OptionalText = None
+    evidence: OptionalText = None
+    note: OptionalText = None
+    location: OptionalText = None
+
+
+class Submission(Model):
+    """One questionnaire a supplier sent: the framework and catalogue version it answers."""
+
+    supplier_id: SupplierId
+    framework_id: str
+    framework_version: str
+    catalogue_version: str | None = None
+    submitted_on: date
+    source_name: Text
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    answers: list[Answer] = Field(default_factory=list)
+
+
+class Certificate(Model):
+    """A ★, ISMS, Pマーク, SECURITY ACTION or other certificate a supplier holds."""
+
+    certificate_id: Annotated[str, Field(min_length=1, max_length=80)]
+    supplier_id: SupplierId
+    scheme: CertificateScheme
+    scheme_name: OptionalText = None
+    registration_no: OptionalText = None
+    issued_on: date
+    expires_on: date | None = None
+    issuer: OptionalText = None
+    scope: OptionalText = None
+
+    @model_validator(mode="after")
+    def _dates_and_name(self) -> Certificate:
+        if self.expires_on is not None and self.expires_on <= self.issued_on:
+            raise ValueError(f"expiry {self.expires_on} is not after issue {self.issued_on}")
+        if self.scheme == "other" and not self.scheme_name:
+            raise ValueError("a certificate of scheme 'other' needs a scheme_name")
+        return self
+
+    @property
+    def star_level(self) -> int | None:
+        return {"scs_star3": 3, "scs_star4": 4}.get(self.scheme)
+
+
+class LevelRequest(Model):
+    """The ★ level the buyer asks of a supplier, with the three screening answers."""
+
+    request_id: Annotated[str, Field(min_length=1, max_length=80)]
+    supplier_id: SupplierId
+    requested_level: Literal[3, 4]
+    requested_on: date
+    due_on: date
+    state: Literal["draft", "sent", "acknowledged"] = "draft"
+    holds_confidential_info: bool | None = None
+    outage_delays_buyer: bool | None = None
+    reaches_buyer_network: bool | None = None
+    reason: OptionalText = None
+    decided_by: OptionalText = None
+
+    @model_validator(mode="after")
+    def _due_after_request(self) -> LevelRequest:
+        if self.due_on < self.requested_on:
+            raise ValueError(f"due date {self.due_on} is before the request date {self.requested_on}")
+        return self
+
+    @property
+    def recommended_level(self) -> int | None:
+        """Any yes to the scheme's three questions recommends ★4, all no ★3."""
+        answers = (self.holds_confidential_info, self.outage_delays_buyer, self.reaches_buyer_network)
+        if any(answers):
+            return 4
+        if all(a is False for a in answers):
+            return 3
+        return None
+
+
+class Flag(Model):
+    """Something about a supplier that needs the buyer's attention, with its workflow state."""
+
+    supplier_id: SupplierId
+    kind: Literal["renewal", "below_request", "needs_support", "conflict", "stale", "coverage_hole"]
+    severity: Literal["info", "warning", "critical"]
+    reason: Text
+    state: Literal["open", "acknowledged", "resolved", "dismissed"] = "open"
+    raised_at: datetime | None = None

@@ -1,0 +1,277 @@
+"""The one place that opens the DuckDB file, runs migrations and writes.
+
+How the app and the CLI share the single-writer file: every unit of work (one page query, one
+import, one CLI command) opens a connection, does its work and closes it, so the file lock is held
+for milliseconds, not for the life of a process. Inside one process, DuckDB shares one database
+instance between the connections that are open at the same time, so Streamlit's session threads
+each get their own connection without conflicts. Between processes, a connection attempt that
+meets another process's lock is retried for ``lock_timeout`` seconds and then fails with
+:class:`DatabaseLockedError`, which names the holder and says what to do. Writes in a process are
+serialised by one lock and each runs in one explicit transaction that either commits whole or is
+rolled back whole.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from registry.errors import DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
+
+__all__ = ["Migration", "Store", "Transaction", "migrations"]
+
+Params = Sequence[Any] | Mapping[str, Any] | None
+
+_WRITE_LOCKS: dict[Path, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+
+
+class Migration:
+    """A numbered schema migration kept as ``registry/migrations/NNNN_name.sql``."""
+
+    def __init__(self, version: int, name: str, sql: str) -> None:
+        self.version, self.name, self.sql = version, name, sql
+
+
+def migrations() -> list[Migration]:
+    """Every migration shipped, in order."""
+    found = []
+    for entry in resources.files("registry.migrations").iterdir():
+        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    if [m.version for m in found] != list(range(1, len(found) + 1)):
+        raise RuntimeError("migrations must be numbered 0001, 0002, … without gaps")
+    return found
+
+
+def _write_lock(path: Path) -> threading.RLock:
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(path, threading.RLock())
+
+
+class Transaction:
+    """A write transaction; any failed statement dooms it, so it can never commit half."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, actor: str) -> None:
+        self.con = con
+        self.actor = actor
+        self.failed: BaseException | None = None
+
+    def execute(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        """Run one statement and return all its rows (results are always drained)."""
+        try:
+            return self.con.execute(sql, params).fetchall()
+        except BaseException as exc:
+            self.failed = exc
+            raise
+
+    def insert_frame(self, table: str, frame: pl.DataFrame) -> int:
+        """Insert a whole polars frame set-wise; its column names must be the table's."""
+        if frame.is_empty():
+            return 0
+        name = f"_frame_{threading.get_ident()}"
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        self.con.register(name, frame.to_arrow())
+        try:
+            self.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{name}"')
+        finally:
+            self.con.unregister(name)
+        return frame.height
+
+    def audit(
+        self,
+        action: str,
+        *,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+        sha256: str | None = None,
+    ) -> None:
+        """Append one line to the audit log, inside this same transaction."""
+        self.execute(
+            "INSERT INTO audit_log (logged_at, actor, action, entity, entity_id, detail, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                datetime.now(UTC).replace(tzinfo=None),
+                self.actor,
+                action,
+                entity,
+                entity_id,
+                json.dumps(detail, ensure_ascii=False, default=str) if detail is not None else None,
+                sha256,
+            ],
+        )
+
+
+class Store:
+    """Access to one registry file. Cheap to create; holds no connection between calls."""
+
+    def __init__(self, path: str | Path, *, lock_timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self._write_lock = _write_lock(self.path.resolve())
+
+    # -- connections -------------------------------------------------------------------------
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one unit of work, closed afterwards; waits briefly for another process."""
+        started = time.monotonic()
+        delay = 0.02
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as exc:
+                message = str(exc)
+                holder = _LOCK_HOLDER.search(message)
+                if holder is None:
+                    raise self._file_error(message) from None
+                waited = time.monotonic() - started
+                if waited >= self.lock_timeout:
+                    who = f"PID {holder.group(2)} ({Path(holder.group(1)).name})"
+                    raise DatabaseLockedError(self.path, who, waited) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+            except duckdb.Error as exc:
+                raise self._file_error(str(exc)) from None
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _file_error(self, message: str) -> MonosashiError:
+        if "not a valid DuckDB database file" in message:
+            return DatabaseFileError(
+                f"{self.path} is not a DuckDB database file; nothing was changed. Point --db or MONOSASHI_DB at a Monosashi registry, or at a new path to create one."
+            )
+        if "version number" in message or "Trying to read a database file" in message:
+            return DatabaseFileError(
+                f"{self.path} was written by a DuckDB version this one cannot read ({message.splitlines()[0]})."
+            )
+        return DatabaseFileError(f"Cannot open {self.path}: {message.splitlines()[0]}")
+
+    def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
+        """Run a read query and return its rows as a polars frame (through Arrow)."""
+        with self.connect() as con:
+            return con.sql(sql, params=params).pl()
+
+    def frames(self, queries: Mapping[str, tuple[str, Params]]) -> dict[str, pl.DataFrame]:
+        """Several reads on one connection (one open for a whole page)."""
+        with self.connect() as con:
+            return {name: con.sql(sql, params=params).pl() for name, (sql, params) in queries.items()}
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        with self.connect() as con:
+            row = con.execute(sql, params).fetchone()
+            return None if row is None else row[0]
+
+    @contextmanager
+    def transaction(self, actor: str = "system") -> Iterator[Transaction]:
+        """One write transaction: committed when the block ends, rolled back whole on any error."""
+        with self._write_lock, self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            tx = Transaction(con, actor)
+            try:
+                yield tx
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            if tx.failed is not None:
+                con.execute("ROLLBACK")
+                raise MonosashiError(f"the write was rolled back because a statement failed: {tx.failed}")
+            try:
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                with suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise MonosashiError(f"the write could not be committed and was rolled back: {exc}") from None
+
+    # -- schema ------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def schema_version(self) -> int:
+        """Highest migration applied (0 for a new, empty file). Refuses foreign databases."""
+        with self.connect() as con:
+            return self._schema_version(con)
+
+    def _schema_version(self, con: duckdb.DuckDBPyConnection) -> int:
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()
+        }
+        if "schema_migrations" not in tables:
+            if tables:
+                listed = ", ".join(sorted(tables)[:5])
+                raise DatabaseFileError(
+                    f"{self.path} is a DuckDB database but not a Monosashi registry (it has tables {listed}); nothing was changed."
+                )
+            return 0
+        row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        return int(row[0]) if row else 0
+
+    def check_schema(self) -> int:
+        """Fail clearly on a file from a newer Monosashi or one that needs ``init``."""
+        version = self.schema_version()
+        latest = migrations()[-1].version
+        if version > latest:
+            raise SchemaTooNewError(
+                f"{self.path} has schema version {version}, newer than this Monosashi knows ({latest}). "
+                "Upgrade Monosashi; the file was not changed."
+            )
+        if version < latest:
+            raise MonosashiError(
+                f"{self.path} has schema version {version}; run `monosashi init --db {self.path}` to migrate it to {latest}."
+            )
+        return version
+
+    def migrate(self, actor: str = "system") -> list[int]:
+        """Create or upgrade the schema; returns the versions applied (empty when up to date)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        applied: list[int] = []
+        with self._write_lock:
+            current = self.schema_version()
+            shipped = migrations()
+            if current > shipped[-1].version:
+                raise SchemaTooNewError(
+                    f"{self.path} has schema version {current}, newer than this Monosashi knows ({shipped[-1].version}). "
+                    "Upgrade Monosashi; the file was not changed."
+                )
+            for migration in shipped:
+                if migration.version <= current:
+                    continue
+                with self.transaction(actor) as tx:
+                    if migration.version == 1:
+                        tx.execute(
+                            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+                        )
+                    tx.con.execute(migration.sql)
+                    tx.execute(
+                        "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                        [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
+                    )
+                    tx.audit(
+                        "migrate", entity="schema", entity_id=str(migration.version), detail={"name": migration.name}
+                    )
+                applied.append(migration.version)
+        return applied
+
+    # -- settings ----------------------------------------------------------------------------
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        value = self.scalar("SELECT value FROM setting WHERE key = ?", [key])
+        return default if value is None else str(value)
+
+    def set_setting(self, tx: Transaction, key: str, value: str) -> None:
+        tx.execute("INSERT OR REPLACE INTO setting VALUES (?, ?)", [key, value])
