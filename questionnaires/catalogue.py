@@ -58,8 +58,9 @@ def _read_model(path: Path, model: type[M]) -> M:
         raise CatalogueDataError(path, f"does not match the catalogue schema: {details}{more}") from None
 
 
-def available_versions(data_dir: Path = DATA_DIR) -> list[str]:
+def available_versions(data_dir: Path | None = None) -> list[str]:
     """Catalogue versions shipped, newest first."""
+    data_dir = data_dir or DATA_DIR
     return sorted((p.parent.name for p in data_dir.glob("*/catalogue.json")), reverse=True)
 
 
@@ -151,8 +152,8 @@ class Catalogue:
         )
 
 
-def load_summaries(data_dir: Path = DATA_DIR) -> dict[str, RequirementSummary]:
-    return dict(_read_model(data_dir / "summaries.json", SummariesFile).requirements)
+def load_summaries(data_dir: Path | None = None) -> dict[str, RequirementSummary]:
+    return dict(_read_model((data_dir or DATA_DIR) / "summaries.json", SummariesFile).requirements)
 
 
 @cache
@@ -169,8 +170,9 @@ def _load(version: str, data_dir: Path) -> Catalogue:
     return Catalogue(data=data, summaries=summaries)
 
 
-def load_catalogue(version: str = CURRENT_VERSION, data_dir: Path = DATA_DIR) -> Catalogue:
+def load_catalogue(version: str = CURRENT_VERSION, data_dir: Path | None = None) -> Catalogue:
     """The validated catalogue of ``version`` (cached: data files do not change at run time)."""
+    data_dir = data_dir or DATA_DIR
     if version not in available_versions(data_dir):
         raise CatalogueDataError(
             data_dir / version, f"no catalogue version {version!r}; shipped: {', '.join(available_versions(data_dir))}"

@@ -1,0 +1,93 @@
+"""Factories shared by the tests: a registry store in a known shape, fixed dates."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from registry.demo import generate_demo
+from registry.records import RegistryData, initialise, replace_demo, replace_registry
+from registry.store import Store
+
+AS_OF = date(2026, 11, 23)
+
+
+def make_store(path: Path, suppliers: int = 0, seed: int = 1, as_of: date = AS_OF) -> Store:
+    """A migrated registry at ``path``, with a demo of ``suppliers`` suppliers if asked."""
+    store = Store(path, lock_timeout=2.0)
+    initialise(store, "test")
+    if suppliers:
+        replace_demo(store, generate_demo(suppliers, seed, as_of), "test", seed=seed)
+    return store
+
+
+def registry_data(
+    suppliers: list[str],
+    links: list[tuple[str, str]],
+    certificates: list[tuple[str, str, date, date | None]] = (),
+    requests: list[tuple[str, int, date]] = (),
+) -> RegistryData:
+    """Hand-made registry content: supplier IDs, (parent, child) links, (supplier, scheme,
+    issued, expires) certificates and (supplier, level, requested_on) requests."""
+    return RegistryData(
+        suppliers=pl.DataFrame(
+            {"supplier_id": suppliers, "name": [f"テスト{s}株式会社" for s in suppliers], "name_key": suppliers}
+        ),
+        links=pl.DataFrame(
+            {"parent_id": [p for p, _ in links], "child_id": [c for _, c in links], "source": ["import"] * len(links)},
+            schema={"parent_id": pl.String, "child_id": pl.String, "source": pl.String},
+        ),
+        certificates=pl.DataFrame(
+            {
+                "certificate_id": [f"C{i}" for i in range(len(certificates))],
+                "supplier_id": [c[0] for c in certificates],
+                "scheme": [c[1] for c in certificates],
+                "issued_on": [c[2] for c in certificates],
+                "expires_on": [c[3] for c in certificates],
+            },
+            schema={
+                "certificate_id": pl.String,
+                "supplier_id": pl.String,
+                "scheme": pl.String,
+                "issued_on": pl.Date,
+                "expires_on": pl.Date,
+            },
+        ),
+        requests=pl.DataFrame(
+            {
+                "request_id": [f"R{i}" for i in range(len(requests))],
+                "supplier_id": [r[0] for r in requests],
+                "requested_level": [r[1] for r in requests],
+                "requested_on": [r[2] for r in requests],
+                "due_on": [r[2] for r in requests],
+                "state": ["sent"] * len(requests),
+            },
+            schema={
+                "request_id": pl.String,
+                "supplier_id": pl.String,
+                "requested_level": pl.Int32,
+                "requested_on": pl.Date,
+                "due_on": pl.Date,
+                "state": pl.String,
+            },
+        ),
+    )
+
+
+def store_with(path: Path, data: RegistryData) -> Store:
+    store = make_store(path)
+    replace_registry(store, data, "test", reason="test")
+    return store
+
+
+@pytest.fixture
+def demo_store(tmp_path: Path) -> Store:
+    return make_store(tmp_path / "demo.duckdb", suppliers=200, seed=5)
+
+
+@pytest.fixture
+def empty_store(tmp_path: Path) -> Store:
+    return make_store(tmp_path / "empty.duckdb")
