@@ -156,10 +156,11 @@ def catalogue(ctx: click.Context, version: str, as_json: bool, db: Path | None) 
 
 @catalogue.command("import-texts")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
 @click.pass_context
-def catalogue_import_texts(ctx: click.Context, file: Path) -> None:
+def catalogue_import_texts(ctx: click.Context, file: Path, db: Path | None) -> None:
     """Load the official sentences from IPA's Excel of requirements and criteria."""
-    store = Store(resolve_db_path(ctx.obj["db"]))
+    store = Store(resolve_db_path(db or ctx.obj["db"]))
     records.initialise(store, _actor())
     batch = records.import_official_texts(store, file.name, file.read_bytes(), _actor())
     click.echo(

@@ -74,7 +74,13 @@ def test_every_requirement_has_our_summary_in_both_languages():
 def test_catalogue_json_and_table():
     cat = load_catalogue()
     doc = catalogue_json(cat)
-    assert doc["counts"] == {"categories": 7, "requirements": 43, "requirements_star3": 26, "criteria": 153, "criteria_star3": 81}
+    assert doc["counts"] == {
+        "categories": 7,
+        "requirements": 43,
+        "requirements_star3": 26,
+        "criteria": 153,
+        "criteria_star3": 81,
+    }
     assert doc["criteria"][0]["urn"] == "scs:2026-03-27:1-1-1-1"
     assert catalogue_table(cat, level=3).height == 81
     assert catalogue_table(cat, level=4).height == 153
@@ -88,7 +94,10 @@ def test_citation_parsers():
     assert parse_ce("A.2.8") == ["A2.8"]
     assert parse_gov("3.1.1(7), 5.2.4(1), 6.1.1(3),") == ["3.1.1(7)", "5.2.4(1)", "6.1.1(3)"]
     assert parse_jama("No.28, No.29, No.30\u3000(LV1)") == [{"item": n, "level": "Lv1"} for n in (28, 29, 30)]
-    assert parse_jama("No.53 (LV2),\nNo.120\u3000(LV3)") == [{"item": 53, "level": "Lv2"}, {"item": 120, "level": "Lv3"}]
+    assert parse_jama("No.53 (LV2),\nNo.120\u3000(LV3)") == [
+        {"item": 53, "level": "Lv2"},
+        {"item": 120, "level": "Lv3"},
+    ]
     assert parse_jama("No.98, 102 (LV2)") == [{"item": 98, "level": "Lv2"}, {"item": 102, "level": "Lv2"}]
     parts = split_draft_references("CE A2.10.\nISO/IEC 27001:2022 5.3, A.5.2\n自動車GL No.15 (LV1)")
     assert parts == {"cyber_essentials": " A2.10.", "iso27001": " 5.3, A.5.2", "jama_japia": " No.15 (LV1)"}

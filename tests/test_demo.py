@@ -44,7 +44,14 @@ def test_demo_network_has_three_tiers_and_shared_subcontractors(tmp_path):
 def test_demo_certificates_are_spread_over_states():
     demo = generate_demo(3000, 9, AS_OF)
     certs = demo.certificates
-    assert set(certs["scheme"]) >= {"scs_star3", "scs_star4", "iso27001", "pmark", "security_action_star1", "security_action_star2"}
+    assert set(certs["scheme"]) >= {
+        "scs_star3",
+        "scs_star4",
+        "iso27001",
+        "pmark",
+        "security_action_star1",
+        "security_action_star2",
+    }
     expiries = [effective_expiry(s, i, None) for s, i in certs.select("scheme", "issued_on").iter_rows()]
     days = [(e - AS_OF).days for e in expiries if e is not None]
     assert any(d < 0 for d in days), "some have lapsed"

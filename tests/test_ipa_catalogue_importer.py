@@ -12,8 +12,22 @@ from questionnaires.catalogue import available_versions, load_catalogue
 from registry.records import import_official_texts, official_texts
 
 CATALOGUES = [load_catalogue(v) for v in available_versions()]
-HEADER = ["大分類No.", "大分類", "中分類No.", "中分類", "要求事項No.", "★3", "★4", "要求事項名", "要求事項", "★3/★4",
-          "評価基準No.", "評価基準", "NIST CSFにおける機能", "参照文献(太字は…)"]
+HEADER = [
+    "大分類No.",
+    "大分類",
+    "中分類No.",
+    "中分類",
+    "要求事項No.",
+    "★3",
+    "★4",
+    "要求事項名",
+    "要求事項",
+    "★3/★4",
+    "評価基準No.",
+    "評価基準",
+    "NIST CSFにおける機能",
+    "参照文献(太字は…)",
+]
 
 
 def official_workbook(version: str = "2026-03-27", *, mutate=None) -> bytes:
@@ -27,8 +41,23 @@ def official_workbook(version: str = "2026-03-27", *, mutate=None) -> bytes:
     ws.append(HEADER)
     rows = []
     for crit in cat.criteria:
-        rows.append([crit.id.split("-")[0], "カテゴリ", "-".join(crit.id.split("-")[:2]), "サブ", crit.requirement_id, "", "",
-                     "題", f"要求事項 {crit.requirement_id} の文(仮)", f"★{crit.level}", crit.id, f"評価基準 {crit.id} の文(仮)", "統治(GV)"])
+        rows.append(
+            [
+                crit.id.split("-")[0],
+                "カテゴリ",
+                "-".join(crit.id.split("-")[:2]),
+                "サブ",
+                crit.requirement_id,
+                "",
+                "",
+                "題",
+                f"要求事項 {crit.requirement_id} の文(仮)",
+                f"★{crit.level}",
+                crit.id,
+                f"評価基準 {crit.id} の文(仮)",
+                "統治(GV)",
+            ]
+        )
     if mutate:
         rows = mutate(rows)
     start = 3
@@ -91,7 +120,7 @@ def _problems(data: bytes) -> list[str]:
 
 
 def test_duplicated_criterion_is_located():
-    problems = _problems(official_workbook(mutate=lambda rows: rows[:5] + [rows[4]] + rows[5:]))
+    problems = _problems(official_workbook(mutate=lambda rows: [*rows[:5], rows[4], *rows[5:]]))
     assert problems == ["bad.xlsx: 要求事項・評価基準!K8 | criterion 1-2-1-2 appears twice (first on row 7)"]
 
 
@@ -100,7 +129,9 @@ def test_malformed_criterion_id_is_located():
         rows[10][10] = "4-1-x"
         return rows
 
-    assert _problems(official_workbook(mutate=break_id)) == ["bad.xlsx: 要求事項・評価基準!K13 | expected a criterion ID like 4-1-2-3, found '4-1-x'"]
+    assert _problems(official_workbook(mutate=break_id)) == [
+        "bad.xlsx: 要求事項・評価基準!K13 | expected a criterion ID like 4-1-2-3, found '4-1-x'"
+    ]
 
 
 def test_missing_criteria_do_not_match_a_version():

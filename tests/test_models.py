@@ -26,12 +26,22 @@ def test_valid_corporate_number_is_kept():
 
 def test_full_width_digits_spaces_and_hyphens_are_normalised():
     assert normalise_corporate_number("７０００ ０１２０－５０００２") == NTA
-    assert Supplier(supplier_id="S1", name="株式会社テスト", corporate_number="７００００１２０５０００２").corporate_number == NTA
+    assert (
+        Supplier(
+            supplier_id="S1", name="株式会社テスト", corporate_number="７００００１２０５０００２"
+        ).corporate_number
+        == NTA
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("8000012050002", "check digit"), ("700001205000", "13 digits"), ("70000120500021", "13 digits"), ("7OOOO12O5OOO2", "13 digits")],
+    [
+        ("8000012050002", "check digit"),
+        ("700001205000", "13 digits"),
+        ("70000120500021", "13 digits"),
+        ("7OOOO12O5OOO2", "13 digits"),
+    ],
 )
 def test_invalid_corporate_numbers_are_refused(value, message):
     with pytest.raises(ValueError, match=message):
@@ -54,7 +64,11 @@ def test_supplier_id_and_name_are_checked():
 
 
 def test_name_key_folds_legal_forms():
-    assert supplier_name_key("㈱東邦精工") == supplier_name_key("東邦精工株式会社") == supplier_name_key("（株） 東邦 精工")
+    assert (
+        supplier_name_key("㈱東邦精工")
+        == supplier_name_key("東邦精工株式会社")
+        == supplier_name_key("（株） 東邦 精工")
+    )
 
 
 def test_link_to_itself_is_refused():
@@ -65,16 +79,37 @@ def test_link_to_itself_is_refused():
 
 def test_certificate_dates_and_other_scheme_name():
     with pytest.raises(ValidationError, match="not after issue"):
-        Certificate(certificate_id="C1", supplier_id="S1", scheme="scs_star3", issued_on=date(2026, 5, 1), expires_on=date(2026, 4, 1))
+        Certificate(
+            certificate_id="C1",
+            supplier_id="S1",
+            scheme="scs_star3",
+            issued_on=date(2026, 5, 1),
+            expires_on=date(2026, 4, 1),
+        )
     with pytest.raises(ValidationError, match="scheme_name"):
         Certificate(certificate_id="C1", supplier_id="S1", scheme="other", issued_on=date(2026, 5, 1))
-    assert Certificate(certificate_id="C1", supplier_id="S1", scheme="scs_star4", issued_on=date(2026, 5, 1)).star_level == 4
+    assert (
+        Certificate(certificate_id="C1", supplier_id="S1", scheme="scs_star4", issued_on=date(2026, 5, 1)).star_level
+        == 4
+    )
 
 
 def test_request_recommendation_follows_the_three_questions():
-    base = dict(request_id="R1", supplier_id="S1", requested_level=3, requested_on=date(2026, 4, 1), due_on=date(2027, 3, 31))
-    assert LevelRequest(**base, holds_confidential_info=False, outage_delays_buyer=False, reaches_buyer_network=False).recommended_level == 3
-    assert LevelRequest(**base, holds_confidential_info=False, outage_delays_buyer=True, reaches_buyer_network=False).recommended_level == 4
+    base = dict(
+        request_id="R1", supplier_id="S1", requested_level=3, requested_on=date(2026, 4, 1), due_on=date(2027, 3, 31)
+    )
+    assert (
+        LevelRequest(
+            **base, holds_confidential_info=False, outage_delays_buyer=False, reaches_buyer_network=False
+        ).recommended_level
+        == 3
+    )
+    assert (
+        LevelRequest(
+            **base, holds_confidential_info=False, outage_delays_buyer=True, reaches_buyer_network=False
+        ).recommended_level
+        == 4
+    )
     assert LevelRequest(**base).recommended_level is None
     with pytest.raises(ValidationError, match="before the request date"):
         LevelRequest(**{**base, "due_on": date(2026, 3, 1)})

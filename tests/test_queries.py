@@ -42,7 +42,12 @@ def test_held_level_is_the_highest_valid_scs_level_as_of_the_date(tmp_path: Path
     )
     store = store_with(tmp_path / "r.duckdb", data)
     status = _status(store)
-    assert {k: v["held_level"] for k, v in status.items()} == {"A": "star3", "B": "security_action", "C": "none", "D": "none"}
+    assert {k: v["held_level"] for k, v in status.items()} == {
+        "A": "star3",
+        "B": "security_action",
+        "C": "none",
+        "D": "none",
+    }
     assert status["A"]["requested_level"] == 3  # the newest request counts
     assert status["B"]["requested_level"] is None  # requested after the as-of date
     assert _status(store, date(2026, 3, 31))["A"]["held_level"] == "star4"

@@ -38,6 +38,8 @@ def test_sql_and_python_rules_agree_on_every_day_of_four_years():
     con = duckdb.connect()
     con.execute("CREATE TABLE c (scheme VARCHAR, issued_on DATE, expires_on DATE)")
     schemes = ["scs_star3", "scs_star4", "iso27001", "pmark", "security_action_star1"]
-    con.executemany("INSERT INTO c VALUES (?, ?, NULL)", [[s, d] for s in schemes for d in days[::7] + [date(2028, 2, 29)]])
+    con.executemany(
+        "INSERT INTO c VALUES (?, ?, NULL)", [[s, d] for s in schemes for d in [*days[::7], date(2028, 2, 29)]]
+    )
     rows = con.execute(f"SELECT scheme, issued_on, {expiry_sql('c')} FROM c").fetchall()
     assert rows and all(expiry == effective_expiry(scheme, issued, None) for scheme, issued, expiry in rows)

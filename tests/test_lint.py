@@ -1,0 +1,34 @@
+"""The codebase stays ruff clean (lint and format), including the import boundary rules."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.skipif(
+    shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists(),
+    reason="ruff is not installed (pip install -e '.[test]')",
+)
+@pytest.mark.parametrize("args", [["check", "."], ["format", "--check", "."]])
+def test_ruff(args):
+    ruff = str(Path(sys.executable).parent / "ruff") if (Path(sys.executable).parent / "ruff").exists() else "ruff"
+    result = subprocess.run([ruff, *args], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_streamlit_is_imported_only_by_the_ui():
+    for package in ("registry", "importers", "questionnaires"):
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            assert "import streamlit" not in text and "from streamlit" not in text, path
+
+
+def test_nothing_reads_the_shared_folder():
+    for package in ("registry", "importers", "questionnaires", "dashboards", "tests"):
+        for path in (ROOT / package).rglob("*.py"):
+            assert "../shared" not in path.read_text(encoding="utf-8") or path.name == "test_lint.py", path

@@ -1,0 +1,105 @@
+"""Every page under AppTest, on the demo registry and on an empty one."""
+
+from pathlib import Path
+
+import pytest
+from conftest import make_store
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def open_app(monkeypatch, db: Path, demo_suppliers: int = 0) -> AppTest:
+    monkeypatch.setenv("MONOSASHI_DB", str(db))
+    monkeypatch.setenv("MONOSASHI_DEMO_SUPPLIERS", str(demo_suppliers))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_first_start_fills_the_demo_and_overview_shows_real_figures(monkeypatch, tmp_path):
+    at = open_app(monkeypatch, tmp_path / "first.duckdb", demo_suppliers=120)
+    assert at.title[0].value == "概要"
+    shown = metrics(at)
+    assert shown["取引先数"] == "120"
+    assert shown["第1次取引先"] == "12"
+    assert "SCSカタログ 2026-03-27" in at.caption[0].value
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_overview_figures_match_the_database(monkeypatch, tmp_path):
+    from datetime import date
+
+    from registry.queries import overview
+
+    store = make_store(tmp_path / "r.duckdb", suppliers=300, seed=8, as_of=date.today())
+    at = open_app(monkeypatch, store.path)
+    expected = overview(store, date.today())
+    shown = metrics(at)
+    assert shown["有効な★3以上"] == f"{expected.star_holders:,}"
+    assert shown["90日以内に期限切れ"] == f"{expected.expiring.height:,}"
+
+
+def test_language_switch_changes_every_text(monkeypatch, tmp_path):
+    at = open_app(monkeypatch, tmp_path / "r.duckdb", demo_suppliers=50)
+    at.sidebar.radio(key="lang").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    assert "Suppliers" in metrics(at)
+    at.switch_page("dashboards/pages/catalogue.py").run()
+    assert at.title[0].value == "SCS catalogue"  # the choice is kept for the session
+
+
+def test_as_of_date_changes_the_figures(monkeypatch, tmp_path):
+    from datetime import date, timedelta
+
+    make_store(tmp_path / "r.duckdb", suppliers=300, seed=8, as_of=date.today())
+    at = open_app(monkeypatch, tmp_path / "r.duckdb")
+    today = metrics(at)["有効な★3以上"]
+    at.sidebar.date_input(key="as_of").set_value(date.today() + timedelta(days=800)).run()
+    assert not at.exception
+    assert metrics(at)["有効な★3以上"] != today
+
+
+def test_empty_registry_says_what_to_do_and_can_load_the_demo(monkeypatch, tmp_path):
+    at = open_app(monkeypatch, tmp_path / "empty.duckdb", demo_suppliers=0)
+    assert "デモデータを読み込む" in [b.label for b in at.button]
+    assert any("monosashi suppliers add" in i.value for i in at.info)
+    at.button[0].click().run()
+    assert not at.exception
+    assert metrics(at)["取引先数"] == "500"
+
+
+def test_catalogue_page_filters_and_details(monkeypatch, tmp_path):
+    at = open_app(monkeypatch, tmp_path / "r.duckdb", demo_suppliers=20)
+    at.switch_page("dashboards/pages/catalogue.py").run()
+    assert not at.exception
+    assert "要求事項 43" in at.caption[0].value and "評価基準 153" in at.caption[0].value
+    assert at.dataframe[0].value.shape[0] == 153
+    at.radio(key="catalogue_level").set_value(3).run()
+    assert at.dataframe[0].value.shape[0] == 81
+    at.multiselect(key="catalogue_categories").set_value([7]).run()
+    assert at.dataframe[0].value.shape[0] == 1
+    at.radio(key="catalogue_level").set_value(4).run()
+    assert at.dataframe[0].value.shape[0] == 2
+    details = " ".join(m.value for m in at.markdown)
+    assert "7-1-1-1" in details
+    assert any("A.5.30" in m.value for m in at.markdown)
+    at.sidebar.selectbox(key="catalogue_version").set_value("2025-12").run()
+    at.radio(key="catalogue_level").set_value(None).run()
+    at.multiselect(key="catalogue_categories").set_value([]).run()
+    assert at.dataframe[0].value.shape[0] == 157
+
+
+@pytest.mark.parametrize("content", [b"\x00not a database" * 40])
+def test_a_broken_database_shows_an_error_box(monkeypatch, tmp_path, content):
+    db = tmp_path / "broken.duckdb"
+    db.write_bytes(content)
+    at = open_app(monkeypatch, db)
+    assert at.error and "not a DuckDB database file" in at.error[0].value
+    assert db.read_bytes() == content
