@@ -11,4 +11,4 @@ pages = [
     st.Page("dashboards/pages/overview.py", title=ui.tr("nav.overview"), icon="📊", default=True, url_path="overview"),
     st.Page("dashboards/pages/catalogue.py", title=ui.tr("nav.catalogue"), icon="📚", url_path="catalogue"),
 ]
-st.navigation(pages).run()
+ui.run(pages)

@@ -11,13 +11,13 @@ import polars as pl
 import streamlit as st
 
 from dashboards.i18n import LANGUAGES, t
-from questionnaires.catalogue import CatalogueDataError, load_catalogue
+from questionnaires.catalogue import Catalogue, CatalogueDataError, load_catalogue
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
 from registry.records import ensure_ready
 from registry.store import Store
 
-__all__ = ["as_of", "labelled", "lang", "language_switch", "percent", "store", "tr"]
+__all__ = ["as_of", "catalogue", "labelled", "lang", "language_switch", "percent", "run", "store", "tr"]
 
 
 def lang() -> str:
@@ -55,6 +55,24 @@ def store() -> Store:
         st.error(f"{tr('app.error')}: {exc}")
         st.stop()
         raise  # st.stop() ends the script run; this line is never reached
+
+
+def catalogue(version: str | None = None) -> Catalogue:
+    """The catalogue of ``version`` (default: the one in force), or an error box if its data file is broken."""
+    try:
+        return load_catalogue(version) if version else load_catalogue()
+    except CatalogueDataError as exc:
+        st.error(f"{tr('app.error')}: {exc}")
+        st.stop()
+        raise
+
+
+def run(pages: list[st.Page]) -> None:
+    """Run the chosen page; a registry error (locked file, broken data) becomes an error box."""
+    try:
+        st.navigation(pages).run()
+    except (MonosashiError, CatalogueDataError) as exc:
+        st.error(f"{tr('app.error')}: {exc}")
 
 
 def language_switch() -> None:

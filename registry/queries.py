@@ -18,7 +18,9 @@ from registry.validity import STALE_AFTER_YEARS, expiry_sql
 __all__ = [
     "HELD_LEVELS",
     "OverviewFigures",
+    "audit_tail",
     "certificates_expiring",
+    "official_texts",
     "overview",
     "supplier_status",
     "supplier_status_sql",
@@ -150,3 +152,16 @@ def overview(store: Store, as_of: date, expiring_within_days: int = 90) -> Overv
         with_request=requested.height,
         meeting_request=requested.filter(held_star >= pl.col("requested_level")).height,
     )
+
+
+def official_texts(store: Store, catalogue_version: str) -> pl.DataFrame:
+    """Official sentences imported for a catalogue version (empty when none were imported)."""
+    return store.frame(
+        "SELECT item_id, item_kind, text_ja FROM official_text WHERE catalogue_version = ? ORDER BY item_id",
+        [catalogue_version],
+    )
+
+
+def audit_tail(store: Store, limit: int = 50) -> pl.DataFrame:
+    """The newest audit entries."""
+    return store.frame("SELECT * FROM audit_log ORDER BY audit_id DESC LIMIT ?", [limit])

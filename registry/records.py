@@ -28,7 +28,6 @@ __all__ = [
     "import_official_texts",
     "initialise",
     "load_official_texts",
-    "official_texts",
     "replace_demo",
     "replace_registry",
 ]
@@ -190,16 +189,3 @@ def load_official_texts(store: Store, batch: OfficialTextBatch, actor: str = "sy
             sha256=batch.sha256,
         )
     return len(rows)
-
-
-def official_texts(store: Store, catalogue_version: str) -> pl.DataFrame:
-    """Official sentences imported for a catalogue version (empty when none were imported)."""
-    return store.frame(
-        "SELECT item_id, item_kind, text_ja FROM official_text WHERE catalogue_version = ? ORDER BY item_id",
-        [catalogue_version],
-    )
-
-
-def audit_tail(store: Store, limit: int = 50) -> pl.DataFrame:
-    """The newest audit entries."""
-    return store.frame("SELECT * FROM audit_log ORDER BY audit_id DESC LIMIT ?", [limit])

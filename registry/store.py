@@ -34,7 +34,8 @@ __all__ = ["Migration", "Store", "Transaction", "migrations"]
 Params = Sequence[Any] | Mapping[str, Any] | None
 
 _WRITE_LOCKS: dict[Path, threading.RLock] = {}
-_WRITE_LOCKS_GUARD = threading.Lock()
+_HANDLES: dict[Path, _SharedHandle] = {}
+_GUARD = threading.Lock()
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 
@@ -59,8 +60,24 @@ def migrations() -> list[Migration]:
 
 
 def _write_lock(path: Path) -> threading.RLock:
-    with _WRITE_LOCKS_GUARD:
+    with _GUARD:
         return _WRITE_LOCKS.setdefault(path, threading.RLock())
+
+
+class _SharedHandle:
+    """The process's one open connection to a file, shared through cursors while in use."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.users = 0
+
+
+def _shared_handle(path: Path) -> _SharedHandle:
+    # Opening the same file from two threads at once races inside DuckDB ("Unique file handle
+    # conflict"), so each process opens a file once and hands out cursors.
+    with _GUARD:
+        return _HANDLES.setdefault(path, _SharedHandle())
 
 
 class Transaction:
@@ -122,18 +139,39 @@ class Store:
     def __init__(self, path: str | Path, *, lock_timeout: float = 10.0) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
-        self._write_lock = _write_lock(self.path.resolve())
+        self._resolved = self.path.resolve()
+        self._write_lock = _write_lock(self._resolved)
 
     # -- connections -------------------------------------------------------------------------
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for one unit of work, closed afterwards; waits briefly for another process."""
+        """A connection for one unit of work (a cursor on the process's shared database handle).
+
+        The first user in the process opens the file, waiting briefly for another process's
+        lock; the last one closes it, which releases the file for other processes.
+        """
+        shared = _shared_handle(self._resolved)
+        with shared.lock:
+            if shared.con is None:
+                shared.con = self._open()
+            shared.users += 1
+            cursor = shared.con.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            with shared.lock:
+                shared.users -= 1
+                if shared.users == 0 and shared.con is not None:
+                    shared.con.close()
+                    shared.con = None
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
         started = time.monotonic()
         delay = 0.02
         while True:
             try:
-                con = duckdb.connect(str(self.path))
-                break
+                return duckdb.connect(str(self.path))
             except duckdb.IOException as exc:
                 message = str(exc)
                 holder = _LOCK_HOLDER.search(message)
@@ -147,10 +185,6 @@ class Store:
                 delay = min(delay * 2, 0.5)
             except duckdb.Error as exc:
                 raise self._file_error(str(exc)) from None
-        try:
-            yield con
-        finally:
-            con.close()
 
     def _file_error(self, message: str) -> MonosashiError:
         if "not a valid DuckDB database file" in message:

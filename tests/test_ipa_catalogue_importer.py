@@ -9,7 +9,8 @@ import pytest
 from importers.base import SourceFileError
 from importers.ipa_catalogue import parse, sniff
 from questionnaires.catalogue import available_versions, load_catalogue
-from registry.records import import_official_texts, official_texts
+from registry.queries import official_texts
+from registry.records import import_official_texts
 
 CATALOGUES = [load_catalogue(v) for v in available_versions()]
 HEADER = [

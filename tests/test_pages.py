@@ -103,3 +103,64 @@ def test_a_broken_database_shows_an_error_box(monkeypatch, tmp_path, content):
     at = open_app(monkeypatch, db)
     assert at.error and "not a DuckDB database file" in at.error[0].value
     assert db.read_bytes() == content
+
+
+def test_a_broken_catalogue_file_shows_an_error_box(monkeypatch, tmp_path):
+    import shutil
+
+    from questionnaires import catalogue
+
+    target = tmp_path / "scs"
+    shutil.copytree(catalogue.DATA_DIR, target)
+    (target / "2025-12" / "catalogue.json").write_text('{"framework": "scs"}', encoding="utf-8")
+    at = open_app(monkeypatch, tmp_path / "r.duckdb", demo_suppliers=10)
+    monkeypatch.setattr(catalogue, "DATA_DIR", target)
+    catalogue._load.cache_clear()
+    try:
+        at.switch_page("dashboards/pages/catalogue.py").run()
+        at.sidebar.selectbox(key="catalogue_version").set_value("2025-12").run()
+    finally:
+        catalogue._load.cache_clear()
+    assert not at.exception
+    assert at.error and "does not match the catalogue schema" in at.error[0].value
+
+
+def test_a_locked_database_shows_an_error_box(monkeypatch, tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    db = tmp_path / "r.duckdb"
+    make_store(db, suppliers=10)
+    at = open_app(monkeypatch, db)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import duckdb, time
+            con = duckdb.connect({str(db)!r})
+            print("locked", flush=True)
+            time.sleep(60)
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        from registry import store as store_module
+
+        original = store_module.Store.connect
+
+        def impatient(self):  # the app waits 10 s for a lock; the test need not
+            self.lock_timeout = 0.3
+            return original(self)
+
+        monkeypatch.setattr(store_module.Store, "connect", impatient)
+        at.run()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not at.exception
+    assert at.error and "is in use by PID" in at.error[0].value

@@ -7,15 +7,16 @@ import streamlit as st
 from dashboards import ui
 from dashboards.ui import tr
 from importers.base import SourceFileError
-from questionnaires.catalogue import available_versions, load_catalogue
+from questionnaires.catalogue import available_versions
 from registry.catalogue_view import catalogue_table, version_differences
-from registry.records import import_official_texts, official_texts
+from registry.queries import official_texts
+from registry.records import import_official_texts
 
 store = ui.store()
 lang = ui.lang()
 
 version = st.sidebar.selectbox(tr("catalogue.version"), available_versions(), key="catalogue_version")
-catalogue = load_catalogue(version)
+catalogue = ui.catalogue(version)
 
 st.title(tr("catalogue.title"))
 st.caption(
@@ -101,7 +102,7 @@ with st.expander(tr("catalogue.import")):
             )
 
 with st.expander(tr("catalogue.differences")):
-    diff = version_differences(load_catalogue("2025-12"), load_catalogue("2026-03-27"))
+    diff = version_differences(ui.catalogue("2025-12"), ui.catalogue("2026-03-27"))
     st.write(f"{tr('catalogue.removed')}: {', '.join(diff.removed_requirements)}")
     st.write(tr("catalogue.renamed"))
     st.table({rid: f"{old} → {new}" for rid, (old, new) in diff.renamed_requirements.items()})
