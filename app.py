@@ -4,11 +4,19 @@ import streamlit as st
 
 from dashboards import ui
 
-st.set_page_config(page_title="Monosashi", page_icon="📏", layout="wide")
+st.set_page_config(page_title="Monosashi", page_icon=":material/straighten:", layout="wide")
 ui.language_switch()
 ui.store()
 pages = [
-    st.Page("dashboards/pages/overview.py", title=ui.tr("nav.overview"), icon="📊", default=True, url_path="overview"),
-    st.Page("dashboards/pages/catalogue.py", title=ui.tr("nav.catalogue"), icon="📚", url_path="catalogue"),
+    st.Page(
+        "dashboards/pages/overview.py",
+        title=ui.tr("nav.overview"),
+        icon=":material/dashboard:",
+        default=True,
+        url_path="overview",
+    ),
+    st.Page(
+        "dashboards/pages/catalogue.py", title=ui.tr("nav.catalogue"), icon=":material/menu_book:", url_path="catalogue"
+    ),
 ]
 ui.run(pages)

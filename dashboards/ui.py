@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -17,7 +19,20 @@ from registry.errors import MonosashiError
 from registry.records import ensure_ready
 from registry.store import Store
 
-__all__ = ["as_of", "catalogue", "labelled", "lang", "language_switch", "percent", "run", "store", "tr"]
+__all__ = [
+    "as_of",
+    "catalogue",
+    "columns",
+    "labelled",
+    "lang",
+    "language_switch",
+    "multiselect",
+    "percent",
+    "radio",
+    "run",
+    "store",
+    "tr",
+]
 
 
 def lang() -> str:
@@ -86,6 +101,49 @@ def language_switch() -> None:
 def as_of() -> date:
     """The as-of date chosen in the sidebar (today by default)."""
     return st.sidebar.date_input(tr("app.as_of"), value=date.today(), key="as_of", format="YYYY-MM-DD")
+
+
+def columns(frame: pl.DataFrame, labels: dict[str, str] | None = None) -> dict[str, object]:
+    """Column settings for ``st.dataframe``: UI labels (``col.<name>`` texts unless given) and
+    dates shown as YYYY-MM-DD."""
+    config: dict[str, object] = {}
+    for name, dtype in frame.schema.items():
+        label = (labels or {}).get(name) or tr(f"col.{name}")
+        if dtype == pl.Date:
+            config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        else:
+            config[name] = label
+    return config
+
+
+def radio(container: Any, label: str, options: list[Any], format_func: Callable[[Any], str], key: str) -> Any:
+    """A radio whose option labels follow the language and whose choice survives a switch.
+
+    Streamlit's browser side forgets a selection when option labels change, so the widget key
+    carries the language, the widget's options are the labels themselves, and the chosen value
+    lives in its own session key.
+    """
+    by_label = {format_func(option): option for option in options}
+    widget_key = f"{key}.{lang()}"
+    if st.session_state.get(widget_key) not in by_label:  # first show in this language
+        current = st.session_state.get(key, options[0])
+        st.session_state[widget_key] = format_func(current if current in options else options[0])
+    chosen = container.radio(label, list(by_label), key=widget_key)
+    st.session_state[key] = by_label[chosen]
+    return by_label[chosen]
+
+
+def multiselect(
+    container: Any, label: str, options: list[Any], format_func: Callable[[Any], str], key: str
+) -> list[Any]:
+    """A multiselect with language-following labels; the choice survives a language switch."""
+    by_label = {format_func(option): option for option in options}
+    widget_key = f"{key}.{lang()}"
+    if widget_key not in st.session_state:  # first show in this language
+        st.session_state[widget_key] = [format_func(v) for v in st.session_state.get(key, []) if v in options]
+    chosen = container.multiselect(label, list(by_label), key=widget_key, placeholder=tr("app.choose"))
+    st.session_state[key] = [by_label[c] for c in chosen if c in by_label]
+    return st.session_state[key]
 
 
 def percent(share: float | None) -> str:

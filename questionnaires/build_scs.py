@@ -158,11 +158,15 @@ def split_draft_references(text: str) -> dict[str, str]:
     return {k: "\n".join(v) for k, v in parts.items()}
 
 
-def _column(header: list[str], *names: str) -> int:
-    for i, cell in enumerate(header):
-        if _clean(cell).startswith(names):
+def _column(header: list[str], name: str) -> int:
+    """Index of the column whose header is ``name`` exactly, else the first that starts with it."""
+    cells = [_clean(cell) for cell in header]
+    if name in cells:
+        return cells.index(name)
+    for i, cell in enumerate(cells):
+        if cell.startswith(name):
             return i
-    raise SystemExit(f"header column {names[0]!r} not found")
+    raise SystemExit(f"header column {name!r} not found")
 
 
 def build_version(source_dir: Path, version: str) -> dict[str, object]:
@@ -171,14 +175,14 @@ def build_version(source_dir: Path, version: str) -> dict[str, object]:
         rows = list(csv.reader(fh))
     header = rows[0]
     col = {
-        "cat_no": _column(header, "大分類No"),
+        "cat_no": _column(header, "大分類No."),
         "cat": _column(header, "大分類"),
-        "sub_no": _column(header, "中分類No"),
+        "sub_no": _column(header, "中分類No."),
         "sub": _column(header, "中分類"),
-        "req_no": _column(header, "要求事項No"),
+        "req_no": _column(header, "要求事項No."),
         "req_title": _column(header, "要求事項名"),
         "level": _column(header, "★3/★4"),
-        "crit_no": _column(header, "評価基準No"),
+        "crit_no": _column(header, "評価基準No."),
         "csf": _column(header, "NIST CSF"),
         "refs": _column(header, "参照文献"),
     }

@@ -21,6 +21,19 @@ def test_final_catalogue_counts():
     assert cat.data.status == "final"
     assert len(cat.data.categories) == 7
     assert [c.csf_function for c in cat.data.categories] == ["GV", "GV", "ID", "PR", "DE", "RS", "RC"]
+    assert [c.name_ja for c in cat.data.categories] == [
+        "ガバナンスの整備",
+        "取引先管理",
+        "リスクの特定",
+        "攻撃等の防御",
+        "攻撃等の検知",
+        "インシデントへの対応",
+        "インシデントからの復旧",
+    ]
+    subcategories = {s.id: s.name_ja for s in cat.data.subcategories}
+    assert len(subcategories) == 16
+    assert subcategories["2-1"] == "サイバーセキュリティサプライチェーンリスクマネジメント"
+    assert subcategories["4-5"] == "技術インフラのレジリエンス"
     assert len(cat.requirements_at(3)) == 26
     assert len(cat.requirements_at(4)) == len(cat.requirements) == 43
     assert len(cat.criteria_at(3)) == 81

@@ -53,6 +53,10 @@ def test_language_switch_changes_every_text(monkeypatch, tmp_path):
     assert "Suppliers" in metrics(at)
     at.switch_page("dashboards/pages/catalogue.py").run()
     assert at.title[0].value == "SCS catalogue"  # the choice is kept for the session
+    at.radio(key="catalogue_level.en").set_value("★3 criteria").run()
+    at.sidebar.radio(key="lang").set_value("ja").run()
+    assert at.radio(key="catalogue_level.ja").value == "★3 の評価基準"  # the filter survives a language switch
+    assert at.dataframe[0].value.shape[0] == 81
 
 
 def test_as_of_date_changes_the_figures(monkeypatch, tmp_path):
@@ -81,18 +85,18 @@ def test_catalogue_page_filters_and_details(monkeypatch, tmp_path):
     assert not at.exception
     assert "要求事項 43" in at.caption[0].value and "評価基準 153" in at.caption[0].value
     assert at.dataframe[0].value.shape[0] == 153
-    at.radio(key="catalogue_level").set_value(3).run()
+    at.radio(key="catalogue_level.ja").set_value("★3 の評価基準").run()
     assert at.dataframe[0].value.shape[0] == 81
-    at.multiselect(key="catalogue_categories").set_value([7]).run()
+    at.multiselect(key="catalogue_categories.ja").set_value(["7 インシデントからの復旧"]).run()
     assert at.dataframe[0].value.shape[0] == 1
-    at.radio(key="catalogue_level").set_value(4).run()
+    at.radio(key="catalogue_level.ja").set_value("★4 の評価基準（★3を含む）").run()
     assert at.dataframe[0].value.shape[0] == 2
     details = " ".join(m.value for m in at.markdown)
     assert "7-1-1-1" in details
     assert any("A.5.30" in m.value for m in at.markdown)
     at.sidebar.selectbox(key="catalogue_version").set_value("2025-12").run()
-    at.radio(key="catalogue_level").set_value(None).run()
-    at.multiselect(key="catalogue_categories").set_value([]).run()
+    at.radio(key="catalogue_level.ja").set_value("すべて").run()
+    at.multiselect(key="catalogue_categories.ja").set_value([]).run()
     assert at.dataframe[0].value.shape[0] == 157
 
 

@@ -31,18 +31,20 @@ st.caption(
 )
 
 filters = st.columns([1, 3])
-level = filters[0].radio(
-    tr("catalogue.level"),
-    [None, 3, 4],
-    format_func=lambda lv: tr(f"catalogue.level.{lv or 'all'}"),
-    key="catalogue_level",
+level = ui.radio(
+    filters[0], tr("catalogue.level"), ["all", "3", "4"], lambda lv: tr(f"catalogue.level.{lv}"), key="catalogue_level"
 )
 category_names = {c.no: f"{c.no} {c.name_ja if lang == 'ja' else c.name_en}" for c in catalogue.data.categories}
-chosen = filters[1].multiselect(
-    tr("catalogue.categories"), list(category_names), format_func=category_names.get, key="catalogue_categories"
+chosen = ui.multiselect(
+    filters[1], tr("catalogue.categories"), list(category_names), category_names.get, key="catalogue_categories"
 )
 
-table = catalogue_table(catalogue, level=level, categories=chosen, official_texts=official_texts(store, version))
+table = catalogue_table(
+    catalogue,
+    level=None if level == "all" else int(level),
+    categories=chosen,
+    official_texts=official_texts(store, version),
+)
 st.caption(tr("catalogue.shown", n=table.height))
 columns = {
     "criterion_id": tr("col.criterion_id"),
@@ -58,7 +60,8 @@ columns = {
     "gov_unified": tr("col.gov"),
     "official_text": tr("col.official_text"),
 }
-st.dataframe(table.select(list(columns)), hide_index=True, width="stretch", column_config=columns)
+shown = table.select(list(columns))
+st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.columns(shown, columns))
 
 st.subheader(tr("catalogue.detail"))
 criterion_id = st.selectbox(tr("col.criterion_id"), table["criterion_id"].to_list(), key="catalogue_criterion")

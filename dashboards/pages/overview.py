@@ -77,5 +77,5 @@ else:
         table,
         hide_index=True,
         width="stretch",
-        column_config={col: tr(f"col.{col}") for col in table.columns},
+        column_config=ui.columns(table),
     )
