@@ -146,6 +146,12 @@ def multiselect(
     return st.session_state[key]
 
 
+def chart(figure: Any, caption_key: str) -> None:
+    """A plotly figure across its column, with the caption that says what it counts."""
+    st.plotly_chart(figure, width="stretch")
+    st.caption(tr(caption_key))
+
+
 def percent(share: float | None) -> str:
     return "—" if share is None else f"{share:.0%}"
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from conftest import make_store
+from conftest import lock_held_by_another_process, make_store
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -130,41 +130,19 @@ def test_a_broken_catalogue_file_shows_an_error_box(monkeypatch, tmp_path):
 
 
 def test_a_locked_database_shows_an_error_box(monkeypatch, tmp_path):
-    import subprocess
-    import sys
-    import textwrap
+    from registry import store as store_module
 
     db = tmp_path / "r.duckdb"
     make_store(db, suppliers=10)
     at = open_app(monkeypatch, db)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(f"""
-            import duckdb, time
-            con = duckdb.connect({str(db)!r})
-            print("locked", flush=True)
-            time.sleep(60)
-        """),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        from registry import store as store_module
+    original = store_module.Store.connect
 
-        original = store_module.Store.connect
+    def impatient(self):  # the app waits 10 s for a lock; the test need not
+        self.lock_timeout = 0.3
+        return original(self)
 
-        def impatient(self):  # the app waits 10 s for a lock; the test need not
-            self.lock_timeout = 0.3
-            return original(self)
-
-        monkeypatch.setattr(store_module.Store, "connect", impatient)
+    monkeypatch.setattr(store_module.Store, "connect", impatient)
+    with lock_held_by_another_process(db):
         at.run()
-    finally:
-        holder.kill()
-        holder.wait()
     assert not at.exception
     assert at.error and "is in use by PID" in at.error[0].value

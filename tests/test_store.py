@@ -1,11 +1,9 @@
 import contextlib
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
+from conftest import lock_held_by_another_process
 
 from registry.errors import DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
 from registry.models import Supplier
@@ -58,30 +56,12 @@ def test_a_foreign_duckdb_file_is_refused(tmp_path: Path):
 def test_a_file_locked_by_another_process_gives_a_clear_message(tmp_path: Path):
     path = tmp_path / "r.duckdb"
     initialise(Store(path))
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(f"""
-            import duckdb, sys, time
-            con = duckdb.connect({str(path)!r})
-            print("locked", flush=True)
-            time.sleep(30)
-        """),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with lock_held_by_another_process(path) as holder:
         started = time.monotonic()
         with pytest.raises(DatabaseLockedError) as err:
             Store(path, lock_timeout=0.5).schema_version()
         assert time.monotonic() - started < 5
         assert f"PID {holder.pid}" in str(err.value) and "stop the other program" in str(err.value)
-    finally:
-        holder.kill()
-        holder.wait()
     assert Store(path).schema_version() >= 1  # usable again once the other process is gone
 
 

@@ -38,35 +38,26 @@ kpis[3].metric(
 )
 kpis[4].metric(tr("overview.expiring"), f"{data.expiring.height:,}")
 
+suppliers_axis = tr("overview.axis.suppliers")
 left, middle, right = st.columns(3)
 with left:
-    st.plotly_chart(
-        figures.tier_bar(
-            data.by_tier, tier_label, tr("overview.by_tier"), tr("overview.axis.tier"), tr("overview.axis.suppliers")
-        ),
-        width="stretch",
+    ui.chart(
+        figures.tier_bar(data.by_tier, tier_label, tr("overview.by_tier"), tr("overview.axis.tier"), suppliers_axis),
+        "overview.by_tier.caption",
     )
-    st.caption(tr("overview.by_tier.caption"))
 with middle:
-    st.plotly_chart(
-        figures.held_levels_bar(
-            data.held, level_label, tr("overview.held"), tr("overview.axis.held"), tr("overview.axis.suppliers")
-        ),
-        width="stretch",
+    ui.chart(
+        figures.held_levels_bar(data.held, level_label, tr("overview.held"), tr("overview.axis.held"), suppliers_axis),
+        "overview.held.caption",
     )
-    st.caption(tr("overview.held.caption"))
 with right:
-    st.plotly_chart(
+    requested_label = {3: tr("level.requested.3"), 4: tr("level.requested.4")}
+    ui.chart(
         figures.requested_vs_held_bar(
-            data.requested_vs_held,
-            {3: tr("level.requested.3"), 4: tr("level.requested.4")},
-            level_label,
-            tr("overview.requested_vs_held"),
-            tr("overview.axis.suppliers"),
+            data.requested_vs_held, requested_label, level_label, tr("overview.requested_vs_held"), suppliers_axis
         ),
-        width="stretch",
+        "overview.requested_vs_held.caption",
     )
-    st.caption(tr("overview.requested_vs_held.caption"))
 
 st.subheader(tr("overview.expiring_list"))
 if data.expiring.is_empty():
