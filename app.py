@@ -15,6 +15,13 @@ pages = [
         default=True,
         url_path="overview",
     ),
+    st.Page("dashboards/pages/imports.py", title=ui.tr("nav.import"), icon=":material/upload_file:", url_path="import"),
+    st.Page(
+        "dashboards/pages/templates.py",
+        title=ui.tr("nav.templates"),
+        icon=":material/description:",
+        url_path="templates",
+    ),
     st.Page(
         "dashboards/pages/catalogue.py", title=ui.tr("nav.catalogue"), icon=":material/menu_book:", url_path="catalogue"
     ),

@@ -13,9 +13,12 @@ import polars as pl
 import streamlit as st
 
 from dashboards.i18n import LANGUAGES, t
+from importers.container import Limits
 from questionnaires.catalogue import Catalogue, CatalogueDataError, load_catalogue
+from registry import intake
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
+from registry.queries import supplier_choices
 from registry.records import ensure_ready
 from registry.store import Store
 
@@ -150,6 +153,53 @@ def chart(figure: Any, caption_key: str) -> None:
     """A plotly figure across its column, with the caption that says what it counts."""
     st.plotly_chart(figure, width="stretch")
     st.caption(tr(caption_key))
+
+
+def actor() -> str:
+    """Who is acting, for the audit log (the signed-in user's e-mail when there is one)."""
+    return f"app:{st.user.get('email') or 'local'}" if hasattr(st, "user") else "app:local"
+
+
+def supplier_picker(container: Any, label: str, store: Store, *, key: str, optional: bool = False) -> str | None:
+    """Pick a supplier by typing part of its ID, name or corporate number (works at 100,000)."""
+    search = container.text_input(label, key=f"{key}.search", placeholder=tr("app.supplier_search"))
+    choices = supplier_choices(store, search or "", limit=50)
+    options = ([None] if optional else []) + choices["supplier_id"].to_list()
+    names = dict(choices.iter_rows())
+    if not options:
+        container.caption(tr("app.no_supplier_found"))
+        return None
+    return container.selectbox(
+        label,
+        options,
+        format_func=lambda s: tr("import.supplier.auto") if s is None else f"{s} {names.get(s, '')}",
+        key=f"{key}.{search}",
+        label_visibility="collapsed",
+    )
+
+
+def framework_names(profiles: dict[str, Any]) -> dict[str, str]:
+    """Framework IDs a template can be made for, with their names in the session's language."""
+    names = {"scs": tr("templates.framework.scs"), "ipa_5min": tr("templates.framework.ipa_5min")}
+    names.update({p.framework_id: p.title_ja if lang() == "ja" else p.title_en for p in profiles.values()})
+    return names
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs={Store: lambda s: str(s.path)})
+def cached_analysis(
+    store: Store, files: list[tuple[str, bytes]], supplier_id: str | None, profile: str | None, limits: Limits
+) -> list[Any]:
+    """The analysis of an upload (read-only), kept while the same files and options are shown."""
+    return fresh_analysis(store, files, supplier_id, profile, limits)
+
+
+def fresh_analysis(
+    store: Store, files: list[tuple[str, bytes]], supplier_id: str | None, profile: str | None, limits: Limits
+) -> list[Any]:
+    """Analyse again right before writing, so that the write sees the registry as it is now."""
+    return intake.analyse(
+        store, intake.sources_from_uploads(files, limits), supplier_id=supplier_id, profile=profile, limits=limits
+    )
 
 
 def percent(share: float | None) -> str:

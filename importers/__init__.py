@@ -1,7 +1,24 @@
-"""Importers: bytes in, validated pydantic batches out; they never touch the database."""
+"""Importers: bytes in, validated pydantic batches out; they never touch the database.
 
-from importers import ipa_catalogue
+Each format is one module (or object) with ``NAME``, ``sniff(source, context) -> float`` and
+``parse(source, context) -> ImportBatch``; :data:`IMPORTERS` is the registration list, most
+specific first. ``ipa_catalogue`` (IPA's official Excel of texts) is separate: it feeds the
+catalogue, not supplier records.
+"""
 
-__all__ = ["IMPORTERS", "ipa_catalogue"]
+from importers import checklist, ipa_5min, ipa_catalogue, json_exchange, scs_self_assessment, template
+from importers.base import Importer
+from importers.lists import security_action, supplier_links, supplier_master
 
-IMPORTERS = [ipa_catalogue]
+__all__ = ["IMPORTERS", "Importer", "ipa_catalogue"]
+
+IMPORTERS: list[Importer] = [
+    template,
+    json_exchange,
+    scs_self_assessment,
+    ipa_5min,
+    checklist,
+    security_action,
+    supplier_links,
+    supplier_master,
+]

@@ -1,13 +1,35 @@
-"""What every importer shares: the problem type that names file, sheet and cell, and helpers."""
+"""What every importer shares: the source file, the batch it produces, and the problem type that
+names file, sheet and cell."""
 
 from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Problem", "SourceFileError", "cell_name", "column_letter", "header_key", "sha256_hex"]
+from questionnaires.frameworks import MappingProfile
+from registry.models import Answer, Certificate, Supplier, SupplierLink
+
+__all__ = [
+    "DeclaredSubcontractor",
+    "ImportBatch",
+    "ImportContext",
+    "Importer",
+    "Problem",
+    "SourceFile",
+    "SourceFileError",
+    "SubmissionPayload",
+    "SupplierRef",
+    "cell_name",
+    "column_letter",
+    "header_key",
+    "sha256_hex",
+]
 
 
 class Problem(BaseModel):
@@ -28,6 +50,112 @@ class SourceFileError(Exception):
         first = problems[0] if problems else Problem(location=source_name, message="rejected")
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         super().__init__(f"{first.location}: {first.message}{more}")
+
+    @classmethod
+    def at(cls, source_name: str, location: str, message: str) -> SourceFileError:
+        return cls(source_name, [Problem(location=location, message=message)])
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """The bytes of one file to import, with the name the user knows it by."""
+
+    name: str
+    data: bytes
+    sha256: str = field(default="")
+    # Parsed forms shared by sniff() and parse() so that a file is read once.
+    cache: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            object.__setattr__(self, "sha256", sha256_hex(self.data))
+
+    @property
+    def suffix(self) -> str:
+        return self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
+
+
+class SupplierRef(BaseModel):
+    """How a file names its supplier; the registry resolves it to a supplier ID."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    supplier_id: str | None = None
+    corporate_number: str | None = None
+    name: str | None = None
+    location: str | None = None
+
+    def describe(self) -> str:
+        return self.supplier_id or self.corporate_number or self.name or "(none)"
+
+
+class DeclaredSubcontractor(BaseModel):
+    """A subcontractor a supplier lists in its template (a tier-below link)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    corporate_number: str | None = None
+    supplied: str | None = None
+    critical: bool = False
+    location: str
+
+
+class SubmissionPayload(BaseModel):
+    """A questionnaire answered by one supplier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    supplier: SupplierRef
+    framework_id: str
+    framework_version: str
+    catalogue_version: str | None = None
+    level: Literal[3, 4] | None = None
+    submitted_on: date | None = None
+    score: int | None = None
+    band: str | None = None
+    answers: list[Answer]
+    subcontractors: list[DeclaredSubcontractor] = Field(default_factory=list)
+
+
+class ImportBatch(BaseModel):
+    """What one file holds, validated, ready for the registry to check against its data and write."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: str
+    source_name: str
+    sha256: str
+    submissions: list[SubmissionPayload] = Field(default_factory=list)
+    suppliers: list[Supplier] = Field(default_factory=list)
+    links: list[SupplierLink] = Field(default_factory=list)
+    certificates: list[Certificate] = Field(default_factory=list)
+    certificate_suppliers: list[SupplierRef] = Field(default_factory=list)
+    warnings: list[Problem] = Field(default_factory=list)
+
+    @property
+    def answer_count(self) -> int:
+        return sum(len(s.answers) for s in self.submissions)
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    """What importers may know beyond the bytes: the user's choices and the mapping profiles."""
+
+    supplier_id: str | None = None
+    profile: str | None = None
+    profiles: Mapping[str, MappingProfile] = field(default_factory=dict)
+    max_bytes: int = 20 * 1024 * 1024
+
+
+class Importer(Protocol):
+    """The shape of every module in ``importers/`` that reads a source format."""
+
+    NAME: str
+
+    def sniff(self, source: SourceFile, context: ImportContext) -> float: ...
+
+    def parse(self, source: SourceFile, context: ImportContext) -> ImportBatch: ...
 
 
 def column_letter(index0: int) -> str:

@@ -266,3 +266,189 @@ def serve(db: Path | None, port: int, demo_suppliers: int) -> None:
     ]
     os.chdir(app.parent)
     os.execvpe(sys.executable, args, env)
+
+
+def _progress_reporter(enabled: bool):
+    """A terminal progress bar on stderr, or nothing when not on a terminal."""
+    if not enabled:
+        return None, None
+    bar = click.progressbar(length=1, label="reading", file=sys.stderr, show_pos=True)
+
+    def update(done: int, total: int, name: str) -> None:
+        bar.length = max(total, 1)
+        bar.update(done - bar.pos)
+        bar.label = Path(name).name[:30] if name else "done"
+
+    return bar, update
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--supplier", "supplier_id", default=None, help="Supplier the files are from (when a file does not say).")
+@click.option("--profile", default=None, help="Mapping profile to read a buyer checklist with (default: recognised).")
+@click.option("--dry-run", is_flag=True, help="Read and check only; write nothing.")
+@click.option(
+    "--all-or-nothing",
+    is_flag=True,
+    help="Write the whole batch in one transaction, or nothing if any file is rejected.",
+)
+@click.option(
+    "--max-size",
+    "max_size_mb",
+    type=click.FloatRange(0.01, 1024),
+    default=20,
+    show_default=True,
+    help="Largest file accepted, in MB.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file (an array).")
+@db_option
+def import_(
+    paths: tuple[Path, ...],
+    supplier_id: str | None,
+    profile: str | None,
+    dry_run: bool,
+    all_or_nothing: bool,
+    max_size_mb: float,
+    as_json: bool,
+    db: Path | None,
+) -> None:
+    """Import files, folders or zips of supplier answers, lists and certificates."""
+    from importers.container import Limits
+    from registry import intake
+
+    store = Store(resolve_db_path(db))
+    records.initialise(store, _actor())
+    limits = Limits(max_file_bytes=int(max_size_mb * 1024 * 1024))
+    bar, progress = _progress_reporter(sys.stderr.isatty() and not as_json)
+    reports = intake.analyse(
+        store, intake.collect(paths, limits), supplier_id=supplier_id, profile=profile, limits=limits, progress=progress
+    )
+    if not dry_run:
+        reports = intake.commit(
+            store, reports, mode="batch" if all_or_nothing else "per_file", actor=_actor(), today=date.today()
+        )
+    if bar is not None:
+        bar.render_finish()
+    if as_json:
+        _echo_json([r.as_json() for r in reports])
+    else:
+        for r in reports:
+            status = "would import" if dry_run and r.status == "ready" else r.status
+            click.echo(
+                f"{status:12} {r.name}  [{r.format or '-'}] {', '.join(r.supplier_ids) or ''} {r.answers or ''}".rstrip()
+            )
+            for problem in r.errors:
+                click.echo(f"    error   {problem.location}: {problem.message}")
+            for problem in r.warnings:
+                click.echo(f"    warning {problem.location}: {problem.message}")
+    counts = {s: sum(1 for r in reports if r.status == s) for s in ("imported", "ready", "duplicate", "rejected")}
+    summary = ", ".join(f"{n} {'to import' if s == 'ready' else s}" for s, n in counts.items() if n)
+    click.echo(f"{len(reports)} files: {summary}" + (" (dry run, nothing written)" if dry_run else ""), err=True)
+    if counts["rejected"]:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("framework")
+@click.option("--supplier", "supplier_id", required=True, help="Supplier the workbook is for.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--level", type=click.Choice(["3", "4"]), default="4", show_default=True, help="For SCS: ★3 or ★4 criteria."
+)
+@db_option
+def template(framework: str, supplier_id: str, output: Path, level: str, db: Path | None) -> None:
+    """Write a blank supplier workbook (FRAMEWORK: scs, ipa_5min or profile.<name>)."""
+    from questionnaires.frameworks import shipped_frameworks
+    from registry import intake
+    from registry.templates import build_template
+
+    store = _existing_store(db)
+    profiles = intake.mapping_profiles(store)
+    known = {**shipped_frameworks(), **{p.framework_id: p.title_ja for p in profiles.values()}}
+    if framework not in known:
+        raise click.UsageError(f"unknown framework {framework!r}; choose one of: {', '.join(known)}")
+    if queries.supplier_status(store, date.today()).filter(supplier_id=supplier_id).is_empty():
+        raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
+    output.write_bytes(
+        build_template(framework, supplier_id, level=int(level), profiles=profiles, generated_on=date.today())
+    )
+    click.echo(f"{output}: {known[framework]} for {supplier_id}")
+
+
+@main.command()
+@click.option("--profile", "which", flag_value="profile", help="Print the mapping-profile schema instead.")
+@click.option(
+    "--exchange", "which", flag_value="exchange", default=True, help="Print the JSON exchange schema (default)."
+)
+def schema(which: str) -> None:
+    """Print the JSON Schema of the exchange format (or of mapping profiles); --db is not used."""
+    from registry.schemas import exchange_schema, profile_schema
+
+    _echo_json(profile_schema() if which == "profile" else exchange_schema())
+
+
+@main.group(cls=_Group)
+def profiles() -> None:
+    """List and add mapping profiles for buyer checklists."""
+
+
+@profiles.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def profiles_list(as_json: bool, db: Path | None) -> None:
+    """Mapping profiles: shipped and added."""
+    from registry import intake
+
+    found = intake.mapping_profiles(_existing_store(db))
+    rows = [
+        {
+            "name": p.name,
+            "framework_id": p.framework_id,
+            "title_ja": p.title_ja,
+            "title_en": p.title_en,
+            "fingerprint": list(p.fingerprint),
+            "items": len(p.resolved_items()),
+        }
+        for p in found.values()
+    ]
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['name']:32} {r['items']:4} items  {r['title_ja']}")
+
+
+@profiles.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def profiles_add(file: Path, db: Path | None) -> None:
+    """Validate a mapping profile (YAML) and add it to the registry."""
+    from questionnaires.frameworks import load_profile_text
+
+    text = file.read_text(encoding="utf-8")
+    profile = load_profile_text(text, str(file))
+    store = Store(resolve_db_path(db))
+    records.initialise(store, _actor())
+    records.add_profile(store, profile.name, text, _actor())
+    click.echo(f"added profile {profile.name} ({len(profile.resolved_items())} items)")
+
+
+@main.command()
+@click.option("--status", type=click.Choice(["imported", "rejected"]), default=None)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def history(status: str | None, limit: int, as_json: bool, db: Path | None) -> None:
+    """Files received: when, by whom, SHA-256, result and reasons."""
+    frame = queries.import_history(_existing_store(db), limit=limit, status=status)
+    rows = [
+        {**r, "errors": json.loads(r["errors"] or "[]"), "warnings": json.loads(r["warnings"] or "[]")}
+        for r in frame.to_dicts()
+    ]
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(
+            f"{r['imported_at']:%Y-%m-%d %H:%M} {r['status']:9} {r['sha256'][:12]} {r['source_name']} ({r['imported_by']})"
+        )

@@ -36,7 +36,7 @@ __all__ = [
 # The buyer is the root of the supply network; it is not a supplier row.
 BUYER_ID = "@buyer"
 
-AnswerStatus = Literal["met", "partial", "not_met", "unknown"]
+AnswerStatus = Literal["met", "partial", "not_met", "unknown", "not_applicable"]
 CertificateScheme = Literal[
     "scs_star3",
     "scs_star4",

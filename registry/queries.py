@@ -19,11 +19,19 @@ __all__ = [
     "HELD_LEVELS",
     "OverviewFigures",
     "audit_tail",
+    "certificates_by_registration",
     "certificates_expiring",
+    "file_content",
+    "import_history",
+    "imported_hashes",
     "official_texts",
     "overview",
+    "submissions",
+    "supplier_choices",
     "supplier_status",
     "supplier_status_sql",
+    "suppliers_matching",
+    "user_profiles",
 ]
 
 HELD_LEVELS = ("none", "security_action", "star3", "star4")
@@ -165,3 +173,84 @@ def official_texts(store: Store, catalogue_version: str) -> pl.DataFrame:
 def audit_tail(store: Store, limit: int = 50) -> pl.DataFrame:
     """The newest audit entries."""
     return store.frame("SELECT * FROM audit_log ORDER BY audit_id DESC LIMIT ?", [limit])
+
+
+def user_profiles(store: Store) -> pl.DataFrame:
+    """Mapping profiles users added: name and YAML text."""
+    return store.frame("SELECT name, yaml FROM mapping_profile ORDER BY name")
+
+
+def imported_hashes(store: Store, hashes: list[str]) -> set[str]:
+    """Which of these file hashes were imported before."""
+    if not hashes:
+        return set()
+    frame = store.frame(
+        "SELECT DISTINCT sha256 FROM import_file WHERE status = 'imported' AND sha256 IN (SELECT unnest($h))",
+        {"h": hashes},
+    )
+    return set(frame["sha256"].to_list())
+
+
+def suppliers_matching(
+    store: Store, *, ids: list[str], corporate_numbers: list[str], name_keys: list[str]
+) -> pl.DataFrame:
+    """Suppliers whose ID, corporate number or folded name is among those given."""
+    return store.frame(
+        """SELECT supplier_id, name, corporate_number, name_key FROM supplier
+        WHERE supplier_id IN (SELECT unnest($ids)) OR corporate_number IN (SELECT unnest($numbers))
+           OR name_key IN (SELECT unnest($keys))""",
+        {"ids": ids or [""], "numbers": corporate_numbers or [""], "keys": name_keys or [""]},
+    )
+
+
+def certificates_by_registration(store: Store, numbers: list[str]) -> dict[str, str]:
+    """Registration number → supplier, for certificates already recorded."""
+    if not numbers:
+        return {}
+    frame = store.frame(
+        "SELECT registration_no, supplier_id FROM certificate WHERE registration_no IN (SELECT unnest($n))",
+        {"n": numbers},
+    )
+    return dict(frame.iter_rows())
+
+
+def import_history(store: Store, limit: int = 500, status: str | None = None) -> pl.DataFrame:
+    """Files received, newest first: when, by whom, hash, result and reasons."""
+    return store.frame(
+        """SELECT import_id, imported_at, imported_by, source_name, sha256, size_bytes, format, status,
+                  array_to_string(supplier_ids, ', ') AS supplier_ids, framework_id, catalogue_version, answers,
+                  CAST(errors AS VARCHAR) AS errors, CAST(warnings AS VARCHAR) AS warnings, content_kept
+           FROM import_file WHERE $status IS NULL OR status = $status
+           ORDER BY import_id DESC LIMIT $limit""",
+        {"status": status, "limit": limit},
+    )
+
+
+def file_content(store: Store, sha256: str) -> bytes | None:
+    """The bytes of a received file (imported or quarantined), unchanged."""
+    value = store.scalar("SELECT data FROM file_blob WHERE sha256 = ?", [sha256])
+    return bytes(value) if value is not None else None
+
+
+def submissions(store: Store, supplier_id: str | None = None) -> pl.DataFrame:
+    """Submissions with whether each is the current one for its supplier and framework."""
+    return store.frame(
+        """SELECT s.submission_id, s.supplier_id, s.framework_id, s.framework_version, s.catalogue_version,
+                  s.level, s.submitted_on, s.source_name, s.format, s.score, s.band, s.imported_at,
+                  (SELECT count(*) FROM answer a WHERE a.submission_id = s.submission_id) AS answers,
+                  s.submission_id IN (SELECT submission_id FROM current_submission) AS current
+           FROM submission s WHERE $supplier IS NULL OR s.supplier_id = $supplier
+           ORDER BY s.supplier_id, s.framework_id, s.submitted_on DESC, s.submission_id DESC""",
+        {"supplier": supplier_id},
+    )
+
+
+def supplier_choices(store: Store, search: str = "", limit: int = 50) -> pl.DataFrame:
+    """Suppliers whose ID, name or corporate number contains ``search`` (for pickers), by ID."""
+    pattern = f"%{search.strip()}%"
+    return store.frame(
+        """SELECT supplier_id, name FROM supplier
+        WHERE supplier_id ILIKE $p OR name ILIKE $p OR coalesce(corporate_number, '') LIKE $p
+        ORDER BY supplier_id LIMIT $limit""",
+        {"p": pattern, "limit": limit},
+    )

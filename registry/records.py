@@ -6,9 +6,11 @@ it was.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -17,12 +19,16 @@ from importers.ipa_catalogue import OfficialTextBatch
 from questionnaires.catalogue import CURRENT_VERSION, available_versions, load_catalogue
 from registry.errors import MonosashiError
 from registry.models import Supplier, supplier_name_key
-from registry.store import Store
+from registry.store import Store, Transaction
+
+if TYPE_CHECKING:
+    from registry.intake import FileReport, PlannedWrite
 
 __all__ = [
     "DuplicateSupplierError",
     "RegistryData",
     "RegistryNotEmptyError",
+    "add_profile",
     "add_supplier",
     "ensure_ready",
     "import_official_texts",
@@ -30,6 +36,7 @@ __all__ = [
     "load_official_texts",
     "replace_demo",
     "replace_registry",
+    "write_import",
 ]
 
 # Tables holding registry content (not schema bookkeeping, settings or the audit log).
@@ -189,3 +196,180 @@ def load_official_texts(store: Store, batch: OfficialTextBatch, actor: str = "sy
             sha256=batch.sha256,
         )
     return len(rows)
+
+
+def write_import(
+    store: Store,
+    ready: Sequence[FileReport],
+    rejected: Sequence[FileReport],
+    *,
+    batch_id: str,
+    actor: str,
+    today: date,
+) -> None:
+    """Write ready files' rows and record every file (kept bytes included) in one transaction."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with store.transaction(actor) as tx:
+        already = {
+            r[0]
+            for r in tx.execute(
+                "SELECT DISTINCT sha256 FROM import_file WHERE status = 'imported' AND sha256 IN (SELECT unnest(?))",
+                [[r.sha256 for r in ready] or [""]],
+            )
+        }
+        for report in ready:
+            if report.sha256 in already:  # another session imported it since the analysis
+                report.status = "duplicate"
+        writing = [r for r in ready if r.status == "ready"]
+        records = [*writing, *rejected]
+        if not records:
+            return
+        import_ids = [r[0] for r in tx.execute("SELECT nextval('import_file_seq') FROM range(?)", [len(records)])]
+        blobs = [r for r in records if r.data is not None and r.sha256]
+        if blobs:
+            _insert_blobs(tx, blobs)
+        tx.insert_frame(
+            "import_file",
+            pl.DataFrame(
+                {
+                    "import_id": import_ids,
+                    "batch_id": [batch_id] * len(records),
+                    "source_name": [r.name for r in records],
+                    "sha256": [r.sha256 for r in records],
+                    "size_bytes": [r.size_bytes for r in records],
+                    "format": [r.format for r in records],
+                    "status": ["imported" if r in writing else "rejected" for r in records],
+                    "supplier_ids": [r.supplier_ids for r in records],
+                    "framework_id": [r.framework for r in records],
+                    "catalogue_version": [r.catalogue_version for r in records],
+                    "answers": [r.answers if r in writing else 0 for r in records],
+                    "errors": [json.dumps([e.model_dump() for e in r.errors], ensure_ascii=False) for r in records],
+                    "warnings": [json.dumps([w.model_dump() for w in r.warnings], ensure_ascii=False) for r in records],
+                    "content_kept": [r.data is not None for r in records],
+                    "imported_at": [now] * len(records),
+                    "imported_by": [actor] * len(records),
+                },
+                schema_overrides={
+                    "supplier_ids": pl.List(pl.String),
+                    "format": pl.String,
+                    "framework_id": pl.String,
+                    "catalogue_version": pl.String,
+                },
+            ),
+        )
+        plans = [
+            (import_id, r.planned)
+            for import_id, r in zip(import_ids, records, strict=True)
+            if r in writing and r.planned
+        ]
+        _write_plans(tx, plans, today, now)
+        for import_id, r in zip(import_ids, records, strict=True):
+            tx.audit(
+                "import_file" if r in writing else "reject_file",
+                entity="import_file",
+                entity_id=str(import_id),
+                detail={
+                    "file": r.name,
+                    "format": r.format,
+                    "suppliers": r.supplier_ids,
+                    "answers": r.answers,
+                    "errors": [e.message for e in r.errors][:5],
+                },
+                sha256=r.sha256 or None,
+            )
+
+
+def _insert_blobs(tx: Transaction, blobs: Sequence[FileReport]) -> None:
+    frame = pl.DataFrame(
+        {
+            "sha256": [r.sha256 for r in blobs],
+            "size_bytes": [r.size_bytes for r in blobs],
+            "data": [r.data for r in blobs],
+        },
+        schema={"sha256": pl.String, "size_bytes": pl.Int64, "data": pl.Binary},
+    ).unique("sha256", keep="first")
+    name = "_incoming_blobs"
+    tx.con.register(name, frame.to_arrow())
+    try:
+        tx.execute(
+            f"INSERT INTO file_blob (sha256, size_bytes, data) SELECT sha256, size_bytes, data FROM {name} "
+            "WHERE sha256 NOT IN (SELECT sha256 FROM file_blob)"
+        )
+    finally:
+        tx.con.unregister(name)
+
+
+def _write_plans(tx: Transaction, plans: list[tuple[int, PlannedWrite]], today: date, now: datetime) -> None:
+    """Insert the planned rows of every ready file set-wise (one statement per table)."""
+    if not plans:
+        return
+    n_submissions = sum(p.submissions.height for _, p in plans)
+    ids = iter(r[0] for r in tx.execute("SELECT nextval('submission_seq') FROM range(?)", [n_submissions]))
+    submissions, answers = [], []
+    for import_id, plan in plans:
+        if plan.submissions.is_empty():
+            continue
+        mapping = {local: next(ids) for local in plan.submissions["local_index"].to_list()}
+        submissions.append(
+            plan.submissions.with_columns(
+                submission_id=pl.col("local_index").replace_strict(mapping, return_dtype=pl.Int64),
+                import_id=pl.lit(import_id, dtype=pl.Int64),
+            )
+        )
+        answers.append(
+            plan.answers.with_columns(
+                submission_id=pl.col("local_index").replace_strict(mapping, return_dtype=pl.Int64)
+            )
+        )
+    suppliers = pl.concat([p.suppliers for _, p in plans]).unique("supplier_id", keep="last", maintain_order=True)
+    if not suppliers.is_empty():
+        name = "_incoming_suppliers"
+        tx.con.register(name, suppliers.to_arrow())
+        try:
+            tx.execute(f"DELETE FROM supplier WHERE supplier_id IN (SELECT supplier_id FROM {name})")
+        finally:
+            tx.con.unregister(name)
+        tx.insert_frame("supplier", suppliers)
+    links = pl.concat([p.links for _, p in plans]).unique(["parent_id", "child_id"], keep="first", maintain_order=True)
+    if not links.is_empty():
+        name = "_incoming_links"
+        tx.con.register(name, links.to_arrow())
+        try:
+            tx.execute(
+                f"""INSERT INTO supplier_link (parent_id, child_id, supplied, source, critical)
+                SELECT parent_id, child_id, supplied, source, critical FROM {name} n
+                WHERE NOT EXISTS (SELECT 1 FROM supplier_link l WHERE l.parent_id = n.parent_id AND l.child_id = n.child_id)"""
+            )
+        finally:
+            tx.con.unregister(name)
+    certificates = pl.concat([p.certificates for _, p in plans]).unique(
+        "certificate_id", keep="last", maintain_order=True
+    )
+    if not certificates.is_empty():
+        name = "_incoming_certificates"
+        tx.con.register(name, certificates.to_arrow())
+        try:
+            tx.execute(f"DELETE FROM certificate WHERE certificate_id IN (SELECT certificate_id FROM {name})")
+        finally:
+            tx.con.unregister(name)
+        tx.insert_frame("certificate", certificates)
+    if submissions:
+        tx.insert_frame(
+            "submission",
+            pl.concat(submissions)
+            .with_columns(pl.col("submitted_on").fill_null(today), imported_by=pl.lit(tx.actor))
+            .drop("local_index"),
+        )
+        tx.insert_frame("answer", pl.concat(answers).drop("local_index"))
+    if not suppliers.is_empty():  # the registry now holds suppliers the demo must not overwrite
+        tx.execute("INSERT OR REPLACE INTO setting VALUES ('content_origin', 'user')")
+
+
+def add_profile(store: Store, name: str, text: str, actor: str) -> None:
+    """Store a user's mapping profile (already validated by the caller)."""
+    with store.transaction(actor) as tx:
+        tx.execute(
+            "INSERT OR REPLACE INTO mapping_profile (name, yaml, added_at, added_by) VALUES (?, ?, ?, ?)",
+            [name, text, datetime.now(UTC).replace(tzinfo=None), actor],
+        )
+        tx.audit("add_profile", entity="mapping_profile", entity_id=name)

@@ -1,0 +1,112 @@
+"""Import: drop supplier files (or a zip), check what was recognised, then write them; the history
+of every file received, with rejected files kept in quarantine."""
+
+from datetime import date
+
+import streamlit as st
+
+from dashboards import ui
+from dashboards.ui import tr
+from importers.container import Limits
+from registry import intake, queries
+
+store = ui.store()
+limits = Limits()
+
+st.title(tr("import.title"))
+st.caption(tr("import.caption", mb=limits.max_file_bytes // (1024 * 1024)))
+
+uploads = st.file_uploader(
+    tr("import.files"),
+    accept_multiple_files=True,
+    type=["xlsx", "xlsm", "csv", "tsv", "txt", "json", "zip"],
+    key=f"import_files_{st.session_state.get('import_round', 0)}",
+)
+options = st.columns(3)
+supplier_id = ui.supplier_picker(options[0], tr("import.supplier"), store, key="import_supplier", optional=True)
+profiles = intake.mapping_profiles(store)
+profile = options[1].selectbox(
+    tr("import.profile"),
+    [None, *profiles],
+    format_func=lambda p: tr("import.profile.auto") if p is None else profiles[p].title_ja,
+    key="import_profile",
+)
+mode = ui.radio(
+    options[2], tr("import.mode"), ["per_file", "batch"], lambda m: tr(f"import.mode.{m}"), key="import_mode"
+)
+
+if uploads:
+    files = [(u.name, u.getvalue()) for u in uploads]
+    # Reading is free of side effects, so it may run on every rerun; writing waits for the button.
+    reports = ui.cached_analysis(store, files, supplier_id, profile, limits)
+    summary = intake.summary_frame(reports)
+    st.subheader(tr("import.recognised"))
+    st.dataframe(
+        ui.labelled(summary, status="import.status"),
+        hide_index=True,
+        width="stretch",
+        column_config=ui.columns(summary),
+    )
+    for report in reports:
+        icon = {"ready": "✅", "duplicate": "♻️", "rejected": "⛔"}.get(report.status, "")
+        with st.expander(f"{icon} {report.name}", expanded=report.status == "rejected"):
+            for problem in report.errors:
+                st.error(f"{problem.location}: {problem.message}")
+            for problem in report.warnings:
+                st.warning(f"{problem.location}: {problem.message}")
+            sample = intake.preview(report)
+            if not sample.is_empty():
+                st.dataframe(sample, hide_index=True, width="stretch")
+    ready = sum(r.status == "ready" for r in reports)
+    if st.button(tr("import.confirm", n=ready), type="primary", disabled=ready == 0, key="import_confirm"):
+        bar = st.progress(0.0, text=tr("import.writing"))
+        done = intake.commit(
+            store,
+            ui.fresh_analysis(store, files, supplier_id, profile, limits),
+            mode=mode,
+            actor=ui.actor(),
+            today=date.today(),
+            progress=lambda i, n, name: bar.progress(i / max(n, 1), text=name or tr("import.writing")),
+        )
+        st.session_state["import_result"] = intake.summary_frame(done).to_dicts()
+        st.session_state["import_round"] = st.session_state.get("import_round", 0) + 1
+        st.rerun()
+
+if st.session_state.get("import_result"):
+    result = st.session_state["import_result"]
+    imported = sum(r["status"] == "imported" for r in result)
+    st.success(tr("import.done", imported=imported, total=len(result)))
+
+st.subheader(tr("import.history"))
+status_filter = ui.radio(
+    st,
+    tr("import.history.filter"),
+    ["all", "imported", "rejected"],
+    lambda s: tr(f"import.filter.{s}"),
+    key="history_filter",
+)
+history = queries.import_history(store, status=None if status_filter == "all" else status_filter)
+if history.is_empty():
+    st.info(tr("import.history.empty"))
+else:
+    shown = history.drop("content_kept")
+    st.dataframe(
+        ui.labelled(shown, status="import.status"), hide_index=True, width="stretch", column_config=ui.columns(shown)
+    )
+    kept = history.filter(content_kept=True)
+    if not kept.is_empty():
+        choice = st.selectbox(
+            tr("import.download_original"),
+            kept["import_id"].to_list(),
+            format_func=lambda i: f"#{i} {kept.filter(import_id=i)['source_name'][0]}",
+            key="history_download",
+        )
+        row = kept.filter(import_id=choice).row(0, named=True)
+        content = queries.file_content(store, row["sha256"])
+        if content is not None:
+            st.download_button(
+                tr("import.download"),
+                content,
+                file_name=row["source_name"].rsplit("/", 1)[-1],
+                key="history_download_button",
+            )

@@ -1,0 +1,295 @@
+"""Lists kept in CSV or Excel: supplier master data, supplier links, SECURITY ACTION declarations.
+
+Each list is recognised by its header (Japanese or English column names, in any order). Every
+row is validated; a bad row is reported with its line or cell and the whole file is refused.
+Duplicates inside the file are caught here; duplicates against the registry are the registry's
+check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from pydantic import ValidationError
+
+from importers.base import ImportBatch, ImportContext, Problem, SourceFile, SourceFileError, SupplierRef
+from importers.container import Limits
+from importers.normalise import parse_bool, parse_date
+from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, read_tables
+from registry.models import BUYER_ID, Certificate, Supplier, SupplierLink, supplier_name_key
+
+__all__ = [
+    "LINKS",
+    "SECURITY_ACTION",
+    "SUPPLIERS",
+    "ListImporter",
+    "ListSpec",
+    "parse_list",
+    "security_action",
+    "sniff_list",
+    "supplier_links",
+    "supplier_master",
+]
+
+
+class ListSpec:
+    """Which header texts name each field of one kind of list."""
+
+    def __init__(
+        self, name: str, fields: dict[str, tuple[str, ...]], required: tuple[str, ...], any_of: tuple[str, ...] = ()
+    ):
+        self.name, self.fields, self.required, self.any_of = name, fields, required, any_of
+
+    def locate(self, table: Table, scan_rows: int = 15) -> tuple[int, dict[str, int]] | None:
+        for row0, row in enumerate(table.rows[:scan_rows]):
+            keys = ["".join(str(c or "").split()).casefold() for c in row]
+            columns = {}
+            for field, names in self.fields.items():
+                for name in names:
+                    key = "".join(name.split()).casefold()
+                    if key in keys:
+                        columns[field] = keys.index(key)
+                        break
+            if all(f in columns for f in self.required) and (not self.any_of or any(f in columns for f in self.any_of)):
+                return row0, columns
+        return None
+
+
+SUPPLIERS = ListSpec(
+    "supplier_master",
+    {
+        "supplier_id": ("取引先ID", "取引先コード", "supplier_id"),
+        "name": ("会社名", "取引先名", "事業者名", "name"),
+        "corporate_number": ("法人番号", "corporate_number"),
+        "industry": ("業種", "industry"),
+        "employees": ("従業員数", "employees"),
+        "prefecture": ("都道府県", "所在地", "prefecture"),
+        "has_security_staff": ("セキュリティ担当者", "has_security_staff"),
+    },
+    required=("supplier_id", "name"),
+)
+LINKS = ListSpec(
+    "supplier_links",
+    {
+        "parent_id": ("親取引先ID", "発注元ID", "parent_id"),
+        "child_id": ("子取引先ID", "取引先ID", "child_id"),
+        "supplied": ("供給品目", "供給品目・業務", "supplied"),
+        "critical": ("重要", "critical"),
+    },
+    required=("parent_id", "child_id"),
+)
+SECURITY_ACTION = ListSpec(
+    "security_action",
+    {
+        "supplier_id": ("取引先ID", "supplier_id"),
+        "corporate_number": ("法人番号", "corporate_number"),
+        "name": ("事業者名", "会社名", "name"),
+        "star": ("宣言", "宣言区分", "段階", "star"),
+        "declaration_id": ("自己宣言ID", "宣言ID", "declaration_id"),
+        "declared_on": ("宣言日", "declared_on"),
+    },
+    required=("star", "declaration_id", "declared_on"),
+    any_of=("supplier_id", "corporate_number", "name"),
+)
+_BUYER_WORDS = {BUYER_ID, "自社", "当社", "buyer", "@buyer", "発注者"}
+_STARS = {"一つ星": 1, "★1": 1, "1": 1, "ひとつ星": 1, "二つ星": 2, "★2": 2, "2": 2, "ふたつ星": 2}
+
+
+def _tables(source: SourceFile, context: ImportContext) -> list[Table]:
+    return read_tables(source, Limits(max_file_bytes=context.max_bytes))
+
+
+def sniff_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> float:
+    if source.suffix not in EXCEL_SUFFIXES | TEXT_SUFFIXES:
+        return 0.0
+    try:
+        found = [loc for t in _tables(source, context) if (loc := spec.locate(t))]
+    except SourceFileError:
+        return 0.0
+    # More matching columns, more specific: a declaration list also names suppliers.
+    return min(0.79, 0.5 + 0.04 * max(len(cols) for _, cols in found)) if found else 0.0
+
+
+def _describe(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+    )
+
+
+def parse_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> ImportBatch:
+    tables = _tables(source, context)
+    found = next(((t, loc) for t in tables if (loc := spec.locate(t))), None)
+    if found is None:
+        wanted = ", ".join(spec.fields[f][0] for f in spec.required)
+        raise SourceFileError.at(source.name, source.name, f"no header row with the columns {wanted}")
+    table, (header_row, columns) = found
+    rows = [
+        (row0, {f: (row[c] if c < len(row) else None) for f, c in columns.items()})
+        for row0, row in enumerate(table.rows[header_row + 1 :], start=header_row + 1)
+        if any(v is not None for v in row)
+    ]
+    batch = ImportBatch(format=spec.name, source_name=source.name, sha256=source.sha256)
+    problems: list[Problem] = []
+    handler: dict[str, Callable[..., None]] = {
+        "supplier_master": _suppliers,
+        "supplier_links": _links,
+        "security_action": _declarations,
+    }
+    handler[spec.name](table, columns, rows, batch, problems)
+    if not rows:
+        problems.append(Problem(location=table.where_row(header_row), message="the list has no rows under its header"))
+    if problems:
+        raise SourceFileError(source.name, problems)
+    return batch
+
+
+def _suppliers(table: Table, columns: dict[str, int], rows, batch: ImportBatch, problems: list[Problem]) -> None:
+    by_id: dict[str, int] = {}
+    by_number: dict[str, int] = {}
+    by_name: dict[str, int] = {}
+    for row0, values in rows:
+        try:
+            if values.get("employees") is not None:
+                values["employees"] = int(float(values["employees"]))
+            if values.get("has_security_staff") is not None:
+                values["has_security_staff"] = parse_bool(values["has_security_staff"])
+            supplier = Supplier(**values)
+        except (ValidationError, ValueError) as exc:
+            message = _describe(exc) if isinstance(exc, ValidationError) else str(exc)
+            problems.append(Problem(location=table.where_row(row0), message=message))
+            continue
+        if supplier.supplier_id in by_id:
+            problems.append(
+                Problem(
+                    location=table.where(row0, columns["supplier_id"]),
+                    message=f"supplier ID {supplier.supplier_id} repeats line/row {by_id[supplier.supplier_id] + 1}",
+                )
+            )
+            continue
+        if supplier.corporate_number and supplier.corporate_number in by_number:
+            problems.append(
+                Problem(
+                    location=table.where(row0, columns["corporate_number"]),
+                    message=f"corporate number {supplier.corporate_number} repeats row {by_number[supplier.corporate_number] + 1}",
+                )
+            )
+            continue
+        key = supplier_name_key(supplier.name)
+        if key in by_name:
+            batch.warnings.append(
+                Problem(
+                    location=table.where(row0, columns["name"]),
+                    message=f"{supplier.name} looks like the same company as row {by_name[key] + 1}",
+                )
+            )
+        by_id[supplier.supplier_id] = row0
+        by_name.setdefault(key, row0)
+        if supplier.corporate_number:
+            by_number[supplier.corporate_number] = row0
+        batch.suppliers.append(supplier)
+
+
+def _links(table: Table, columns: dict[str, int], rows, batch: ImportBatch, problems: list[Problem]) -> None:
+    seen: dict[tuple[str, str], int] = {}
+    for row0, values in rows:
+        parent = values.get("parent_id") or BUYER_ID
+        if parent.casefold() in {w.casefold() for w in _BUYER_WORDS}:
+            parent = BUYER_ID
+        try:
+            critical = parse_bool(values["critical"]) if values.get("critical") is not None else False
+            link = SupplierLink(
+                parent_id=parent,
+                child_id=values.get("child_id") or "",
+                supplied=values.get("supplied"),
+                source="import",
+                critical=critical,
+            )
+        except (ValidationError, ValueError) as exc:
+            message = _describe(exc) if isinstance(exc, ValidationError) else str(exc)
+            problems.append(Problem(location=table.where_row(row0), message=message))
+            continue
+        key = (link.parent_id, link.child_id)
+        if key in seen:
+            batch.warnings.append(
+                Problem(
+                    location=table.where_row(row0),
+                    message=f"link {link.parent_id} → {link.child_id} repeats row {seen[key] + 1}; kept once",
+                )
+            )
+            continue
+        seen[key] = row0
+        batch.links.append(link)
+
+
+def _declarations(table: Table, columns: dict[str, int], rows, batch: ImportBatch, problems: list[Problem]) -> None:
+    seen: dict[str, int] = {}
+    for row0, values in rows:
+        star = _STARS.get("".join(str(values.get("star") or "").split()))
+        if star is None:
+            problems.append(
+                Problem(
+                    location=table.where(row0, columns["star"]),
+                    message=f"expected 一つ星 or 二つ星 (★1/★2), found {values.get('star')!r}",
+                )
+            )
+            continue
+        try:
+            declared: date = parse_date(values.get("declared_on"))
+        except ValueError as exc:
+            problems.append(Problem(location=table.where(row0, columns["declared_on"]), message=str(exc)))
+            continue
+        number = values.get("declaration_id")
+        if not number:
+            problems.append(
+                Problem(
+                    location=table.where(row0, columns["declaration_id"]),
+                    message="a declaration ID (自己宣言ID) is required",
+                )
+            )
+            continue
+        if number in seen:
+            problems.append(
+                Problem(
+                    location=table.where(row0, columns["declaration_id"]),
+                    message=f"declaration {number} repeats row {seen[number] + 1}",
+                )
+            )
+            continue
+        seen[number] = row0
+        ref = SupplierRef(
+            supplier_id=values.get("supplier_id"),
+            corporate_number=values.get("corporate_number"),
+            name=values.get("name"),
+            location=table.where_row(row0),
+        )
+        batch.certificates.append(
+            Certificate(
+                certificate_id=f"SA-{number}",
+                supplier_id="pending",
+                scheme=f"security_action_star{star}",
+                registration_no=number,
+                issued_on=declared,
+                issuer="IPA (SECURITY ACTION self-declaration)",
+            )
+        )
+        batch.certificate_suppliers.append(ref)
+
+
+class ListImporter:
+    """One list kind in the importer shape (NAME, sniff, parse)."""
+
+    def __init__(self, spec: ListSpec) -> None:
+        self.spec = spec
+        self.NAME = spec.name
+
+    def sniff(self, source: SourceFile, context: ImportContext) -> float:
+        return sniff_list(self.spec, source, context)
+
+    def parse(self, source: SourceFile, context: ImportContext) -> ImportBatch:
+        return parse_list(self.spec, source, context)
+
+
+supplier_master = ListImporter(SUPPLIERS)
+supplier_links = ListImporter(LINKS)
+security_action = ListImporter(SECURITY_ACTION)

@@ -1,0 +1,160 @@
+"""SCS self-assessment in IPA's official layout: the criteria sheet plus answer columns.
+
+The header row (near the top) holds ``評価基準No.`` and ``自己評価``; columns are found by header
+text. Answers: ○ met, △ partly met or unsure, ✖ not met, blank unanswered, with the usual variants
+(◯〇, ×✕x, ▲, 済/未, はい/いいえ). The catalogue version (final 2026-03-27 or the Dec-2025 draft)
+is recognised from the criterion IDs present. Rows above the header may name the supplier
+(取引先ID, 法人番号, 事業者名) and the date (回答日, 記入日, 自己評価実施日).
+"""
+
+from __future__ import annotations
+
+import re
+
+from importers.base import (
+    ImportBatch,
+    ImportContext,
+    Problem,
+    SourceFile,
+    SourceFileError,
+    SubmissionPayload,
+)
+from importers.container import Limits
+from importers.normalise import scs_mark_status
+from importers.tabular import EXCEL_SUFFIXES, find_header, read_tables, supplier_and_date
+from questionnaires.catalogue import Catalogue, available_versions, load_catalogue
+from registry.models import Answer
+
+__all__ = ["NAME", "detect_version", "parse", "sniff"]
+
+NAME = "scs_self_assessment"
+_CRITERION = re.compile(r"^[1-7]-\d+-\d+-\d+$")
+_REQUIRED = ("評価基準No.", "自己評価")
+_OPTIONAL = {"reason": "理由", "evidence": "根拠および実施する事", "note": "補足情報"}
+_SUPPLIER_LABELS = {
+    "supplier_id": ("取引先ID", "サプライヤーID"),
+    "corporate_number": ("法人番号",),
+    "name": ("事業者名", "会社名", "企業名"),
+}
+_DATE_LABELS = ("回答日", "記入日", "自己評価実施日", "提出日")
+
+
+def sniff(source: SourceFile, context: ImportContext) -> float:
+    if source.suffix not in EXCEL_SUFFIXES:
+        return 0.0
+    try:
+        tables = read_tables(source, Limits(max_file_bytes=context.max_bytes))
+    except SourceFileError:
+        return 0.0
+    return 0.9 if any(find_header(t, _REQUIRED) for t in tables) else 0.0
+
+
+def detect_version(ids: set[str], catalogues: list[Catalogue]) -> tuple[Catalogue | None, list[str]]:
+    """The newest catalogue version holding every ID; else None and the IDs no version knows."""
+    for catalogue in catalogues:  # newest first
+        if ids <= {c.id for c in catalogue.criteria}:
+            return catalogue, []
+    known = set().union(*({c.id for c in cat.criteria} for cat in catalogues))
+    return None, sorted(ids - known)
+
+
+def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
+    tables = read_tables(source, Limits(max_file_bytes=context.max_bytes))
+    located = next(((t, h) for t in tables if (h := find_header(t, _REQUIRED))), None)
+    if located is None:
+        sheets = ", ".join(t.sheet or "" for t in tables)
+        raise SourceFileError.at(
+            source.name, source.name, f"no sheet has a header row with 評価基準No. and 自己評価 (sheets: {sheets})"
+        )
+    table, (header_row, columns) = located
+    crit_col, answer_col = columns["評価基準No."], columns["自己評価"]
+    optional = {field: columns.get(text) for field, text in _OPTIONAL.items()}
+    supplier, submitted, problems = supplier_and_date(table, header_row, context, _SUPPLIER_LABELS, _DATE_LABELS)
+    warnings: list[Problem] = []
+    if source.suffix == "xlsm":
+        warnings.append(
+            Problem(location=source.name, message="macro-enabled workbook: cell values were read, macros were not run")
+        )
+
+    answers: list[Answer] = []
+    first_row: dict[str, int] = {}
+    for row0 in range(header_row + 1, len(table.rows)):
+        row = table.rows[row0]
+        crit = row[crit_col] if crit_col < len(row) else None
+        if crit is None:
+            continue
+        where = table.where(row0, crit_col)
+        if not _CRITERION.match(crit):
+            problems.append(Problem(location=where, message=f"expected a criterion ID like 4-1-2-3, found {crit!r}"))
+            continue
+        if crit in first_row:
+            problems.append(
+                Problem(location=where, message=f"criterion {crit} appears twice (first on row {first_row[crit] + 1})")
+            )
+            continue
+        first_row[crit] = row0
+        raw = row[answer_col] if answer_col < len(row) else None
+        status = scs_mark_status(raw)
+        if status is None:
+            problems.append(
+                Problem(
+                    location=table.where(row0, answer_col),
+                    message=f"unknown answer {raw!r} for {crit}: expected ○ (met), △ (partly), ✖ (not met) or blank",
+                )
+            )
+            continue
+        extra = {f: (row[c] if c is not None and c < len(row) else None) for f, c in optional.items()}
+        answers.append(
+            Answer(item_id=crit, raw_answer=raw, status=status, location=table.where(row0, answer_col), **extra)
+        )
+    if not first_row and not problems:
+        problems.append(
+            Problem(location=table.where_row(header_row), message="the sheet has no criterion rows under its header")
+        )
+    catalogues = [load_catalogue(v) for v in available_versions()]
+    catalogue, unknown = detect_version(set(first_row), catalogues)
+    if unknown:
+        problems.extend(
+            Problem(
+                location=table.where(first_row[i], crit_col), message=f"criterion {i} is in no SCS catalogue version"
+            )
+            for i in unknown
+        )
+    if problems:
+        raise SourceFileError(source.name, problems)
+    assert catalogue is not None
+    levels = {c.id: c.level for c in catalogue.criteria}
+    level = 4 if any(levels[i] == 4 for i in first_row) else 3
+    missing = [c.id for c in catalogue.criteria_at(level) if c.id not in first_row]
+    if missing:
+        warnings.append(
+            Problem(
+                location=table.label,
+                message=f"{len(missing)} ★{level} criteria of catalogue {catalogue.version} are not in the sheet "
+                f"(e.g. {', '.join(missing[:5])}); they count as unknown",
+            )
+        )
+    blanks = sum(1 for a in answers if a.status == "unknown")
+    if blanks:
+        warnings.append(Problem(location=table.label, message=f"{blanks} criteria are unanswered (blank)"))
+    if catalogue.data.status == "draft":
+        warnings.append(
+            Problem(location=table.label, message=f"answered against the draft catalogue {catalogue.version}")
+        )
+    return ImportBatch(
+        format=NAME,
+        source_name=source.name,
+        sha256=source.sha256,
+        submissions=[
+            SubmissionPayload(
+                supplier=supplier,
+                framework_id="scs",
+                framework_version=catalogue.version,
+                catalogue_version=catalogue.version,
+                level=level,
+                submitted_on=submitted,
+                answers=answers,
+            )
+        ],
+        warnings=warnings,
+    )

@@ -1,0 +1,183 @@
+"""Sheets and CSV files as tables of text, with the means to name any cell of them.
+
+Every importer reads through here: Excel with fastexcel (calamine) after the container checks,
+CSV/TSV after encoding detection. Cells come back as text (or null), NFKC-normalised and trimmed;
+row and column positions are kept so that problems can name ``sheet!C12`` or ``line 12``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import fastexcel
+import polars as pl
+
+from importers.base import ImportContext, Problem, SourceFile, SourceFileError, SupplierRef, cell_name, header_key
+from importers.container import Limits, check_office_zip, decode_text
+from importers.normalise import parse_date
+
+__all__ = [
+    "EXCEL_SUFFIXES",
+    "TEXT_SUFFIXES",
+    "Table",
+    "find_header",
+    "label_values",
+    "read_tables",
+    "supplier_and_date",
+]
+
+EXCEL_SUFFIXES = {"xlsx", "xlsm"}
+TEXT_SUFFIXES = {"csv", "tsv", "txt"}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One sheet (or one CSV file) as text cells; ``rows[i][j]`` is row i, column j (0-based)."""
+
+    source_name: str
+    sheet: str | None  # None for CSV/TSV
+    rows: list[list[str | None]]
+
+    def where(self, row0: int, col0: int) -> str:
+        """Where a cell is, as a person would look for it."""
+        if self.sheet is None:
+            return f"{self.source_name} line {row0 + 1}, column {col0 + 1}"
+        return cell_name(self.source_name, self.sheet, row0, col0)
+
+    def where_row(self, row0: int) -> str:
+        return (
+            f"{self.source_name} line {row0 + 1}"
+            if self.sheet is None
+            else f"{self.source_name}: {self.sheet} row {row0 + 1}"
+        )
+
+    @property
+    def label(self) -> str:
+        return self.source_name if self.sheet is None else f"{self.source_name}: {self.sheet}"
+
+
+def _clean(value: object) -> str | None:
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return text or None
+
+
+def _excel_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | None) -> list[Table]:
+    check_office_zip(source, limits)
+    try:
+        reader = fastexcel.read_excel(source.data)
+    except Exception as exc:  # calamine raises its own error types for each kind of damage
+        raise SourceFileError.at(source.name, source.name, f"not a readable Excel workbook (.xlsx): {exc}") from None
+    wanted = list(reader.sheet_names) if sheets is None else [s for s in sheets if s in reader.sheet_names]
+    tables = []
+    for name in wanted:
+        try:
+            frame = reader.load_sheet(name, header_row=None, dtypes="string").to_polars()
+        except Exception as exc:
+            raise SourceFileError.at(
+                source.name, f"{source.name}: {name}", f"the sheet cannot be read: {exc}"
+            ) from None
+        cleaned = frame.select(
+            pl.col(c).str.normalize("NFKC").str.strip_chars().replace("", None) for c in frame.columns
+        )
+        tables.append(Table(source.name, name, [list(r) for r in cleaned.iter_rows()]))
+    return tables
+
+
+def _text_table(source: SourceFile) -> Table:
+    text, _ = decode_text(source)
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if source.suffix == "tsv" or first_line.count("\t") > first_line.count(",") else ","
+    try:
+        rows = [[_clean(v) for v in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise SourceFileError.at(source.name, source.name, f"not a readable CSV file: {exc}") from None
+    return Table(source.name, None, rows)
+
+
+def read_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | None = None) -> list[Table]:
+    """All sheets of a workbook (or the named ones), or the one table of a CSV/TSV file."""
+    key = ("tables", limits, tuple(sheets) if sheets is not None else None)
+    if key not in source.cache:
+        source.cache[key] = _read_tables(source, limits, sheets)
+    return source.cache[key]  # type: ignore[return-value]
+
+
+def _read_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | None) -> list[Table]:
+    if len(source.data) > limits.max_file_bytes:
+        raise SourceFileError.at(
+            source.name, source.name, f"the file is {len(source.data):,} bytes; the limit is {limits.max_file_bytes:,}"
+        )
+    if source.suffix in EXCEL_SUFFIXES:
+        return _excel_tables(source, limits, sheets)
+    if source.suffix in TEXT_SUFFIXES:
+        return [_text_table(source)]
+    raise SourceFileError.at(source.name, source.name, f"files of type .{source.suffix or '(none)'} are not read here")
+
+
+def find_header(table: Table, required: Iterable[str], scan_rows: int = 15) -> tuple[int, dict[str, int]] | None:
+    """The first row (within ``scan_rows``) holding every required header text, and the column of
+    every header text of that row (folded by :func:`header_key`)."""
+    needed = [header_key(r) for r in required]
+    for row0, row in enumerate(table.rows[:scan_rows]):
+        keys = [header_key(c) for c in row]
+        if all(n in keys for n in needed):
+            columns: dict[str, int] = {}
+            for col0, key in enumerate(keys):
+                if key and key not in columns:
+                    columns[key] = col0
+            return row0, columns
+    return None
+
+
+def label_values(table: Table, above_row: int) -> dict[str, tuple[str, str]]:
+    """Label → (value, cell) pairs written above a header: a label cell and the next filled cell to its right."""
+    found: dict[str, tuple[str, str]] = {}
+    for row0 in range(min(above_row, len(table.rows))):
+        row = table.rows[row0]
+        for col0, cell in enumerate(row):
+            if cell is None:
+                continue
+            label = header_key(cell).rstrip(":：")
+            value_col = next((j for j in range(col0 + 1, len(row)) if row[j] is not None), None)
+            if value_col is not None and label not in found:
+                found[label] = (row[value_col], table.where(row0, value_col))
+    return found
+
+
+def supplier_and_date(
+    table: Table,
+    header_row: int,
+    context: ImportContext,
+    supplier_labels: Mapping[str, tuple[str, ...]],
+    date_labels: tuple[str, ...],
+) -> tuple[SupplierRef, date | None, list[Problem]]:
+    """The supplier named above the header (the user's choice wins) and the answer date."""
+    labels = label_values(table, header_row)
+    problems: list[Problem] = []
+    ref: dict[str, str] = {}
+    for field, names in supplier_labels.items():
+        for name in names:
+            if header_key(name) in labels:
+                value, where = labels[header_key(name)]
+                ref[field] = value
+                ref.setdefault("location", where)
+                break
+    if context.supplier_id:
+        ref = {"supplier_id": context.supplier_id, "location": "chosen at import"}
+    submitted = None
+    for name in date_labels:
+        if header_key(name) in labels:
+            value, where = labels[header_key(name)]
+            try:
+                submitted = parse_date(value)
+            except ValueError as exc:
+                problems.append(Problem(location=where, message=str(exc)))
+            break
+    return SupplierRef(**ref), submitted, problems

@@ -1,0 +1,231 @@
+"""Our own supplier template, filled in (see ``registry/templates.py`` for the blank one).
+
+The hidden ``_monosashi`` sheet says which framework, catalogue version, level and supplier the
+workbook is for, so it imports with no question asked. The 再委託先 sheet gives the supplier's
+own subcontractors (tier-2 links).
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from importers.base import (
+    DeclaredSubcontractor,
+    ImportBatch,
+    ImportContext,
+    Problem,
+    SourceFile,
+    SourceFileError,
+    SubmissionPayload,
+    SupplierRef,
+)
+from importers.container import Limits
+from importers.normalise import parse_bool
+from importers.tabular import EXCEL_SUFFIXES, Table, find_header, read_tables, supplier_and_date
+from questionnaires.frameworks import answer_key, framework_definition
+from registry.models import Answer, normalise_corporate_number
+
+__all__ = ["NAME", "parse", "sniff"]
+
+NAME = "monosashi_template"
+META_SHEET = "_monosashi"
+ANSWER_SHEET = "回答"
+SUBCONTRACTOR_SHEET = "再委託先"
+
+
+def _tables(source: SourceFile, context: ImportContext) -> dict[str, Table]:
+    return {t.sheet or "": t for t in read_tables(source, Limits(max_file_bytes=context.max_bytes))}
+
+
+def sniff(source: SourceFile, context: ImportContext) -> float:
+    if source.suffix not in EXCEL_SUFFIXES:
+        return 0.0
+    try:
+        return 1.0 if META_SHEET in _tables(source, context) else 0.0
+    except SourceFileError:
+        return 0.0
+
+
+def _meta(table: Table) -> dict[str, str]:
+    return {row[0]: row[1] for row in table.rows if len(row) >= 2 and row[0] and row[1]}
+
+
+def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
+    tables = _tables(source, context)
+    if META_SHEET not in tables:
+        raise SourceFileError.at(
+            source.name, source.name, f"not a Monosashi template: the hidden sheet {META_SHEET} is missing"
+        )
+    meta = _meta(tables[META_SHEET])
+    framework_id = meta.get("framework_id")
+    try:
+        level = int(meta.get("level") or 4)
+        definition = framework_definition(framework_id or "", level=level, profiles=dict(context.profiles) or None)
+    except (KeyError, ValueError):
+        raise SourceFileError.at(
+            source.name,
+            f"{source.name}: {META_SHEET}",
+            f"unknown framework {framework_id!r} in the template's metadata",
+        ) from None
+    if ANSWER_SHEET not in tables:
+        raise SourceFileError.at(source.name, source.name, f"the sheet {ANSWER_SHEET} is missing (was it renamed?)")
+    table = tables[ANSWER_SHEET]
+    header = find_header(table, ("No.", "回答"))
+    if header is None:
+        raise SourceFileError.at(
+            source.name, f"{source.name}: {ANSWER_SHEET}", "the header row with No. and 回答 was not found"
+        )
+    header_row, columns = header
+    id_col, answer_col = columns["No."], columns["回答"]
+    reason_col, note_col = columns.get("理由・根拠"), columns.get("補足")
+    context_for_supplier = ImportContext(supplier_id=None)
+    supplier, submitted, problems = supplier_and_date(
+        table, header_row, context_for_supplier, {"supplier_id": ("取引先ID",)}, ("回答日",)
+    )
+    warnings: list[Problem] = []
+    if meta.get("supplier_id"):
+        supplier = SupplierRef(supplier_id=meta["supplier_id"], location=f"{source.name}: {META_SHEET}")
+    if context.supplier_id and context.supplier_id != supplier.supplier_id:
+        if supplier.supplier_id:
+            warnings.append(
+                Problem(
+                    location=supplier.location or source.name,
+                    message=f"template made for {supplier.supplier_id}, imported for {context.supplier_id} as chosen",
+                )
+            )
+        supplier = SupplierRef(supplier_id=context.supplier_id, location="chosen at import")
+
+    vocabulary = {answer_key(a.label): a.status for a in definition.answers}
+    allowed = " / ".join(a.label for a in definition.answers)
+    items = {i.id for i in definition.items}
+    answers: list[Answer] = []
+    seen: dict[str, int] = {}
+    for row0 in range(header_row + 1, len(table.rows)):
+        row = table.rows[row0]
+        item = row[id_col] if id_col < len(row) else None
+        if item is None:
+            continue
+        where = table.where(row0, id_col)
+        if item not in items:
+            problems.append(
+                Problem(location=where, message=f"item {item!r} is not in {definition.name_ja} (was a row edited?)")
+            )
+            continue
+        if item in seen:
+            problems.append(
+                Problem(location=where, message=f"item {item} appears twice (first on row {seen[item] + 1})")
+            )
+            continue
+        seen[item] = row0
+        raw = row[answer_col] if answer_col < len(row) else None
+        if raw is None:
+            status = "unknown"
+        elif answer_key(raw) in vocabulary:
+            status = vocabulary[answer_key(raw)]
+        else:
+            problems.append(
+                Problem(
+                    location=table.where(row0, answer_col),
+                    message=f"unknown answer {raw!r} for {item}: expected {allowed} or blank",
+                )
+            )
+            continue
+
+        def text(col: int | None, row: list[str | None] = row) -> str | None:
+            return row[col] if col is not None and col < len(row) else None
+
+        answers.append(
+            Answer(
+                item_id=item,
+                raw_answer=raw,
+                status=status,
+                reason=text(reason_col),
+                note=text(note_col),
+                location=table.where(row0, answer_col),
+            )
+        )
+    missing = sorted(items - set(seen))
+    if missing:
+        warnings.append(
+            Problem(
+                location=table.label,
+                message=f"{len(missing)} items are missing from the sheet ({', '.join(missing[:5])}); they count as unknown",
+            )
+        )
+    subcontractors = _subcontractors(tables.get(SUBCONTRACTOR_SHEET), problems)
+    if problems:
+        raise SourceFileError(source.name, problems)
+    blanks = sum(1 for a in answers if a.status == "unknown")
+    if blanks:
+        warnings.append(Problem(location=table.label, message=f"{blanks} items are unanswered (blank)"))
+    score = band = None
+    if definition.framework_id == "ipa_5min":
+        from questionnaires.frameworks import load_ipa_5min
+
+        scores = {answer_key(a.label): a.score for a in definition.answers}
+        if len(answers) == 25 and not blanks:
+            score = sum(scores[answer_key(a.raw_answer)] or 0 for a in answers)
+            band = load_ipa_5min().band(score).label_ja
+    return ImportBatch(
+        format=NAME,
+        source_name=source.name,
+        sha256=source.sha256,
+        submissions=[
+            SubmissionPayload(
+                supplier=supplier,
+                framework_id=definition.framework_id,
+                framework_version=meta.get("framework_version") or definition.version,
+                catalogue_version=meta.get("catalogue_version") or definition.catalogue_version,
+                level=definition.level if definition.framework_id == "scs" else None,
+                submitted_on=submitted,
+                score=score,
+                band=band,
+                answers=answers,
+                subcontractors=subcontractors,
+            )
+        ],
+        warnings=warnings,
+    )
+
+
+def _subcontractors(table: Table | None, problems: list[Problem]) -> list[DeclaredSubcontractor]:
+    if table is None:
+        return []
+    header = find_header(table, ("会社名", "法人番号"))
+    if header is None:
+        problems.append(Problem(location=table.label, message="the header row with 会社名 and 法人番号 was not found"))
+        return []
+    header_row, columns = header
+    name_col, number_col = columns["会社名"], columns["法人番号"]
+    supplied_col = columns.get("供給品目・業務")
+    critical_col = columns.get("重要(はい/いいえ)")
+    out = []
+    for row0 in range(header_row + 1, len(table.rows)):
+        row = table.rows[row0]
+
+        def cell(col: int | None, row: list[str | None] = row) -> str | None:
+            return row[col] if col is not None and col < len(row) else None
+
+        name, number = cell(name_col), cell(number_col)
+        if name is None and number is None:
+            continue
+        if name is None:
+            problems.append(
+                Problem(location=table.where(row0, name_col), message="a subcontractor needs its company name")
+            )
+            continue
+        try:
+            corporate = normalise_corporate_number(number) if number else None
+            critical = parse_bool(cell(critical_col)) if cell(critical_col) else False
+            out.append(
+                DeclaredSubcontractor(
+                    name=name,
+                    corporate_number=corporate,
+                    supplied=cell(supplied_col),
+                    critical=critical,
+                    location=table.where_row(row0),
+                )
+            )
+        except (ValueError, ValidationError) as exc:
+            problems.append(Problem(location=table.where_row(row0), message=str(exc)))
+    return out
