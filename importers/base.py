@@ -20,6 +20,7 @@ __all__ = [
     "ImportBatch",
     "ImportContext",
     "Importer",
+    "Limits",
     "Problem",
     "SourceFile",
     "SourceFileError",
@@ -139,13 +140,23 @@ class ImportBatch(BaseModel):
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Size limits for one upload (configurable by the caller)."""
+
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_unzipped_bytes: int = 200 * 1024 * 1024
+    max_ratio: int = 200
+    max_members: int = 2_000
+
+
+@dataclass(frozen=True)
 class ImportContext:
     """What importers may know beyond the bytes: the user's choices and the mapping profiles."""
 
     supplier_id: str | None = None
     profile: str | None = None
     profiles: Mapping[str, MappingProfile] = field(default_factory=dict)
-    max_bytes: int = 20 * 1024 * 1024
+    limits: Limits = field(default_factory=lambda: Limits())
 
 
 class Importer(Protocol):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from importers.base import ImportBatch, ImportContext, Problem, SourceFile, SourceFileError, SubmissionPayload
-from importers.container import Limits
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, find_header, read_tables, supplier_and_date
 from questionnaires.frameworks import MappingProfile, answer_key
 from registry.models import Answer
@@ -21,7 +20,7 @@ NAME = "checklist_profile"
 
 
 def _tables(source: SourceFile, context: ImportContext) -> list[Table]:
-    return read_tables(source, Limits(max_file_bytes=context.max_bytes))
+    return read_tables(source, context.limits)
 
 
 def match_profile(

@@ -10,9 +10,8 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
-from dataclasses import dataclass
 
-from importers.base import Problem, SourceFile, SourceFileError
+from importers.base import Limits, Problem, SourceFile, SourceFileError
 
 __all__ = [
     "Limits",
@@ -23,16 +22,6 @@ __all__ = [
 ]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .xls
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Size limits for one upload (configurable by the caller)."""
-
-    max_file_bytes: int = 20 * 1024 * 1024
-    max_unzipped_bytes: int = 200 * 1024 * 1024
-    max_ratio: int = 200
-    max_members: int = 2_000
 
 
 def looks_like_zip(data: bytes) -> bool:
@@ -151,10 +140,16 @@ def decode_text(source: SourceFile) -> tuple[str, str]:
         pass
     try:
         text = data.decode("cp932")
+        # CP932 maps a few undefined bytes to private-use characters: that is not Shift_JIS text.
+        odd = next(
+            (i for i, ch in enumerate(text) if "\ue000" <= ch <= "\uf8ff" or (ch < " " and ch not in "\t\r\n")), None
+        )
+        if odd is not None:
+            raise UnicodeDecodeError("cp932", data, odd, odd + 1, "not text")
     except UnicodeDecodeError as exc:
         raise SourceFileError.at(
             source.name,
-            f"{source.name} byte {exc.start}",
+            f"{source.name} position {exc.start}",
             "unknown text encoding: expected UTF-8 (with or without BOM) or Shift_JIS/CP932",
         ) from None
     return text, "cp932"

@@ -17,7 +17,6 @@ from importers.base import (
     SupplierRef,
     header_key,
 )
-from importers.container import Limits
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, find_header, read_tables, supplier_and_date
 from questionnaires.frameworks import answer_key, load_ipa_5min
 from registry.models import Answer
@@ -80,13 +79,13 @@ def sniff(source: SourceFile, context: ImportContext) -> float:
     if source.suffix not in EXCEL_SUFFIXES | TEXT_SUFFIXES:
         return 0.0
     try:
-        return 0.85 if _candidate(read_tables(source, Limits(max_file_bytes=context.max_bytes))) else 0.0
+        return 0.85 if _candidate(read_tables(source, context.limits)) else 0.0
     except SourceFileError:
         return 0.0
 
 
 def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
-    tables = read_tables(source, Limits(max_file_bytes=context.max_bytes))
+    tables = read_tables(source, context.limits)
     found = _candidate(tables) or next(((t, loc) for t in tables if (loc := _locate(t))), None)
     if found is None:
         raise SourceFileError.at(

@@ -64,9 +64,11 @@ def sniff(source: SourceFile, context: ImportContext) -> float:
 
 
 def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
-    if len(source.data) > context.max_bytes:
+    if len(source.data) > context.limits.max_file_bytes:
         raise SourceFileError.at(
-            source.name, source.name, f"the file is {len(source.data):,} bytes; the limit is {context.max_bytes:,}"
+            source.name,
+            source.name,
+            f"the file is {len(source.data):,} bytes; the limit is {context.limits.max_file_bytes:,}",
         )
     try:
         raw = json.loads(source.data.decode("utf-8-sig"))

@@ -14,7 +14,6 @@ from datetime import date
 from pydantic import ValidationError
 
 from importers.base import ImportBatch, ImportContext, Problem, SourceFile, SourceFileError, SupplierRef
-from importers.container import Limits
 from importers.normalise import parse_bool, parse_date
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, read_tables
 from registry.models import BUYER_ID, Certificate, Supplier, SupplierLink, supplier_name_key
@@ -97,7 +96,7 @@ _STARS = {"一つ星": 1, "★1": 1, "1": 1, "ひとつ星": 1, "二つ星": 2, 
 
 
 def _tables(source: SourceFile, context: ImportContext) -> list[Table]:
-    return read_tables(source, Limits(max_file_bytes=context.max_bytes))
+    return read_tables(source, context.limits)
 
 
 def sniff_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> float:

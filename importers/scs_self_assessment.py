@@ -19,7 +19,6 @@ from importers.base import (
     SourceFileError,
     SubmissionPayload,
 )
-from importers.container import Limits
 from importers.normalise import scs_mark_status
 from importers.tabular import EXCEL_SUFFIXES, find_header, read_tables, supplier_and_date
 from questionnaires.catalogue import Catalogue, available_versions, load_catalogue
@@ -43,7 +42,7 @@ def sniff(source: SourceFile, context: ImportContext) -> float:
     if source.suffix not in EXCEL_SUFFIXES:
         return 0.0
     try:
-        tables = read_tables(source, Limits(max_file_bytes=context.max_bytes))
+        tables = read_tables(source, context.limits)
     except SourceFileError:
         return 0.0
     return 0.9 if any(find_header(t, _REQUIRED) for t in tables) else 0.0
@@ -59,7 +58,7 @@ def detect_version(ids: set[str], catalogues: list[Catalogue]) -> tuple[Catalogu
 
 
 def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
-    tables = read_tables(source, Limits(max_file_bytes=context.max_bytes))
+    tables = read_tables(source, context.limits)
     located = next(((t, h) for t in tables if (h := find_header(t, _REQUIRED))), None)
     if located is None:
         sheets = ", ".join(t.sheet or "" for t in tables)

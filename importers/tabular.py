@@ -17,8 +17,17 @@ from datetime import date
 import fastexcel
 import polars as pl
 
-from importers.base import ImportContext, Problem, SourceFile, SourceFileError, SupplierRef, cell_name, header_key
-from importers.container import Limits, check_office_zip, decode_text
+from importers.base import (
+    ImportContext,
+    Limits,
+    Problem,
+    SourceFile,
+    SourceFileError,
+    SupplierRef,
+    cell_name,
+    header_key,
+)
+from importers.container import check_office_zip, decode_text
 from importers.normalise import parse_date
 
 __all__ = [

@@ -19,7 +19,6 @@ from importers.base import (
     SubmissionPayload,
     SupplierRef,
 )
-from importers.container import Limits
 from importers.normalise import parse_bool
 from importers.tabular import EXCEL_SUFFIXES, Table, find_header, read_tables, supplier_and_date
 from questionnaires.frameworks import answer_key, framework_definition
@@ -34,7 +33,7 @@ SUBCONTRACTOR_SHEET = "再委託先"
 
 
 def _tables(source: SourceFile, context: ImportContext) -> dict[str, Table]:
-    return {t.sheet or "": t for t in read_tables(source, Limits(max_file_bytes=context.max_bytes))}
+    return {t.sheet or "": t for t in read_tables(source, context.limits)}
 
 
 def sniff(source: SourceFile, context: ImportContext) -> float:
@@ -155,7 +154,7 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     subcontractors = _subcontractors(tables.get(SUBCONTRACTOR_SHEET), problems)
     if problems:
         raise SourceFileError(source.name, problems)
-    blanks = sum(1 for a in answers if a.status == "unknown")
+    blanks = sum(1 for a in answers if a.raw_answer is None)
     if blanks:
         warnings.append(Problem(location=table.label, message=f"{blanks} items are unanswered (blank)"))
     score = band = None

@@ -380,7 +380,8 @@ def template(framework: str, supplier_id: str, output: Path, level: str, db: Pat
 @click.option(
     "--exchange", "which", flag_value="exchange", default=True, help="Print the JSON exchange schema (default)."
 )
-def schema(which: str) -> None:
+@db_option
+def schema(which: str, db: Path | None) -> None:
     """Print the JSON Schema of the exchange format (or of mapping profiles); --db is not used."""
     from registry.schemas import exchange_schema, profile_schema
 

@@ -22,8 +22,8 @@ from typing import Literal
 import polars as pl
 
 from importers import IMPORTERS, checklist
-from importers.base import ImportBatch, ImportContext, Problem, SourceFile, SourceFileError, SupplierRef
-from importers.container import Limits, check_office_zip, decode_text, expand_zip, looks_like_zip
+from importers.base import ImportBatch, ImportContext, Limits, Problem, SourceFile, SourceFileError, SupplierRef
+from importers.container import check_office_zip, decode_text, expand_zip, looks_like_zip
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES
 from questionnaires.frameworks import MappingProfile, load_profile_text, shipped_profiles
 from registry import queries
@@ -227,11 +227,12 @@ def _detect(source: SourceFile, context: ImportContext) -> tuple[str, ImportBatc
     # Say what is wrong with the container itself (renamed file, encryption, bomb, encoding)
     # rather than that no format matched.
     if source.suffix in EXCEL_SUFFIXES:
-        check_office_zip(source, Limits(max_file_bytes=context.max_bytes))
+        check_office_zip(source, context.limits)
     elif source.suffix in TEXT_SUFFIXES:
         decode_text(source)
     if context.profile:
-        return checklist.NAME, checklist.parse(source, context)
+        batch = checklist.parse(source, context)
+        return batch.format, batch
     scored = [(imp.sniff(source, context), i, imp) for i, imp in enumerate(IMPORTERS)]
     score, _, importer = max(scored, key=lambda s: (s[0], -s[1]))
     if score <= 0.2:
@@ -241,7 +242,8 @@ def _detect(source: SourceFile, context: ImportContext) -> tuple[str, ImportBatc
             "format not recognised: expected an SCS self-assessment, a Monosashi template, IPA 自社診断, a checklist "
             "matching a mapping profile, a supplier/link/SECURITY ACTION list (.xlsx, .csv, .tsv) or a JSON exchange file",
         )
-    return importer.NAME, importer.parse(source, context)
+    batch = importer.parse(source, context)
+    return batch.format, batch
 
 
 def analyse(
@@ -256,9 +258,7 @@ def analyse(
     """Read and check every file; nothing is written. Reports come back in a writable order."""
     limits = limits or Limits()
     profiles = mapping_profiles(store)
-    context = ImportContext(
-        supplier_id=supplier_id, profile=profile, profiles=profiles, max_bytes=limits.max_file_bytes
-    )
+    context = ImportContext(supplier_id=supplier_id, profile=profile, profiles=profiles, limits=limits)
     items = list(items)
     known_hashes = queries.imported_hashes(store, [i.sha256 for i in items if i.sha256])
     reports: list[FileReport] = []

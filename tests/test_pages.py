@@ -146,3 +146,42 @@ def test_a_locked_database_shows_an_error_box(monkeypatch, tmp_path):
         at.run()
     assert not at.exception
     assert at.error and "is in use by PID" in at.error[0].value
+
+
+def test_import_page_checks_first_then_writes_on_the_button(monkeypatch, tmp_path):
+    from registry import samples
+
+    store = make_store(tmp_path / "r.duckdb", suppliers=20, seed=4)
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/imports.py").run()
+    assert not at.exception
+    assert any("まだファイルを受け取っていません" in i.value for i in at.info)
+    good = samples.scs_self_assessment_workbook(supplier_id="S000003", answered_on="2026-10-01")
+    at.file_uploader[0].upload("s3.xlsx", good, "application/octet-stream")
+    at.file_uploader[0].upload("bad.xlsx", b"%PDF-1.4", "application/octet-stream").run()
+    assert not at.exception
+    summary = at.dataframe[0].value
+    assert summary["status"].to_list() == ["取り込み可", "不受理"]
+    assert any("not an Excel workbook" in e.value for e in at.error)
+    assert store.scalar("SELECT count(*) FROM submission") == 0  # nothing written before the button
+    at.run()  # a rerun with the same upload writes nothing either
+    assert store.scalar("SELECT count(*) FROM submission") == 0
+    at.button(key="import_confirm").click().run()
+    assert not at.exception
+    assert at.success and "2 件中 1 件を取り込みました" in at.success[0].value
+    assert store.scalar("SELECT count(*) FROM submission") == 1
+    history = at.dataframe[-1].value
+    assert sorted(history["status"].to_list()) == ["不受理", "取り込み済み"]
+
+
+def test_templates_page_offers_a_download(monkeypatch, tmp_path):
+    make_store(tmp_path / "r.duckdb", suppliers=20, seed=4)
+    at = open_app(monkeypatch, tmp_path / "r.duckdb")
+    at.switch_page("dashboards/pages/templates.py").run()
+    assert not at.exception
+    at.text_input(key="template_supplier.search").set_value("S000007").run()
+    assert not at.exception
+    assert len(at.get("download_button")) == 1
+    at.text_input(key="template_supplier.search").set_value("no such company").run()
+    assert len(at.get("download_button")) == 0
+    assert at.info or at.caption

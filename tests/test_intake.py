@@ -1,0 +1,229 @@
+"""Intake against a real registry: transactions, duplicates, superseding, quarantine, history, CLI."""
+
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from conftest import make_store
+
+from importers.base import SourceFile
+from registry import intake, queries, samples
+from registry.cli import main
+from registry.templates import build_template
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    return make_store(tmp_path / "r.duckdb", suppliers=30, seed=3)
+
+
+def run_import(store, files: list[tuple[str, bytes]], mode="per_file", **options) -> list[intake.FileReport]:
+    reports = intake.analyse(store, [SourceFile(n, d) for n, d in files], **options)
+    return intake.commit(store, reports, mode=mode, actor="test", today=TODAY)
+
+
+def counts(store) -> tuple[int, int, int]:
+    return (
+        store.scalar("SELECT count(*) FROM submission"),
+        store.scalar("SELECT count(*) FROM answer"),
+        store.scalar("SELECT count(*) FROM import_file WHERE status = 'imported'"),
+    )
+
+
+def test_per_file_mode_imports_the_good_and_quarantines_the_bad(store):
+    good = samples.scs_self_assessment_workbook(supplier_id="S000001", answered_on="2026-10-01")
+    bad = b"not a workbook"
+    reports = run_import(store, [("good.xlsx", good), ("bad.xlsx", bad)])
+    assert {r.name: r.status for r in reports} == {"good.xlsx": "imported", "bad.xlsx": "rejected"}
+    assert counts(store) == (1, 153, 1)
+    history = queries.import_history(store)
+    assert set(history["status"]) == {"imported", "rejected"}
+    rejected = history.filter(status="rejected").row(0, named=True)
+    assert "not an Excel workbook" in rejected["errors"]
+    assert queries.file_content(store, rejected["sha256"]) == bad  # quarantined, unaltered
+
+
+def test_all_or_nothing_writes_nothing_when_one_file_is_bad(store):
+    good = samples.scs_self_assessment_workbook(supplier_id="S000001")
+    reports = run_import(store, [("good.xlsx", good), ("bad.csv", b"\xff\xfe\xfa")], mode="batch")
+    assert [r.status for r in reports] == ["rejected", "rejected"]
+    assert "held back" in reports[0].errors[0].message or "held back" in reports[1].errors[0].message
+    assert counts(store) == (0, 0, 0)
+    assert store.scalar("SELECT count(*) FROM import_file WHERE status = 'rejected'") == 2
+
+
+def test_all_or_nothing_writes_every_file_in_one_transaction(store):
+    files = [
+        (f"s{i}.xlsx", samples.scs_self_assessment_workbook(supplier_id=f"S00000{i}", seed=i)) for i in range(1, 4)
+    ]
+    reports = run_import(store, files, mode="batch")
+    assert [r.status for r in reports] == ["imported"] * 3
+    assert counts(store) == (3, 3 * 153, 3)
+
+
+def test_a_failing_write_leaves_the_registry_as_it_was(store, monkeypatch):
+    from registry import records
+
+    before = counts(store), store.scalar("SELECT count(*) FROM audit_log")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(records, "_write_plans", broken)
+    with pytest.raises(RuntimeError):
+        run_import(store, [("s.xlsx", samples.scs_self_assessment_workbook(supplier_id="S000001"))])
+    assert (counts(store), store.scalar("SELECT count(*) FROM audit_log")) == before
+    assert store.scalar("SELECT count(*) FROM file_blob") == 0
+
+
+def test_reimporting_the_same_file_is_a_duplicate_no_op(store):
+    data = samples.scs_self_assessment_workbook(supplier_id="S000001")
+    run_import(store, [("a.xlsx", data)])
+    again = run_import(store, [("a-copy.xlsx", data), ("a-copy2.xlsx", data)])
+    assert [r.status for r in again] == ["duplicate", "duplicate"]
+    assert counts(store) == (1, 153, 1)
+
+
+def test_a_newer_submission_supersedes_the_older_one(store):
+    old = samples.scs_self_assessment_workbook(supplier_id="S000001", answered_on="2026-04-01", seed=1)
+    new = samples.scs_self_assessment_workbook(supplier_id="S000001", answered_on="2026-10-01", seed=2)
+    run_import(store, [("new.xlsx", new)])
+    run_import(store, [("old.xlsx", old)])  # arrives later but answered earlier
+    subs = queries.submissions(store, "S000001")
+    assert subs.select("submitted_on", "current").rows() == [(date(2026, 10, 1), True), (date(2026, 4, 1), False)]
+
+
+def test_template_round_trip_into_the_registry_with_declared_subcontractors(store):
+    wb = openpyxl.load_workbook(io.BytesIO(build_template("scs", "S000002", level=3, generated_on=TODAY)))
+    for row in range(6, 6 + 81):
+        wb["回答"].cell(row, 5, "○")
+    subs = wb["再委託先"]
+    existing = store.frame("SELECT name, corporate_number FROM supplier WHERE supplier_id = 'S000003'").row(0)
+    subs.append([existing[0], existing[1], "部品輸送", "いいえ"])  # a supplier we know already
+    subs["A2"], subs["B2"], subs["C2"], subs["D2"] = "有限会社新顔精機", None, "研磨", "はい"
+    buf = io.BytesIO()
+    wb.save(buf)
+    reports = run_import(store, [("filled.xlsx", buf.getvalue())])
+    assert reports[0].status == "imported", reports[0].errors
+    links = store.frame(
+        "SELECT parent_id, child_id, source, critical FROM supplier_link WHERE parent_id = 'S000002' AND source = 'declared' ORDER BY critical"
+    )
+    assert links["child_id"].to_list()[0] == "S000003"
+    new_child = links.filter(critical=True)["child_id"][0]
+    assert new_child.startswith("D-")
+    assert store.scalar("SELECT name FROM supplier WHERE supplier_id = ?", [new_child]) == "有限会社新顔精機"
+    assert any("new supplier" in w.message for w in reports[0].warnings)
+
+
+def test_lists_in_one_batch_resolve_each_other(store):
+    suppliers = samples.supplier_master_csv(
+        [{"supplier_id": "N1", "name": "株式会社エヌワン"}, {"supplier_id": "N2", "name": "株式会社エヌツー"}]
+    )
+    links = samples.supplier_links_csv([("自社", "N1", None, True), ("N1", "N2", "部品", False)])
+    ipa = samples.ipa_5min_csv(["実施している"] * 25, supplier_id="N2")
+    reports = run_import(store, [("ipa.csv", ipa), ("links.csv", links), ("suppliers.csv", suppliers)], mode="batch")
+    assert [r.status for r in reports] == ["imported"] * 3
+    status = queries.supplier_status(store, TODAY)
+    tiers = dict(status.filter(status["supplier_id"].is_in(["N1", "N2"])).select("supplier_id", "tier").rows())
+    assert tiers == {"N1": 1, "N2": 2}
+
+
+def test_security_action_declarations_become_certificates(store):
+    run_import(store, [("sa.csv", samples.security_action_csv([("S000005", "二つ星", "987654321", "R8.1.15")]))])
+    row = store.frame(
+        "SELECT supplier_id, scheme, registration_no, issued_on FROM certificate WHERE registration_no = '987654321'"
+    ).row(0)
+    assert row == ("S000005", "security_action_star2", "987654321", date(2026, 1, 15))
+
+
+def test_user_profile_added_from_the_cli_reads_a_new_layout(store, tmp_path):
+    profile = tmp_path / "acme.yaml"
+    profile.write_text(
+        "name: acme-2026\ntitle_ja: ACME調査\ntitle_en: ACME survey\nframework_id: profile.acme-2026\nversion: '1'\n"
+        "fingerprint: [質問番号, 回答欄]\ncolumns: {item_id: 質問番号, answer: 回答欄}\n"
+        "answers: [{label: OK, status: met}, {label: NG, status: not_met}]\n"
+        "items: [{id: '1', maps: [{criterion: 4-4-5-1, relationship: intersect, strength: 0.6}]}, {id: '2'}]\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["profiles", "add", str(profile), "--db", str(store.path)])
+    assert result.exit_code == 0, result.output
+    csv_data = "質問番号,回答欄\n1,OK\n2,NG\n".encode()
+    reports = run_import(store, [("acme.csv", csv_data)], supplier_id="S000004")
+    assert (reports[0].status, reports[0].format, reports[0].framework) == (
+        "imported",
+        "checklist_profile:acme-2026",
+        "profile.acme-2026",
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: Bad Name\n", encoding="utf-8")
+    refused = CliRunner().invoke(main, ["profiles", "add", str(bad), "--db", str(store.path)])
+    assert refused.exit_code == 1 and "does not match the profile schema" in refused.output
+
+
+def test_cli_import_exit_codes_json_and_dry_run(store, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.xlsx").write_bytes(samples.scs_self_assessment_workbook(supplier_id="S000001"))
+    db = ["--db", str(store.path)]
+    dry = CliRunner().invoke(main, ["import", str(folder), "--dry-run", "--json", *db])
+    assert dry.exit_code == 0 and json.loads(dry.stdout)[0]["status"] == "ready"
+    assert counts(store) == (0, 0, 0)
+    ok = CliRunner().invoke(main, ["import", str(folder), "--json", *db])
+    doc = json.loads(ok.stdout)
+    assert ok.exit_code == 0
+    assert set(doc[0]) >= {
+        "file",
+        "sha256",
+        "status",
+        "format",
+        "supplier_id",
+        "framework",
+        "catalogue_version",
+        "answers",
+        "errors",
+    }
+    assert (doc[0]["status"], doc[0]["supplier_id"], doc[0]["answers"], doc[0]["catalogue_version"]) == (
+        "imported",
+        "S000001",
+        153,
+        "2026-03-27",
+    )
+    (folder / "b.csv").write_bytes(b"\xff\xfe\xfa")
+    mixed = CliRunner().invoke(main, ["import", str(folder), "--json", *db])
+    statuses = {Path(d["file"]).name: d["status"] for d in json.loads(mixed.stdout)}
+    assert mixed.exit_code == 1 and statuses == {"a.xlsx": "duplicate", "b.csv": "rejected"}
+    assert CliRunner().invoke(main, ["import", *db]).exit_code == 2
+    assert CliRunner().invoke(main, ["import", str(tmp_path / "missing"), *db]).exit_code == 2
+
+
+def test_cli_template_and_history(store, tmp_path):
+    out = tmp_path / "t.xlsx"
+    made = CliRunner().invoke(
+        main, ["template", "ipa_5min", "--supplier", "S000001", "-o", str(out), "--db", str(store.path)]
+    )
+    assert made.exit_code == 0 and out.exists()
+    unknown = CliRunner().invoke(
+        main, ["template", "scs", "--supplier", "NOPE", "-o", str(out), "--db", str(store.path)]
+    )
+    assert unknown.exit_code == 1 and "does not exist" in unknown.output
+    bad_framework = CliRunner().invoke(
+        main, ["template", "iso", "--supplier", "S000001", "-o", str(out), "--db", str(store.path)]
+    )
+    assert bad_framework.exit_code == 2
+    run_import(store, [("a.csv", b"\xff")])
+    history = json.loads(CliRunner().invoke(main, ["history", "--json", "--db", str(store.path)]).output)
+    assert history[0]["status"] == "rejected" and history[0]["errors"][0]["message"].startswith("unknown text encoding")
+
+
+def test_published_schemas_match_the_models():
+    from registry.schemas import exchange_schema, profile_schema
+
+    root = Path(__file__).resolve().parent.parent / "docs" / "schema"
+    assert json.loads((root / "exchange.schema.json").read_text(encoding="utf-8")) == exchange_schema()
+    assert json.loads((root / "profile.schema.json").read_text(encoding="utf-8")) == profile_schema()
