@@ -217,8 +217,8 @@ def certificates_by_registration(store: Store, numbers: list[str]) -> dict[str, 
 def import_history(store: Store, limit: int = 500, status: str | None = None) -> pl.DataFrame:
     """Files received, newest first: when, by whom, hash, result and reasons."""
     return store.frame(
-        """SELECT import_id, imported_at, imported_by, source_name, sha256, size_bytes, format, status,
-                  array_to_string(supplier_ids, ', ') AS supplier_ids, framework_id, catalogue_version, answers,
+        """SELECT import_id, imported_at, status, source_name, array_to_string(supplier_ids, ', ') AS supplier_ids,
+                  framework_id, catalogue_version, answers, format, imported_by, sha256, size_bytes,
                   CAST(errors AS VARCHAR) AS errors, CAST(warnings AS VARCHAR) AS warnings, content_kept
            FROM import_file WHERE $status IS NULL OR status = $status
            ORDER BY import_id DESC LIMIT $limit""",

@@ -48,8 +48,8 @@ if uploads:
         column_config=ui.columns(summary),
     )
     for report in reports:
-        icon = {"ready": "✅", "duplicate": "♻️", "rejected": "⛔"}.get(report.status, "")
-        with st.expander(f"{icon} {report.name}", expanded=report.status == "rejected"):
+        icon = {"ready": ":material/check_circle:", "duplicate": ":material/sync:", "rejected": ":material/block:"}
+        with st.expander(report.name, expanded=report.status == "rejected", icon=icon.get(report.status)):
             for problem in report.errors:
                 st.error(f"{problem.location}: {problem.message}")
             for problem in report.warnings:
