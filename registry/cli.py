@@ -424,13 +424,9 @@ def profiles_list(as_json: bool, db: Path | None) -> None:
 @db_option
 def profiles_add(file: Path, db: Path | None) -> None:
     """Validate a mapping profile (YAML) and add it to the registry."""
-    from questionnaires.frameworks import load_profile_text
-
-    text = file.read_text(encoding="utf-8")
-    profile = load_profile_text(text, str(file))
     store = Store(resolve_db_path(db))
     records.initialise(store, _actor())
-    records.add_profile(store, profile.name, text, _actor())
+    profile = records.add_profile_text(store, file.read_text(encoding="utf-8"), str(file), _actor())
     click.echo(f"added profile {profile.name} ({len(profile.resolved_items())} items)")
 
 

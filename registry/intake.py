@@ -41,6 +41,7 @@ __all__ = [
     "import_paths",
     "mapping_profiles",
     "preview",
+    "profiles_folder",
     "sources_from_uploads",
     "summary_frame",
 ]
@@ -215,9 +216,18 @@ def expand(source: SourceFile, limits: Limits) -> list[FileReport | SourceFile]:
 # -- analysing ------------------------------------------------------------------------------------
 
 
+def profiles_folder(store: Store) -> Path:
+    """The folder of users' own profile files: ``profiles/`` beside the database file."""
+    return store.path.parent / "profiles"
+
+
 def mapping_profiles(store: Store) -> dict[str, MappingProfile]:
-    """Shipped profiles plus those users added (a user's profile of the same name wins)."""
+    """Shipped profiles, then the YAML files in the profiles folder, then those added through the
+    app or CLI (later ones of the same name win)."""
     profiles = dict(shipped_profiles())
+    for path in sorted(profiles_folder(store).glob("*.yaml")):
+        profile = load_profile_text(path.read_text(encoding="utf-8"), str(path))
+        profiles[profile.name] = profile
     for name, text in queries.user_profiles(store).iter_rows():
         profiles[name] = load_profile_text(text, f"profile {name} (database)")
     return profiles

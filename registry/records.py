@@ -17,6 +17,7 @@ import polars as pl
 from importers import ipa_catalogue
 from importers.ipa_catalogue import OfficialTextBatch
 from questionnaires.catalogue import CURRENT_VERSION, available_versions, load_catalogue
+from questionnaires.frameworks import MappingProfile, load_profile_text
 from registry.errors import MonosashiError
 from registry.models import Supplier, supplier_name_key
 from registry.store import Store, Transaction
@@ -29,6 +30,7 @@ __all__ = [
     "RegistryData",
     "RegistryNotEmptyError",
     "add_profile",
+    "add_profile_text",
     "add_supplier",
     "ensure_ready",
     "import_official_texts",
@@ -363,6 +365,13 @@ def _write_plans(tx: Transaction, plans: list[tuple[int, PlannedWrite]], today: 
         tx.insert_frame("answer", pl.concat(answers).drop("local_index"))
     if not suppliers.is_empty():  # the registry now holds suppliers the demo must not overwrite
         tx.execute("INSERT OR REPLACE INTO setting VALUES ('content_origin', 'user')")
+
+
+def add_profile_text(store: Store, text: str, origin: str, actor: str) -> MappingProfile:
+    """Validate a mapping profile's YAML and store it; raises ProfileError naming the problem."""
+    profile = load_profile_text(text, origin)
+    add_profile(store, profile.name, text, actor)
+    return profile
 
 
 def add_profile(store: Store, name: str, text: str, actor: str) -> None:

@@ -227,3 +227,35 @@ def test_published_schemas_match_the_models():
     root = Path(__file__).resolve().parent.parent / "docs" / "schema"
     assert json.loads((root / "exchange.schema.json").read_text(encoding="utf-8")) == exchange_schema()
     assert json.loads((root / "profile.schema.json").read_text(encoding="utf-8")) == profile_schema()
+
+
+def test_profiles_in_the_folder_beside_the_database_are_used(store):
+    folder = intake.profiles_folder(store)
+    folder.mkdir()
+    (folder / "kita.yaml").write_text(
+        "name: kita-2026\ntitle_ja: 北調査\ntitle_en: Kita survey\nframework_id: profile.kita-2026\nversion: '1'\n"
+        "fingerprint: [項番, 可否]\ncolumns: {item_id: 項番, answer: 可否}\n"
+        "answers: [{label: 可, status: met}, {label: 否, status: not_met}]\nitem_pattern: '^K\\d+$'\n",
+        encoding="utf-8",
+    )
+    assert "kita-2026" in intake.mapping_profiles(store)
+    reports = run_import(store, [("kita.csv", "項番,可否\nK1,可\nK2,否\n".encode())], supplier_id="S000006")
+    assert (reports[0].status, reports[0].answers) == ("imported", 2)
+
+
+def test_adding_a_profile_in_the_app(monkeypatch, store):
+    from test_pages import open_app
+
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/imports.py").run()
+    yaml_text = (
+        "name: app-2026\ntitle_ja: アプリ調査\ntitle_en: App survey\nframework_id: profile.app-2026\nversion: '1'\n"
+        "fingerprint: [番号, 答え]\ncolumns: {item_id: 番号, answer: 答え}\n"
+        "answers: [{label: Y, status: met}, {label: N, status: not_met}]\nitem_pattern: '.+'\n"
+    )
+    uploader = next(u for u in at.file_uploader if u.key == "profile_upload")
+    uploader.upload("app.yaml", yaml_text.encode(), "application/x-yaml").run()
+    at.button(key="profile_add").click().run()
+    assert not at.exception
+    assert any("app-2026" in s.value for s in at.success)
+    assert "app-2026" in intake.mapping_profiles(store)

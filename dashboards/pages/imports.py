@@ -8,7 +8,8 @@ import streamlit as st
 from dashboards import ui
 from dashboards.ui import tr
 from importers.container import Limits
-from registry import intake, queries
+from questionnaires.frameworks import ProfileError
+from registry import intake, queries, records
 
 store = ui.store()
 limits = Limits()
@@ -38,7 +39,8 @@ mode = ui.radio(
 if uploads:
     files = [(u.name, u.getvalue()) for u in uploads]
     # Reading is free of side effects, so it may run on every rerun; writing waits for the button.
-    reports = ui.cached_analysis(store, files, supplier_id, profile, limits)
+    with st.spinner(tr("import.reading")):
+        reports = ui.cached_analysis(store, files, supplier_id, profile, limits)
     summary = intake.summary_frame(reports)
     st.subheader(tr("import.recognised"))
     st.dataframe(
@@ -76,6 +78,21 @@ if st.session_state.get("import_result"):
     result = st.session_state["import_result"]
     imported = sum(r["status"] == "imported" for r in result)
     st.success(tr("import.done", imported=imported, total=len(result)))
+
+with st.expander(tr("import.add_profile")):
+    st.caption(tr("import.add_profile.help", folder=str(intake.profiles_folder(store))))
+    profile_file = st.file_uploader(
+        tr("import.add_profile"), type=["yaml", "yml"], key="profile_upload", label_visibility="collapsed"
+    )
+    if profile_file is not None and st.button(tr("import.add_profile.button"), key="profile_add"):
+        try:
+            added = records.add_profile_text(
+                store, profile_file.getvalue().decode("utf-8"), profile_file.name, actor=ui.actor()
+            )
+        except (ProfileError, UnicodeDecodeError) as exc:
+            st.error(str(exc))
+        else:
+            st.success(tr("import.add_profile.done", name=added.name, items=len(added.resolved_items())))
 
 st.subheader(tr("import.history"))
 status_filter = ui.radio(
