@@ -13,7 +13,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
-from importers.base import ImportBatch, ImportContext, Problem, SourceFile, SourceFileError, SupplierRef
+from importers.base import ImportBatch, ImportContext, Problem, SourceFile, SourceFileError, SupplierRef, header_key
 from importers.normalise import parse_bool, parse_date
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, read_tables
 from registry.models import BUYER_ID, Certificate, Supplier, SupplierLink, supplier_name_key
@@ -41,14 +41,14 @@ class ListSpec:
         self.name, self.fields, self.required, self.any_of = name, fields, required, any_of
 
     def locate(self, table: Table, scan_rows: int = 15) -> tuple[int, dict[str, int]] | None:
-        for row0, row in enumerate(table.rows[:scan_rows]):
-            keys = ["".join(str(c or "").split()).casefold() for c in row]
+        for row0 in range(min(scan_rows, len(table.rows))):
+            keys = {k.casefold(): c for k, c in reversed(table.header_keys(row0).items())}
             columns = {}
             for field, names in self.fields.items():
                 for name in names:
-                    key = "".join(name.split()).casefold()
+                    key = header_key(name).casefold()
                     if key in keys:
-                        columns[field] = keys.index(key)
+                        columns[field] = keys[key]
                         break
             if all(f in columns for f in self.required) and (not self.any_of or any(f in columns for f in self.any_of)):
                 return row0, columns

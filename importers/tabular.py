@@ -11,7 +11,7 @@ import csv
 import io
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import fastexcel
@@ -51,6 +51,7 @@ class Table:
     source_name: str
     sheet: str | None  # None for CSV/TSV
     rows: list[list[str | None]]
+    _keys: dict[int, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
 
     def where(self, row0: int, col0: int) -> str:
         """Where a cell is, as a person would look for it."""
@@ -68,6 +69,19 @@ class Table:
     @property
     def label(self) -> str:
         return self.source_name if self.sheet is None else f"{self.source_name}: {self.sheet}"
+
+    def header_keys(self, row0: int) -> dict[str, int]:
+        """The folded texts of one row (see :func:`header_key`) with the first column of each;
+        computed once per row, since every importer's sniff looks at the same top rows."""
+        cache = self._keys
+        if row0 not in cache:
+            columns: dict[str, int] = {}
+            for col0, cell in enumerate(self.rows[row0]):
+                key = header_key(cell) if cell is not None else ""
+                if key and key not in columns:
+                    columns[key] = col0
+            cache[row0] = columns
+        return cache[row0]
 
 
 def _clean(value: object) -> str | None:
@@ -134,13 +148,9 @@ def find_header(table: Table, required: Iterable[str], scan_rows: int = 15) -> t
     """The first row (within ``scan_rows``) holding every required header text, and the column of
     every header text of that row (folded by :func:`header_key`)."""
     needed = [header_key(r) for r in required]
-    for row0, row in enumerate(table.rows[:scan_rows]):
-        keys = [header_key(c) for c in row]
-        if all(n in keys for n in needed):
-            columns: dict[str, int] = {}
-            for col0, key in enumerate(keys):
-                if key and key not in columns:
-                    columns[key] = col0
+    for row0 in range(min(scan_rows, len(table.rows))):
+        columns = table.header_keys(row0)
+        if all(n in columns for n in needed):
             return row0, columns
     return None
 
@@ -171,11 +181,11 @@ def supplier_and_date(
     labels = label_values(table, header_row)
     problems: list[Problem] = []
     ref: dict[str, str] = {}
-    for field, names in supplier_labels.items():
+    for kind, names in supplier_labels.items():
         for name in names:
             if header_key(name) in labels:
                 value, where = labels[header_key(name)]
-                ref[field] = value
+                ref[kind] = value
                 ref.setdefault("location", where)
                 break
     if context.supplier_id:

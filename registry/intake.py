@@ -243,8 +243,14 @@ def _detect(source: SourceFile, context: ImportContext) -> tuple[str, ImportBatc
     if context.profile:
         batch = checklist.parse(source, context)
         return batch.format, batch
-    scored = [(imp.sniff(source, context), i, imp) for i, imp in enumerate(IMPORTERS)]
-    score, _, importer = max(scored, key=lambda s: (s[0], -s[1]))
+    # Importers are listed most specific first; a sure match ends the search.
+    score, importer = 0.0, IMPORTERS[0]
+    for candidate in IMPORTERS:
+        candidate_score = candidate.sniff(source, context)
+        if candidate_score > score:
+            score, importer = candidate_score, candidate
+        if score >= 0.9:
+            break
     if score <= 0.2:
         raise SourceFileError.at(
             source.name,
