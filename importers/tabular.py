@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import fastexcel
-import polars as pl
 
 from importers.base import (
     ImportContext,
@@ -87,8 +86,10 @@ class Table:
 def _clean(value: object) -> str | None:
     if value is None:
         return None
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    return text or None
+    text = str(value)
+    if not unicodedata.is_normalized("NFKC", text):  # most cells already are: skip the copy
+        text = unicodedata.normalize("NFKC", text)
+    return text.strip() or None
 
 
 def _excel_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | None) -> list[Table]:
@@ -106,10 +107,8 @@ def _excel_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | No
             raise SourceFileError.at(
                 source.name, f"{source.name}: {name}", f"the sheet cannot be read: {exc}"
             ) from None
-        cleaned = frame.select(
-            pl.col(c).str.normalize("NFKC").str.strip_chars().replace("", None) for c in frame.columns
-        )
-        tables.append(Table(source.name, name, [list(r) for r in cleaned.iter_rows()]))
+        # Measured: cleaning in Python beats a polars select here (few cells, per-call overhead).
+        tables.append(Table(source.name, name, [[_clean(v) for v in row] for row in frame.iter_rows()]))
     return tables
 
 

@@ -399,7 +399,8 @@ def _plan(
     batch = report.batch
     assert batch is not None
     now = datetime.now(UTC).replace(tzinfo=None)
-    supplier_rows, link_rows, certificate_rows, submission_rows, answer_rows = [], [], [], [], []
+    supplier_rows, link_rows, certificate_rows, submission_rows = [], [], [], []
+    answer_columns: dict[str, list[object]] = {c: [] for c in _ANSWER_SCHEMA}
     for supplier in batch.suppliers:
         number_owner = registry.by_number.get(supplier.corporate_number or "")
         if number_owner and number_owner != supplier.supplier_id:
@@ -477,7 +478,9 @@ def _plan(
                 "band": submission.band,
             }
         )
-        answer_rows.extend({"local_index": index, **a.model_dump()} for a in submission.answers)
+        answer_columns["local_index"].extend([index] * len(submission.answers))
+        for column in _ANSWER_FIELDS:
+            answer_columns[column].extend([getattr(a, column) for a in submission.answers])
         for declared in submission.subcontractors:
             child, _ = (
                 registry.resolve(SupplierRef(corporate_number=declared.corporate_number))
@@ -521,7 +524,7 @@ def _plan(
     report.supplier_ids = sorted(set(report.supplier_ids))
     return PlannedWrite(
         submissions=pl.DataFrame(submission_rows, schema=_SUBMISSION_SCHEMA).with_columns(imported_at=pl.lit(now)),
-        answers=pl.DataFrame(answer_rows, schema=_ANSWER_SCHEMA),
+        answers=pl.DataFrame(answer_columns, schema=_ANSWER_SCHEMA),
         suppliers=pl.DataFrame(supplier_rows, schema=_SUPPLIER_SCHEMA),
         links=pl.DataFrame(link_rows, schema=_LINK_SCHEMA).unique(
             ["parent_id", "child_id"], keep="first", maintain_order=True
@@ -572,6 +575,7 @@ _SUBMISSION_SCHEMA = {
     "score": pl.Int32,
     "band": pl.String,
 }
+_ANSWER_FIELDS = ("item_id", "raw_answer", "status", "reason", "evidence", "note", "location")
 _ANSWER_SCHEMA = {
     "local_index": pl.Int32,
     "item_id": pl.String,

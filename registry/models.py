@@ -52,7 +52,9 @@ LinkSource = Literal["buyer_list", "declared", "import", "demo"]
 
 def normalise_text(value: str) -> str:
     """NFKC (full-width digits and letters to half-width), trimmed, inner whitespace collapsed."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
+    if not unicodedata.is_normalized("NFKC", value):
+        value = unicodedata.normalize("NFKC", value)
+    return " ".join(value.split())
 
 
 _LEGAL_FORMS = re.compile(r"株式会社|有限会社|合同会社|合資会社|合名会社|\((?:株|有|同)\)")

@@ -224,6 +224,7 @@ def write_import(
                 report.status = "duplicate"
         writing = [r for r in ready if r.status == "ready"]
         records = [*writing, *rejected]
+        written = {id(r) for r in writing}
         if not records:
             return
         import_ids = [r[0] for r in tx.execute("SELECT nextval('import_file_seq') FROM range(?)", [len(records)])]
@@ -240,11 +241,11 @@ def write_import(
                     "sha256": [r.sha256 for r in records],
                     "size_bytes": [r.size_bytes for r in records],
                     "format": [r.format for r in records],
-                    "status": ["imported" if r in writing else "rejected" for r in records],
+                    "status": ["imported" if id(r) in written else "rejected" for r in records],
                     "supplier_ids": [r.supplier_ids for r in records],
                     "framework_id": [r.framework for r in records],
                     "catalogue_version": [r.catalogue_version for r in records],
-                    "answers": [r.answers if r in writing else 0 for r in records],
+                    "answers": [r.answers if id(r) in written else 0 for r in records],
                     "errors": [json.dumps([e.model_dump() for e in r.errors], ensure_ascii=False) for r in records],
                     "warnings": [json.dumps([w.model_dump() for w in r.warnings], ensure_ascii=False) for r in records],
                     "content_kept": [r.data is not None for r in records],
@@ -259,26 +260,26 @@ def write_import(
                 },
             ),
         )
-        plans = [
-            (import_id, r.planned)
-            for import_id, r in zip(import_ids, records, strict=True)
-            if r in writing and r.planned
-        ]
-        _write_plans(tx, plans, today, now)
-        for import_id, r in zip(import_ids, records, strict=True):
-            tx.audit(
-                "import_file" if r in writing else "reject_file",
-                entity="import_file",
-                entity_id=str(import_id),
-                detail={
-                    "file": r.name,
-                    "format": r.format,
-                    "suppliers": r.supplier_ids,
-                    "answers": r.answers,
-                    "errors": [e.message for e in r.errors][:5],
-                },
-                sha256=r.sha256 or None,
-            )
+        pairs = list(zip(import_ids, records, strict=True))
+        _write_plans(tx, [(i, r.planned) for i, r in pairs if id(r) in written and r.planned], today, now)
+        tx.audit_many(
+            [
+                {
+                    "action": "import_file" if id(r) in written else "reject_file",
+                    "entity": "import_file",
+                    "entity_id": str(import_id),
+                    "detail": {
+                        "file": r.name,
+                        "format": r.format,
+                        "suppliers": r.supplier_ids,
+                        "answers": r.answers,
+                        "errors": [e.message for e in r.errors][:5],
+                    },
+                    "sha256": r.sha256 or None,
+                }
+                for import_id, r in pairs
+            ]
+        )
 
 
 def _insert_blobs(tx: Transaction, blobs: Sequence[FileReport]) -> None:
@@ -305,23 +306,21 @@ def _write_plans(tx: Transaction, plans: list[tuple[int, PlannedWrite]], today: 
     """Insert the planned rows of every ready file set-wise (one statement per table)."""
     if not plans:
         return
-    n_submissions = sum(p.submissions.height for _, p in plans)
-    ids = iter(r[0] for r in tx.execute("SELECT nextval('submission_seq') FROM range(?)", [n_submissions]))
-    submissions, answers = [], []
-    for import_id, plan in plans:
-        if plan.submissions.is_empty():
-            continue
-        mapping = {local: next(ids) for local in plan.submissions["local_index"].to_list()}
-        submissions.append(
-            plan.submissions.with_columns(
-                submission_id=pl.col("local_index").replace_strict(mapping, return_dtype=pl.Int64),
-                import_id=pl.lit(import_id, dtype=pl.Int64),
-            )
-        )
-        answers.append(
-            plan.answers.with_columns(
-                submission_id=pl.col("local_index").replace_strict(mapping, return_dtype=pl.Int64)
-            )
+    # Number every file's submissions and answers at once: (file, local index) → submission ID.
+    submissions = pl.concat([p.submissions for _, p in plans])
+    answers = pl.concat([p.answers for _, p in plans])
+    submissions = submissions.with_columns(
+        file=pl.Series([n for n, (_, p) in enumerate(plans) for _ in range(p.submissions.height)], dtype=pl.Int32),
+        import_id=pl.Series([i for i, p in plans for _ in range(p.submissions.height)], dtype=pl.Int64),
+    )
+    answers = answers.with_columns(
+        file=pl.Series([n for n, (_, p) in enumerate(plans) for _ in range(p.answers.height)], dtype=pl.Int32)
+    )
+    if submissions.height:
+        ids = [r[0] for r in tx.execute("SELECT nextval('submission_seq') FROM range(?)", [submissions.height])]
+        submissions = submissions.with_columns(submission_id=pl.Series(ids, dtype=pl.Int64))
+        answers = answers.join(
+            submissions.select("file", "local_index", "submission_id"), on=["file", "local_index"], how="left"
         )
     suppliers = pl.concat([p.suppliers for _, p in plans]).unique("supplier_id", keep="last", maintain_order=True)
     if not suppliers.is_empty():
@@ -355,14 +354,14 @@ def _write_plans(tx: Transaction, plans: list[tuple[int, PlannedWrite]], today: 
         finally:
             tx.con.unregister(name)
         tx.insert_frame("certificate", certificates)
-    if submissions:
+    if submissions.height:
         tx.insert_frame(
             "submission",
-            pl.concat(submissions)
-            .with_columns(pl.col("submitted_on").fill_null(today), imported_by=pl.lit(tx.actor))
-            .drop("local_index"),
+            submissions.with_columns(pl.col("submitted_on").fill_null(today), imported_by=pl.lit(tx.actor)).drop(
+                "local_index", "file"
+            ),
         )
-        tx.insert_frame("answer", pl.concat(answers).drop("local_index"))
+        tx.insert_frame("answer", answers.drop("local_index", "file"))
     if not suppliers.is_empty():  # the registry now holds suppliers the demo must not overwrite
         tx.execute("INSERT OR REPLACE INTO setting VALUES ('content_origin', 'user')")
 

@@ -109,6 +109,27 @@ class Transaction:
             self.con.unregister(name)
         return frame.height
 
+    def audit_many(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Append many audit lines in one statement (keys: action, entity, entity_id, detail, sha256)."""
+        if not entries:
+            return
+        at = datetime.now(UTC).replace(tzinfo=None)
+        self.insert_frame(
+            "audit_log",
+            pl.DataFrame(
+                {
+                    "logged_at": [at] * len(entries),
+                    "actor": [self.actor] * len(entries),
+                    "action": [e["action"] for e in entries],
+                    "entity": [e.get("entity") for e in entries],
+                    "entity_id": [e.get("entity_id") for e in entries],
+                    "detail": [json.dumps(e.get("detail"), ensure_ascii=False, default=str) for e in entries],
+                    "sha256": [e.get("sha256") for e in entries],
+                },
+                schema_overrides={"entity": pl.String, "entity_id": pl.String, "sha256": pl.String},
+            ),
+        )
+
     def audit(
         self,
         action: str,
