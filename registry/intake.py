@@ -627,14 +627,15 @@ def commit(
         for r in ready:
             r.status = "imported"
     else:
-        for index, report in enumerate(reports):
-            if progress:
-                progress(index, len(reports), report.name)
-            if report.status == "ready":
-                write_import(store, [report], [], batch_id=batch_id, actor=actor, today=today)
-                report.status = "imported"
-            elif report.status == "rejected":
-                write_import(store, [], [report], batch_id=batch_id, actor=actor, today=today)
+        with store.held_open():
+            for index, report in enumerate(reports):
+                if progress:
+                    progress(index, len(reports), report.name)
+                if report.status == "ready":
+                    write_import(store, [report], [], batch_id=batch_id, actor=actor, today=today)
+                    report.status = "imported"
+                elif report.status == "rejected":
+                    write_import(store, [], [report], batch_id=batch_id, actor=actor, today=today)
     if progress:
         progress(len(reports), len(reports), "")
     return reports

@@ -187,6 +187,16 @@ class Store:
                     shared.con.close()
                     shared.con = None
 
+    @contextmanager
+    def held_open(self) -> Iterator[None]:
+        """Keep the file open across several units of work (a batch of per-file transactions).
+
+        Closing the last connection checkpoints the write-ahead log into the file, which costs
+        far more than a small transaction; a batch pays it once. Other processes wait meanwhile.
+        """
+        with self.connect():
+            yield
+
     def _open(self) -> duckdb.DuckDBPyConnection:
         started = time.monotonic()
         delay = 0.02
