@@ -10,7 +10,17 @@ from __future__ import annotations
 import re
 
 from importers.base import ImportBatch, ImportContext, Problem, SourceFile, SourceFileError, SubmissionPayload
-from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, find_header, read_tables, supplier_and_date
+from importers.tabular import (
+    EXCEL_SUFFIXES,
+    TEXT_SUFFIXES,
+    Table,
+    cell,
+    find_header,
+    item_rows,
+    macro_warnings,
+    read_tables,
+    supplier_and_date,
+)
 from questionnaires.frameworks import MappingProfile, answer_key
 from registry.models import Answer
 
@@ -84,36 +94,24 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     items = {i.id: i for i in profile.resolved_items()}
     pattern = re.compile(profile.item_pattern) if profile.item_pattern else None
     answers: list[Answer] = []
-    seen: dict[str, int] = {}
+    seen: set[str] = set()
 
-    def cell(row: list[str | None], field: str) -> str | None:
-        index = col.get(field)
-        return row[index] if index is not None and index < len(row) else None
+    def item_id(text: str) -> str:
+        if text.endswith(".0") and text[:-2].isdigit():  # a number typed into Excel
+            text = text[:-2]
+        if text not in items and not (pattern and pattern.match(text)):
+            raise ValueError(f"item {text!r} is not in profile {profile.name}")
+        return text
 
-    for row0 in range(header_row + 1, len(table.rows)):
-        row = table.rows[row0]
-        item = cell(row, "item_id")
-        if item is None:
-            continue
-        where = table.where(row0, col["item_id"])
-        if item.endswith(".0") and item[:-2].isdigit():
-            item = item[:-2]
-        if item not in items and not (pattern and pattern.match(item)):
-            problems.append(Problem(location=where, message=f"item {item!r} is not in profile {profile.name}"))
-            continue
-        if item in seen:
-            problems.append(
-                Problem(location=where, message=f"item {item} appears twice (first on row {seen[item] + 1})")
-            )
-            continue
-        seen[item] = row0
-        raw = cell(row, "answer")
+    allowed = " / ".join(a.label for a in profile.answers)
+    for row0, row, item in item_rows(table, header_row, col["item_id"], problems, normalise=item_id):
+        seen.add(item)
+        raw = cell(row, col["answer"])
         if raw is None:
             status = profile.blank_is
         elif answer_key(raw) in vocabulary:
             status = vocabulary[answer_key(raw)].status
         else:
-            allowed = " / ".join(a.label for a in profile.answers)
             problems.append(
                 Problem(
                     location=table.where(row0, col["answer"]),
@@ -126,7 +124,7 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
                 item_id=item,
                 raw_answer=raw,
                 status=status,
-                note=cell(row, "note"),
+                note=cell(row, col.get("note")),
                 location=table.where(row0, col["answer"]),
             )
         )
@@ -134,7 +132,7 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
         problems.append(Problem(location=table.where_row(header_row), message="no item rows under the header"))
     if problems:
         raise SourceFileError(source.name, problems)
-    warnings = []
+    warnings = macro_warnings(source)
     unmapped = sorted(i for i in seen if i not in items or not items[i].maps)
     if unmapped:
         warnings.append(
@@ -142,10 +140,6 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
                 location=table.label,
                 message=f"{len(unmapped)} items speak to no SCS criterion ({', '.join(unmapped[:6])})",
             )
-        )
-    if source.suffix == "xlsm":
-        warnings.append(
-            Problem(location=source.name, message="macro-enabled workbook: cell values were read, macros were not run")
         )
     return ImportBatch(
         format=f"{NAME}:{profile.name}",

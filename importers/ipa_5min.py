@@ -17,7 +17,16 @@ from importers.base import (
     SupplierRef,
     header_key,
 )
-from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, find_header, read_tables, supplier_and_date
+from importers.tabular import (
+    EXCEL_SUFFIXES,
+    TEXT_SUFFIXES,
+    Table,
+    cell,
+    find_header,
+    item_rows,
+    read_tables,
+    supplier_and_date,
+)
 from questionnaires.frameworks import answer_key, load_ipa_5min
 from registry.models import Answer
 
@@ -99,38 +108,23 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     labels = " / ".join(a.label for a in load_ipa_5min().answers)
     answers: list[Answer] = []
     scores: dict[int, int] = {}
-    rows: dict[int, int] = {}
-    for row0 in range(header_row + 1, len(table.rows)):
-        row = table.rows[row0]
-        raw_no = row[number_col] if number_col < len(row) else None
-        if raw_no is None:
-            continue
+    rows: set[int] = set()
+
+    def question_number(text: str) -> str:
         try:
-            number = int(float(raw_no))
+            number = int(float(text))
         except ValueError:
-            problems.append(
-                Problem(
-                    location=table.where(row0, number_col), message=f"expected a question number 1–25, found {raw_no!r}"
-                )
-            )
-            continue
+            raise ValueError(f"expected a question number 1–25, found {text!r}") from None
         if not 1 <= number <= 25:
-            problems.append(
-                Problem(
-                    location=table.where(row0, number_col), message=f"question number {number} is not between 1 and 25"
-                )
-            )
-            continue
-        if number in rows:
-            problems.append(
-                Problem(
-                    location=table.where(row0, number_col),
-                    message=f"question {number} appears twice (first on row {rows[number] + 1})",
-                )
-            )
-            continue
-        rows[number] = row0
-        raw = row[answer_col] if answer_col < len(row) else None
+            raise ValueError(f"question number {number} is not between 1 and 25")
+        return str(number)
+
+    for row0, row, item in item_rows(
+        table, header_row, number_col, problems, noun="question", normalise=question_number
+    ):
+        number = int(item)
+        rows.add(number)
+        raw = cell(row, answer_col)
         if raw is None or answer_key(raw) not in vocab:
             problems.append(
                 Problem(
@@ -141,9 +135,7 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
             continue
         status, score = vocab[answer_key(raw)]
         scores[number] = score
-        answers.append(
-            Answer(item_id=str(number), raw_answer=raw, status=status, location=table.where(row0, answer_col))
-        )
+        answers.append(Answer(item_id=item, raw_answer=raw, status=status, location=table.where(row0, answer_col)))
     missing = [n for n in range(1, 26) if n not in rows]
     if missing and not problems:
         problems.append(Problem(location=table.label, message=f"questions missing: {', '.join(map(str, missing))}"))

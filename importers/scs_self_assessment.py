@@ -20,7 +20,15 @@ from importers.base import (
     SubmissionPayload,
 )
 from importers.normalise import scs_mark_status
-from importers.tabular import EXCEL_SUFFIXES, find_header, read_tables, supplier_and_date
+from importers.tabular import (
+    EXCEL_SUFFIXES,
+    cell,
+    find_header,
+    item_rows,
+    macro_warnings,
+    read_tables,
+    supplier_and_date,
+)
 from questionnaires.catalogue import Catalogue, available_versions, load_catalogue
 from registry.models import Answer
 
@@ -69,30 +77,18 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     crit_col, answer_col = columns["評価基準No."], columns["自己評価"]
     optional = {field: columns.get(text) for field, text in _OPTIONAL.items()}
     supplier, submitted, problems = supplier_and_date(table, header_row, context, _SUPPLIER_LABELS, _DATE_LABELS)
-    warnings: list[Problem] = []
-    if source.suffix == "xlsm":
-        warnings.append(
-            Problem(location=source.name, message="macro-enabled workbook: cell values were read, macros were not run")
-        )
+    warnings = macro_warnings(source)
+
+    def criterion_id(text: str) -> str:
+        if not _CRITERION.match(text):
+            raise ValueError(f"expected a criterion ID like 4-1-2-3, found {text!r}")
+        return text
 
     answers: list[Answer] = []
     first_row: dict[str, int] = {}
-    for row0 in range(header_row + 1, len(table.rows)):
-        row = table.rows[row0]
-        crit = row[crit_col] if crit_col < len(row) else None
-        if crit is None:
-            continue
-        where = table.where(row0, crit_col)
-        if not _CRITERION.match(crit):
-            problems.append(Problem(location=where, message=f"expected a criterion ID like 4-1-2-3, found {crit!r}"))
-            continue
-        if crit in first_row:
-            problems.append(
-                Problem(location=where, message=f"criterion {crit} appears twice (first on row {first_row[crit] + 1})")
-            )
-            continue
+    for row0, row, crit in item_rows(table, header_row, crit_col, problems, noun="criterion", normalise=criterion_id):
         first_row[crit] = row0
-        raw = row[answer_col] if answer_col < len(row) else None
+        raw = cell(row, answer_col)
         status = scs_mark_status(raw)
         if status is None:
             problems.append(
@@ -102,7 +98,7 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
                 )
             )
             continue
-        extra = {f: (row[c] if c is not None and c < len(row) else None) for f, c in optional.items()}
+        extra = {f: cell(row, c) for f, c in optional.items()}
         answers.append(
             Answer(item_id=crit, raw_answer=raw, status=status, location=table.where(row0, answer_col), **extra)
         )

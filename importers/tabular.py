@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -33,8 +33,11 @@ __all__ = [
     "EXCEL_SUFFIXES",
     "TEXT_SUFFIXES",
     "Table",
+    "cell",
     "find_header",
+    "item_rows",
     "label_values",
+    "macro_warnings",
     "read_tables",
     "supplier_and_date",
 ]
@@ -199,3 +202,51 @@ def supplier_and_date(
                 problems.append(Problem(location=where, message=str(exc)))
             break
     return SupplierRef(**ref), submitted, problems
+
+
+def cell(row: list[str | None], col: int | None) -> str | None:
+    """The text of a cell, or None when the column is absent or the row is short."""
+    return row[col] if col is not None and col < len(row) else None
+
+
+def item_rows(
+    table: Table,
+    header_row: int,
+    id_col: int,
+    problems: list[Problem],
+    *,
+    noun: str = "item",
+    normalise: Callable[[str], str] | None = None,
+) -> Iterator[tuple[int, list[str | None], str]]:
+    """Rows under the header that carry an item ID, each ID once, as (row, cells, ID).
+
+    ``normalise`` may rewrite an ID or raise ``ValueError`` saying what was expected; bad and
+    repeated IDs become problems at their cell and their rows are skipped.
+    """
+    seen: dict[str, int] = {}
+    for row0 in range(header_row + 1, len(table.rows)):
+        row = table.rows[row0]
+        item = cell(row, id_col)
+        if item is None:
+            continue
+        where = table.where(row0, id_col)
+        if normalise is not None:
+            try:
+                item = normalise(item)
+            except ValueError as exc:
+                problems.append(Problem(location=where, message=str(exc)))
+                continue
+        if item in seen:
+            problems.append(
+                Problem(location=where, message=f"{noun} {item} appears twice (first on row {seen[item] + 1})")
+            )
+            continue
+        seen[item] = row0
+        yield row0, row, item
+
+
+def macro_warnings(source: SourceFile) -> list[Problem]:
+    """What to tell about a macro-enabled workbook: its values are read, its macros never run."""
+    if source.suffix != "xlsm":
+        return []
+    return [Problem(location=source.name, message="macro-enabled workbook: cell values were read, macros were not run")]

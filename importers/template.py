@@ -20,7 +20,7 @@ from importers.base import (
     SupplierRef,
 )
 from importers.normalise import parse_bool
-from importers.tabular import EXCEL_SUFFIXES, Table, find_header, read_tables, supplier_and_date
+from importers.tabular import EXCEL_SUFFIXES, Table, cell, find_header, item_rows, read_tables, supplier_and_date
 from questionnaires.frameworks import answer_key, framework_definition
 from registry.models import Answer, normalise_corporate_number
 
@@ -98,25 +98,16 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     allowed = " / ".join(a.label for a in definition.answers)
     items = {i.id for i in definition.items}
     answers: list[Answer] = []
-    seen: dict[str, int] = {}
-    for row0 in range(header_row + 1, len(table.rows)):
-        row = table.rows[row0]
-        item = row[id_col] if id_col < len(row) else None
-        if item is None:
-            continue
-        where = table.where(row0, id_col)
-        if item not in items:
-            problems.append(
-                Problem(location=where, message=f"item {item!r} is not in {definition.name_ja} (was a row edited?)")
-            )
-            continue
-        if item in seen:
-            problems.append(
-                Problem(location=where, message=f"item {item} appears twice (first on row {seen[item] + 1})")
-            )
-            continue
-        seen[item] = row0
-        raw = row[answer_col] if answer_col < len(row) else None
+    seen: set[str] = set()
+
+    def item_id(text: str) -> str:
+        if text not in items:
+            raise ValueError(f"item {text!r} is not in {definition.name_ja} (was a row edited?)")
+        return text
+
+    for row0, row, item in item_rows(table, header_row, id_col, problems, normalise=item_id):
+        seen.add(item)
+        raw = cell(row, answer_col)
         if raw is None:
             status = "unknown"
         elif answer_key(raw) in vocabulary:
@@ -129,21 +120,17 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
                 )
             )
             continue
-
-        def text(col: int | None, row: list[str | None] = row) -> str | None:
-            return row[col] if col is not None and col < len(row) else None
-
         answers.append(
             Answer(
                 item_id=item,
                 raw_answer=raw,
                 status=status,
-                reason=text(reason_col),
-                note=text(note_col),
+                reason=cell(row, reason_col),
+                note=cell(row, note_col),
                 location=table.where(row0, answer_col),
             )
         )
-    missing = sorted(items - set(seen))
+    missing = sorted(items - seen)
     if missing:
         warnings.append(
             Problem(
@@ -201,11 +188,9 @@ def _subcontractors(table: Table | None, problems: list[Problem]) -> list[Declar
     out = []
     for row0 in range(header_row + 1, len(table.rows)):
         row = table.rows[row0]
-
-        def cell(col: int | None, row: list[str | None] = row) -> str | None:
-            return row[col] if col is not None and col < len(row) else None
-
-        name, number = cell(name_col), cell(number_col)
+        name, number = cell(row, name_col), cell(row, number_col)
+        if number and number.endswith(".0"):  # typed as a number in a cell not formatted as text
+            number = number[:-2]
         if name is None and number is None:
             continue
         if name is None:
@@ -215,12 +200,12 @@ def _subcontractors(table: Table | None, problems: list[Problem]) -> list[Declar
             continue
         try:
             corporate = normalise_corporate_number(number) if number else None
-            critical = parse_bool(cell(critical_col)) if cell(critical_col) else False
+            critical = parse_bool(cell(row, critical_col)) if cell(row, critical_col) else False
             out.append(
                 DeclaredSubcontractor(
                     name=name,
                     corporate_number=corporate,
-                    supplied=cell(supplied_col),
+                    supplied=cell(row, supplied_col),
                     critical=critical,
                     location=table.where_row(row0),
                 )

@@ -291,15 +291,11 @@ def _insert_blobs(tx: Transaction, blobs: Sequence[FileReport]) -> None:
         },
         schema={"sha256": pl.String, "size_bytes": pl.Int64, "data": pl.Binary},
     ).unique("sha256", keep="first")
-    name = "_incoming_blobs"
-    tx.con.register(name, frame.to_arrow())
-    try:
-        tx.execute(
-            f"INSERT INTO file_blob (sha256, size_bytes, data) SELECT sha256, size_bytes, data FROM {name} "
-            "WHERE sha256 NOT IN (SELECT sha256 FROM file_blob)"
-        )
-    finally:
-        tx.con.unregister(name)
+    tx.execute_with(
+        "INSERT INTO file_blob (sha256, size_bytes, data) SELECT sha256, size_bytes, data FROM {incoming} "
+        "WHERE sha256 NOT IN (SELECT sha256 FROM file_blob)",
+        frame,
+    )
 
 
 def _write_plans(tx: Transaction, plans: list[tuple[int, PlannedWrite]], today: date, now: datetime) -> None:
@@ -324,35 +320,23 @@ def _write_plans(tx: Transaction, plans: list[tuple[int, PlannedWrite]], today: 
         )
     suppliers = pl.concat([p.suppliers for _, p in plans]).unique("supplier_id", keep="last", maintain_order=True)
     if not suppliers.is_empty():
-        name = "_incoming_suppliers"
-        tx.con.register(name, suppliers.to_arrow())
-        try:
-            tx.execute(f"DELETE FROM supplier WHERE supplier_id IN (SELECT supplier_id FROM {name})")
-        finally:
-            tx.con.unregister(name)
+        tx.execute_with("DELETE FROM supplier WHERE supplier_id IN (SELECT supplier_id FROM {incoming})", suppliers)
         tx.insert_frame("supplier", suppliers)
     links = pl.concat([p.links for _, p in plans]).unique(["parent_id", "child_id"], keep="first", maintain_order=True)
     if not links.is_empty():
-        name = "_incoming_links"
-        tx.con.register(name, links.to_arrow())
-        try:
-            tx.execute(
-                f"""INSERT INTO supplier_link (parent_id, child_id, supplied, source, critical)
-                SELECT parent_id, child_id, supplied, source, critical FROM {name} n
-                WHERE NOT EXISTS (SELECT 1 FROM supplier_link l WHERE l.parent_id = n.parent_id AND l.child_id = n.child_id)"""
-            )
-        finally:
-            tx.con.unregister(name)
+        tx.execute_with(
+            """INSERT INTO supplier_link (parent_id, child_id, supplied, source, critical)
+            SELECT parent_id, child_id, supplied, source, critical FROM {incoming} n
+            WHERE NOT EXISTS (SELECT 1 FROM supplier_link l WHERE l.parent_id = n.parent_id AND l.child_id = n.child_id)""",
+            links,
+        )
     certificates = pl.concat([p.certificates for _, p in plans]).unique(
         "certificate_id", keep="last", maintain_order=True
     )
     if not certificates.is_empty():
-        name = "_incoming_certificates"
-        tx.con.register(name, certificates.to_arrow())
-        try:
-            tx.execute(f"DELETE FROM certificate WHERE certificate_id IN (SELECT certificate_id FROM {name})")
-        finally:
-            tx.con.unregister(name)
+        tx.execute_with(
+            "DELETE FROM certificate WHERE certificate_id IN (SELECT certificate_id FROM {incoming})", certificates
+        )
         tx.insert_frame("certificate", certificates)
     if submissions.height:
         tx.insert_frame(

@@ -96,17 +96,21 @@ class Transaction:
             self.failed = exc
             raise
 
+    def execute_with(self, sql: str, frame: pl.DataFrame) -> list[tuple[Any, ...]]:
+        """Run a statement that reads a polars frame, named ``{incoming}`` in the SQL text."""
+        name = f"_incoming_{threading.get_ident()}"
+        self.con.register(name, frame.to_arrow())
+        try:
+            return self.execute(sql.format(incoming=f'"{name}"'))
+        finally:
+            self.con.unregister(name)
+
     def insert_frame(self, table: str, frame: pl.DataFrame) -> int:
         """Insert a whole polars frame set-wise; its column names must be the table's."""
         if frame.is_empty():
             return 0
-        name = f"_frame_{threading.get_ident()}"
         cols = ", ".join(f'"{c}"' for c in frame.columns)
-        self.con.register(name, frame.to_arrow())
-        try:
-            self.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{name}"')
-        finally:
-            self.con.unregister(name)
+        self.execute_with(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {{incoming}}', frame)
         return frame.height
 
     def audit_many(self, entries: Sequence[Mapping[str, Any]]) -> None:
