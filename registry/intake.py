@@ -28,7 +28,7 @@ from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES
 from questionnaires.frameworks import MappingProfile, load_profile_text, shipped_profiles
 from registry import queries
 from registry.models import BUYER_ID, supplier_name_key
-from registry.records import write_import
+from registry.records import SUPPLIER_SCHEMA, write_import
 from registry.store import Store
 
 __all__ = [
@@ -427,7 +427,7 @@ def _plan(
             )
         supplier_rows.append({**supplier.model_dump(), "name_key": supplier_name_key(supplier.name)})
     pending = _SupplierIndex(
-        pl.DataFrame(supplier_rows, schema=_SUPPLIER_SCHEMA) if supplier_rows else _empty_suppliers()
+        pl.DataFrame(supplier_rows, schema=SUPPLIER_SCHEMA) if supplier_rows else _empty_suppliers()
     )
     for link in batch.links:
         for end in (link.parent_id, link.child_id):
@@ -504,7 +504,7 @@ def _plan(
                         "name_key": supplier_name_key(declared.name),
                     }
                     supplier_rows.append(row)
-                    pending.add(pl.DataFrame([row], schema=_SUPPLIER_SCHEMA))
+                    pending.add(pl.DataFrame([row], schema=SUPPLIER_SCHEMA))
                     report.warnings.append(
                         Problem(
                             location=declared.location,
@@ -525,7 +525,7 @@ def _plan(
     return PlannedWrite(
         submissions=pl.DataFrame(submission_rows, schema=_SUBMISSION_SCHEMA).with_columns(imported_at=pl.lit(now)),
         answers=pl.DataFrame(answer_columns, schema=_ANSWER_SCHEMA),
-        suppliers=pl.DataFrame(supplier_rows, schema=_SUPPLIER_SCHEMA),
+        suppliers=pl.DataFrame(supplier_rows, schema=SUPPLIER_SCHEMA),
         links=pl.DataFrame(link_rows, schema=_LINK_SCHEMA).unique(
             ["parent_id", "child_id"], keep="first", maintain_order=True
         ),
@@ -533,16 +533,6 @@ def _plan(
     )
 
 
-_SUPPLIER_SCHEMA = {
-    "supplier_id": pl.String,
-    "name": pl.String,
-    "corporate_number": pl.String,
-    "industry": pl.String,
-    "employees": pl.Int32,
-    "prefecture": pl.String,
-    "has_security_staff": pl.Boolean,
-    "name_key": pl.String,
-}
 _LINK_SCHEMA = {
     "parent_id": pl.String,
     "child_id": pl.String,
@@ -589,7 +579,7 @@ _ANSWER_SCHEMA = {
 
 
 def _empty_suppliers() -> pl.DataFrame:
-    return pl.DataFrame(schema=_SUPPLIER_SCHEMA)
+    return pl.DataFrame(schema=SUPPLIER_SCHEMA)
 
 
 # -- committing -----------------------------------------------------------------------------------

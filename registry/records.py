@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from registry.intake import FileReport, PlannedWrite
 
 __all__ = [
+    "SUPPLIER_SCHEMA",
     "DuplicateSupplierError",
     "RegistryData",
     "RegistryNotEmptyError",
@@ -79,19 +80,22 @@ def ensure_ready(store: Store, demo_suppliers: int, as_of: date, actor: str = "a
     return loaded
 
 
+# Columns of the supplier table that writers fill, with their polars types.
+SUPPLIER_SCHEMA: dict[str, pl.DataType] = {
+    "supplier_id": pl.String(),
+    "name": pl.String(),
+    "corporate_number": pl.String(),
+    "industry": pl.String(),
+    "employees": pl.Int32(),
+    "prefecture": pl.String(),
+    "has_security_staff": pl.Boolean(),
+    "name_key": pl.String(),
+}
+
+
 def _supplier_frame(suppliers: Sequence[Supplier]) -> pl.DataFrame:
     return pl.DataFrame(
-        [{**s.model_dump(), "name_key": supplier_name_key(s.name)} for s in suppliers],
-        schema={
-            "supplier_id": pl.String,
-            "name": pl.String,
-            "corporate_number": pl.String,
-            "industry": pl.String,
-            "employees": pl.Int32,
-            "prefecture": pl.String,
-            "has_security_staff": pl.Boolean,
-            "name_key": pl.String,
-        },
+        [{**s.model_dump(), "name_key": supplier_name_key(s.name)} for s in suppliers], schema=SUPPLIER_SCHEMA
     )
 
 
