@@ -242,6 +242,17 @@ class Store:
         with self.connect() as con:
             return {name: con.sql(sql, params=params).pl() for name, (sql, params) in queries.items()}
 
+    def frame_with(self, sql: str, params: Params = None, **frames: pl.DataFrame) -> pl.DataFrame:
+        """A read query that also reads polars frames, registered under the given names."""
+        with self.connect() as con:
+            for name, frame in frames.items():
+                con.register(name, frame.to_arrow())
+            try:
+                return con.sql(sql, params=params).pl()
+            finally:
+                for name in frames:
+                    con.unregister(name)
+
     def scalar(self, sql: str, params: Params = None) -> Any:
         with self.connect() as con:
             row = con.execute(sql, params).fetchone()

@@ -1,0 +1,259 @@
+"""The yardstick engine: every supplier's evidence read onto the SCS criteria (docs/yardstick.md).
+
+One set-based DuckDB query gathers every piece of evidence (certificates, current submissions'
+answers directly or through crosswalks), applies the relationship rules, ranks the pieces and
+keeps the first per supplier and criterion, with its provenance and conflicts. Readiness and
+category scores are polars aggregations of that result. Everything takes ``as_of``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from questionnaires.catalogue import CURRENT_VERSION, Catalogue, load_catalogue
+from questionnaires.crosswalks import all_crosswalks, crosswalk_frame
+from registry.store import Store
+from registry.validity import STALE_AFTER_YEARS, expiry_sql
+
+__all__ = [
+    "Settings",
+    "catalogue_in_force",
+    "category_scores",
+    "derive",
+    "evidence",
+    "readiness",
+    "requirement_status",
+    "settings_from_store",
+]
+
+STATUS_ORDER = ("met", "partial", "not_met", "unknown")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Thresholds of the rules (kept in the registry's settings table)."""
+
+    min_strength: float = 0.3
+    fresh_months: int = 12
+
+
+def settings_from_store(store: Store) -> Settings:
+    return Settings(
+        min_strength=float(store.setting("yardstick.min_strength", "0.3") or 0.3),
+        fresh_months=int(store.setting("yardstick.fresh_months", "12") or 12),
+    )
+
+
+_RULE = """CASE x.relationship
+    WHEN 'equal' THEN a.status
+    WHEN 'superset' THEN CASE a.status WHEN 'met' THEN 'met' WHEN 'partial' THEN 'partial' END
+    WHEN 'subset' THEN CASE a.status WHEN 'not_met' THEN 'not_met' ELSE 'partial' END
+    WHEN 'intersect' THEN CASE a.status WHEN 'not_met' THEN NULL ELSE 'partial' END
+END"""
+
+_EVIDENCE = f"""
+WITH certs AS (
+    SELECT c.*, {expiry_sql("c")} AS valid_until FROM certificate c
+    WHERE ($supplier IS NULL OR c.supplier_id = $supplier)
+),
+valid_certs AS (
+    SELECT * FROM certs
+    WHERE issued_on <= $as_of AND (valid_until IS NULL OR valid_until >= $as_of)
+      AND NOT (scheme LIKE 'security_action%' AND issued_on <= CAST($as_of - to_years({STALE_AFTER_YEARS}) AS DATE))
+),
+subs AS (
+    SELECT * FROM (
+        SELECT s.*, row_number() OVER (
+            PARTITION BY supplier_id, framework_id ORDER BY submitted_on DESC, imported_at DESC, submission_id DESC
+        ) AS newest
+        FROM submission s
+        WHERE s.submitted_on <= $as_of AND ($supplier IS NULL OR s.supplier_id = $supplier)
+    ) WHERE newest = 1
+),
+ans AS (
+    SELECT s.supplier_id, s.submission_id, s.framework_id, s.catalogue_version, s.submitted_on, s.source_name,
+           a.item_id, a.status, a.raw_answer, a.location
+    FROM subs s JOIN answer a USING (submission_id)
+    WHERE a.status IN ('met', 'partial', 'not_met')
+),
+xw AS (SELECT * FROM {{xw}} WHERE target_version = $version AND strength >= $min_strength),
+pieces AS (
+    SELECT c.supplier_id, k.criterion_id, 'certified' AS kind, 3 AS rank, 1.0 AS strength, c.issued_on AS evidence_date,
+           'met' AS status, c.scheme AS source_framework, c.certificate_id AS source_ref, c.registration_no AS source_item,
+           NULL AS relationship, NULL AS raw_answer, NULL AS location, c.valid_until
+    FROM valid_certs c JOIN {{crit}} k ON k.level <= CASE c.scheme WHEN 'scs_star4' THEN 4 ELSE 3 END
+    WHERE c.scheme IN ('scs_star3', 'scs_star4')
+    UNION ALL
+    SELECT a.supplier_id, a.item_id, 'self_assessment', 2, 1.0, a.submitted_on, a.status, 'scs',
+           a.source_name, a.item_id, 'equal', a.raw_answer, a.location, NULL
+    FROM ans a JOIN {{crit}} k ON k.criterion_id = a.item_id
+    WHERE a.framework_id = 'scs' AND a.catalogue_version = $version
+    UNION ALL
+    SELECT a.supplier_id, x.criterion_id,
+           CASE WHEN a.framework_id = 'scs' THEN 'migrated' ELSE 'crosswalk' END,
+           CASE WHEN a.framework_id = 'scs' THEN 2 ELSE 1 END,
+           x.strength, a.submitted_on, {_RULE}, a.framework_id, a.source_name, a.item_id, x.relationship,
+           a.raw_answer, a.location, NULL
+    FROM ans a JOIN xw x ON x.source_framework = a.framework_id AND x.source_item = a.item_id
+        AND (a.framework_id <> 'scs' OR x.source_version = a.catalogue_version)
+    WHERE NOT (a.framework_id = 'scs' AND a.catalogue_version = $version)
+    UNION ALL
+    SELECT c.supplier_id, x.criterion_id, 'certificate', 1, x.strength, c.issued_on,
+           CASE x.relationship WHEN 'equal' THEN 'met' WHEN 'superset' THEN 'met' ELSE 'partial' END,
+           c.scheme, c.certificate_id, x.source_item, x.relationship, c.registration_no, NULL, c.valid_until
+    FROM valid_certs c JOIN xw x
+      ON (c.scheme = 'iso27001' AND x.source_framework = 'iso27001')
+      OR (c.scheme LIKE 'security_action_star%' AND x.source_framework = 'security_action'
+          AND x.source_item = replace(c.scheme, 'security_action_', ''))
+),
+ranked AS (
+    SELECT p.*,
+           (p.kind = 'certified' OR p.evidence_date > CAST($as_of - to_months($fresh_months) AS DATE)) AS fresh,
+           row_number() OVER w_order AS position,
+           count(*) OVER w_all AS pieces
+    FROM pieces p
+    WHERE p.status IS NOT NULL
+    WINDOW w_order AS (PARTITION BY supplier_id, criterion_id
+                       ORDER BY (p.kind = 'certified' OR p.evidence_date > CAST($as_of - to_months($fresh_months) AS DATE)) DESC,
+                                rank DESC, strength DESC, evidence_date DESC, source_ref, source_item),
+           w_all AS (PARTITION BY supplier_id, criterion_id)
+),
+tied AS (
+    SELECT *, min(status) OVER w_tie <> max(status) OVER w_tie AS disagrees
+    FROM ranked
+    WINDOW w_tie AS (PARTITION BY supplier_id, criterion_id, fresh, rank, strength)
+)
+"""
+
+
+def catalogue_in_force(store: Store) -> Catalogue:
+    """The SCS catalogue version the registry reads suppliers on."""
+    return load_catalogue(store.setting("catalogue_version") or CURRENT_VERSION)
+
+
+def _frames(store: Store, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFrame]:
+    from registry.intake import mapping_profiles  # intake imports the store layer; import here to keep layers one-way
+
+    criteria = catalogue.criteria_frame().select("criterion_id", "requirement_id", "category_no", "level")
+    crosswalks = crosswalk_frame(all_crosswalks(mapping_profiles(store)))
+    return criteria, crosswalks
+
+
+def _params(as_of: date, catalogue: Catalogue, settings: Settings, supplier_id: str | None) -> dict[str, object]:
+    return {
+        "as_of": as_of,
+        "version": catalogue.version,
+        "min_strength": settings.min_strength,
+        "fresh_months": settings.fresh_months,
+        "supplier": supplier_id,
+    }
+
+
+def evidence(
+    store: Store, as_of: date, supplier_id: str, criterion_id: str | None = None, settings: Settings | None = None
+) -> pl.DataFrame:
+    """Every piece of evidence of one supplier (optionally one criterion), ranked as the rules rank them."""
+    catalogue = catalogue_in_force(store)
+    settings = settings or settings_from_store(store)
+    criteria, crosswalks = _frames(store, catalogue)
+    sql = (
+        _EVIDENCE.format(xw="xw_frame", crit="crit_frame")
+        + """
+        SELECT supplier_id, criterion_id, position, kind, rank, strength, status, fresh, disagrees AS conflict,
+               evidence_date, source_framework, source_ref, source_item, relationship, raw_answer, location, valid_until
+        FROM tied WHERE $criterion IS NULL OR criterion_id = $criterion
+        ORDER BY criterion_id, position"""
+    )
+    return store.frame_with(
+        sql,
+        {**_params(as_of, catalogue, settings, supplier_id), "criterion": criterion_id},
+        xw_frame=crosswalks,
+        crit_frame=criteria,
+    )
+
+
+def derive(store: Store, as_of: date, supplier_id: str | None = None, settings: Settings | None = None) -> pl.DataFrame:
+    """One row per supplier and criterion of the catalogue in force: status and the evidence behind it."""
+    catalogue = catalogue_in_force(store)
+    settings = settings or settings_from_store(store)
+    criteria, crosswalks = _frames(store, catalogue)
+    sql = (
+        _EVIDENCE.format(xw="xw_frame", crit="crit_frame")
+        + """
+        , winners AS (SELECT * FROM tied WHERE position = 1)
+        , conflicts AS (
+            SELECT supplier_id, criterion_id FROM tied t
+            WHERE disagrees AND EXISTS (
+                SELECT 1 FROM winners w WHERE w.supplier_id = t.supplier_id AND w.criterion_id = t.criterion_id
+                  AND w.fresh = t.fresh AND w.rank = t.rank AND w.strength = t.strength)
+            GROUP BY ALL
+        )
+        SELECT s.supplier_id, k.criterion_id, k.requirement_id, k.category_no, k.level,
+               coalesce(w.status, 'unknown') AS status,
+               w.kind, w.strength, w.evidence_date, coalesce(NOT w.fresh, false) AS stale,
+               (c.criterion_id IS NOT NULL) AS conflict,
+               w.source_framework, w.source_ref, w.source_item, w.relationship, w.raw_answer,
+               coalesce(w.pieces, 0) AS pieces
+        FROM supplier s CROSS JOIN crit_frame k
+        LEFT JOIN winners w ON w.supplier_id = s.supplier_id AND w.criterion_id = k.criterion_id
+        LEFT JOIN conflicts c ON c.supplier_id = s.supplier_id AND c.criterion_id = k.criterion_id
+        WHERE $supplier IS NULL OR s.supplier_id = $supplier
+        ORDER BY s.supplier_id, k.criterion_id"""
+    )
+    return store.frame_with(
+        sql, _params(as_of, catalogue, settings, supplier_id), xw_frame=crosswalks, crit_frame=criteria
+    )
+
+
+def readiness(statuses: pl.DataFrame) -> pl.DataFrame:
+    """Per supplier: share of ★3 and ★4 criteria met (fresh), and partial, from :func:`derive`."""
+    counted = statuses.with_columns(
+        met=(pl.col("status") == "met") & ~pl.col("stale"),
+        partial=(pl.col("status") == "partial") & ~pl.col("stale"),
+    )
+    star3 = pl.col("level") == 3
+    return counted.group_by("supplier_id", maintain_order=True).agg(
+        star3=pl.col("met").filter(star3).mean(),
+        star3_partial=pl.col("partial").filter(star3).mean(),
+        star4=pl.col("met").mean(),
+        star4_partial=pl.col("partial").mean(),
+        conflicts=pl.col("conflict").sum(),
+        stale=pl.col("stale").sum(),
+    )
+
+
+def category_scores(statuses: pl.DataFrame, level: int = 4) -> pl.DataFrame:
+    """Per supplier and category (1–7): share of the ★``level`` criteria met and fresh."""
+    return (
+        statuses.filter(pl.col("level") <= level)
+        .group_by("supplier_id", "category_no", maintain_order=True)
+        .agg(score=((pl.col("status") == "met") & ~pl.col("stale")).mean())
+        .sort("supplier_id", "category_no")
+    )
+
+
+def requirement_status(statuses: pl.DataFrame, level: int = 4) -> pl.DataFrame:
+    """Per supplier and requirement at ★``level``: met, not_met, unknown or partial (docs/yardstick.md §4)."""
+    known = pl.col("status").is_in(["met", "partial", "not_met"]) & ~pl.col("stale")
+    return (
+        statuses.filter(pl.col("level") <= level)
+        .group_by("supplier_id", "requirement_id", "category_no", maintain_order=True)
+        .agg(
+            all_met=((pl.col("status") == "met") & ~pl.col("stale")).all(),
+            any_not_met=((pl.col("status") == "not_met") & ~pl.col("stale")).any(),
+            any_known=known.any(),
+        )
+        .with_columns(
+            status=pl.when("all_met")
+            .then(pl.lit("met"))
+            .when("any_not_met")
+            .then(pl.lit("not_met"))
+            .when(~pl.col("any_known"))
+            .then(pl.lit("unknown"))
+            .otherwise(pl.lit("partial"))
+        )
+        .drop("all_met", "any_not_met", "any_known")
+    )
