@@ -1,0 +1,299 @@
+"""Every rule of docs/yardstick.md on a small hand-made case."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF, make_store
+
+from importers.base import SourceFile
+from questionnaires.crosswalks import CrosswalkError, all_crosswalks, load_crosswalk_text, shipped_crosswalks
+from registry import intake, samples, yardstick
+from registry.models import Supplier
+from registry.records import add_supplier
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = make_store(tmp_path / "r.duckdb")
+    for sid in ("A", "B"):
+        add_supplier(store, Supplier(supplier_id=sid, name=f"株式会社{sid}"))
+    return store
+
+
+def submit(store, name: str, data: bytes, supplier: str = "A") -> None:
+    reports = intake.analyse(store, [SourceFile(name, data)], supplier_id=supplier)
+    assert reports[0].status == "ready", reports[0].errors
+    intake.commit(store, reports, mode="per_file", actor="test", today=AS_OF)
+
+
+def certify(store, supplier: str, scheme: str, issued: date, number: str = "X-1") -> None:
+    with store.transaction("test") as tx:
+        tx.execute(
+            "INSERT INTO certificate (certificate_id, supplier_id, scheme, registration_no, issued_on) VALUES (?, ?, ?, ?, ?)",
+            [f"C-{supplier}-{scheme}-{issued}", supplier, scheme, number, issued],
+        )
+
+
+def status_of(store, criterion: str, supplier: str = "A", as_of: date = AS_OF) -> dict:
+    frame = yardstick.derive(store, as_of, supplier)
+    return frame.filter(criterion_id=criterion).row(0, named=True)
+
+
+def scs_marks(overrides: dict[str, str | None], level: int = 3) -> list[str | None]:
+    from questionnaires.catalogue import load_catalogue
+
+    return [overrides.get(c.id) for c in load_catalogue().criteria_at(level)]
+
+
+def towa(store, answers: dict[str, str], answered_on: str = "2026-09-01", supplier: str = "A") -> None:
+    profile = intake.mapping_profiles(store)["towa-motors-2025"]
+    data = samples.checklist_workbook(
+        profile, answers, supplier_label_values={"取引先コード": supplier, "記入日": answered_on}
+    )
+    submit(store, f"towa-{answered_on}.xlsx", data, supplier)
+
+
+# -- crosswalk data --------------------------------------------------------------------------------
+
+
+def test_shipped_crosswalks_sizes_and_spot_checks():
+    shipped = shipped_crosswalks()
+    sizes = {k: len(v.entries) for k, v in shipped.items()}
+    assert sizes["scs-2025-12-to-scs-2026-03-27"] == 151  # 157 draft criteria less the 6 removed
+    assert sizes["ipa-5min-to-scs-2026-03-27"] == 29
+    assert sizes["security-action-to-scs-2026-03-27"] == 9
+    assert sizes["jama-japia-v2.3-to-scs-2026-03-27"] == 165
+    assert sizes["iso27001-2022-to-scs-2026-03-27"] == 253
+    draft = {(e.source, e.target): e for e in shipped["scs-2025-12-to-scs-2026-03-27"].entries}
+    assert (
+        draft[("4-4-4-3", "4-4-4-3")].relationship == "equal" and "★3 to ★4" in draft[("4-4-4-3", "4-4-4-3")].rationale
+    )
+    assert not any(e.source == "4-5-2-1" for e in shipped["scs-2025-12-to-scs-2026-03-27"].entries)
+    ipa = {(e.source, e.target): e for e in shipped["ipa-5min-to-scs-2026-03-27"].entries}
+    assert ipa[("11", "4-3-4-1")].strength == 0.7 and ipa[("11", "4-3-4-1")].rationale
+    assert {e.source for e in shipped["ipa-5min-to-scs-2026-03-27"].entries} == {str(n) for n in range(1, 26)}
+    jama = {(e.source, e.target): e for e in shipped["jama-japia-v2.3-to-scs-2026-03-27"].entries}
+    assert jama[("9", "1-1-1-1")].source_level == "Lv1" and jama[("10", "1-1-1-1")].source_level == "Lv2"
+    assert all(e.relationship == "intersect" for e in shipped["jama-japia-v2.3-to-scs-2026-03-27"].entries)
+    iso = {(e.source, e.target) for e in shipped["iso27001-2022-to-scs-2026-03-27"].entries}
+    assert ("A.5.31", "1-1-1-1") in iso and ("4.1", "1-1-1-1") in iso
+    assert all(e.strength <= 0.35 for e in shipped["security-action-to-scs-2026-03-27"].entries)
+    assert "profile.towa-motors-2025" in all_crosswalks()
+
+
+def test_a_crosswalk_naming_unknown_ids_fails_to_load():
+    doc = json.loads(
+        Path(__file__)
+        .resolve()
+        .parent.parent.joinpath("questionnaires/crosswalks/ipa-5min-to-scs-2026-03-27.json")
+        .read_text(encoding="utf-8")
+    )
+    doc["entries"][0]["source"] = "26"
+    doc["entries"][1]["target"] = "9-9-9-9"
+    with pytest.raises(CrosswalkError, match="does not match the crosswalk schema"):
+        load_crosswalk_text(json.dumps(doc), "bad.json")
+    doc["entries"][1]["target"] = "4-4-4-9"
+    with pytest.raises(
+        CrosswalkError, match=r"source IDs not in ipa_5min 2019: 26; target IDs not in SCS 2026-03-27: 4-4-4-9"
+    ):
+        load_crosswalk_text(json.dumps(doc), "bad.json")
+
+
+# -- the rules -------------------------------------------------------------------------------------
+
+
+def test_direct_self_assessment_marks(store):
+    submit(
+        store,
+        "scs.xlsx",
+        samples.scs_self_assessment_workbook(
+            level=3, marks=scs_marks({"1-2-1-1": "○", "1-2-1-2": "△", "1-2-1-3": "✖"}), answered_on="2026-10-01"
+        ),
+    )
+    assert [status_of(store, c)["status"] for c in ("1-2-1-1", "1-2-1-2", "1-2-1-3", "1-2-3-1")] == [
+        "met",
+        "partial",
+        "not_met",
+        "unknown",
+    ]
+    row = status_of(store, "1-2-1-1")
+    assert (row["kind"], row["relationship"], row["raw_answer"], row["evidence_date"]) == (
+        "self_assessment",
+        "equal",
+        "○",
+        date(2026, 10, 1),
+    )
+
+
+def test_valid_certificate_makes_its_level_met_and_expiry_ends_it(store):
+    submit(
+        store,
+        "scs.xlsx",
+        samples.scs_self_assessment_workbook(marks=scs_marks({"1-2-1-1": "✖"}, level=4), answered_on="2026-10-01"),
+    )
+    certify(store, "A", "scs_star3", date(2026, 4, 1))
+    assert status_of(store, "1-2-1-1")["status"] == "met"  # certified outranks the ✖
+    assert status_of(store, "1-2-1-1")["kind"] == "certified"
+    assert status_of(store, "1-1-1-1")["kind"] != "certified"  # a ★4 criterion is not covered by ★3
+    after_expiry = status_of(store, "1-2-1-1", as_of=date(2027, 4, 1))
+    assert (after_expiry["status"], after_expiry["kind"]) == ("not_met", "self_assessment")
+
+
+@pytest.mark.parametrize(
+    ("item", "answer", "criterion", "expected"),
+    [
+        ("B-01", "はい", "2-1-2-1", "met"),  # equal carries met
+        ("B-01", "いいえ", "2-1-2-1", "not_met"),  # equal carries not met
+        ("A-02", "はい", "1-2-1-1", "met"),  # superset carries a positive answer
+        ("A-02", "いいえ", "1-2-1-1", "unknown"),  # ... and not a negative one
+        ("C-05", "はい", "4-1-3-1", "partial"),  # subset turns a positive into partial
+        ("C-05", "いいえ", "4-1-3-1", "not_met"),  # ... and carries a negative
+        ("C-02", "はい", "4-4-5-1", "partial"),  # intersect gives at most partial
+        ("C-02", "いいえ", "4-4-5-1", "unknown"),  # ... and nothing for a negative
+        ("C-02", "該当なし", "4-4-5-1", "unknown"),  # not applicable is no evidence
+    ],
+)
+def test_relationship_rules(store, item, answer, criterion, expected):
+    towa(store, {item: answer})
+    assert status_of(store, criterion)["status"] == expected
+
+
+def test_weak_mappings_below_the_threshold_give_nothing(store):
+    towa(store, {"C-02": "はい"})  # intersect 0.7
+    assert status_of(store, "4-4-5-1")["status"] == "partial"
+    strict = yardstick.Settings(min_strength=0.8)
+    assert yardstick.derive(store, AS_OF, "A", strict).filter(criterion_id="4-4-5-1")["status"][0] == "unknown"
+
+
+def test_draft_answers_count_on_the_final_catalogue(store):
+    marks = {"4-4-4-3": "○", "4-5-2-1": "○", "1-2-1-1": "△"}
+    from questionnaires.catalogue import load_catalogue
+
+    draft_marks = [marks.get(c.id) for c in load_catalogue("2025-12").criteria]
+    submit(
+        store,
+        "draft.xlsx",
+        samples.scs_self_assessment_workbook(version="2025-12", marks=draft_marks, answered_on="2026-03-01"),
+    )
+    row = status_of(store, "4-4-4-3")
+    assert (row["status"], row["kind"], row["relationship"]) == ("met", "migrated", "equal")
+    assert status_of(store, "1-2-1-1")["status"] == "partial"
+
+
+def test_strongest_then_newest_wins_and_equal_rank_disagreement_is_a_conflict(store):
+    towa(store, {"B-01": "はい"}, answered_on="2026-08-01")
+    profile = intake.mapping_profiles(store)["minato-semiconductor-2026"]
+    # Minato Q2.2 → 2-1-4-1 equal 0.8; Towa has no item on 2-1-4-1: no conflict there
+    submit(
+        store,
+        "m.xlsx",
+        samples.checklist_workbook(
+            profile, {"Q2.2": "0"}, supplier_label_values={"サプライヤーコード": "A", "回答日": "2026-09-01"}
+        ),
+    )
+    assert status_of(store, "2-1-4-1")["status"] == "not_met"
+    # A newer checklist (Towa C-04 → 4-1-5-1, equal 0.8) says met; an older SCS answer ✖ (rank 2) still wins
+    towa(store, {"C-04": "はい"}, answered_on="2026-10-01")
+    submit(
+        store,
+        "scs.xlsx",
+        samples.scs_self_assessment_workbook(level=3, marks=scs_marks({"4-1-5-1": "✖"}), answered_on="2026-07-01"),
+    )
+    row = status_of(store, "4-1-5-1")
+    assert (row["status"], row["kind"], row["conflict"]) == ("not_met", "self_assessment", False)
+
+
+def test_conflict_between_pieces_of_equal_rank(store, tmp_path):
+    # Two profiles mapping an item with the same relationship and strength onto 4-4-2-1, answering differently.
+    folder = intake.profiles_folder(store)
+    folder.mkdir()
+    for name in ("p-one", "p-two"):
+        (folder / f"{name}.yaml").write_text(
+            f"name: {name}\ntitle_ja: {name}\ntitle_en: {name}\nframework_id: profile.{name}\nversion: '1'\n"
+            f"fingerprint: [{name}番号, {name}回答]\ncolumns: {{item_id: {name}番号, answer: {name}回答}}\n"
+            "answers: [{label: Y, status: met}, {label: N, status: not_met}]\n"
+            "items: [{id: '1', maps: [{criterion: 4-4-2-1, relationship: equal, strength: 0.8, rationale: same}]}]\n"
+            f"date_labels: [回答日]\n",
+            encoding="utf-8",
+        )
+    submit(store, "one.csv", "回答日,2026-09-01\np-one番号,p-one回答\n1,Y\n".encode())
+    submit(store, "two.csv", "回答日,2026-10-01\np-two番号,p-two回答\n1,N\n".encode())
+    row = status_of(store, "4-4-2-1")
+    assert (row["status"], row["conflict"], row["pieces"]) == ("not_met", True, 2)  # the newer one, flagged
+    pieces = yardstick.evidence(store, AS_OF, "A", "4-4-2-1")
+    assert pieces["status"].to_list() == ["not_met", "met"] and pieces["conflict"].all()
+
+
+def test_stale_evidence_is_shown_but_counts_as_unknown_for_readiness(store):
+    submit(
+        store,
+        "old.xlsx",
+        samples.scs_self_assessment_workbook(level=3, marks=scs_marks({"1-2-1-1": "○"}), answered_on="2025-06-01"),
+    )
+    row = status_of(store, "1-2-1-1")
+    assert (row["status"], row["stale"]) == ("met", True)
+    ready = yardstick.readiness(yardstick.derive(store, AS_OF, "A")).row(0, named=True)
+    assert ready["star3"] == 0 and ready["stale"] == 1
+    fresher = yardstick.Settings(fresh_months=24)
+    assert yardstick.readiness(yardstick.derive(store, AS_OF, "A", fresher))["star3"][0] == pytest.approx(1 / 81)
+
+
+def test_fresh_lower_rank_beats_stale_higher_rank(store):
+    submit(
+        store,
+        "old.xlsx",
+        samples.scs_self_assessment_workbook(level=3, marks=scs_marks({"2-1-2-1": "○"}), answered_on="2025-06-01"),
+    )
+    towa(store, {"B-01": "いいえ"}, answered_on="2026-10-01")
+    row = status_of(store, "2-1-2-1")
+    assert (row["status"], row["kind"], row["stale"]) == ("not_met", "crosswalk", False)
+
+
+def test_isms_certificate_counts_as_partial_evidence_while_valid(store):
+    certify(store, "A", "iso27001", date(2025, 1, 10), number="JQA-1234")
+    row = status_of(store, "1-1-1-1")
+    assert (row["status"], row["kind"], row["source_item"], row["relationship"]) == (
+        "partial",
+        "certificate",
+        "4.1",
+        "intersect",
+    )
+    assert status_of(store, "1-1-1-1", as_of=date(2028, 1, 10))["status"] == "unknown"  # expired
+
+
+def test_security_action_is_weak_evidence(store):
+    certify(store, "A", "security_action_star2", date(2026, 5, 1), number="SA-1")
+    assert status_of(store, "1-3-1-1")["status"] == "partial"
+    assert status_of(store, "1-3-1-1", as_of=date(2028, 6, 1))["status"] == "unknown"  # stale declaration
+
+
+def test_only_the_current_submission_counts(store):
+    submit(
+        store,
+        "first.xlsx",
+        samples.scs_self_assessment_workbook(level=3, marks=scs_marks({"1-2-1-1": "○"}), answered_on="2026-05-01"),
+    )
+    submit(
+        store,
+        "second.xlsx",
+        samples.scs_self_assessment_workbook(level=3, marks=scs_marks({"1-2-1-1": "✖"}), answered_on="2026-10-01"),
+    )
+    assert status_of(store, "1-2-1-1")["status"] == "not_met"
+    assert status_of(store, "1-2-1-1", as_of=date(2026, 6, 1))["status"] == "met"  # before the second was answered
+
+
+def test_requirement_status_readiness_and_category_scores(store):
+    marks = scs_marks({"1-2-1-1": "○", "1-2-1-2": "○", "1-2-1-3": "○", "1-2-3-1": "○", "1-2-3-2": "✖", "1-3-1-1": "△"})
+    submit(store, "scs.xlsx", samples.scs_self_assessment_workbook(level=3, marks=marks, answered_on="2026-10-01"))
+    statuses = yardstick.derive(store, AS_OF, "A")
+    reqs = dict(yardstick.requirement_status(statuses, level=3).select("requirement_id", "status").rows())
+    assert (reqs["1-2-1"], reqs["1-2-3"], reqs["1-3-1"], reqs["2-1-1"]) == ("met", "not_met", "partial", "unknown")
+    ready = yardstick.readiness(statuses).row(0, named=True)
+    assert ready["star3"] == pytest.approx(4 / 81) and ready["star3_partial"] == pytest.approx(1 / 81)
+    assert ready["star4"] == pytest.approx(4 / 153)
+    scores = dict(
+        yardstick.category_scores(statuses, level=3).filter(supplier_id="A").select("category_no", "score").rows()
+    )
+    assert scores[1] == pytest.approx(4 / 8) and scores[4] == 0  # category 1 has 8 ★3 criteria
