@@ -449,3 +449,76 @@ def history(status: str | None, limit: int, as_json: bool, db: Path | None) -> N
         click.echo(
             f"{r['imported_at']:%Y-%m-%d %H:%M} {r['status']:9} {r['sha256'][:12]} {r['source_name']} ({r['imported_by']})"
         )
+
+
+@main.command()
+@click.option("--supplier", "supplier_id", default=None, help="One supplier (default: every supplier).")
+@click.option("--level", type=click.Choice(["3", "4"]), default=None, help="Only the criteria of ★3 (or ★4).")
+@as_of_option
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def status(supplier_id: str | None, level: str | None, as_of: Any, as_json: bool, db: Path | None) -> None:
+    """Suppliers read on the SCS yardstick: held and requested ★, readiness, status per criterion."""
+    from registry import yardstick
+
+    store = _existing_store(db)
+    day = _as_of(as_of)
+    overview = queries.supplier_status(store, day)
+    if supplier_id is not None:
+        overview = overview.filter(overview["supplier_id"] == supplier_id)
+        if overview.is_empty():
+            raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
+    statuses = yardstick.derive(store, day, supplier_id)
+    ready = {r["supplier_id"]: r for r in yardstick.readiness(statuses).to_dicts()}
+    shown = statuses if level is None else statuses.filter(statuses["level"] <= int(level))
+    criteria: dict[str, list[dict[str, Any]]] = {}
+    for row in shown.select("supplier_id", "criterion_id", "level", "status", "kind", "stale", "conflict").to_dicts():
+        criteria.setdefault(row.pop("supplier_id"), []).append(row)
+    out = []
+    for row in overview.select("supplier_id", "name", "held_level", "requested_level").to_dicts():
+        r = ready.get(row["supplier_id"], {})
+        out.append(
+            {
+                **row,
+                "readiness": {"star3": r.get("star3"), "star4": r.get("star4")},
+                "readiness_partial": {"star3": r.get("star3_partial"), "star4": r.get("star4_partial")},
+                "conflicts": r.get("conflicts", 0),
+                "stale": r.get("stale", 0),
+                "criteria": criteria.get(row["supplier_id"], []),
+            }
+        )
+    if as_json:
+        _echo_json(out)
+        return
+    for r in out:
+        star3 = r["readiness"]["star3"] or 0
+        star4 = r["readiness"]["star4"] or 0
+        click.echo(f"{r['supplier_id']:10} held {r['held_level']:15} ★3 {star3:5.0%}  ★4 {star4:5.0%}  {r['name']}")
+
+
+@main.command()
+@click.argument("supplier_id")
+@click.argument("criterion_id")
+@as_of_option
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def explain(supplier_id: str, criterion_id: str, as_of: Any, as_json: bool, db: Path | None) -> None:
+    """Why a supplier's criterion has its status: every piece of evidence, the deciding one first."""
+    from registry import yardstick
+
+    store = _existing_store(db)
+    if criterion_id not in {c.id for c in yardstick.catalogue_in_force(store).criteria}:
+        raise click.UsageError(f"{criterion_id} is not a criterion of the SCS catalogue in force")
+    if queries.supplier_choices(store, supplier_id, limit=1_000).filter(supplier_id=supplier_id).is_empty():
+        raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
+    pieces = yardstick.explain(store, _as_of(as_of), supplier_id, criterion_id)
+    if as_json:
+        _echo_json(pieces)
+        return
+    if not pieces:
+        click.echo(f"{supplier_id} {criterion_id}: unknown — no evidence")
+        return
+    for piece in pieces:
+        marks = ("→ decides " if piece["decides"] else "           ") + ("[stale] " if not piece["fresh"] else "")
+        marks += "[conflict] " if piece["conflict"] else ""
+        click.echo(f"{marks}{piece['chain']}")

@@ -24,6 +24,8 @@ __all__ = [
     "category_scores",
     "derive",
     "evidence",
+    "evidence_chain",
+    "explain",
     "readiness",
     "requirement_status",
     "settings_from_store",
@@ -257,3 +259,41 @@ def requirement_status(statuses: pl.DataFrame, level: int = 4) -> pl.DataFrame:
         )
         .drop("all_met", "any_not_met", "any_known")
     )
+
+
+_SCHEME_NAMES = {
+    "scs_star3": "SCS ★3 certificate",
+    "scs_star4": "SCS ★4 certificate",
+    "iso27001": "ISO/IEC 27001 certificate",
+    "security_action_star1": "SECURITY ACTION ★1 declaration",
+    "security_action_star2": "SECURITY ACTION ★2 declaration",
+}
+
+
+def evidence_chain(piece: dict[str, object]) -> str:
+    """One piece of evidence as a readable chain, e.g.
+    ``ISO/IEC 27001 certificate JQA-1234 (valid to 2027-05-31) → A.5.17 → intersect → 4-1-6-2: partial``."""
+    target = f"{piece['criterion_id']}: {piece['status']}"
+    valid = f" (valid to {piece['valid_until']})" if piece.get("valid_until") else ""
+    if piece["kind"] == "certified":
+        return f"{_SCHEME_NAMES.get(str(piece['source_framework']), piece['source_framework'])} {piece['source_item']}{valid} → {target}"
+    if piece["kind"] == "certificate":
+        name = _SCHEME_NAMES.get(str(piece["source_framework"]), piece["source_framework"])
+        return f"{name} {piece['raw_answer']}{valid} → {piece['source_item']} → {piece['relationship']} {piece['strength']:.1f} → {target}"
+    answer = f"{piece['source_ref']} ({piece['evidence_date']}), {piece['location']} {piece['raw_answer']!r}"
+    if piece["kind"] == "self_assessment":
+        return f"SCS self-assessment {answer} → {target}"
+    return f"{piece['source_framework']} {answer} → item {piece['source_item']} → {piece['relationship']} {piece['strength']:.1f} → {target}"
+
+
+def explain(store: Store, as_of: date, supplier_id: str, criterion_id: str) -> list[dict[str, object]]:
+    """The evidence chain of one supplier's criterion, the deciding piece first."""
+    pieces = evidence(store, as_of, supplier_id, criterion_id)
+    return [
+        {
+            **row,
+            "chain": evidence_chain(row),
+            "decides": row["position"] == 1,
+        }
+        for row in pieces.to_dicts()
+    ]

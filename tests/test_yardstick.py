@@ -297,3 +297,37 @@ def test_requirement_status_readiness_and_category_scores(store):
         yardstick.category_scores(statuses, level=3).filter(supplier_id="A").select("category_no", "score").rows()
     )
     assert scores[1] == pytest.approx(4 / 8) and scores[4] == 0  # category 1 has 8 ★3 criteria
+
+
+def test_cli_status_and_explain(store):
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    submit(
+        store,
+        "scs.xlsx",
+        samples.scs_self_assessment_workbook(
+            level=3, marks=scs_marks({"1-2-1-1": "○", "1-2-1-2": "△"}), answered_on="2026-10-01"
+        ),
+    )
+    certify(store, "A", "iso27001", date(2026, 1, 10), number="JQA-1234")
+    db = ["--db", str(store.path), "--as-of", "2026-11-23"]
+    doc = json.loads(CliRunner().invoke(main, ["status", "--supplier", "A", "--level", "3", "--json", *db]).output)
+    assert doc[0]["readiness"]["star3"] == pytest.approx(1 / 81)
+    assert set(doc[0]) >= {"supplier_id", "held_level", "requested_level", "readiness", "criteria"}
+    assert len(doc[0]["criteria"]) == 81 and doc[0]["criteria"][0] == {
+        "criterion_id": "1-2-1-1",
+        "level": 3,
+        "status": "met",
+        "kind": "self_assessment",
+        "stale": False,
+        "conflict": False,
+    }
+    text = CliRunner().invoke(main, ["explain", "A", "1-1-1-1", *db]).output
+    assert "ISO/IEC 27001 certificate JQA-1234 (valid to 2029-01-09) → 4.1 → intersect 0.5 → 1-1-1-1: partial" in text
+    pieces = json.loads(CliRunner().invoke(main, ["explain", "A", "1-2-1-2", "--json", *db]).output)
+    assert pieces[0]["decides"] and pieces[0]["chain"].startswith("SCS self-assessment scs.xlsx (2026-10-01)")
+    assert CliRunner().invoke(main, ["explain", "A", "9-9-9-9", *db]).exit_code == 2
+    assert CliRunner().invoke(main, ["explain", "NOPE", "1-1-1-1", *db]).exit_code == 1
+    assert CliRunner().invoke(main, ["status", "--supplier", "NOPE", *db]).exit_code == 1
