@@ -15,6 +15,12 @@ pages = [
         default=True,
         url_path="overview",
     ),
+    st.Page(
+        "dashboards/pages/readiness.py", title=ui.tr("nav.readiness"), icon=":material/insights:", url_path="readiness"
+    ),
+    st.Page(
+        "dashboards/pages/supplier.py", title=ui.tr("nav.supplier"), icon=":material/factory:", url_path="supplier"
+    ),
     st.Page("dashboards/pages/imports.py", title=ui.tr("nav.import"), icon=":material/upload_file:", url_path="import"),
     st.Page(
         "dashboards/pages/templates.py",

@@ -7,7 +7,15 @@ from collections.abc import Mapping
 import plotly.graph_objects as go
 import polars as pl
 
-__all__ = ["held_levels_bar", "requested_vs_held_bar", "tier_bar"]
+__all__ = [
+    "category_heatmap",
+    "held_levels_bar",
+    "readiness_gauge",
+    "readiness_histogram",
+    "requested_vs_held_bar",
+    "requirement_matrix",
+    "tier_bar",
+]
 
 LEVEL_COLOURS = {"none": "#c9c9c9", "security_action": "#f2b950", "star3": "#5b9bd5", "star4": "#1f4e79"}
 _FONT = "Noto Sans JP, Hiragino Sans, Yu Gothic, Meiryo, sans-serif"
@@ -82,3 +90,120 @@ def requested_vs_held_bar(
         )
     fig.update_layout(barmode="stack")
     return _layout(fig, title, "", y_title)
+
+
+STATUS_COLOURS = {"met": "#2e7d32", "partial": "#f9a825", "not_met": "#c62828", "unknown": "#bdbdbd"}
+_STATUS_VALUE = {"unknown": 0, "not_met": 1, "partial": 2, "met": 3}
+
+
+def readiness_gauge(met: float | None, partial: float | None, title: str) -> go.Figure:
+    """A gauge of the share of criteria met (0–100 %), with the partial share as a band beyond it."""
+    met_pct = 100 * (met or 0)
+    partial_pct = 100 * (partial or 0)
+    fig = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=met_pct,
+            number={"suffix": " %", "valueformat": ".0f"},
+            title={"text": title},
+            gauge={
+                "axis": {"range": [0, 100], "ticksuffix": "%"},
+                "bar": {"color": STATUS_COLOURS["met"]},
+                "steps": [{"range": [met_pct, min(100, met_pct + partial_pct)], "color": "#fde9a9"}],
+            },
+        )
+    )
+    fig.update_layout(font_family=_FONT, height=230, margin={"l": 20, "r": 20, "t": 50, "b": 10})
+    return fig
+
+
+def requirement_matrix(
+    requirements: pl.DataFrame, category_names: Mapping[int, str], status_names: Mapping[str, str], title: str
+) -> go.Figure:
+    """Categories (rows) × their requirements (columns) coloured by requirement status.
+
+    ``requirements`` has requirement_id, category_no, status and title columns.
+    """
+    frame = requirements.sort("requirement_id").with_columns(
+        position=pl.col("requirement_id").cum_count().over("category_no") - 1
+    )
+    width = int(frame["position"].max() or 0) + 1
+    categories = sorted(category_names)
+    z = [[None] * width for _ in categories]
+    text = [[""] * width for _ in categories]
+    hover = [[""] * width for _ in categories]
+    for row in frame.iter_rows(named=True):
+        y = categories.index(row["category_no"])
+        z[y][row["position"]] = _STATUS_VALUE[row["status"]]
+        text[y][row["position"]] = row["requirement_id"]
+        hover[y][row["position"]] = f"{row['requirement_id']} {row['title']}<br>{status_names[row['status']]}"
+    scale = [
+        [0.0, STATUS_COLOURS["unknown"]],
+        [0.33, STATUS_COLOURS["not_met"]],
+        [0.66, STATUS_COLOURS["partial"]],
+        [1.0, STATUS_COLOURS["met"]],
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(range(1, width + 1)),
+            y=[category_names[c] for c in categories],
+            text=text,
+            texttemplate="%{text}",
+            hovertext=hover,
+            hoverinfo="text",
+            colorscale=scale,
+            zmin=0,
+            zmax=3,
+            showscale=False,
+            xgap=3,
+            ygap=3,
+        )
+    )
+    fig.update_layout(
+        title=title,
+        font_family=_FONT,
+        height=380,
+        margin={"l": 10, "r": 10, "t": 50, "b": 20},
+        yaxis={"autorange": "reversed"},
+        xaxis={"visible": False},
+    )
+    return fig
+
+
+def readiness_histogram(readiness: pl.DataFrame, column: str, title: str, x_title: str, y_title: str) -> go.Figure:
+    """How many suppliers have each readiness (share of criteria met), in 10 % bins."""
+    values = [100 * v for v in readiness[column].fill_null(0).to_list()]
+    fig = go.Figure(go.Histogram(x=values, xbins={"start": 0, "end": 100.001, "size": 10}, marker_color="#1f4e79"))
+    fig.update_xaxes(range=[0, 100], ticksuffix="%")
+    return _layout(fig, title, x_title, y_title)
+
+
+def category_heatmap(scores: pl.DataFrame, row_label: str, category_names: Mapping[int, str], title: str) -> go.Figure:
+    """Rows (suppliers or groups) × the 7 categories, coloured by the share of criteria met."""
+    rows = scores[row_label].unique(maintain_order=True).to_list()
+    categories = sorted(category_names)
+    lookup = {(r, c): s for r, c, s in scores.select(row_label, "category_no", "score").iter_rows()}
+    z = [[None if lookup.get((r, c)) is None else round(100 * lookup[(r, c)]) for c in categories] for r in rows]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[category_names[c] for c in categories],
+            y=rows,
+            colorscale="RdYlGn",
+            zmin=0,
+            zmax=100,
+            colorbar={"ticksuffix": "%"},
+            texttemplate="%{z}",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_layout(
+        title=title,
+        font_family=_FONT,
+        height=max(300, 24 * len(rows) + 120),
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        yaxis={"autorange": "reversed"},
+    )
+    return fig

@@ -15,10 +15,10 @@ import streamlit as st
 from dashboards.i18n import LANGUAGES, t
 from importers.container import Limits
 from questionnaires.catalogue import Catalogue, CatalogueDataError, load_catalogue
-from registry import intake
+from registry import intake, yardstick
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
-from registry.queries import supplier_choices
+from registry.queries import revision, supplier_choices, supplier_status
 from registry.records import ensure_ready
 from registry.store import Store
 
@@ -200,6 +200,31 @@ def fresh_analysis(
     return intake.analyse(
         store, intake.sources_from_uploads(files, limits), supplier_id=supplier_id, profile=profile, limits=limits
     )
+
+
+def category_names(catalogue: Catalogue) -> dict[int, str]:
+    """The 7 SCS categories by number, in the session's language."""
+    return {c.no: f"{c.no} {c.name_ja if lang() == 'ja' else c.name_en}" for c in catalogue.data.categories}
+
+
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Store: lambda s: str(s.path)})
+def _supplier_view(store: Store, as_of: date, supplier_id: str, revision: int) -> yardstick.SupplierView:
+    return yardstick.supplier_view(store, as_of, supplier_id)
+
+
+def cached_supplier_view(store: Store, as_of: date, supplier_id: str) -> yardstick.SupplierView:
+    """A supplier's yardstick view, recomputed only when the registry changed (or the date)."""
+    return _supplier_view(store, as_of, supplier_id, revision(store))
+
+
+@st.cache_data(show_spinner=False, max_entries=4, hash_funcs={Store: lambda s: str(s.path)})
+def _portfolio(store: Store, as_of: date, revision: int) -> yardstick.Portfolio:
+    return yardstick.portfolio(store, as_of, supplier_status(store, as_of))
+
+
+def cached_portfolio(store: Store, as_of: date) -> yardstick.Portfolio:
+    """Every supplier's readiness, recomputed only when the registry changed (or the date)."""
+    return _portfolio(store, as_of, revision(store))
 
 
 def percent(share: float | None) -> str:

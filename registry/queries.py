@@ -26,6 +26,7 @@ __all__ = [
     "imported_hashes",
     "official_texts",
     "overview",
+    "revision",
     "submissions",
     "supplier_choices",
     "supplier_status",
@@ -254,3 +255,8 @@ def supplier_choices(store: Store, search: str = "", limit: int = 50) -> pl.Data
         ORDER BY supplier_id LIMIT $limit""",
         {"p": pattern, "limit": limit},
     )
+
+
+def revision(store: Store) -> int:
+    """A number that grows with every write (the newest audit entry): a cache key for derived views."""
+    return int(store.scalar("SELECT coalesce(max(audit_id), 0) FROM audit_log") or 0)

@@ -19,16 +19,23 @@ from registry.store import Store
 from registry.validity import STALE_AFTER_YEARS, expiry_sql
 
 __all__ = [
+    "Portfolio",
     "Settings",
+    "SupplierView",
     "catalogue_in_force",
     "category_scores",
     "derive",
     "evidence",
     "evidence_chain",
     "explain",
+    "group_category_scores",
+    "portfolio",
+    "portfolio_counts",
+    "portfolio_readiness",
     "readiness",
     "requirement_status",
     "settings_from_store",
+    "supplier_view",
 ]
 
 STATUS_ORDER = ("met", "partial", "not_met", "unknown")
@@ -297,3 +304,137 @@ def explain(store: Store, as_of: date, supplier_id: str, criterion_id: str) -> l
         }
         for row in pieces.to_dicts()
     ]
+
+
+def portfolio_counts(store: Store, as_of: date, settings: Settings | None = None) -> pl.DataFrame:
+    """Per supplier, category and ★ level: criteria met and partial by fresh evidence (set-based,
+    without materialising the unknown rows)."""
+    catalogue = catalogue_in_force(store)
+    settings = settings or settings_from_store(store)
+    criteria, crosswalks = _frames(store, catalogue)
+    sql = (
+        _EVIDENCE.format(xw="xw_frame", crit="crit_frame")
+        + """
+        SELECT t.supplier_id, k.category_no, k.level,
+               count(*) FILTER (WHERE t.status = 'met' AND t.fresh) AS met,
+               count(*) FILTER (WHERE t.status = 'partial' AND t.fresh) AS partial
+        FROM tied t JOIN crit_frame k USING (criterion_id)
+        WHERE t.position = 1
+        GROUP BY ALL"""
+    )
+    return store.frame_with(sql, _params(as_of, catalogue, settings, None), xw_frame=crosswalks, crit_frame=criteria)
+
+
+def portfolio_readiness(counts: pl.DataFrame, suppliers: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
+    """Readiness for ★3 and ★4 of every supplier in ``suppliers`` (those without evidence: 0)."""
+    star3_total = len(catalogue.criteria_at(3))
+    star4_total = len(catalogue.criteria)
+    per = counts.group_by("supplier_id").agg(
+        met3=pl.col("met").filter(pl.col("level") == 3).sum(),
+        partial3=pl.col("partial").filter(pl.col("level") == 3).sum(),
+        met4=pl.col("met").sum(),
+        partial4=pl.col("partial").sum(),
+    )
+    return (
+        suppliers.join(per, on="supplier_id", how="left")
+        .with_columns(pl.col("met3", "partial3", "met4", "partial4").fill_null(0))
+        .with_columns(
+            star3=pl.col("met3") / star3_total,
+            star3_partial=pl.col("partial3") / star3_total,
+            star4=pl.col("met4") / star4_total,
+            star4_partial=pl.col("partial4") / star4_total,
+        )
+        .drop("met3", "partial3", "met4", "partial4")
+    )
+
+
+def group_category_scores(
+    counts: pl.DataFrame, groups: pl.DataFrame, group: str, catalogue: Catalogue, level: int = 4
+) -> pl.DataFrame:
+    """Share of the ★``level`` criteria met per group (e.g. industry or tier) and category."""
+    per_category = (
+        catalogue.criteria_frame().filter(pl.col("level") <= level).group_by("category_no").agg(total=pl.len())
+    )
+    met = counts.filter(pl.col("level") <= level).group_by("supplier_id", "category_no").agg(met=pl.col("met").sum())
+    return (
+        groups.select("supplier_id", group)
+        .join(per_category, how="cross")
+        .join(met, on=["supplier_id", "category_no"], how="left")
+        .with_columns(pl.col("met").fill_null(0))
+        .group_by(group, "category_no")
+        .agg(score=pl.col("met").sum() / pl.col("total").sum())
+        .sort(group, "category_no")
+    )
+
+
+@dataclass(frozen=True)
+class SupplierView:
+    """One supplier read on the yardstick: criterion statuses with titles, and readiness."""
+
+    catalogue: Catalogue
+    statuses: pl.DataFrame
+    readiness: dict[str, float | None]
+
+    def requirements(self, level: int) -> pl.DataFrame:
+        titles = {r.id: r.title_ja for r in self.catalogue.requirements}
+        return requirement_status(self.statuses, level).with_columns(
+            title=pl.col("requirement_id").replace_strict(titles, return_dtype=pl.String)
+        )
+
+    def criteria(self, level: int, lang: str) -> pl.DataFrame:
+        """The criteria of ★``level`` with status and deciding evidence, for a table."""
+        summaries = {
+            r.id: (self.catalogue.summaries[r.id].ja if lang == "ja" else self.catalogue.summaries[r.id].en)
+            for r in self.catalogue.requirements
+        }
+        return self.statuses.filter(pl.col("level") <= level).select(
+            "criterion_id",
+            "level",
+            "status",
+            "kind",
+            "stale",
+            "conflict",
+            "evidence_date",
+            pl.col("requirement_id").replace_strict(summaries, return_dtype=pl.String).alias("summary"),
+        )
+
+
+def supplier_view(store: Store, as_of: date, supplier_id: str) -> SupplierView:
+    statuses = derive(store, as_of, supplier_id)
+    ready = readiness(statuses)
+    row = ready.row(0, named=True) if ready.height else {}
+    return SupplierView(
+        catalogue=catalogue_in_force(store),
+        statuses=statuses,
+        readiness={k: row.get(k) for k in ("star3", "star3_partial", "star4", "star4_partial")},
+    )
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """Every supplier's readiness, and what the category scores per group need."""
+
+    catalogue: Catalogue
+    readiness: pl.DataFrame  # supplier_id, name, tier, industry, held_level, requested_level, star3, star4, …
+    counts: pl.DataFrame
+
+    def by_group(self, group: str) -> pl.DataFrame:
+        groups = self.readiness.select("supplier_id", pl.col(group).cast(pl.String).fill_null("—"))
+        return group_category_scores(self.counts, groups, group, self.catalogue)
+
+    def lowest(self, n: int) -> pl.DataFrame:
+        """The suppliers furthest from the ★ asked of them (★3 when nothing was asked)."""
+        target = pl.when(pl.col("requested_level") == 4).then(pl.col("star4")).otherwise(pl.col("star3"))
+        return (
+            self.readiness.with_columns(readiness=target)
+            .sort("readiness", "supplier_id")
+            .head(n)
+            .select("supplier_id", "name", "tier", "requested_level", "held_level", "star3", "star4")
+        )
+
+
+def portfolio(store: Store, as_of: date, suppliers: pl.DataFrame) -> Portfolio:
+    """Readiness of every supplier in ``suppliers`` (the supplier status frame)."""
+    catalogue = catalogue_in_force(store)
+    counts = portfolio_counts(store, as_of)
+    return Portfolio(catalogue=catalogue, readiness=portfolio_readiness(counts, suppliers, catalogue), counts=counts)

@@ -1,0 +1,51 @@
+"""Readiness: how ready the whole supply base is for ★3 and ★4, and where (by category) it is weak."""
+
+import streamlit as st
+
+from dashboards import figures, ui
+from dashboards.ui import tr
+
+store = ui.store()
+as_of = ui.as_of()
+
+st.title(tr("readiness.title"))
+portfolio = ui.cached_portfolio(store, as_of)
+if portfolio.readiness.is_empty():
+    st.info(tr("overview.empty"))
+    st.stop()
+st.caption(tr("readiness.caption", n=portfolio.readiness.height, version=portfolio.catalogue.version))
+
+percent_axis, suppliers_axis = tr("readiness.axis.readiness"), tr("overview.axis.suppliers")
+left, right = st.columns(2)
+with left:
+    ui.chart(
+        figures.readiness_histogram(
+            portfolio.readiness, "star3", tr("readiness.histogram", level=3), percent_axis, suppliers_axis
+        ),
+        "readiness.histogram.caption",
+    )
+with right:
+    ui.chart(
+        figures.readiness_histogram(
+            portfolio.readiness, "star4", tr("readiness.histogram", level=4), percent_axis, suppliers_axis
+        ),
+        "readiness.histogram.caption",
+    )
+
+group = ui.radio(
+    st, tr("readiness.group"), ["industry", "tier"], lambda g: tr(f"readiness.group.{g}"), key="readiness_group"
+)
+scores = portfolio.by_group(group)
+ui.chart(
+    figures.category_heatmap(
+        scores,
+        group,
+        ui.category_names(portfolio.catalogue),
+        tr("readiness.heatmap", group=tr(f"readiness.group.{group}")),
+    ),
+    "readiness.heatmap.caption",
+)
+
+st.subheader(tr("readiness.lowest"))
+lowest = portfolio.lowest(50)
+st.dataframe(lowest, hide_index=True, width="stretch", column_config=ui.columns(lowest))
