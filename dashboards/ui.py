@@ -88,7 +88,9 @@ def catalogue(version: str | None = None) -> Catalogue:
 def run(pages: list[st.Page]) -> None:
     """Run the chosen page; a registry error (locked file, broken data) becomes an error box."""
     try:
-        st.navigation(pages).run()
+        # One page render is one unit of work: its reads share one open database file.
+        with store().held_open():
+            st.navigation(pages).run()
     except (MonosashiError, CatalogueDataError) as exc:
         st.error(f"{tr('app.error')}: {exc}")
 

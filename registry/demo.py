@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 
+from questionnaires.catalogue import load_catalogue
 from registry.models import BUYER_ID, corporate_number_check_digit, supplier_name_key
 from registry.records import RegistryData
 
@@ -381,4 +382,115 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
             "decided_by": pl.String,
         },
     )
-    return RegistryData(suppliers=suppliers, links=links, certificates=certificates, requests=requests)
+    submissions, answers = _submissions(suppliers, tier_of, seed, as_of)
+    return RegistryData(
+        suppliers=suppliers,
+        links=links,
+        certificates=certificates,
+        requests=requests,
+        submissions=submissions,
+        answers=answers,
+    )
+
+
+def _submissions(
+    suppliers: pl.DataFrame, tier_of: list[int], seed: int, as_of: date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """SCS self-assessments (about 60 % of suppliers, a third of them with an older, superseded
+    one) and IPA 自社診断 results (a quarter of the rest), built set-wise: answers come from a
+    seeded hash of (supplier, item), skewed by the supplier's size and security staff."""
+    catalogue = load_catalogue()
+    criteria = pl.DataFrame(
+        {"item_id": [c.id for c in catalogue.criteria], "level": [c.level for c in catalogue.criteria]}
+    )
+    base = suppliers.select("supplier_id", "employees", "has_security_staff").with_columns(
+        tier=pl.Series(tier_of, dtype=pl.Int32),
+        roll=pl.col("supplier_id").hash(seed) % 1000,
+        # How mature the supplier's security is: 0.2–0.95 by size and staff.
+        maturity=(
+            0.2
+            + 0.1 * pl.col("employees").cast(pl.Float64).log10()
+            + pl.col("has_security_staff").cast(pl.Float64) * 0.3
+        ).clip(0.2, 0.95),
+    )
+    scs = base.filter(pl.col("roll") < 600).with_columns(
+        level=pl.when((pl.col("tier") == 1) & (pl.col("roll") % 3 == 0)).then(4).otherwise(3).cast(pl.Int32),
+        age=(pl.col("supplier_id").hash(seed + 1) % 500).cast(pl.Int32),
+        round=pl.lit(0, dtype=pl.Int32),
+    )
+    older = scs.filter(pl.col("roll") % 3 == 1).with_columns(age=pl.col("age") + 365, round=pl.lit(1, dtype=pl.Int32))
+    ipa = base.filter((pl.col("roll") >= 600) & (pl.col("roll") < 700)).with_columns(
+        level=pl.lit(None, dtype=pl.Int32),
+        age=(pl.col("supplier_id").hash(seed + 2) % 400).cast(pl.Int32),
+        round=pl.lit(2, dtype=pl.Int32),
+    )
+    subs = (
+        pl.concat([scs, older, ipa])
+        .with_row_index("submission_id", offset=1)
+        .with_columns(
+            pl.col("submission_id").cast(pl.Int64),
+            framework_id=pl.when(pl.col("round") == 2).then(pl.lit("ipa_5min")).otherwise(pl.lit("scs")),
+            submitted_on=pl.lit(as_of) - pl.duration(days=pl.col("age")),
+        )
+    )
+    scs_answers = (
+        subs.filter(pl.col("framework_id") == "scs")
+        .join(criteria, how="cross")
+        .filter(pl.col("level_right") <= pl.col("level"))
+        .with_columns(draw=(pl.concat_str("supplier_id", "item_id", "round").hash(seed) % 1000) / 1000)
+        .with_columns(
+            status=pl.when(pl.col("draw") < 0.05)
+            .then(pl.lit("unknown"))
+            .when(pl.col("draw") < 0.05 + pl.col("maturity") * 0.85)
+            .then(pl.lit("met"))
+            .when(pl.col("draw") < 0.15 + pl.col("maturity") * 0.85)
+            .then(pl.lit("partial"))
+            .otherwise(pl.lit("not_met"))
+        )
+        .with_columns(
+            raw_answer=pl.col("status").replace_strict(
+                {"met": "○", "partial": "△", "not_met": "✖", "unknown": None}, return_dtype=pl.String
+            )
+        )
+    )
+    ipa_labels = {
+        "met": "実施している",
+        "partial": "一部実施している",
+        "not_met": "実施していない",
+        "unknown": "わからない",
+    }
+    ipa_answers = (
+        subs.filter(pl.col("framework_id") == "ipa_5min")
+        .join(pl.DataFrame({"item_id": [str(n) for n in range(1, 26)]}), how="cross")
+        .with_columns(draw=(pl.concat_str("supplier_id", "item_id").hash(seed + 3) % 1000) / 1000)
+        .with_columns(
+            status=pl.when(pl.col("draw") < 0.08)
+            .then(pl.lit("unknown"))
+            .when(pl.col("draw") < 0.08 + pl.col("maturity"))
+            .then(pl.lit("met"))
+            .when(pl.col("draw") < 0.18 + pl.col("maturity"))
+            .then(pl.lit("partial"))
+            .otherwise(pl.lit("not_met"))
+        )
+        .with_columns(raw_answer=pl.col("status").replace_strict(ipa_labels, return_dtype=pl.String))
+    )
+    answers = pl.concat(
+        [f.select("submission_id", "item_id", "raw_answer", "status") for f in (scs_answers, ipa_answers)]
+    ).with_columns(location=pl.lit(None, dtype=pl.String))
+    submissions = subs.select(
+        "submission_id",
+        "supplier_id",
+        "framework_id",
+        framework_version=pl.when(pl.col("framework_id") == "scs")
+        .then(pl.lit(catalogue.version))
+        .otherwise(pl.lit("2019")),
+        catalogue_version=pl.when(pl.col("framework_id") == "scs").then(pl.lit(catalogue.version)),
+        level="level",
+        submitted_on="submitted_on",
+        source_name=pl.concat_str(pl.col("supplier_id"), pl.lit("_"), pl.col("framework_id"), pl.lit(".xlsx")),
+        sha256=pl.lit("demo"),
+        format=pl.lit("demo"),
+        imported_at=pl.lit(datetime.combine(as_of, datetime.min.time())),
+        imported_by=pl.lit("demo"),
+    )
+    return submissions, answers

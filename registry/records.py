@@ -125,6 +125,8 @@ class RegistryData:
     links: pl.DataFrame
     certificates: pl.DataFrame
     requests: pl.DataFrame
+    submissions: pl.DataFrame | None = None
+    answers: pl.DataFrame | None = None
 
 
 class RegistryNotEmptyError(MonosashiError):
@@ -153,6 +155,10 @@ def replace_registry(store: Store, data: RegistryData, actor: str, reason: str, 
         tx.insert_frame("supplier_link", data.links)
         tx.insert_frame("certificate", data.certificates)
         tx.insert_frame("level_request", data.requests)
+        if data.submissions is not None and data.answers is not None:
+            tx.insert_frame("submission", data.submissions)
+            tx.insert_frame("answer", data.answers)
+            tx.execute("SELECT setval('submission_seq', (SELECT coalesce(max(submission_id), 0) + 1 FROM submission))")
         tx.audit(
             "replace_registry",
             detail={
@@ -161,6 +167,8 @@ def replace_registry(store: Store, data: RegistryData, actor: str, reason: str, 
                 "links": data.links.height,
                 "certificates": data.certificates.height,
                 "requests": data.requests.height,
+                "submissions": 0 if data.submissions is None else data.submissions.height,
+                "answers": 0 if data.answers is None else data.answers.height,
             },
         )
 

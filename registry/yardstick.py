@@ -8,6 +8,7 @@ category scores are polars aggregations of that result. Everything takes ``as_of
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -143,12 +144,32 @@ def catalogue_in_force(store: Store) -> Catalogue:
     return load_catalogue(store.setting("catalogue_version") or CURRENT_VERSION)
 
 
+def _held_open(function):  # type: ignore[no-untyped-def]
+    """Run with the database held open: the function's several reads then share one open file."""
+
+    @functools.wraps(function)
+    def wrapper(store: Store, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with store.held_open():
+            return function(store, *args, **kwargs)
+
+    return wrapper
+
+
+_FRAME_CACHE: dict[tuple[object, ...], tuple[pl.DataFrame, pl.DataFrame]] = {}
+
+
 def _frames(store: Store, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The criteria and every crosswalk entry as frames; rebuilt only when a profile changes."""
     from registry.intake import mapping_profiles  # intake imports the store layer; import here to keep layers one-way
 
-    criteria = catalogue.criteria_frame().select("criterion_id", "requirement_id", "category_no", "level")
-    crosswalks = crosswalk_frame(all_crosswalks(mapping_profiles(store)))
-    return criteria, crosswalks
+    profiles = mapping_profiles(store)
+    key = (catalogue.version, *sorted((name, p.model_dump_json()) for name, p in profiles.items()))
+    if key not in _FRAME_CACHE:
+        if len(_FRAME_CACHE) > 16:
+            _FRAME_CACHE.clear()
+        criteria = catalogue.criteria_frame().select("criterion_id", "requirement_id", "category_no", "level")
+        _FRAME_CACHE[key] = (criteria, crosswalk_frame(all_crosswalks(profiles)))
+    return _FRAME_CACHE[key]
 
 
 def _params(as_of: date, catalogue: Catalogue, settings: Settings, supplier_id: str | None) -> dict[str, object]:
@@ -161,6 +182,7 @@ def _params(as_of: date, catalogue: Catalogue, settings: Settings, supplier_id: 
     }
 
 
+@_held_open
 def evidence(
     store: Store, as_of: date, supplier_id: str, criterion_id: str | None = None, settings: Settings | None = None
 ) -> pl.DataFrame:
@@ -184,6 +206,7 @@ def evidence(
     )
 
 
+@_held_open
 def derive(store: Store, as_of: date, supplier_id: str | None = None, settings: Settings | None = None) -> pl.DataFrame:
     """One row per supplier and criterion of the catalogue in force: status and the evidence behind it."""
     catalogue = catalogue_in_force(store)
@@ -306,6 +329,7 @@ def explain(store: Store, as_of: date, supplier_id: str, criterion_id: str) -> l
     ]
 
 
+@_held_open
 def portfolio_counts(store: Store, as_of: date, settings: Settings | None = None) -> pl.DataFrame:
     """Per supplier, category and ★ level: criteria met and partial by fresh evidence (set-based,
     without materialising the unknown rows)."""
