@@ -27,6 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from importers.base import SourceFile
+from questionnaires.crosswalks import all_crosswalks, crosswalk_frame
 from registry import intake, samples, yardstick
 from registry.demo import generate_demo
 from registry.records import initialise, replace_demo
@@ -48,7 +49,7 @@ def peak_mb() -> float:
 def python_loop(store: Store, supplier_ids: list[str]) -> dict[tuple[str, str], str]:
     """The rules written as loops over rows (answers only; the sample has no certificates of SCS)."""
     catalogue = yardstick.catalogue_in_force(store)
-    crosswalk = yardstick.crosswalk_frame(yardstick.all_crosswalks(intake.mapping_profiles(store)))
+    crosswalk = crosswalk_frame(all_crosswalks(intake.mapping_profiles(store)))
     mappings = defaultdict(list)
     for row in crosswalk.filter(pl.col("strength") >= 0.3).iter_rows(named=True):
         mappings[(row["source_framework"], row["source_item"])].append(row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import streamlit as st
 from dashboards.i18n import LANGUAGES, t
 from importers.container import Limits
 from questionnaires.catalogue import Catalogue, CatalogueDataError, load_catalogue
+from questionnaires.crosswalks import Crosswalk, load_crosswalk_text
 from registry import intake, yardstick
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
@@ -26,6 +28,9 @@ __all__ = [
     "as_of",
     "catalogue",
     "columns",
+    "crosswalk_columns",
+    "crosswalk_entries",
+    "crosswalk_from_rows",
     "labelled",
     "lang",
     "language_switch",
@@ -227,6 +232,47 @@ def _portfolio(store: Store, as_of: date, revision: int) -> yardstick.Portfolio:
 def cached_portfolio(store: Store, as_of: date) -> yardstick.Portfolio:
     """Every supplier's readiness, recomputed only when the registry changed (or the date)."""
     return _portfolio(store, as_of, revision(store))
+
+
+def crosswalk_entries(crosswalk: Crosswalk) -> pl.DataFrame:
+    """A crosswalk's entries as an editable table."""
+    return pl.DataFrame(
+        [e.model_dump() for e in crosswalk.entries],
+        schema={
+            "source": pl.String,
+            "target": pl.String,
+            "relationship": pl.String,
+            "strength": pl.Float64,
+            "rationale": pl.String,
+            "source_level": pl.String,
+        },
+    )
+
+
+def crosswalk_columns() -> dict[str, object]:
+    return {
+        "source": st.column_config.TextColumn(tr("crosswalks.col.source"), required=True),
+        "target": st.column_config.TextColumn(tr("crosswalks.col.target"), required=True),
+        "relationship": st.column_config.SelectboxColumn(
+            tr("crosswalks.col.relationship"), options=["equal", "subset", "superset", "intersect"], required=True
+        ),
+        "strength": st.column_config.NumberColumn(
+            tr("crosswalks.col.strength"), min_value=0.0, max_value=1.0, step=0.05, required=True
+        ),
+        "rationale": st.column_config.TextColumn(tr("crosswalks.col.rationale"), required=True),
+        "source_level": st.column_config.TextColumn(tr("crosswalks.col.source_level")),
+    }
+
+
+def crosswalk_from_rows(crosswalk: Crosswalk, rows: Any, profiles: dict[str, Any]) -> Crosswalk:
+    """The crosswalk with the edited rows, validated like a file (raises CrosswalkError)."""
+    frame = rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)
+    doc = crosswalk.model_dump(mode="json")
+    doc["entries"] = [
+        {k: v for k, v in r.items() if not (k == "source_level" and v is None)}
+        for r in frame.drop_nulls(["source", "target"]).to_dicts()
+    ]
+    return load_crosswalk_text(json.dumps(doc, ensure_ascii=False), f"crosswalk {crosswalk.id} (edited)", profiles)
 
 
 def percent(share: float | None) -> str:

@@ -15,7 +15,8 @@ from datetime import date
 import polars as pl
 
 from questionnaires.catalogue import CURRENT_VERSION, Catalogue, load_catalogue
-from questionnaires.crosswalks import all_crosswalks, crosswalk_frame
+from questionnaires.crosswalks import crosswalk_frame
+from registry.crosswalk_store import effective_crosswalks, user_crosswalk_texts
 from registry.store import Store
 from registry.validity import STALE_AFTER_YEARS, expiry_sql
 
@@ -163,12 +164,13 @@ def _frames(store: Store, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFr
     from registry.intake import mapping_profiles  # intake imports the store layer; import here to keep layers one-way
 
     profiles = mapping_profiles(store)
-    key = (catalogue.version, *sorted((name, p.model_dump_json()) for name, p in profiles.items()))
+    saved = tuple(user_crosswalk_texts(store))
+    key = (catalogue.version, saved, *sorted((name, p.model_dump_json()) for name, p in profiles.items()))
     if key not in _FRAME_CACHE:
         if len(_FRAME_CACHE) > 16:
             _FRAME_CACHE.clear()
         criteria = catalogue.criteria_frame().select("criterion_id", "requirement_id", "category_no", "level")
-        _FRAME_CACHE[key] = (criteria, crosswalk_frame(all_crosswalks(profiles)))
+        _FRAME_CACHE[key] = (criteria, crosswalk_frame(effective_crosswalks(store, profiles)))
     return _FRAME_CACHE[key]
 
 

@@ -187,3 +187,28 @@ def test_templates_page_offers_a_download(monkeypatch, tmp_path):
     at.text_input(key="template_supplier.search").set_value("no such company").run()
     assert len(at.get("download_button")) == 0
     assert at.info or at.caption
+
+
+@pytest.mark.parametrize("page", ["readiness", "supplier", "crosswalks"])
+def test_yardstick_pages_on_the_demo_and_on_an_empty_registry(monkeypatch, tmp_path, page):
+    at = open_app(monkeypatch, tmp_path / "demo.duckdb", demo_suppliers=80)
+    at.switch_page(f"dashboards/pages/{page}.py").run()
+    assert not at.exception
+    assert at.get("plotly_chart")
+    empty = open_app(monkeypatch, tmp_path / "empty.duckdb", demo_suppliers=0)
+    empty.switch_page(f"dashboards/pages/{page}.py").run()
+    assert not empty.exception
+    assert empty.info or empty.get("plotly_chart")
+
+
+def test_supplier_page_shows_readiness_and_evidence(monkeypatch, tmp_path):
+    store = make_store(tmp_path / "r.duckdb", suppliers=40, seed=2)
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/supplier.py").run()
+    at.text_input(key="supplier_page.search").set_value("S000003").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 3  # two gauges and the requirement matrix
+    before = at.dataframe[0].value.shape[0]
+    at.radio(key="supplier_level.ja").set_value("★4 の評価基準（★3を含む）").run()
+    assert at.dataframe[0].value.shape[0] >= before
+    assert not at.exception

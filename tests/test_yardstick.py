@@ -331,3 +331,68 @@ def test_cli_status_and_explain(store):
     assert CliRunner().invoke(main, ["explain", "A", "9-9-9-9", *db]).exit_code == 2
     assert CliRunner().invoke(main, ["explain", "NOPE", "1-1-1-1", *db]).exit_code == 1
     assert CliRunner().invoke(main, ["status", "--supplier", "NOPE", *db]).exit_code == 1
+
+
+def test_crosswalk_excel_round_trip_and_a_saved_crosswalk_changes_the_yardstick(store):
+    from importers.crosswalk_excel import parse as parse_excel
+    from registry import crosswalk_store
+
+    towa(store, {"C-02": "はい"})
+    assert status_of(store, "4-4-5-1")["status"] == "partial"  # intersect 0.7
+    profiles = intake.mapping_profiles(store)
+    original = crosswalk_store.effective_crosswalks(store, profiles)["profile.towa-motors-2025"]
+    data = crosswalk_store.to_excel(original)
+    import io as _io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(_io.BytesIO(data))
+    ws = wb["crosswalk"]
+    for row in ws.iter_rows(min_row=11):
+        if row[0].value == "C-02":
+            row[2].value = "equal"
+    buf = _io.BytesIO()
+    wb.save(buf)
+    edited = parse_excel(SourceFile("towa-edited.xlsx", buf.getvalue()), profiles)
+    assert len(edited.entries) == len(original.entries)
+    crosswalk_store.save_user_crosswalk(store, edited, actor="test")
+    assert status_of(store, "4-4-5-1")["status"] == "met"  # now an equal mapping
+
+
+def test_crosswalk_excel_with_unknown_ids_is_refused(store):
+    from importers.base import SourceFileError
+    from importers.crosswalk_excel import parse as parse_excel
+    from registry import crosswalk_store
+
+    profiles = intake.mapping_profiles(store)
+    data = crosswalk_store.to_excel(crosswalk_store.effective_crosswalks(store, profiles)["ipa-5min-to-scs-2026-03-27"])
+    import io as _io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(_io.BytesIO(data))
+    wb["crosswalk"]["B11"] = "7-9-9-9"
+    wb["crosswalk"]["D12"] = "strong"
+    buf = _io.BytesIO()
+    wb.save(buf)
+    with pytest.raises(SourceFileError) as err:
+        parse_excel(SourceFile("bad.xlsx", buf.getvalue()), profiles)
+    assert err.value.problems[0].location == "bad.xlsx: crosswalk!D12"
+    wb["crosswalk"]["D12"] = 0.5
+    buf = _io.BytesIO()
+    wb.save(buf)
+    with pytest.raises(SourceFileError, match="target IDs not in SCS 2026-03-27: 7-9-9-9"):
+        parse_excel(SourceFile("bad.xlsx", buf.getvalue()), profiles)
+
+
+def test_coverage_of_each_questionnaire(store):
+    from registry import crosswalk_store
+
+    profiles = intake.mapping_profiles(store)
+    cover = crosswalk_store.coverage(
+        crosswalk_store.effective_crosswalks(store, profiles), yardstick.catalogue_in_force(store), 0.3
+    )
+    scores = {(c, n): s for c, n, s in cover.iter_rows()}
+    assert scores[("scs-2025-12-to-scs-2026-03-27", 1)] == 1.0  # the draft speaks to every criterion it kept
+    assert scores[("security-action-to-scs-2026-03-27", 5)] == 0.0
+    assert 0 < scores[("ipa-5min-to-scs-2026-03-27", 4)] < 1
