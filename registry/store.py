@@ -14,6 +14,7 @@ rolled back whole.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -37,6 +38,12 @@ _WRITE_LOCKS: dict[Path, threading.RLock] = {}
 _HANDLES: dict[Path, _SharedHandle] = {}
 _GUARD = threading.Lock()
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+
+
+def _memory_limit() -> str:
+    """DuckDB's memory cap (it spills to disk beyond it); DuckDB's own default is 80 % of RAM,
+    too greedy for an app that shares the machine. ``MONOSASHI_DUCKDB_MEMORY`` overrides it."""
+    return os.environ.get("MONOSASHI_DUCKDB_MEMORY", "2GB")
 
 
 class Migration:
@@ -206,7 +213,7 @@ class Store:
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path))
+                return duckdb.connect(str(self.path), config={"memory_limit": _memory_limit()})
             except duckdb.IOException as exc:
                 message = str(exc)
                 holder = _LOCK_HOLDER.search(message)
