@@ -448,6 +448,15 @@ class Portfolio:
         groups = self.readiness.select("supplier_id", pl.col(group).cast(pl.String).fill_null("—"))
         return group_category_scores(self.counts, groups, group, self.catalogue)
 
+    def supplier_category_scores(self, supplier_ids: list[str]) -> pl.DataFrame:
+        """Category scores (★4 criteria met) of the given suppliers, labelled ``ID 名前``."""
+        labels = self.readiness.filter(pl.col("supplier_id").is_in(supplier_ids)).select(
+            "supplier_id", supplier=pl.concat_str("supplier_id", pl.lit(" "), "name")
+        )
+        scores = group_category_scores(self.counts, labels, "supplier", self.catalogue)
+        position = {label: supplier_ids.index(sid) for sid, label in labels.iter_rows()}
+        return scores.sort(pl.col("supplier").replace_strict(position, return_dtype=pl.Int32), "category_no")
+
     def lowest(self, n: int) -> pl.DataFrame:
         """The suppliers furthest from the ★ asked of them (★3 when nothing was asked)."""
         target = pl.when(pl.col("requested_level") == 4).then(pl.col("star4")).otherwise(pl.col("star3"))

@@ -47,5 +47,14 @@ ui.chart(
 )
 
 st.subheader(tr("readiness.lowest"))
-lowest = portfolio.lowest(50)
+lowest = portfolio.lowest(30)
+ui.chart(
+    figures.category_heatmap(
+        portfolio.supplier_category_scores(lowest["supplier_id"].to_list()),
+        "supplier",
+        ui.category_names(portfolio.catalogue),
+        tr("readiness.supplier_heatmap"),
+    ),
+    "readiness.heatmap.caption",
+)
 st.dataframe(lowest, hide_index=True, width="stretch", column_config=ui.columns(lowest))
