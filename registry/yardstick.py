@@ -9,6 +9,7 @@ category scores are polars aggregations of that result. Everything takes ``as_of
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -68,7 +69,7 @@ END"""
 _EVIDENCE = f"""
 WITH certs AS (
     SELECT c.*, {expiry_sql("c")} AS valid_until FROM certificate c
-    WHERE ($supplier IS NULL OR c.supplier_id = $supplier)
+    WHERE ($all_suppliers OR c.supplier_id IN (SELECT unnest($suppliers)))
 ),
 valid_certs AS (
     SELECT * FROM certs
@@ -81,7 +82,7 @@ subs AS (
             PARTITION BY supplier_id, framework_id ORDER BY submitted_on DESC, imported_at DESC, submission_id DESC
         ) AS newest
         FROM submission s
-        WHERE s.submitted_on <= $as_of AND ($supplier IS NULL OR s.supplier_id = $supplier)
+        WHERE s.submitted_on <= $as_of AND ($all_suppliers OR s.supplier_id IN (SELECT unnest($suppliers)))
     ) WHERE newest = 1
 ),
 ans AS (
@@ -174,13 +175,18 @@ def _frames(store: Store, catalogue: Catalogue) -> tuple[pl.DataFrame, pl.DataFr
     return _FRAME_CACHE[key]
 
 
-def _params(as_of: date, catalogue: Catalogue, settings: Settings, supplier_id: str | None) -> dict[str, object]:
+def _params(
+    as_of: date, catalogue: Catalogue, settings: Settings, suppliers: str | Sequence[str] | None
+) -> dict[str, object]:
+    """Query parameters; ``suppliers`` is one supplier ID, several, or None for every supplier."""
+    chosen = [suppliers] if isinstance(suppliers, str) else list(suppliers or [])
     return {
         "as_of": as_of,
         "version": catalogue.version,
         "min_strength": settings.min_strength,
         "fresh_months": settings.fresh_months,
-        "supplier": supplier_id,
+        "all_suppliers": suppliers is None,
+        "suppliers": chosen or [""],
     }
 
 
@@ -209,8 +215,11 @@ def evidence(
 
 
 @_held_open
-def derive(store: Store, as_of: date, supplier_id: str | None = None, settings: Settings | None = None) -> pl.DataFrame:
-    """One row per supplier and criterion of the catalogue in force: status and the evidence behind it."""
+def derive(
+    store: Store, as_of: date, supplier_id: str | Sequence[str] | None = None, settings: Settings | None = None
+) -> pl.DataFrame:
+    """One row per supplier and criterion of the catalogue in force: status and the evidence behind it
+    (for one supplier ID, a list of them, or every supplier)."""
     catalogue = catalogue_in_force(store)
     settings = settings or settings_from_store(store)
     criteria, crosswalks = _frames(store, catalogue)
@@ -238,7 +247,7 @@ def derive(store: Store, as_of: date, supplier_id: str | None = None, settings: 
         FROM supplier s CROSS JOIN crit_frame k
         LEFT JOIN winners w ON w.supplier_id = s.supplier_id AND w.criterion_id = k.criterion_id
         LEFT JOIN conflicts c ON c.supplier_id = s.supplier_id AND c.criterion_id = k.criterion_id
-        WHERE $supplier IS NULL OR s.supplier_id = $supplier
+        WHERE $all_suppliers OR s.supplier_id IN (SELECT unnest($suppliers))
         ORDER BY s.supplier_id, k.criterion_id"""
     )
     return store.frame_with(
