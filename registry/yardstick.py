@@ -69,7 +69,7 @@ END"""
 _EVIDENCE = f"""
 WITH certs AS (
     SELECT c.*, {expiry_sql("c")} AS valid_until FROM certificate c
-    WHERE ($all_suppliers OR c.supplier_id IN (SELECT unnest($suppliers)))
+    WHERE {{who_c}}
 ),
 valid_certs AS (
     SELECT * FROM certs
@@ -82,7 +82,7 @@ subs AS (
             PARTITION BY supplier_id, framework_id ORDER BY submitted_on DESC, imported_at DESC, submission_id DESC
         ) AS newest
         FROM submission s
-        WHERE s.submitted_on <= $as_of AND ($all_suppliers OR s.supplier_id IN (SELECT unnest($suppliers)))
+        WHERE s.submitted_on <= $as_of AND {{who_s}}
     ) WHERE newest = 1
 ),
 ans AS (
@@ -179,15 +179,33 @@ def _params(
     as_of: date, catalogue: Catalogue, settings: Settings, suppliers: str | Sequence[str] | None
 ) -> dict[str, object]:
     """Query parameters; ``suppliers`` is one supplier ID, several, or None for every supplier."""
-    chosen = [suppliers] if isinstance(suppliers, str) else list(suppliers or [])
-    return {
+    params: dict[str, object] = {
         "as_of": as_of,
         "version": catalogue.version,
         "min_strength": settings.min_strength,
         "fresh_months": settings.fresh_months,
-        "all_suppliers": suppliers is None,
-        "suppliers": chosen or [""],
     }
+    if isinstance(suppliers, str):
+        params["supplier"] = suppliers
+    elif suppliers is not None:
+        params["suppliers"] = list(suppliers) or [""]
+    return params
+
+
+def _who(alias: str, suppliers: str | Sequence[str] | None) -> str:
+    """The supplier filter: an equality for one supplier (DuckDB then prunes the answer table; a
+    semi-join would read all of it), a list as a semi-join, or nothing."""
+    if isinstance(suppliers, str):
+        return f"{alias}.supplier_id = $supplier"
+    if suppliers is not None:
+        return f"{alias}.supplier_id IN (SELECT unnest($suppliers))"
+    return "TRUE"
+
+
+def _sql(tail: str, suppliers: str | Sequence[str] | None) -> str:
+    """The evidence query followed by ``tail``, both filtered to the suppliers asked for."""
+    who = {"who_c": _who("c", suppliers), "who_s": _who("s", suppliers)}
+    return _EVIDENCE.format(xw="xw_frame", crit="crit_frame", **who) + tail.replace("{who_s}", who["who_s"])
 
 
 @_held_open
@@ -198,13 +216,13 @@ def evidence(
     catalogue = catalogue_in_force(store)
     settings = settings or settings_from_store(store)
     criteria, crosswalks = _frames(store, catalogue)
-    sql = (
-        _EVIDENCE.format(xw="xw_frame", crit="crit_frame")
-        + """
+    sql = _sql(
+        """
         SELECT supplier_id, criterion_id, position, kind, rank, strength, status, fresh, disagrees AS conflict,
                evidence_date, source_framework, source_ref, source_item, relationship, raw_answer, location, valid_until
         FROM tied WHERE $criterion IS NULL OR criterion_id = $criterion
-        ORDER BY criterion_id, position"""
+        ORDER BY criterion_id, position""",
+        supplier_id,
     )
     return store.frame_with(
         sql,
@@ -223,9 +241,8 @@ def derive(
     catalogue = catalogue_in_force(store)
     settings = settings or settings_from_store(store)
     criteria, crosswalks = _frames(store, catalogue)
-    sql = (
-        _EVIDENCE.format(xw="xw_frame", crit="crit_frame")
-        + """
+    sql = _sql(
+        """
         , winners AS (SELECT * FROM tied WHERE position = 1)
         , conflicts AS (
             SELECT supplier_id, criterion_id FROM tied t
@@ -247,8 +264,9 @@ def derive(
         FROM supplier s CROSS JOIN crit_frame k
         LEFT JOIN winners w ON w.supplier_id = s.supplier_id AND w.criterion_id = k.criterion_id
         LEFT JOIN conflicts c ON c.supplier_id = s.supplier_id AND c.criterion_id = k.criterion_id
-        WHERE $all_suppliers OR s.supplier_id IN (SELECT unnest($suppliers))
-        ORDER BY s.supplier_id, k.criterion_id"""
+        WHERE {who_s}
+        ORDER BY s.supplier_id, k.criterion_id""",
+        supplier_id,
     )
     return store.frame_with(
         sql, _params(as_of, catalogue, settings, supplier_id), xw_frame=crosswalks, crit_frame=criteria
@@ -351,15 +369,15 @@ def portfolio_counts(store: Store, as_of: date, settings: Settings | None = None
     catalogue = catalogue_in_force(store)
     settings = settings or settings_from_store(store)
     criteria, crosswalks = _frames(store, catalogue)
-    sql = (
-        _EVIDENCE.format(xw="xw_frame", crit="crit_frame")
-        + """
+    sql = _sql(
+        """
         SELECT t.supplier_id, k.category_no, k.level,
                count(*) FILTER (WHERE t.status = 'met' AND t.fresh) AS met,
                count(*) FILTER (WHERE t.status = 'partial' AND t.fresh) AS partial
         FROM tied t JOIN crit_frame k USING (criterion_id)
         WHERE t.position = 1
-        GROUP BY ALL"""
+        GROUP BY ALL""",
+        None,
     )
     return store.frame_with(sql, _params(as_of, catalogue, settings, None), xw_frame=crosswalks, crit_frame=criteria)
 
