@@ -13,7 +13,7 @@ import polars as pl
 
 from registry.models import BUYER_ID
 from registry.store import Store
-from registry.validity import STALE_AFTER_YEARS, expiry_sql
+from registry.validity import expiry_sql, policy_for, stale_sql
 
 __all__ = [
     "HELD_LEVELS",
@@ -52,18 +52,20 @@ tiers AS (
     SELECT supplier_id, min(tier) AS tier FROM reach GROUP BY supplier_id
 )"""
 
-_CERTS = f"""
+
+def _certs(store: Store) -> str:
+    return f"""
 certs AS (
-    SELECT c.*, {expiry_sql("c")} AS valid_until
+    SELECT c.*, {expiry_sql("c", policy_for(store))} AS valid_until, {stale_sql("c", policy_for(store))} AS stale
     FROM certificate c
 )"""
 
-_HELD = f"""
+
+_HELD = """
 held AS (
     SELECT supplier_id,
            max(CASE scheme WHEN 'scs_star4' THEN 4 WHEN 'scs_star3' THEN 3 END) AS star,
-           bool_or(scheme LIKE 'security_action%'
-                   AND issued_on > CAST($as_of - to_years({STALE_AFTER_YEARS}) AS DATE)) AS security_action
+           bool_or(scheme LIKE 'security_action%' AND NOT stale) AS security_action
     FROM certs
     WHERE issued_on <= $as_of AND (valid_until IS NULL OR valid_until >= $as_of)
     GROUP BY supplier_id
@@ -78,10 +80,10 @@ requested AS (
 )"""
 
 
-def supplier_status_sql() -> str:
+def supplier_status_sql(store: Store) -> str:
     """SQL (parameter ``$as_of``) giving one row per supplier: tier, held ★ and requested ★."""
     return f"""
-WITH {_TIERS}, {_CERTS}, {_HELD}, {_REQUESTED}
+WITH {_TIERS}, {_certs(store)}, {_HELD}, {_REQUESTED}
 SELECT s.supplier_id, s.name, s.corporate_number, s.industry, s.employees, s.prefecture,
        t.tier,
        CASE WHEN h.star = 4 THEN 'star4' WHEN h.star = 3 THEN 'star3'
@@ -96,13 +98,13 @@ LEFT JOIN requested r USING (supplier_id)
 
 def supplier_status(store: Store, as_of: date) -> pl.DataFrame:
     """Every supplier with its tier (null when not linked to the buyer), held and requested ★."""
-    return store.frame(supplier_status_sql() + " ORDER BY s.supplier_id", {"as_of": as_of})
+    return store.frame(supplier_status_sql(store) + " ORDER BY s.supplier_id", {"as_of": as_of})
 
 
 def certificates_expiring(store: Store, as_of: date, within_days: int) -> pl.DataFrame:
     """Certificates valid on ``as_of`` whose validity ends within ``within_days`` days."""
     return store.frame(
-        f"""WITH {_CERTS}
+        f"""WITH {_certs(store)}
         SELECT c.certificate_id, c.supplier_id, s.name, c.scheme, c.registration_no,
                c.valid_until AS expires_on, datediff('day', $as_of, c.valid_until) AS days_left
         FROM certs c JOIN supplier s USING (supplier_id)

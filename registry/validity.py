@@ -1,9 +1,10 @@
-"""How long each certificate scheme stays valid, and the expiry rule shared by Python and SQL.
+"""Certificate validity: expiry from the policy (``questionnaires/policy/validity.json``, or the
+registry's own in its settings), shared by Python and SQL, and the states of every certificate.
 
 A certificate valid for *n* years is valid up to and including the day before its *n*-th
 anniversary (issued 2026-04-01, ★3: valid through 2027-03-31). A certificate issued on 29 February
 has its anniversary on 1 March in common years, so it is valid through 28 February.
-An expiry date printed on the record wins over the computed one.
+An expiry date printed on the record wins over the computed one (a mismatch is reported).
 """
 
 from __future__ import annotations
@@ -11,22 +12,25 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
-__all__ = ["SCHEME_LEVEL", "STALE_AFTER_YEARS", "VALIDITY_YEARS", "anniversary", "effective_expiry", "expiry_sql"]
+from questionnaires.policy import ValidityPolicy, default_policy, parse_policy
 
-# Years of validity from the issue date; None: no expiry (a declaration).
-VALIDITY_YEARS: dict[str, int | None] = {
-    "scs_star3": 1,
-    "scs_star4": 3,
-    "iso27001": 3,
-    "pmark": 2,
-    "security_action_star1": None,
-    "security_action_star2": None,
-    "semi_e187": None,
-    "other": None,
-}
-# SECURITY ACTION never expires but is no longer taken as current after this many years.
-STALE_AFTER_YEARS = 2
+__all__ = [
+    "SCHEME_LEVEL",
+    "anniversary",
+    "computed_expiry_sql",
+    "effective_expiry",
+    "expiry_sql",
+    "policy_for",
+    "stale_sql",
+]
+
 SCHEME_LEVEL = {"scs_star3": 3, "scs_star4": 4}
+
+
+def policy_for(store: object) -> ValidityPolicy:
+    """The registry's validity policy: its ``validity_policy`` setting, else the shipped default."""
+    text = store.setting("validity_policy")  # type: ignore[attr-defined]
+    return parse_policy(text, "setting validity_policy") if text else default_policy()
 
 
 def anniversary(issued_on: date, years: int) -> date:
@@ -37,24 +41,44 @@ def anniversary(issued_on: date, years: int) -> date:
     return issued_on.replace(year=target)
 
 
-def effective_expiry(scheme: str, issued_on: date, expires_on: date | None) -> date | None:
+def effective_expiry(
+    scheme: str, issued_on: date, expires_on: date | None, policy: ValidityPolicy | None = None
+) -> date | None:
     """Last day of validity: the printed expiry if any, else the scheme's rule (None: never)."""
     if expires_on is not None:
         return expires_on
-    years = VALIDITY_YEARS.get(scheme)
-    if years is None:
+    rule = (policy or default_policy()).schemes.get(scheme)
+    if rule is None or rule.validity_years is None:
         return None
-    return anniversary(issued_on, years) - timedelta(days=1)
+    return anniversary(issued_on, rule.validity_years) - timedelta(days=1)
 
 
-def expiry_sql(alias: str = "c") -> str:
-    """SQL expression for :func:`effective_expiry` over a certificate row aliased ``alias``."""
-    cases = " ".join(f"WHEN '{scheme}' THEN {years}" for scheme, years in VALIDITY_YEARS.items() if years is not None)
-    years = f"(CASE {alias}.scheme {cases} END)"
+def _anniversary_sql(alias: str, years: str) -> str:
     # DuckDB clamps 29 Feb + n years to 28 Feb; our rule says 1 March, so add the day back.
-    anniv = (
-        f"(CAST({alias}.issued_on + to_years({years}) AS DATE) + CASE WHEN month({alias}.issued_on) = 2 "
-        f"AND day({alias}.issued_on) = 29 AND day(CAST({alias}.issued_on + to_years({years}) AS DATE)) = 28 "
-        "THEN 1 ELSE 0 END)"
+    shifted = f"CAST({alias}.issued_on + to_years({years}) AS DATE)"
+    return (
+        f"({shifted} + CASE WHEN month({alias}.issued_on) = 2 AND day({alias}.issued_on) = 29 "
+        f"AND day({shifted}) = 28 THEN 1 ELSE 0 END)"
     )
-    return f"coalesce({alias}.expires_on, CAST({anniv} - 1 AS DATE))"
+
+
+def computed_expiry_sql(alias: str = "c", policy: ValidityPolicy | None = None) -> str:
+    """SQL for the expiry the policy gives a certificate row aliased ``alias`` (ignoring the printed one)."""
+    rules = (policy or default_policy()).schemes
+    cases = " ".join(f"WHEN '{s}' THEN {r.validity_years}" for s, r in rules.items() if r.validity_years is not None)
+    years = f"(CASE {alias}.scheme {cases} END)"
+    return f"CAST({_anniversary_sql(alias, years)} - 1 AS DATE)"
+
+
+def expiry_sql(alias: str = "c", policy: ValidityPolicy | None = None) -> str:
+    """SQL expression for :func:`effective_expiry` over a certificate row aliased ``alias``."""
+    return f"coalesce({alias}.expires_on, {computed_expiry_sql(alias, policy)})"
+
+
+def stale_sql(alias: str = "c", policy: ValidityPolicy | None = None) -> str:
+    """SQL: true when a declaration (SECURITY ACTION) is older than its scheme's staleness limit on ``$as_of``."""
+    rules = (policy or default_policy()).schemes
+    cases = " ".join(
+        f"WHEN '{s}' THEN {r.stale_after_years}" for s, r in rules.items() if r.stale_after_years is not None
+    )
+    return f"coalesce({alias}.issued_on <= CAST($as_of - to_years(CASE {alias}.scheme {cases} END) AS DATE), false)"

@@ -19,7 +19,7 @@ from questionnaires.catalogue import CURRENT_VERSION, Catalogue, load_catalogue
 from questionnaires.crosswalks import crosswalk_frame
 from registry.crosswalk_store import effective_crosswalks, user_crosswalk_texts
 from registry.store import Store
-from registry.validity import STALE_AFTER_YEARS, expiry_sql
+from registry.validity import expiry_sql, policy_for, stale_sql
 
 __all__ = [
     "Portfolio",
@@ -68,13 +68,12 @@ END"""
 
 _EVIDENCE = f"""
 WITH certs AS (
-    SELECT c.*, {expiry_sql("c")} AS valid_until FROM certificate c
+    SELECT c.*, {{expiry}} AS valid_until, {{stale}} AS stale FROM certificate c
     WHERE {{who_c}}
 ),
 valid_certs AS (
     SELECT * FROM certs
-    WHERE issued_on <= $as_of AND (valid_until IS NULL OR valid_until >= $as_of)
-      AND NOT (scheme LIKE 'security_action%' AND issued_on <= CAST($as_of - to_years({STALE_AFTER_YEARS}) AS DATE))
+    WHERE issued_on <= $as_of AND (valid_until IS NULL OR valid_until >= $as_of) AND NOT stale
 ),
 subs AS (
     SELECT * FROM (
@@ -202,10 +201,14 @@ def _who(alias: str, suppliers: str | Sequence[str] | None) -> str:
     return "TRUE"
 
 
-def _sql(tail: str, suppliers: str | Sequence[str] | None) -> str:
+def _sql(store: Store, tail: str, suppliers: str | Sequence[str] | None) -> str:
     """The evidence query followed by ``tail``, both filtered to the suppliers asked for."""
     who = {"who_c": _who("c", suppliers), "who_s": _who("s", suppliers)}
-    return _EVIDENCE.format(xw="xw_frame", crit="crit_frame", **who) + tail.replace("{who_s}", who["who_s"])
+    policy = policy_for(store)
+    head = _EVIDENCE.format(
+        xw="xw_frame", crit="crit_frame", expiry=expiry_sql("c", policy), stale=stale_sql("c", policy), **who
+    )
+    return head + tail.replace("{who_s}", who["who_s"])
 
 
 @_held_open
@@ -217,6 +220,7 @@ def evidence(
     settings = settings or settings_from_store(store)
     criteria, crosswalks = _frames(store, catalogue)
     sql = _sql(
+        store,
         """
         SELECT supplier_id, criterion_id, position, kind, rank, strength, status, fresh, disagrees AS conflict,
                evidence_date, source_framework, source_ref, source_item, relationship, raw_answer, location, valid_until
@@ -242,6 +246,7 @@ def derive(
     settings = settings or settings_from_store(store)
     criteria, crosswalks = _frames(store, catalogue)
     sql = _sql(
+        store,
         """
         , winners AS (SELECT * FROM tied WHERE position = 1)
         , conflicts AS (
@@ -370,6 +375,7 @@ def portfolio_counts(store: Store, as_of: date, settings: Settings | None = None
     settings = settings or settings_from_store(store)
     criteria, crosswalks = _frames(store, catalogue)
     sql = _sql(
+        store,
         """
         SELECT t.supplier_id, k.category_no, k.level,
                count(*) FILTER (WHERE t.status = 'met' AND t.fresh) AS met,
