@@ -522,3 +522,51 @@ def explain(supplier_id: str, criterion_id: str, as_of: Any, as_json: bool, db: 
         marks = ("→ decides " if piece["decides"] else "           ") + ("[stale] " if not piece["fresh"] else "")
         marks += "[conflict] " if piece["conflict"] else ""
         click.echo(f"{marks}{piece['chain']}")
+
+
+@main.command()
+@click.option(
+    "--within",
+    "within_days",
+    type=click.IntRange(0, 3650),
+    default=90,
+    show_default=True,
+    help="Days ahead to look for expiries.",
+)
+@click.option(
+    "--include-expired/--no-expired",
+    default=True,
+    show_default=True,
+    help="Also list certificates already expired and not renewed.",
+)
+@as_of_option
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def renewals(within_days: int, include_expired: bool, as_of: Any, as_json: bool, db: Path | None) -> None:
+    """Certificates expiring soon, expired, and ★4 yearly self-assessments due or overdue."""
+    from registry.renewals import renewals as find_renewals
+
+    frame = find_renewals(_existing_store(db), _as_of(as_of), within_days, include_expired)
+    rows = frame.select(
+        "supplier_id",
+        "name",
+        "scheme",
+        "level",
+        "registration_no",
+        "issued_on",
+        "expires_on",
+        "state",
+        "days_left",
+        "window",
+        "check_due_on",
+        "expiry_mismatch",
+    ).to_dicts()
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        due = f" check due {r['check_due_on']}" if r["check_due_on"] else ""
+        click.echo(
+            f"{r['expires_on']}  {r['days_left']:>5}d  {r['state']:24} {r['scheme']:22} {r['supplier_id']} {r['name']}{due}"
+        )
+    click.echo(f"{len(rows)} certificates need attention")

@@ -17,6 +17,7 @@ from questionnaires.policy import ValidityPolicy, default_policy, parse_policy
 __all__ = [
     "SCHEME_LEVEL",
     "anniversary",
+    "anniversary_sql",
     "computed_expiry_sql",
     "effective_expiry",
     "expiry_sql",
@@ -53,7 +54,8 @@ def effective_expiry(
     return anniversary(issued_on, rule.validity_years) - timedelta(days=1)
 
 
-def _anniversary_sql(alias: str, years: str) -> str:
+def anniversary_sql(alias: str, years: str) -> str:
+    """SQL for :func:`anniversary` of ``alias.issued_on`` after ``years`` (an SQL expression)."""
     # DuckDB clamps 29 Feb + n years to 28 Feb; our rule says 1 March, so add the day back.
     shifted = f"CAST({alias}.issued_on + to_years({years}) AS DATE)"
     return (
@@ -67,7 +69,7 @@ def computed_expiry_sql(alias: str = "c", policy: ValidityPolicy | None = None) 
     rules = (policy or default_policy()).schemes
     cases = " ".join(f"WHEN '{s}' THEN {r.validity_years}" for s, r in rules.items() if r.validity_years is not None)
     years = f"(CASE {alias}.scheme {cases} END)"
-    return f"CAST({_anniversary_sql(alias, years)} - 1 AS DATE)"
+    return f"CAST({anniversary_sql(alias, years)} - 1 AS DATE)"
 
 
 def expiry_sql(alias: str = "c", policy: ValidityPolicy | None = None) -> str:

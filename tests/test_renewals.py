@@ -1,0 +1,142 @@
+"""Certificate states on fixed dates, including leap days and month ends (docs/validity.md)."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import make_store
+
+from registry.models import Supplier
+from registry.records import add_supplier
+from registry.renewals import certificate_states, renewals
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = make_store(tmp_path / "r.duckdb")
+    add_supplier(store, Supplier(supplier_id="A", name="株式会社A"))
+    return store
+
+
+def certify(store, scheme: str, issued: date, expires: date | None = None, cid: str | None = None, number: str = "N-1"):
+    with store.transaction("test") as tx:
+        tx.execute(
+            "INSERT INTO certificate (certificate_id, supplier_id, scheme, registration_no, issued_on, expires_on) VALUES (?, 'A', ?, ?, ?, ?)",
+            [cid or f"{scheme}-{issued}", scheme, number, issued, expires],
+        )
+
+
+def self_assess(store, on: date):
+    with store.transaction("test") as tx:
+        tx.execute(
+            "INSERT INTO submission (supplier_id, framework_id, framework_version, catalogue_version, submitted_on, source_name, sha256, imported_by) "
+            "VALUES ('A', 'scs', '2026-03-27', '2026-03-27', ?, 'sa.xlsx', 'x', 'test')",
+            [on],
+        )
+
+
+def state(store, as_of: date, cid: str) -> dict:
+    return certificate_states(store, as_of).filter(certificate_id=cid).row(0, named=True)
+
+
+def test_star3_on_a_leap_day_is_valid_through_28_february(store):
+    certify(store, "scs_star3", date(2028, 2, 29), cid="L")
+    assert state(store, date(2029, 2, 28), "L")["state"] == "expiring"
+    assert state(store, date(2029, 2, 28), "L")["days_left"] == 0
+    assert state(store, date(2029, 3, 1), "L")["state"] == "expired"
+    assert state(store, date(2028, 2, 28), "L")["state"] == "not_yet_valid"
+    assert state(store, date(2028, 2, 29), "L")["expires_on"] == date(2029, 2, 28)
+
+
+def test_month_end_and_expiring_windows(store):
+    certify(store, "scs_star3", date(2026, 1, 31), cid="M")  # valid through 2027-01-30
+    assert state(store, date(2026, 10, 1), "M")["state"] == "valid"
+    row = state(store, date(2026, 11, 1), "M")
+    assert (row["state"], row["window"], row["days_left"]) == ("expiring", 90, 90)
+    assert state(store, date(2026, 12, 1), "M")["window"] == 60
+    assert state(store, date(2027, 1, 1), "M")["window"] == 30
+    assert state(store, date(2027, 1, 31), "M")["state"] == "expired"
+
+
+def test_superseded_by_a_newer_certificate_of_the_same_scheme(store):
+    certify(store, "scs_star3", date(2025, 4, 1), cid="OLD")
+    certify(store, "scs_star3", date(2026, 3, 20), cid="NEW", number="N-2")
+    assert state(store, date(2026, 3, 1), "OLD")["state"] == "expiring"  # the new one is not issued yet
+    assert state(store, date(2026, 3, 25), "OLD")["state"] == "superseded"
+    assert state(store, date(2026, 3, 25), "NEW")["state"] == "valid"
+
+
+def test_printed_expiry_wins_and_a_mismatch_is_reported(store):
+    certify(store, "pmark", date(2025, 6, 15), expires=date(2027, 6, 30), cid="P")
+    row = state(store, date(2026, 1, 1), "P")
+    assert (row["expires_on"], row["computed_expiry"], row["expiry_mismatch"]) == (
+        date(2027, 6, 30),
+        date(2027, 6, 14),
+        True,
+    )
+
+
+def test_security_action_goes_stale(store):
+    certify(store, "security_action_star2", date(2024, 1, 10), cid="SA")
+    assert state(store, date(2026, 1, 9), "SA")["state"] == "valid"
+    assert state(store, date(2026, 1, 10), "SA")["state"] == "stale"
+
+
+def test_isms_three_years(store):
+    certify(store, "iso27001", date(2025, 1, 10), cid="I")
+    assert state(store, date(2028, 1, 9), "I")["state"] == "expiring"
+    assert state(store, date(2028, 1, 10), "I")["state"] == "expired"
+
+
+def test_star4_yearly_self_assessment_due_then_overdue(store):
+    certify(store, "scs_star4", date(2026, 4, 1), cid="F")
+    assert state(store, date(2026, 12, 1), "F")["state"] == "valid"
+    due = state(store, date(2027, 3, 10), "F")
+    assert (due["state"], due["check_due_on"]) == ("self_assessment_due", date(2027, 4, 1))
+    assert state(store, date(2027, 4, 15), "F")["state"] == "self_assessment_due"  # within the 30-day grace
+    overdue = state(store, date(2027, 5, 10), "F")
+    assert (overdue["state"], overdue["check_due_on"]) == ("self_assessment_overdue", date(2027, 4, 1))
+    self_assess(store, date(2027, 3, 20))
+    assert state(store, date(2027, 5, 10), "F")["state"] == "valid"
+    assert state(store, date(2028, 3, 15), "F")["state"] == "self_assessment_due"  # the second year's
+    assert state(store, date(2029, 4, 1), "F")["state"] == "expired"
+
+
+def test_renewals_lists_what_needs_attention(store):
+    certify(store, "scs_star3", date(2026, 1, 31), cid="M")  # expires 2027-01-30
+    certify(store, "pmark", date(2023, 1, 1), cid="OLDP", number="P-1")  # expired 2024-12-31
+    certify(store, "iso27001", date(2026, 6, 1), cid="FAR", number="I-1")
+    listed = renewals(store, date(2027, 1, 1), 30)
+    assert sorted(listed["certificate_id"]) == ["M", "OLDP"]
+    assert renewals(store, date(2027, 1, 1), 30, include_expired=False)["certificate_id"].to_list() == ["M"]
+    assert renewals(store, date(2026, 10, 1), 30, include_expired=False).is_empty()
+
+
+def test_cli_renewals_json(store):
+    import json
+
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    certify(store, "scs_star3", date(2026, 1, 31), cid="M", number="SCS3-1")
+    out = CliRunner().invoke(
+        main, ["renewals", "--within", "60", "--as-of", "2026-12-15", "--json", "--db", str(store.path)]
+    )
+    rows = json.loads(out.output)
+    assert rows == [
+        {
+            "supplier_id": "A",
+            "name": "株式会社A",
+            "scheme": "scs_star3",
+            "level": 3,
+            "registration_no": "SCS3-1",
+            "issued_on": "2026-01-31",
+            "expires_on": "2027-01-30",
+            "state": "expiring",
+            "days_left": 46,
+            "window": 60,
+            "check_due_on": None,
+            "expiry_mismatch": False,
+        }
+    ]
