@@ -19,11 +19,13 @@ from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, read_tables
 from registry.models import BUYER_ID, Certificate, Supplier, SupplierLink, supplier_name_key
 
 __all__ = [
+    "CERTIFICATES",
     "LINKS",
     "SECURITY_ACTION",
     "SUPPLIERS",
     "ListImporter",
     "ListSpec",
+    "certificate_list",
     "parse_list",
     "security_action",
     "sniff_list",
@@ -91,6 +93,54 @@ SECURITY_ACTION = ListSpec(
     required=("star", "declaration_id", "declared_on"),
     any_of=("supplier_id", "corporate_number", "name"),
 )
+CERTIFICATES = ListSpec(
+    "certificate_list",
+    {
+        "supplier_id": ("取引先ID", "supplier_id"),
+        "corporate_number": ("法人番号", "corporate_number"),
+        "name": ("事業者名", "会社名", "name"),
+        "scheme": ("制度", "認証制度", "scheme"),
+        "scheme_name": ("制度名", "scheme_name"),
+        "registration_no": ("登録番号", "認証番号", "registration_no"),
+        "issued_on": ("発行日", "登録日", "認証日", "issued_on"),
+        "expires_on": ("有効期限", "expires_on"),
+        "issuer": ("発行者", "認証機関", "評価機関", "issuer"),
+        "scope": ("適用範囲", "scope"),
+    },
+    required=("scheme", "issued_on"),
+    any_of=("supplier_id", "corporate_number", "name"),
+)
+# How people write scheme names, folded (NFKC, no spaces, case-folded) → our codes.
+_SCHEME_WORDS = {
+    "scs★3": "scs_star3",
+    "★3": "scs_star3",
+    "scs3": "scs_star3",
+    "scs_star3": "scs_star3",
+    "scs★4": "scs_star4",
+    "★4": "scs_star4",
+    "scs4": "scs_star4",
+    "scs_star4": "scs_star4",
+    "isms": "iso27001",
+    "iso27001": "iso27001",
+    "iso/iec27001": "iso27001",
+    "pマーク": "pmark",
+    "プライバシーマーク": "pmark",
+    "privacymark": "pmark",
+    "pmark": "pmark",
+    "securityaction一つ星": "security_action_star1",
+    "一つ星": "security_action_star1",
+    "securityaction★1": "security_action_star1",
+    "securityaction二つ星": "security_action_star2",
+    "二つ星": "security_action_star2",
+    "securityaction★2": "security_action_star2",
+    "semie187": "semi_e187",
+    "e187": "semi_e187",
+    "その他": "other",
+    "other": "other",
+}
+# Dates outside this range are typing mistakes, not certificates.
+_EARLIEST, _LATEST, _LONGEST_YEARS = date(1990, 1, 1), date(2100, 12, 31), 10
+
 _BUYER_WORDS = {BUYER_ID, "自社", "当社", "buyer", "@buyer", "発注者"}
 _STARS = {"一つ星": 1, "★1": 1, "1": 1, "ひとつ星": 1, "二つ星": 2, "★2": 2, "2": 2, "ふたつ星": 2}
 
@@ -134,6 +184,7 @@ def parse_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> Im
         "supplier_master": _suppliers,
         "supplier_links": _links,
         "security_action": _declarations,
+        "certificate_list": _certificates,
     }
     handler[spec.name](table, columns, rows, batch, problems)
     if not rows:
@@ -290,5 +341,73 @@ class ListImporter:
 
 
 supplier_master = ListImporter(SUPPLIERS)
+certificate_list = ListImporter(CERTIFICATES)
 supplier_links = ListImporter(LINKS)
 security_action = ListImporter(SECURITY_ACTION)
+
+
+def _certificates(table: Table, columns: dict[str, int], rows, batch: ImportBatch, problems: list[Problem]) -> None:
+    seen: dict[str, int] = {}
+    for row0, values in rows:
+        word = header_key(values.get("scheme") or "").casefold()
+        scheme = _SCHEME_WORDS.get(word)
+        if scheme is None:
+            problems.append(
+                Problem(
+                    location=table.where(row0, columns["scheme"]),
+                    message=f"unknown scheme {values.get('scheme')!r}: expected SCS★3, SCS★4, ISMS, Pマーク, SECURITY ACTION 一つ星/二つ星, SEMI E187 or その他",
+                )
+            )
+            continue
+        try:
+            issued = parse_date(values.get("issued_on"))
+            expires = parse_date(values["expires_on"]) if values.get("expires_on") else None
+        except ValueError as exc:
+            problems.append(Problem(location=table.where_row(row0), message=str(exc)))
+            continue
+        if not _EARLIEST <= issued <= _LATEST or (
+            expires and (expires > _LATEST or expires.year - issued.year > _LONGEST_YEARS)
+        ):
+            problems.append(
+                Problem(
+                    location=table.where_row(row0),
+                    message=f"dates {issued} – {expires} are beyond a sane range for a certificate",
+                )
+            )
+            continue
+        number = values.get("registration_no")
+        key = f"{scheme}:{number}" if number else ""
+        if key and key in seen:
+            problems.append(
+                Problem(
+                    location=table.where(row0, columns["registration_no"]),
+                    message=f"registration number {number} repeats row {seen[key] + 1}",
+                )
+            )
+            continue
+        if key:
+            seen[key] = row0
+        ref = SupplierRef(
+            supplier_id=values.get("supplier_id"),
+            corporate_number=values.get("corporate_number"),
+            name=values.get("name"),
+            location=table.where_row(row0),
+        )
+        ident = number or f"{ref.describe()}-{issued.isoformat()}"
+        try:
+            certificate = Certificate(
+                certificate_id=f"{scheme}:{ident}"[:80],
+                supplier_id="pending",
+                scheme=scheme,
+                scheme_name=values.get("scheme_name"),
+                registration_no=number,
+                issued_on=issued,
+                expires_on=expires,
+                issuer=values.get("issuer"),
+                scope=values.get("scope"),
+            )
+        except ValidationError as exc:
+            problems.append(Problem(location=table.where_row(row0), message=_describe(exc)))
+            continue
+        batch.certificates.append(certificate)
+        batch.certificate_suppliers.append(ref)

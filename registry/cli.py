@@ -313,6 +313,22 @@ def import_(
     db: Path | None,
 ) -> None:
     """Import files, folders or zips of supplier answers, lists and certificates."""
+    _run_import(paths, supplier_id, profile, dry_run, all_or_nothing, max_size_mb, as_json, db)
+
+
+def _run_import(
+    paths: tuple[Path, ...],
+    supplier_id: str | None,
+    profile: str | None,
+    dry_run: bool,
+    all_or_nothing: bool,
+    max_size_mb: float,
+    as_json: bool,
+    db: Path | None,
+    only_formats: tuple[str, ...] = (),
+) -> None:
+    """Collect, check and write files; with ``only_formats`` other formats are refused."""
+    from importers.base import Problem
     from importers.container import Limits
     from registry import intake
 
@@ -323,6 +339,16 @@ def import_(
     reports = intake.analyse(
         store, intake.collect(paths, limits), supplier_id=supplier_id, profile=profile, limits=limits, progress=progress
     )
+    for report in reports:
+        if only_formats and report.status == "ready" and report.format not in only_formats:
+            report.reject(
+                [
+                    Problem(
+                        location=report.name,
+                        message=f"a {report.format} file, not a certificate list; use `monosashi import`",
+                    )
+                ]
+            )
     if not dry_run:
         reports = intake.commit(
             store, reports, mode="batch" if all_or_nothing else "per_file", actor=_actor(), today=date.today()
@@ -570,3 +596,28 @@ def renewals(within_days: int, include_expired: bool, as_of: Any, as_json: bool,
             f"{r['expires_on']}  {r['days_left']:>5}d  {r['state']:24} {r['scheme']:22} {r['supplier_id']} {r['name']}{due}"
         )
     click.echo(f"{len(rows)} certificates need attention")
+
+
+@main.group(cls=_Group)
+def certificates() -> None:
+    """Import certificate lists (SCS ★, ISMS, Pマーク, SECURITY ACTION, SEMI E187, other)."""
+
+
+@certificates.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Read and check only; write nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def certificates_import(paths: tuple[Path, ...], dry_run: bool, as_json: bool, db: Path | None) -> None:
+    """Import certificate lists from CSV, Excel or JSON (one file per transaction)."""
+    _run_import(
+        paths,
+        None,
+        None,
+        dry_run,
+        False,
+        20,
+        as_json,
+        db,
+        only_formats=("certificate_list", "security_action", "json_exchange"),
+    )

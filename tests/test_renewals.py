@@ -140,3 +140,55 @@ def test_cli_renewals_json(store):
             "expiry_mismatch": False,
         }
     ]
+
+
+def test_certificate_lists_import_with_clear_rejections(store, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    good = tmp_path / "certs.csv"
+    good.write_text(
+        "取引先ID,制度,登録番号,発行日,有効期限,発行者,適用範囲\n"
+        "A,SCS★4,SCS4-777,2026-04-01,,一般社団法人 みらい評価機構,\n"
+        "A,ISMS,IS 555,R7.1.10,2028-01-09,架空認証機構,本社\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["certificates", "import", str(good), "--json", "--db", str(store.path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["status"] == "imported"
+    held = certificate_states(store, date(2026, 5, 1))
+    assert sorted(held["scheme"]) == ["iso27001", "scs_star4"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "取引先ID,制度,登録番号,発行日,有効期限\n"
+        "A,Gマーク,X-1,2026-01-01,\n"
+        "A,Pマーク,P-9,2026-05-01,2026-04-01\n"
+        "A,Pマーク,P-8,2026-05-01,2099-04-01\n",
+        encoding="utf-8",
+    )
+    rejected = CliRunner().invoke(main, ["certificates", "import", str(bad), "--json", "--db", str(store.path)])
+    messages = [e["message"] for e in json.loads(rejected.stdout)[0]["errors"]]
+    assert rejected.exit_code == 1
+    assert messages[0].startswith("unknown scheme 'Gマーク'")
+    assert "expiry 2026-04-01 is not after issue 2026-05-01" in messages[1]
+    assert "beyond a sane range" in messages[2]
+    other = tmp_path / "other.csv"
+    other.write_text("取引先ID,会社名\nZ,株式会社Z\n", encoding="utf-8")
+    refused = CliRunner().invoke(main, ["certificates", "import", str(other), "--json", "--db", str(store.path)])
+    assert refused.exit_code == 1 and "not a certificate list" in refused.stdout
+
+
+def test_duplicate_registration_number_for_another_supplier(store, tmp_path):
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    add_supplier(store, Supplier(supplier_id="B", name="株式会社B"))
+    certify(store, "iso27001", date(2025, 1, 10), number="IS 1")
+    dup = tmp_path / "dup.csv"
+    dup.write_text("取引先ID,制度,登録番号,発行日\nB,ISMS,IS 1,2025-02-01\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["certificates", "import", str(dup), "--db", str(store.path)])
+    assert result.exit_code == 1 and "registration number IS 1 is already recorded for supplier A" in result.output
