@@ -8,6 +8,7 @@ PAGES = (
     ("overview", "nav.overview", ":material/dashboard:"),
     ("readiness", "nav.readiness", ":material/insights:"),
     ("supplier", "nav.supplier", ":material/factory:"),
+    ("renewals", "nav.renewals", ":material/event_repeat:"),
     ("imports", "nav.import", ":material/upload_file:"),
     ("templates", "nav.templates", ":material/description:"),
     ("crosswalks", "nav.crosswalks", ":material/compare_arrows:"),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 import plotly.graph_objects as go
 import polars as pl
 
 __all__ = [
     "category_heatmap",
+    "certificate_timeline",
     "held_levels_bar",
     "readiness_gauge",
     "readiness_histogram",
@@ -207,3 +209,58 @@ def category_heatmap(scores: pl.DataFrame, row_label: str, category_names: Mappi
         yaxis={"autorange": "reversed"},
     )
     return fig
+
+
+STATE_COLOURS = {
+    "valid": "#2e7d32",
+    "expiring": "#f9a825",
+    "self_assessment_due": "#ef6c00",
+    "self_assessment_overdue": "#c62828",
+    "expired": "#9e9e9e",
+    "stale": "#bdbdbd",
+    "superseded": "#d7ccc8",
+    "not_yet_valid": "#90caf9",
+}
+
+
+def certificate_timeline(
+    certificates: pl.DataFrame, as_of: date, state_names: Mapping[str, str], title: str, x_title: str
+) -> go.Figure:
+    """One bar per certificate from issue to expiry, by supplier, coloured by state; a line marks the as-of date.
+
+    Certificates without an expiry are drawn for two years from issue.
+    """
+    fig = go.Figure()
+    frame = certificates.with_columns(
+        end=pl.coalesce(pl.col("expires_on"), pl.col("issued_on").dt.offset_by("2y")),
+        label=pl.concat_str(pl.col("supplier_id"), pl.lit(" "), pl.col("name")),
+    )
+    for state, colour in STATE_COLOURS.items():
+        part = frame.filter(pl.col("state") == state)
+        if part.is_empty():
+            continue
+        fig.add_trace(
+            go.Bar(
+                name=state_names.get(state, state),
+                y=part["label"].to_list(),
+                base=[d.isoformat() for d in part["issued_on"].to_list()],
+                x=[
+                    (e - s).days * 86_400_000
+                    for s, e in zip(part["issued_on"].to_list(), part["end"].to_list(), strict=True)
+                ],
+                orientation="h",
+                marker_color=colour,
+                hovertext=[
+                    f"{sc} {n or ''} → {e}" for sc, n, e in part.select("scheme", "registration_no", "end").iter_rows()
+                ],
+                hoverinfo="text",
+            )
+        )
+    fig.add_vline(x=as_of.isoformat(), line_dash="dash", line_color="#1f4e79")
+    fig.update_layout(
+        barmode="overlay",
+        xaxis={"type": "date"},
+        yaxis={"autorange": "reversed"},
+        height=max(320, 22 * frame["label"].n_unique() + 140),
+    )
+    return _layout(fig, title, x_title, "")

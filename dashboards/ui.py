@@ -275,6 +275,16 @@ def crosswalk_from_rows(crosswalk: Crosswalk, rows: Any, profiles: dict[str, Any
     return load_crosswalk_text(json.dumps(doc, ensure_ascii=False), f"crosswalk {crosswalk.id} (edited)", profiles)
 
 
+def timeline_rows(certificates: pl.DataFrame, due: pl.DataFrame, limit: int = 60) -> pl.DataFrame:
+    """The certificates to draw: those needing attention first, then the rest, at most ``limit``
+    suppliers (a timeline of thousands of rows helps no one)."""
+    suppliers = due["supplier_id"].unique(maintain_order=True).to_list()
+    suppliers += [
+        s for s in certificates["supplier_id"].unique(maintain_order=True).to_list() if s not in set(suppliers)
+    ]
+    return certificates.filter(pl.col("supplier_id").is_in(suppliers[:limit]))
+
+
 def percent(share: float | None) -> str:
     return "—" if share is None else f"{share:.0%}"
 

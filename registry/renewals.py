@@ -10,7 +10,7 @@ import polars as pl
 from registry.store import Store
 from registry.validity import anniversary_sql, computed_expiry_sql, expiry_sql, policy_for, stale_sql
 
-__all__ = ["STATES", "certificate_states", "renewals"]
+__all__ = ["STATES", "certificate_states", "filtered", "renewals", "with_supplier_facts"]
 
 STATES = (
     "not_yet_valid",
@@ -112,3 +112,28 @@ def renewals(store: Store, as_of: date, within_days: int, include_expired: bool 
     if include_expired:
         wanted = wanted | pl.col("state").is_in(["expired", "stale"])
     return states.filter(wanted)
+
+
+def with_supplier_facts(store: Store, as_of: date, frame: pl.DataFrame) -> pl.DataFrame:
+    """Add each certificate's supplier tier and requested ★ (for filtering the lists)."""
+    from registry.queries import supplier_status
+
+    facts = supplier_status(store, as_of).select("supplier_id", "tier", "requested_level")
+    return frame.join(facts, on="supplier_id", how="left")
+
+
+def filtered(
+    frame: pl.DataFrame,
+    *,
+    schemes: list[str] | None = None,
+    tiers: list[int] | None = None,
+    requested: list[int] | None = None,
+) -> pl.DataFrame:
+    """Certificates of the chosen schemes, supplier tiers and requested ★ levels (empty choice: all)."""
+    if schemes:
+        frame = frame.filter(pl.col("scheme").is_in(schemes))
+    if tiers:
+        frame = frame.filter(pl.col("tier").is_in(tiers))
+    if requested:
+        frame = frame.filter(pl.col("requested_level").is_in(requested))
+    return frame

@@ -192,3 +192,42 @@ def test_duplicate_registration_number_for_another_supplier(store, tmp_path):
     dup.write_text("取引先ID,制度,登録番号,発行日\nB,ISMS,IS 1,2025-02-01\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["certificates", "import", str(dup), "--db", str(store.path)])
     assert result.exit_code == 1 and "registration number IS 1 is already recorded for supplier A" in result.output
+
+
+def test_exports_open_right_and_never_run_formulas(store):
+    import io
+    from datetime import datetime
+
+    import icalendar
+    import openpyxl
+
+    from registry import exports
+
+    certify(store, "scs_star4", date(2026, 4, 1), cid="F", number='=HYPERLINK("http://x")')
+    frame = certificate_states(store, date(2027, 3, 10))
+    csv_bytes = exports.to_csv(frame)
+    assert csv_bytes.startswith(b"\xef\xbb\xbf")
+    assert "'=HYPERLINK" in csv_bytes.decode("utf-8-sig")
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.to_excel(frame, "renewals")))["renewals"]
+    values = [c.value for c in sheet[2]]
+    assert '\'=HYPERLINK("http://x")' in values and all(not str(v).startswith("=") for v in values if v)
+    calendar = icalendar.Calendar.from_ical(exports.renewals_ics(frame, datetime(2027, 3, 10, 9, 0)))
+    events = {str(e["summary"]): e.decoded("dtstart") for e in calendar.walk("VEVENT")}
+    assert date(2029, 3, 31) in events.values()  # the expiry
+    assert date(2027, 4, 1) in events.values()  # the ★4 self-assessment due date
+    assert any("年次自己評価" in s for s in events)
+
+
+def test_renewals_page_on_the_demo_and_empty(monkeypatch, tmp_path):
+    from test_pages import open_app
+
+    at = open_app(monkeypatch, tmp_path / "demo.duckdb", demo_suppliers=120)
+    at.switch_page("dashboards/pages/renewals.py").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 1 and len(at.get("download_button")) == 3
+    before = at.dataframe[0].value.shape[0]
+    at.radio(key="renewals_within.ja").set_value("30日以内").run()
+    assert not at.exception and at.dataframe[0].value.shape[0] <= before
+    empty = open_app(monkeypatch, tmp_path / "empty.duckdb", demo_suppliers=0)
+    empty.switch_page("dashboards/pages/renewals.py").run()
+    assert not empty.exception and empty.info

@@ -1,0 +1,86 @@
+"""Exports people open in Excel or their calendar: CSV (UTF-8 with BOM), Excel and iCalendar.
+
+Cells that start with = + - @ (or a tab/CR) are neutralised with a leading apostrophe, so that a
+supplier's text can never run as a formula in the buyer's spreadsheet.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import polars as pl
+from icalendar import Calendar, Event
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+__all__ = ["neutralise", "renewals_ics", "to_csv", "to_excel"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """A text that a spreadsheet would run as a formula, made inert; other values unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _safe(frame: pl.DataFrame) -> pl.DataFrame:
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]")).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c in text
+    )
+
+
+def to_csv(frame: pl.DataFrame) -> bytes:
+    """CSV in UTF-8 with a BOM, so that Excel in Japan opens it with the right encoding."""
+    buffer = io.BytesIO()
+    _safe(frame).with_columns(pl.col(pl.List(pl.String)).list.join(", ")).write_csv(buffer)
+    return b"\xef\xbb\xbf" + buffer.getvalue()
+
+
+def to_excel(frame: pl.DataFrame, sheet: str) -> bytes:
+    """One sheet with a bold header; dates stay dates; text neutralised."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet[:31]
+    ws.append(frame.columns)
+    for cell in ws[1]:
+        cell.font = Font(name="Noto Sans JP", bold=True)
+    for row in _safe(frame).iter_rows():
+        ws.append([", ".join(v) if isinstance(v, list) else v for v in row])
+    for column in ws.columns:
+        ws.column_dimensions[column[0].column_letter].width = 18
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def renewals_ics(frame: pl.DataFrame, generated: datetime) -> bytes:
+    """An iCalendar file: one all-day event per expiry and per ★4 self-assessment due date."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Monosashi//renewals//JA")
+    calendar.add("version", "2.0")
+    for row in frame.iter_rows(named=True):
+        dates: list[tuple[str, date, str]] = []
+        if row.get("expires_on"):
+            dates.append(
+                (
+                    "expiry",
+                    row["expires_on"],
+                    f"{row['name']}: {row['scheme']} {row.get('registration_no') or ''} 有効期限",
+                )
+            )
+        if row.get("check_due_on"):
+            dates.append(("check", row["check_due_on"], f"{row['name']}: ★4 年次自己評価の期限"))
+        for kind, day, summary in dates:
+            event = Event()
+            event.add("uid", f"{row['certificate_id']}-{kind}-{day.isoformat()}@monosashi")
+            event.add("dtstamp", generated)
+            event.add("dtstart", day)
+            event.add("summary", summary.strip())
+            event.add("description", f"supplier {row['supplier_id']}, state {row['state']}")
+            calendar.add_component(event)
+    return calendar.to_ical()
