@@ -9,6 +9,7 @@ PAGES = (
     ("readiness", "nav.readiness", ":material/insights:"),
     ("supplier", "nav.supplier", ":material/factory:"),
     ("renewals", "nav.renewals", ":material/event_repeat:"),
+    ("certificates", "nav.certificates", ":material/verified:"),
     ("imports", "nav.import", ":material/upload_file:"),
     ("templates", "nav.templates", ":material/description:"),
     ("crosswalks", "nav.crosswalks", ":material/compare_arrows:"),

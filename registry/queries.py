@@ -19,6 +19,7 @@ __all__ = [
     "HELD_LEVELS",
     "OverviewFigures",
     "audit_tail",
+    "certificate_files",
     "certificates_by_registration",
     "certificates_expiring",
     "file_content",
@@ -262,3 +263,13 @@ def supplier_choices(store: Store, search: str = "", limit: int = 50) -> pl.Data
 def revision(store: Store) -> int:
     """A number that grows with every write (the newest audit entry): a cache key for derived views."""
     return int(store.scalar("SELECT coalesce(max(audit_id), 0) FROM audit_log") or 0)
+
+
+def certificate_files(store: Store, supplier_id: str) -> pl.DataFrame:
+    """Evidence files attached to a supplier's certificates (without their bytes)."""
+    return store.frame(
+        """SELECT f.certificate_id, f.file_name, f.media_type, f.sha256, f.attached_at, f.attached_by
+        FROM certificate_file f JOIN certificate c USING (certificate_id)
+        WHERE c.supplier_id = ? ORDER BY f.attached_at DESC""",
+        [supplier_id],
+    )

@@ -6,6 +6,7 @@ it was.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from importers.ipa_catalogue import OfficialTextBatch
 from questionnaires.catalogue import CURRENT_VERSION, available_versions, load_catalogue
 from questionnaires.frameworks import MappingProfile, load_profile_text
 from registry.errors import MonosashiError
-from registry.models import Supplier, supplier_name_key
+from registry.models import Certificate, Supplier, supplier_name_key
 from registry.store import Store, Transaction
 
 if TYPE_CHECKING:
@@ -27,9 +28,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SUPPLIER_SCHEMA",
+    "CertificateConflictError",
     "DuplicateSupplierError",
     "RegistryData",
     "RegistryNotEmptyError",
+    "add_certificate",
     "add_profile",
     "add_profile_text",
     "add_supplier",
@@ -377,3 +380,50 @@ def add_profile(store: Store, name: str, text: str, actor: str) -> None:
             [name, text, datetime.now(UTC).replace(tzinfo=None), actor],
         )
         tx.audit("add_profile", entity="mapping_profile", entity_id=name)
+
+
+class CertificateConflictError(MonosashiError):
+    """The registration number is already recorded for another supplier."""
+
+
+def add_certificate(
+    store: Store, certificate: Certificate, files: Sequence[tuple[str, bytes, str]], actor: str
+) -> None:
+    """Record a certificate with its evidence files (name, bytes, media type) in one transaction.
+
+    The files are kept unaltered by SHA-256; a registration number already recorded for another
+    supplier is refused.
+    """
+    with store.transaction(actor) as tx:
+        if certificate.registration_no:
+            owner = tx.execute(
+                "SELECT supplier_id FROM certificate WHERE registration_no = ? AND supplier_id <> ? LIMIT 1",
+                [certificate.registration_no, certificate.supplier_id],
+            )
+            if owner:
+                raise CertificateConflictError(
+                    f"registration number {certificate.registration_no} is already recorded for supplier {owner[0][0]}"
+                )
+        tx.execute("DELETE FROM certificate WHERE certificate_id = ?", [certificate.certificate_id])
+        tx.insert_frame(
+            "certificate",
+            pl.DataFrame([certificate.model_dump()]).with_columns(pl.col("issued_on", "expires_on").cast(pl.Date)),
+        )
+        now = datetime.now(UTC).replace(tzinfo=None)
+        for name, data, media_type in files:
+            digest = hashlib.sha256(data).hexdigest()
+            tx.execute(
+                "INSERT INTO file_blob (sha256, size_bytes, data) SELECT ?, ?, ? WHERE ? NOT IN (SELECT sha256 FROM file_blob)",
+                [digest, len(data), data, digest],
+            )
+            tx.execute(
+                "INSERT OR IGNORE INTO certificate_file VALUES (?, ?, ?, ?, ?, ?)",
+                [certificate.certificate_id, digest, name, media_type, now, actor],
+            )
+        tx.audit(
+            "add_certificate",
+            entity="certificate",
+            entity_id=certificate.certificate_id,
+            detail={**certificate.model_dump(mode="json"), "files": [n for n, _, _ in files]},
+            sha256=hashlib.sha256(files[0][1]).hexdigest() if files else None,
+        )

@@ -20,6 +20,7 @@ from questionnaires.frameworks import MappingProfile, load_ipa_5min
 
 __all__ = [
     "OFFICIAL_HEADER",
+    "certificate_pdf",
     "checklist_workbook",
     "ipa_5min_csv",
     "random_marks",
@@ -252,3 +253,29 @@ def exchange_json(
     return json.dumps(
         doc, ensure_ascii=False, default=lambda d: d.isoformat() if isinstance(d, date) else str(d)
     ).encode()
+
+
+def certificate_pdf(lines: Sequence[str]) -> bytes:
+    """A one-page PDF with the given ASCII lines (a stand-in for a scanned-in certificate's text layer)."""
+    content = (
+        "BT /F1 12 Tf 50 780 Td 16 TL "
+        + " ".join("(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '" for line in lines)
+        + " ET"
+    )
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Length {len(content.encode('latin-1'))} >>\nstream\n{content}\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)

@@ -231,3 +231,100 @@ def test_renewals_page_on_the_demo_and_empty(monkeypatch, tmp_path):
     empty = open_app(monkeypatch, tmp_path / "empty.duckdb", demo_suppliers=0)
     empty.switch_page("dashboards/pages/renewals.py").run()
     assert not empty.exception and empty.info
+
+
+ISO_PDF_LINES = [
+    "Certificate of Registration",
+    "ISO/IEC 27001:2022",
+    "Certificate No: JQA-IM1234",
+    "Organization: Kaku Seiko Co., Ltd.",
+    "Issue date: 2025-01-10",
+    "Expiry date: 2028-01-09",
+    "Certification body: Fictional Cert Ltd.",
+]
+
+
+def test_certificate_pdf_fields_are_proposed():
+    from importers.base import SourceFile
+    from importers.certificate_pdf import parse
+    from registry import samples
+
+    proposal = parse(SourceFile("c.pdf", samples.certificate_pdf(ISO_PDF_LINES)))
+    assert (proposal.scheme, proposal.registration_no, proposal.issued_on, proposal.expires_on) == (
+        "iso27001",
+        "JQA-IM1234",
+        date(2025, 1, 10),
+        date(2028, 1, 9),
+    )
+    assert (proposal.holder, proposal.issuer) == ("Kaku Seiko Co., Ltd.", "Fictional Cert Ltd.")
+    blank = parse(SourceFile("scan.pdf", samples.certificate_pdf([])))
+    assert blank.image_only and blank.scheme is None
+
+
+def test_encrypted_broken_and_foreign_pdfs_are_refused():
+    import io
+
+    from pypdf import PdfWriter
+
+    from importers.base import SourceFile, SourceFileError
+    from importers.certificate_pdf import parse
+    from registry import samples
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.encrypt("secret")
+    buf = io.BytesIO()
+    writer.write(buf)
+    with pytest.raises(SourceFileError, match="encrypted"):
+        parse(SourceFile("locked.pdf", buf.getvalue()))
+    with pytest.raises(SourceFileError, match="damaged"):
+        parse(SourceFile("cut.pdf", samples.certificate_pdf(ISO_PDF_LINES)[:120]))
+    with pytest.raises(SourceFileError, match="not a PDF"):
+        parse(SourceFile("x.pdf", b"PK\x03\x04 zip"))
+
+
+def test_add_certificate_keeps_its_file_and_refuses_another_suppliers_number(store):
+    from registry import queries, samples
+    from registry.models import Certificate
+    from registry.records import CertificateConflictError, add_certificate
+
+    pdf = samples.certificate_pdf(ISO_PDF_LINES)
+    cert = Certificate(
+        certificate_id="iso27001:JQA-IM1234",
+        supplier_id="A",
+        scheme="iso27001",
+        registration_no="JQA-IM1234",
+        issued_on=date(2025, 1, 10),
+    )
+    add_certificate(store, cert, [("jqa.pdf", pdf, "application/pdf")], actor="test")
+    files = queries.certificate_files(store, "A")
+    assert files.select("certificate_id", "file_name").rows() == [("iso27001:JQA-IM1234", "jqa.pdf")]
+    assert queries.file_content(store, files["sha256"][0]) == pdf
+    add_supplier(store, Supplier(supplier_id="B", name="株式会社B"))
+    other = cert.model_copy(update={"certificate_id": "iso27001:B", "supplier_id": "B"})
+    with pytest.raises(CertificateConflictError, match="already recorded for supplier A"):
+        add_certificate(store, other, [], actor="test")
+
+
+def test_certificates_page_adds_one_from_a_pdf(monkeypatch, tmp_path):
+    from conftest import make_store
+    from test_pages import open_app
+
+    from registry import samples
+
+    store = make_store(tmp_path / "r.duckdb", suppliers=10, seed=3)
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/certificates.py").run()
+    at.text_input(key="certificates_supplier.search").set_value("S000002").run()
+    at.file_uploader(key="certificate_file").upload(
+        "jqa.pdf", samples.certificate_pdf(ISO_PDF_LINES), "application/pdf"
+    ).run()
+    assert not at.exception
+    assert at.text_input[1].value == "JQA-IM1234" or any(t.value == "JQA-IM1234" for t in at.text_input)
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception
+    row = store.frame(
+        "SELECT supplier_id, scheme, registration_no, issued_on FROM certificate WHERE registration_no = 'JQA-IM1234'"
+    ).row(0)
+    assert row == ("S000002", "iso27001", "JQA-IM1234", date(2025, 1, 10))
+    assert any("jqa.pdf" in b.label for b in at.get("download_button"))
