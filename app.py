@@ -14,6 +14,7 @@ PAGES = (
     ("templates", "nav.templates", ":material/description:"),
     ("crosswalks", "nav.crosswalks", ":material/compare_arrows:"),
     ("catalogue", "nav.catalogue", ":material/menu_book:"),
+    ("settings", "nav.settings", ":material/settings:"),
 )
 
 st.set_page_config(page_title="Monosashi", page_icon=":material/straighten:", layout="wide")

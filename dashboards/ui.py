@@ -17,6 +17,7 @@ from dashboards.i18n import LANGUAGES, t
 from importers.container import Limits
 from questionnaires.catalogue import Catalogue, CatalogueDataError, load_catalogue
 from questionnaires.crosswalks import Crosswalk, load_crosswalk_text
+from questionnaires.policy import parse_policy
 from registry import intake, yardstick
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
@@ -36,6 +37,7 @@ __all__ = [
     "language_switch",
     "multiselect",
     "percent",
+    "policy_from_rows",
     "radio",
     "run",
     "store",
@@ -283,6 +285,25 @@ def timeline_rows(certificates: pl.DataFrame, due: pl.DataFrame, limit: int = 60
         s for s in certificates["supplier_id"].unique(maintain_order=True).to_list() if s not in set(suppliers)
     ]
     return certificates.filter(pl.col("supplier_id").is_in(suppliers[:limit]))
+
+
+def policy_from_rows(policy: Any, rows: Any, windows: str) -> Any:
+    """The validity policy with the edited rules and windows, validated (raises CatalogueDataError
+    or ValueError saying what is wrong)."""
+    frame = rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)
+    try:
+        days = [int(w) for w in windows.replace("、", ",").split(",") if w.strip()]
+    except ValueError:
+        raise ValueError(tr("settings.windows.bad", value=windows)) from None
+    doc = policy.model_dump(mode="json")
+    doc["expiring_windows_days"] = days
+    for row in frame.to_dicts():
+        scheme = row.pop("scheme")
+        # pandas gives NaN for emptied cells and floats for integers
+        doc["schemes"][scheme].update(
+            {k: None if v != v else (int(v) if isinstance(v, float) else v) for k, v in row.items()}
+        )
+    return parse_policy(json.dumps(doc, ensure_ascii=False), "settings page")
 
 
 def percent(share: float | None) -> str:

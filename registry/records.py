@@ -42,6 +42,7 @@ __all__ = [
     "load_official_texts",
     "replace_demo",
     "replace_registry",
+    "save_settings",
     "write_import",
 ]
 
@@ -427,3 +428,14 @@ def add_certificate(
             detail={**certificate.model_dump(mode="json"), "files": [n for n, _, _ in files]},
             sha256=hashlib.sha256(files[0][1]).hexdigest() if files else None,
         )
+
+
+def save_settings(store: Store, values: dict[str, str | None], actor: str) -> None:
+    """Set (or, with None, reset to the default) registry settings in one transaction, audited."""
+    with store.transaction(actor) as tx:
+        for key, value in values.items():
+            if value is None:
+                tx.execute("DELETE FROM setting WHERE key = ?", [key])
+            else:
+                store.set_setting(tx, key, value)
+        tx.audit("save_settings", entity="setting", entity_id=", ".join(values), detail=values)

@@ -328,3 +328,45 @@ def test_certificates_page_adds_one_from_a_pdf(monkeypatch, tmp_path):
     ).row(0)
     assert row == ("S000002", "iso27001", "JQA-IM1234", date(2025, 1, 10))
     assert any("jqa.pdf" in b.label for b in at.get("download_button"))
+
+
+def test_settings_page_changes_the_validity_rules(monkeypatch, tmp_path):
+    from conftest import make_store
+    from test_pages import open_app
+
+    from registry.validity import policy_for
+
+    store = make_store(tmp_path / "r.duckdb", suppliers=10, seed=3)
+    with store.transaction("test") as tx:
+        tx.execute("INSERT INTO certificate (certificate_id, supplier_id, scheme, issued_on) VALUES ('P', 'S000001', 'pmark', DATE '2025-06-15')")
+    assert certificate_states(store, date(2027, 7, 1)).filter(certificate_id="P")["state"][0] == "expired"
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/settings.py").run()
+    assert not at.exception
+    editor = at.get("data_editor")
+    assert editor
+    at.text_input(key="settings_windows").set_value("120, 60, 30").run()
+    at.button(key="settings_save").click().run()
+    assert not at.exception and at.success
+    assert policy_for(store).expiring_windows_days == (120, 60, 30)
+    at.text_input(key="settings_windows").set_value("30, 60").run()
+    at.button(key="settings_save").click().run()
+    assert at.error and "decreasing order" in at.error[0].value
+    at.button(key="settings_reset").click().run()
+    assert policy_for(store).expiring_windows_days == (90, 60, 30)
+
+
+def test_a_registry_policy_changes_expiry_everywhere(store):
+    import json as _json
+
+    from questionnaires.policy import default_policy
+    from registry.queries import supplier_status
+    from registry.records import save_settings
+
+    certify(store, "scs_star3", date(2026, 4, 1), cid="S3")
+    assert state(store, date(2027, 4, 15), "S3")["state"] == "expired"
+    doc = default_policy().model_dump(mode="json")
+    doc["schemes"]["scs_star3"]["validity_years"] = 2
+    save_settings(store, {"validity_policy": _json.dumps(doc)}, actor="test")
+    assert state(store, date(2027, 4, 15), "S3")["state"] == "valid"
+    assert supplier_status(store, date(2027, 4, 15)).filter(supplier_id="A")["held_level"][0] == "star3"

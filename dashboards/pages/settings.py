@@ -1,0 +1,79 @@
+"""Settings: the validity policy (how long each scheme is valid, when it goes stale, the yearly
+check) and the yardstick's thresholds — for this registry, with a way back to the defaults."""
+
+import polars as pl
+import streamlit as st
+
+from dashboards import ui
+from dashboards.ui import tr
+from questionnaires.catalogue import CatalogueDataError
+from questionnaires.policy import default_policy
+from registry import records, yardstick
+from registry.validity import policy_for
+
+store = ui.store()
+policy = policy_for(store)
+thresholds = yardstick.settings_from_store(store)
+
+st.title(tr("settings.title"))
+st.subheader(tr("settings.validity"))
+st.caption(tr("settings.validity.caption"))
+rules = pl.DataFrame(
+    [{"scheme": s, **r.model_dump(exclude={"label_ja", "label_en"})} for s, r in policy.schemes.items()],
+    schema_overrides={"validity_years": pl.Int64, "stale_after_years": pl.Int64, "yearly_check": pl.String},
+)
+edited = st.data_editor(
+    rules,
+    hide_index=True,
+    width="stretch",
+    disabled=["scheme"],
+    key="settings_rules",
+    column_config={
+        "scheme": tr("col.scheme"),
+        "validity_years": st.column_config.NumberColumn(
+            tr("settings.validity_years"), min_value=1, max_value=10, step=1
+        ),
+        "stale_after_years": st.column_config.NumberColumn(
+            tr("settings.stale_after_years"), min_value=1, max_value=10, step=1
+        ),
+        "yearly_check": st.column_config.SelectboxColumn(
+            tr("settings.yearly_check"), options=["self_assessment", "surveillance"]
+        ),
+        "check_grace_days": st.column_config.NumberColumn(tr("settings.grace"), min_value=0, max_value=365, step=1),
+    },
+)
+windows = st.text_input(
+    tr("settings.windows"), value=", ".join(map(str, policy.expiring_windows_days)), key="settings_windows"
+)
+columns = st.columns(2)
+min_strength = columns[0].number_input(
+    tr("settings.min_strength"), 0.0, 1.0, thresholds.min_strength, step=0.05, key="settings_strength"
+)
+fresh_months = columns[1].number_input(
+    tr("settings.fresh_months"), 1, 60, thresholds.fresh_months, step=1, key="settings_fresh"
+)
+
+actions = st.columns(2)
+if actions[0].button(tr("settings.save"), type="primary", key="settings_save"):
+    try:
+        proposed = ui.policy_from_rows(policy, edited, windows)
+    except (CatalogueDataError, ValueError) as exc:
+        st.error(str(exc))
+    else:
+        records.save_settings(
+            store,
+            {
+                "validity_policy": proposed.model_dump_json(),
+                "yardstick.min_strength": str(min_strength),
+                "yardstick.fresh_months": str(int(fresh_months)),
+            },
+            actor=ui.actor(),
+        )
+        st.success(tr("settings.saved"))
+if actions[1].button(tr("settings.reset"), key="settings_reset"):
+    records.save_settings(
+        store,
+        {"validity_policy": None, "yardstick.min_strength": None, "yardstick.fresh_months": None},
+        actor=ui.actor(),
+    )
+    st.success(tr("settings.reset.done", windows=", ".join(map(str, default_policy().expiring_windows_days))))
