@@ -338,7 +338,9 @@ def test_settings_page_changes_the_validity_rules(monkeypatch, tmp_path):
 
     store = make_store(tmp_path / "r.duckdb", suppliers=10, seed=3)
     with store.transaction("test") as tx:
-        tx.execute("INSERT INTO certificate (certificate_id, supplier_id, scheme, issued_on) VALUES ('P', 'S000001', 'pmark', DATE '2025-06-15')")
+        tx.execute(
+            "INSERT INTO certificate (certificate_id, supplier_id, scheme, issued_on) VALUES ('P', 'S000001', 'pmark', DATE '2025-06-15')"
+        )
     assert certificate_states(store, date(2027, 7, 1)).filter(certificate_id="P")["state"][0] == "expired"
     at = open_app(monkeypatch, store.path)
     at.switch_page("dashboards/pages/settings.py").run()
