@@ -18,7 +18,7 @@ from importers.container import Limits
 from questionnaires.catalogue import Catalogue, CatalogueDataError, load_catalogue
 from questionnaires.crosswalks import Crosswalk, load_crosswalk_text
 from questionnaires.policy import parse_policy
-from registry import intake, yardstick
+from registry import intake, queries, renewals, yardstick
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
 from registry.queries import revision, supplier_choices, supplier_status
@@ -28,6 +28,7 @@ from registry.store import Store
 __all__ = [
     "as_of",
     "catalogue",
+    "certificate_history",
     "columns",
     "crosswalk_columns",
     "crosswalk_entries",
@@ -304,6 +305,31 @@ def policy_from_rows(policy: Any, rows: Any, windows: str) -> Any:
             {k: None if v != v else (int(v) if isinstance(v, float) else v) for k, v in row.items()}
         )
     return parse_policy(json.dumps(doc, ensure_ascii=False), "settings page")
+
+
+def certificate_history(store: Store, as_of: date, supplier_id: str) -> None:
+    """A supplier's certificates with their state on the date, and its evidence files to download."""
+    st.subheader(tr("certificates.history"))
+    history = renewals.certificate_states(store, as_of, supplier_id)
+    if history.is_empty():
+        st.write(tr("certificates.none"))
+        return
+    shown = labelled(
+        history.select("scheme", "registration_no", "issued_on", "expires_on", "state", "days_left", "issuer", "scope"),
+        scheme="scheme",
+        state="state",
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=columns(shown))
+    for row in queries.certificate_files(store, supplier_id).iter_rows(named=True):
+        content = queries.file_content(store, row["sha256"])
+        if content is not None:
+            st.download_button(
+                tr("certificates.download", file=row["file_name"], certificate=row["certificate_id"]),
+                content,
+                file_name=row["file_name"],
+                mime=row["media_type"],
+                key=f"cert_file_{row['certificate_id']}_{row['sha256'][:12]}",
+            )
 
 
 def percent(share: float | None) -> str:

@@ -10,7 +10,7 @@ from importers.base import SourceFile, SourceFileError
 from importers.certificate_pdf import CertificateProposal
 from importers.certificate_pdf import parse as read_certificate_pdf
 from questionnaires.policy import SCHEMES
-from registry import queries, records, renewals
+from registry import records
 from registry.errors import MonosashiError
 from registry.models import Certificate
 
@@ -23,28 +23,7 @@ if not supplier_id:
     st.info(tr("supplier.none"))
     st.stop()
 
-st.subheader(tr("certificates.history"))
-history = renewals.certificate_states(store, as_of, supplier_id)
-if history.is_empty():
-    st.write(tr("certificates.none"))
-else:
-    shown = ui.labelled(
-        history.select("scheme", "registration_no", "issued_on", "expires_on", "state", "days_left", "issuer", "scope"),
-        scheme="scheme",
-        state="state",
-    )
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.columns(shown))
-files = queries.certificate_files(store, supplier_id)
-for row in files.iter_rows(named=True):
-    content = queries.file_content(store, row["sha256"])
-    if content is not None:
-        st.download_button(
-            tr("certificates.download", file=row["file_name"], certificate=row["certificate_id"]),
-            content,
-            file_name=row["file_name"],
-            mime=row["media_type"],
-            key=f"cert_file_{row['certificate_id']}_{row['sha256'][:12]}",
-        )
+ui.certificate_history(store, as_of, supplier_id)
 
 st.subheader(tr("certificates.add"))
 upload = st.file_uploader(tr("certificates.file"), type=["pdf", "png", "jpg", "jpeg"], key="certificate_file")

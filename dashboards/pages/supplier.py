@@ -25,6 +25,8 @@ facts[1].metric(tr("supplier.held"), tr(f"level.{profile['held_level']}"))
 facts[2].metric(tr("supplier.requested"), f"★{profile['requested_level']}" if profile["requested_level"] else "—")
 facts[3].metric(tr("supplier.corporate_number"), profile["corporate_number"] or "—")
 
+ui.certificate_history(store, as_of, supplier_id)
+
 view = ui.cached_supplier_view(store, as_of, supplier_id)
 gauges = st.columns(2)
 gauges[0].plotly_chart(
