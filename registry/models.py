@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from questionnaires.policy import SCHEMES
+
 __all__ = [
     "BUYER_ID",
     "Answer",
@@ -37,16 +39,8 @@ __all__ = [
 BUYER_ID = "@buyer"
 
 AnswerStatus = Literal["met", "partial", "not_met", "unknown", "not_applicable"]
-CertificateScheme = Literal[
-    "scs_star3",
-    "scs_star4",
-    "iso27001",
-    "pmark",
-    "security_action_star1",
-    "security_action_star2",
-    "semi_e187",
-    "other",
-]
+# The schemes are the validity policy's (one list, in questionnaires/policy.py).
+CertificateScheme = Literal[SCHEMES]  # type: ignore[valid-type]
 LinkSource = Literal["buyer_list", "declared", "import", "demo"]
 
 
