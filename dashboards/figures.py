@@ -216,6 +216,8 @@ STATE_COLOURS = {
     "expiring": "#f9a825",
     "self_assessment_due": "#ef6c00",
     "self_assessment_overdue": "#c62828",
+    "surveillance_due": "#ef6c00",
+    "surveillance_overdue": "#c62828",
     "expired": "#9e9e9e",
     "stale": "#bdbdbd",
     "superseded": "#d7ccc8",

@@ -19,6 +19,8 @@ STATES = (
     "stale",
     "self_assessment_overdue",
     "self_assessment_due",
+    "surveillance_overdue",
+    "surveillance_due",
     "expiring",
     "valid",
 )
@@ -30,9 +32,9 @@ _NOTICE_DAYS = 30
 
 def _sql(store: Store) -> str:
     policy = policy_for(store)
-    checks = {s: r for s, r in policy.schemes.items() if r.yearly_check == "self_assessment"}
+    checks = {s: r for s, r in policy.schemes.items() if r.yearly_check}
     grace = " ".join(f"WHEN '{s}' THEN {r.check_grace_days}" for s, r in checks.items()) or "WHEN '' THEN 0"
-    check_schemes = ", ".join(f"'{s}'" for s in checks) or "''"
+    kind = " ".join(f"WHEN '{s}' THEN '{r.yearly_check}'" for s, r in checks.items()) or "WHEN '' THEN NULL"
     windows = sorted(policy.expiring_windows_days)
     window_case = " ".join(f"WHEN days_left <= {w} THEN {w}" for w in windows)
     return f"""
@@ -51,17 +53,33 @@ dues AS (
     SELECT *,
         CASE WHEN checks_passed >= 1 THEN {anniversary_sql("years", "checks_passed")} END AS last_due,
         {anniversary_sql("years", "checks_passed + 1")} AS next_due,
-        (CASE scheme {grace} END) AS grace_days
+        (CASE scheme {grace} END) AS grace_days,
+        (CASE scheme {kind} END) AS check_kind
     FROM years
 ),
 checked AS (
     SELECT d.*,
-        d.scheme IN ({check_schemes}) AS needs_check,
-        EXISTS (SELECT 1 FROM submission s WHERE s.supplier_id = d.supplier_id AND s.framework_id = 'scs'
-                AND s.submitted_on <= $as_of AND s.submitted_on >= d.last_due - {_EARLY_DAYS}) AS last_done,
-        EXISTS (SELECT 1 FROM submission s WHERE s.supplier_id = d.supplier_id AND s.framework_id = 'scs'
-                AND s.submitted_on <= $as_of AND s.submitted_on >= d.next_due - {_EARLY_DAYS}) AS next_done,
-        datediff('day', $as_of, d.valid_until) AS days_left
+        d.check_kind IS NOT NULL AS needs_check,
+        CASE d.check_kind
+            WHEN 'self_assessment' THEN EXISTS (
+                SELECT 1 FROM submission s WHERE s.supplier_id = d.supplier_id AND s.framework_id = 'scs'
+                AND s.submitted_on <= $as_of AND s.submitted_on >= d.last_due - {_EARLY_DAYS})
+            -- a surveillance audit is recorded by attaching its report to the certificate
+            ELSE EXISTS (
+                SELECT 1 FROM certificate_file f WHERE f.certificate_id = d.certificate_id
+                AND CAST(f.attached_at AS DATE) <= $as_of AND CAST(f.attached_at AS DATE) >= d.last_due - {_EARLY_DAYS})
+        END AS last_done,
+        CASE d.check_kind
+            WHEN 'self_assessment' THEN EXISTS (
+                SELECT 1 FROM submission s WHERE s.supplier_id = d.supplier_id AND s.framework_id = 'scs'
+                AND s.submitted_on <= $as_of AND s.submitted_on >= d.next_due - {_EARLY_DAYS})
+            -- a surveillance audit is recorded by attaching its report to the certificate
+            ELSE EXISTS (
+                SELECT 1 FROM certificate_file f WHERE f.certificate_id = d.certificate_id
+                AND CAST(f.attached_at AS DATE) <= $as_of AND CAST(f.attached_at AS DATE) >= d.next_due - {_EARLY_DAYS})
+        END AS next_done,
+        datediff('day', $as_of, d.valid_until) AS days_left,
+        CASE d.check_kind WHEN 'self_assessment' THEN 'self_assessment' ELSE 'surveillance' END AS check_name
     FROM dues d
 )
 SELECT c.certificate_id, c.supplier_id, s.name, c.scheme,
@@ -75,10 +93,10 @@ SELECT c.certificate_id, c.supplier_id, s.name, c.scheme,
            WHEN c.valid_until < $as_of THEN 'expired'
            WHEN c.stale THEN 'stale'
            WHEN c.needs_check AND c.last_due IS NOT NULL AND NOT c.last_done
-                AND $as_of > c.last_due + c.grace_days THEN 'self_assessment_overdue'
-           WHEN c.needs_check AND c.last_due IS NOT NULL AND NOT c.last_done THEN 'self_assessment_due'
+                AND $as_of > c.last_due + c.grace_days THEN c.check_name || '_overdue'
+           WHEN c.needs_check AND c.last_due IS NOT NULL AND NOT c.last_done THEN c.check_name || '_due'
            WHEN c.needs_check AND c.next_due < c.valid_until AND datediff('day', $as_of, c.next_due) <= {_NOTICE_DAYS}
-                AND NOT c.next_done THEN 'self_assessment_due'
+                AND NOT c.next_done THEN c.check_name || '_due'
            WHEN c.days_left <= {max(windows)} THEN 'expiring'
            ELSE 'valid'
        END AS state,
@@ -106,9 +124,9 @@ def renewals(store: Store, as_of: date, within_days: int, include_expired: bool 
     """What needs action: certificates expiring within ``within_days``, ★4 self-assessments due or
     overdue, and (unless asked not to) certificates already expired and not renewed."""
     states = certificate_states(store, as_of)
-    wanted = pl.col("state").is_in(["self_assessment_due", "self_assessment_overdue"]) | (
-        (pl.col("state") == "expiring") & (pl.col("days_left") <= within_days)
-    )
+    wanted = pl.col("state").is_in(
+        ["self_assessment_due", "self_assessment_overdue", "surveillance_due", "surveillance_overdue"]
+    ) | ((pl.col("state") == "expiring") & (pl.col("days_left") <= within_days))
     if include_expired:
         wanted = wanted | pl.col("state").is_in(["expired", "stale"])
     return states.filter(wanted)

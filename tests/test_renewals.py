@@ -82,8 +82,23 @@ def test_security_action_goes_stale(store):
     assert state(store, date(2026, 1, 10), "SA")["state"] == "stale"
 
 
-def test_isms_three_years(store):
+def test_isms_three_years_with_yearly_surveillance(store):
     certify(store, "iso27001", date(2025, 1, 10), cid="I")
+    assert state(store, date(2025, 6, 1), "I")["state"] == "valid"
+    assert state(store, date(2025, 12, 20), "I")["state"] == "surveillance_due"  # first audit due 2026-01-10
+    row = state(store, date(2026, 4, 1), "I")
+    assert (row["state"], row["check_due_on"]) == ("surveillance_overdue", date(2026, 1, 10))  # past the 60-day grace
+
+    def audit_report(on: date) -> None:  # attaching the audit report records the audit
+        with store.transaction("test") as tx:
+            tx.execute(
+                "INSERT INTO certificate_file VALUES ('I', ?, 'audit.pdf', 'application/pdf', ?, 'test')",
+                [f"h{on}", on],
+            )
+
+    audit_report(date(2025, 12, 15))
+    assert state(store, date(2026, 4, 1), "I")["state"] == "valid"
+    audit_report(date(2027, 1, 5))
     assert state(store, date(2028, 1, 9), "I")["state"] == "expiring"
     assert state(store, date(2028, 1, 10), "I")["state"] == "expired"
 
@@ -105,7 +120,7 @@ def test_star4_yearly_self_assessment_due_then_overdue(store):
 def test_renewals_lists_what_needs_attention(store):
     certify(store, "scs_star3", date(2026, 1, 31), cid="M")  # expires 2027-01-30
     certify(store, "pmark", date(2023, 1, 1), cid="OLDP", number="P-1")  # expired 2024-12-31
-    certify(store, "iso27001", date(2026, 6, 1), cid="FAR", number="I-1")
+    certify(store, "semi_e187", date(2026, 6, 1), cid="FAR", number="E-1")  # no expiry: never listed
     listed = renewals(store, date(2027, 1, 1), 30)
     assert sorted(listed["certificate_id"]) == ["M", "OLDP"]
     assert renewals(store, date(2027, 1, 1), 30, include_expired=False)["certificate_id"].to_list() == ["M"]

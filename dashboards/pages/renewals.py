@@ -41,7 +41,9 @@ shown = renewals.filtered(states, schemes=schemes, tiers=tiers, requested=reques
 
 due = shown.filter(
     ((shown["state"] == "expiring") & (shown["days_left"] <= within))
-    | shown["state"].is_in(["self_assessment_due", "self_assessment_overdue"])
+    | shown["state"].is_in(
+        ["self_assessment_due", "self_assessment_overdue", "surveillance_due", "surveillance_overdue"]
+    )
 )
 lapsed = shown.filter(shown["state"].is_in(["expired", "stale"]))
 counts = st.columns(4)
@@ -50,7 +52,7 @@ for column, window in zip(counts, (30, 60, 90), strict=False):
         tr("renewals.expiring_in", n=window),
         f"{shown.filter((shown['state'] == 'expiring') & (shown['days_left'] <= window)).height:,}",
     )
-counts[3].metric(tr("renewals.overdue"), f"{shown.filter(shown['state'] == 'self_assessment_overdue').height:,}")
+counts[3].metric(tr("renewals.overdue"), f"{shown.filter(shown['state'].str.ends_with('_overdue')).height:,}")
 
 state_names = {s: tr(f"state.{s}") for s in renewals.STATES}
 timeline = ui.timeline_rows(shown, due)
