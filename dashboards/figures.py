@@ -259,10 +259,7 @@ def certificate_timeline(
             )
         )
     fig.add_vline(x=as_of.isoformat(), line_dash="dash", line_color="#1f4e79")
-    fig.update_layout(
-        barmode="overlay",
-        xaxis={"type": "date"},
-        yaxis={"autorange": "reversed"},
-        height=max(320, 22 * frame["label"].n_unique() + 140),
-    )
-    return _layout(fig, title, x_title, "")
+    fig.update_layout(barmode="overlay", xaxis={"type": "date"}, yaxis={"autorange": "reversed"})
+    _layout(fig, title, x_title, "")
+    fig.update_layout(height=max(320, 22 * frame["label"].n_unique() + 140))  # one row per supplier, readable
+    return fig
