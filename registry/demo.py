@@ -8,6 +8,7 @@ starting with 99, a range no registry office uses.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from datetime import date, datetime, timedelta
@@ -17,6 +18,7 @@ import polars as pl
 from questionnaires.catalogue import load_catalogue
 from registry.models import BUYER_ID, corporate_number_check_digit, supplier_name_key
 from registry.records import RegistryData
+from registry.samples import certificate_pdf
 
 __all__ = ["INDUSTRIES", "generate_demo"]
 
@@ -383,6 +385,7 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
         },
     )
     submissions, answers = _submissions(suppliers, tier_of, seed, as_of)
+    blobs, certificate_files = _audit_reports(certificates, seed, as_of)
     return RegistryData(
         suppliers=suppliers,
         links=links,
@@ -390,7 +393,37 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
         requests=requests,
         submissions=submissions,
         answers=answers,
+        blobs=blobs,
+        certificate_files=certificate_files,
     )
+
+
+def _audit_reports(certificates: pl.DataFrame, seed: int, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """For about 85 % of ISMS certificates, the report of the latest yearly surveillance audit
+    (one shared fictional PDF), attached ten days before the audit was due."""
+    report = certificate_pdf(
+        ["Surveillance audit report (demo)", "ISO/IEC 27001:2022", "Result: no major nonconformity"]
+    )
+    digest = hashlib.sha256(report).hexdigest()
+    isms = certificates.filter(
+        (pl.col("scheme") == "iso27001") & (pl.col("certificate_id").hash(seed) % 100 < 85)
+    ).with_columns(years=((pl.lit(as_of) - pl.col("issued_on")).dt.total_days() // 365).cast(pl.Int32))
+    attached = isms.filter(pl.col("years") >= 1).select(
+        "certificate_id",
+        sha256=pl.lit(digest),
+        file_name=pl.lit("surveillance_audit.pdf"),
+        media_type=pl.lit("application/pdf"),
+        attached_at=(
+            pl.col("issued_on").dt.offset_by(pl.concat_str(pl.col("years").cast(pl.String), pl.lit("y")))
+            - pl.duration(days=10)
+        ).cast(pl.Datetime),
+        attached_by=pl.lit("demo"),
+    )
+    blobs = pl.DataFrame(
+        {"sha256": [digest], "size_bytes": [len(report)], "data": [report]},
+        schema={"sha256": pl.String, "size_bytes": pl.Int64, "data": pl.Binary},
+    )
+    return blobs, attached
 
 
 def _submissions(

@@ -47,7 +47,16 @@ __all__ = [
 ]
 
 # Tables holding registry content (not schema bookkeeping, settings or the audit log).
-_CONTENT_TABLES = ("answer", "submission", "flag", "level_request", "certificate", "supplier_link", "supplier")
+_CONTENT_TABLES = (
+    "answer",
+    "submission",
+    "flag",
+    "level_request",
+    "certificate_file",
+    "certificate",
+    "supplier_link",
+    "supplier",
+)
 
 
 class DuplicateSupplierError(MonosashiError):
@@ -131,6 +140,9 @@ class RegistryData:
     requests: pl.DataFrame
     submissions: pl.DataFrame | None = None
     answers: pl.DataFrame | None = None
+    # Evidence files: (sha256, size_bytes, data) blobs and the certificate_file rows naming them.
+    blobs: pl.DataFrame | None = None
+    certificate_files: pl.DataFrame | None = None
 
 
 class RegistryNotEmptyError(MonosashiError):
@@ -159,6 +171,13 @@ def replace_registry(store: Store, data: RegistryData, actor: str, reason: str, 
         tx.insert_frame("supplier_link", data.links)
         tx.insert_frame("certificate", data.certificates)
         tx.insert_frame("level_request", data.requests)
+        if data.blobs is not None and data.certificate_files is not None:
+            tx.execute_with(
+                "INSERT INTO file_blob (sha256, size_bytes, data) SELECT * FROM {incoming} "
+                "WHERE sha256 NOT IN (SELECT sha256 FROM file_blob)",
+                data.blobs,
+            )
+            tx.insert_frame("certificate_file", data.certificate_files)
         if data.submissions is not None and data.answers is not None:
             tx.insert_frame("submission", data.submissions)
             tx.insert_frame("answer", data.answers)
