@@ -120,24 +120,29 @@ class Transaction:
         self.execute_with(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {{incoming}}', frame)
         return frame.height
 
+    def _audit_row(self, at: datetime, entry: Mapping[str, Any]) -> list[Any]:
+        detail = entry.get("detail")
+        return [
+            at,
+            self.actor,
+            entry["action"],
+            entry.get("entity"),
+            entry.get("entity_id"),
+            json.dumps(detail, ensure_ascii=False, default=str) if detail is not None else None,
+            entry.get("sha256"),
+        ]
+
     def audit_many(self, entries: Sequence[Mapping[str, Any]]) -> None:
         """Append many audit lines in one statement (keys: action, entity, entity_id, detail, sha256)."""
         if not entries:
             return
         at = datetime.now(UTC).replace(tzinfo=None)
+        columns = ["logged_at", "actor", "action", "entity", "entity_id", "detail", "sha256"]
+        rows = [self._audit_row(at, e) for e in entries]
         self.insert_frame(
             "audit_log",
             pl.DataFrame(
-                {
-                    "logged_at": [at] * len(entries),
-                    "actor": [self.actor] * len(entries),
-                    "action": [e["action"] for e in entries],
-                    "entity": [e.get("entity") for e in entries],
-                    "entity_id": [e.get("entity_id") for e in entries],
-                    "detail": [json.dumps(e.get("detail"), ensure_ascii=False, default=str) for e in entries],
-                    "sha256": [e.get("sha256") for e in entries],
-                },
-                schema_overrides={"entity": pl.String, "entity_id": pl.String, "sha256": pl.String},
+                rows, schema={c: pl.Datetime if c == "logged_at" else pl.String for c in columns}, orient="row"
             ),
         )
 
@@ -151,17 +156,10 @@ class Transaction:
         sha256: str | None = None,
     ) -> None:
         """Append one line to the audit log, inside this same transaction."""
+        entry = {"action": action, "entity": entity, "entity_id": entity_id, "detail": detail, "sha256": sha256}
         self.execute(
             "INSERT INTO audit_log (logged_at, actor, action, entity, entity_id, detail, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                datetime.now(UTC).replace(tzinfo=None),
-                self.actor,
-                action,
-                entity,
-                entity_id,
-                json.dumps(detail, ensure_ascii=False, default=str) if detail is not None else None,
-                sha256,
-            ],
+            self._audit_row(datetime.now(UTC).replace(tzinfo=None), entry),
         )
 
 
