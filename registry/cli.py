@@ -621,3 +621,31 @@ def certificates_import(paths: tuple[Path, ...], dry_run: bool, as_json: bool, d
         db,
         only_formats=("certificate_list", "security_action", "json_exchange"),
     )
+
+
+@main.command()
+@as_of_option
+@click.option(
+    "--default-level",
+    type=click.Choice(["3", "4"]),
+    default="3",
+    show_default=True,
+    help="Required ★ below tier 1 when nothing is requested.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def coverage(as_of: Any, default_level: str, as_json: bool, db: Path | None) -> None:
+    """How far valid ★ coverage reaches per tier (covered, below required, questionnaire only, unknown)."""
+    from registry import supply_chain
+
+    per_supplier = supply_chain.supplier_coverage(_existing_store(db), _as_of(as_of), int(default_level))
+    rows = supply_chain.coverage_by_tier(per_supplier).to_dicts()
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        tier = f"tier {r['tier']}" if r["tier"] else "not linked"
+        click.echo(
+            f"{tier:11} {r['suppliers']:7,} suppliers: {r['covered']:,} covered, {r['below_required']:,} below required, "
+            f"{r['questionnaire_only']:,} questionnaire only, {r['unknown']:,} unknown"
+        )

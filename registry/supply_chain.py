@@ -1,0 +1,118 @@
+"""The supply network below the buyer (store-layer queries): the ★ each supplier must hold, how
+far down valid ★ coverage reaches per tier, and the subcontractors many tier-1 suppliers depend on.
+
+- Required ★: a supplier's own (newest) request; otherwise, for tier 1 the default, and deeper
+  down the strongest requirement any parent passes down, capped at the default (★3 unless
+  configured) — never above the parent's.
+- Coverage of a supplier: ``covered`` (a valid ★ at or above the required one), ``below_required``
+  (a valid ★ below it), ``questionnaire_only`` (no valid ★, but a current submission), ``unknown``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from registry.models import BUYER_ID
+from registry.queries import supplier_status
+from registry.store import Store
+
+__all__ = ["COVERAGE", "concentration", "coverage_by_tier", "supplier_coverage"]
+
+COVERAGE = ("covered", "below_required", "questionnaire_only", "unknown")
+_HELD_STAR = {"star4": 4, "star3": 3}
+
+
+def _required_levels(store: Store, status: pl.DataFrame, default_level: int) -> pl.DataFrame:
+    """Required ★ per supplier, passed down tier by tier (set-wise per tier)."""
+    links = store.frame("SELECT parent_id, child_id FROM supplier_link WHERE parent_id <> ?", [BUYER_ID])
+    required = status.select(
+        "supplier_id",
+        "tier",
+        required=pl.when(pl.col("requested_level").is_not_null())
+        .then(pl.col("requested_level"))
+        .when(pl.col("tier") == 1)
+        .then(pl.lit(default_level))
+        .otherwise(pl.lit(None))
+        .cast(pl.Int32),
+    )
+    max_tier = int(status["tier"].max() or 1)
+    for tier in range(2, max_tier + 1):
+        known = required.filter(pl.col("required").is_not_null()).select(
+            parent_id="supplier_id", parent_required="required"
+        )
+        passed = (
+            links.join(known, on="parent_id")
+            .group_by("child_id")
+            .agg(passed=pl.col("parent_required").max())
+            .with_columns(pl.min_horizontal("passed", pl.lit(default_level)).cast(pl.Int32))
+        )
+        required = (
+            required.join(passed, left_on="supplier_id", right_on="child_id", how="left")
+            .with_columns(
+                required=pl.when(pl.col("required").is_null() & (pl.col("tier") == tier))
+                .then(pl.col("passed"))
+                .otherwise(pl.col("required"))
+            )
+            .drop("passed")
+        )
+    return required.select("supplier_id", "required")
+
+
+def supplier_coverage(store: Store, as_of: date, default_level: int = 3) -> pl.DataFrame:
+    """Every supplier with its tier, held ★, required ★ and coverage class on ``as_of``."""
+    status = supplier_status(store, as_of)
+    with_submission = set(
+        store.frame("SELECT DISTINCT supplier_id FROM submission WHERE submitted_on <= ?", [as_of])[
+            "supplier_id"
+        ].to_list()
+    )
+    required = _required_levels(store, status, default_level)
+    held = pl.col("held_level").replace_strict(_HELD_STAR, default=0, return_dtype=pl.Int32)
+    return status.join(required, on="supplier_id", how="left").with_columns(
+        required=pl.col("required").fill_null(default_level),
+        coverage=pl.when(held >= pl.col("required").fill_null(default_level))
+        .then(pl.lit("covered"))
+        .when(held > 0)
+        .then(pl.lit("below_required"))
+        .when(pl.col("supplier_id").is_in(list(with_submission)))
+        .then(pl.lit("questionnaire_only"))
+        .otherwise(pl.lit("unknown")),
+    )
+
+
+def coverage_by_tier(coverage: pl.DataFrame) -> pl.DataFrame:
+    """Per tier (null: not linked to the buyer): suppliers and how many fall in each coverage class."""
+    return (
+        coverage.group_by("tier")
+        .agg(
+            suppliers=pl.len(),
+            **{name: (pl.col("coverage") == name).sum() for name in COVERAGE},
+        )
+        .sort("tier", nulls_last=True)
+    )
+
+
+def concentration(store: Store, coverage: pl.DataFrame, limit: int = 50) -> pl.DataFrame:
+    """Subcontractors reached through the most tier-1 suppliers (fan-in), weakest coverage first
+    among equals: the hidden single points of failure."""
+    fan_in = store.frame(
+        f"""WITH RECURSIVE reach(root, supplier_id) AS (
+                SELECT child_id, child_id FROM supplier_link WHERE parent_id = '{BUYER_ID}'
+                UNION
+                SELECT r.root, l.child_id FROM reach r JOIN supplier_link l ON l.parent_id = r.supplier_id
+            )
+            SELECT supplier_id, count(DISTINCT root) AS tier1_through
+            FROM reach WHERE root <> supplier_id GROUP BY supplier_id"""
+    )
+    weakness = {"unknown": 0, "questionnaire_only": 1, "below_required": 2, "covered": 3}
+    return (
+        fan_in.join(
+            coverage.select("supplier_id", "name", "tier", "held_level", "required", "coverage"), on="supplier_id"
+        )
+        .with_columns(weakness=pl.col("coverage").replace_strict(weakness, return_dtype=pl.Int32))
+        .sort(["tier1_through", "weakness", "supplier_id"], descending=[True, False, False])
+        .drop("weakness")
+        .head(limit)
+    )

@@ -1,0 +1,74 @@
+"""Coverage per tier and concentration on small hand-made networks."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import AS_OF, registry_data, store_with
+
+from registry import supply_chain
+from registry.cli import main
+
+
+def network(tmp_path: Path):
+    # buyer → A (★4 requested, holds ★4), B (holds ★3, ★4 requested); A → C, B → C (diamond); C → D → C (cycle)
+    data = registry_data(
+        ["A", "B", "C", "D", "E"],
+        [("@buyer", "A"), ("@buyer", "B"), ("A", "C"), ("B", "C"), ("C", "D"), ("D", "C")],
+        certificates=[("A", "scs_star4", date(2026, 1, 10), None), ("B", "scs_star3", date(2026, 2, 1), None)],
+        requests=[("A", 4, date(2025, 10, 1)), ("B", 4, date(2025, 10, 1))],
+    )
+    return store_with(tmp_path / "r.duckdb", data)
+
+
+def test_required_level_passes_down_capped_at_the_default(tmp_path):
+    store = network(tmp_path)
+    cov = {r["supplier_id"]: r for r in supply_chain.supplier_coverage(store, AS_OF).to_dicts()}
+    assert {k: (v["tier"], v["required"]) for k, v in cov.items()} == {
+        "A": (1, 4),
+        "B": (1, 4),
+        "C": (2, 3),
+        "D": (3, 3),
+        "E": (None, 3),
+    }
+    strict = {
+        r["supplier_id"]: r["required"]
+        for r in supply_chain.supplier_coverage(store, AS_OF, default_level=4).to_dicts()
+    }
+    assert (strict["C"], strict["D"]) == (4, 4)
+
+
+def test_coverage_classes_and_per_tier_counts(tmp_path):
+    store = network(tmp_path)
+    with store.transaction("test") as tx:
+        tx.execute(
+            "INSERT INTO submission (supplier_id, framework_id, framework_version, submitted_on, source_name, sha256, imported_by) "
+            "VALUES ('C', 'ipa_5min', '2019', DATE '2026-06-01', 'ipa.csv', 'x', 'test')"
+        )
+    cov = dict(supply_chain.supplier_coverage(store, AS_OF).select("supplier_id", "coverage").iter_rows())
+    assert cov == {"A": "covered", "B": "below_required", "C": "questionnaire_only", "D": "unknown", "E": "unknown"}
+    per_tier = supply_chain.coverage_by_tier(supply_chain.supplier_coverage(store, AS_OF)).to_dicts()
+    assert per_tier[0] == {
+        "tier": 1,
+        "suppliers": 2,
+        "covered": 1,
+        "below_required": 1,
+        "questionnaire_only": 0,
+        "unknown": 0,
+    }
+    assert per_tier[-1]["tier"] is None
+
+
+def test_concentration_counts_tier1_suppliers_through_a_subcontractor_and_survives_cycles(tmp_path):
+    store = network(tmp_path)
+    top = supply_chain.concentration(store, supply_chain.supplier_coverage(store, AS_OF))
+    assert dict(top.select("supplier_id", "tier1_through").iter_rows()) == {"C": 2, "D": 2}
+
+
+def test_cli_coverage_json(tmp_path):
+    store = network(tmp_path)
+    out = CliRunner().invoke(main, ["coverage", "--as-of", "2026-11-23", "--json", "--db", str(store.path)])
+    rows = json.loads(out.output)
+    assert set(rows[0]) == {"tier", "suppliers", "covered", "below_required", "questionnaire_only", "unknown"}
+    assert [r["tier"] for r in rows] == [1, 2, 3, None]
