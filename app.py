@@ -8,6 +8,7 @@ PAGES = (
     ("overview", "nav.overview", ":material/dashboard:"),
     ("readiness", "nav.readiness", ":material/insights:"),
     ("supplier", "nav.supplier", ":material/factory:"),
+    ("supply_chain", "nav.supply_chain", ":material/account_tree:"),
     ("renewals", "nav.renewals", ":material/event_repeat:"),
     ("certificates", "nav.certificates", ":material/verified:"),
     ("imports", "nav.import", ":material/upload_file:"),

@@ -11,11 +11,14 @@ import polars as pl
 __all__ = [
     "category_heatmap",
     "certificate_timeline",
+    "coverage_bar",
     "held_levels_bar",
+    "network_sunburst",
     "readiness_gauge",
     "readiness_histogram",
     "requested_vs_held_bar",
     "requirement_matrix",
+    "sub_network_graph",
     "tier_bar",
 ]
 
@@ -262,4 +265,85 @@ def certificate_timeline(
     fig.update_layout(barmode="overlay", xaxis={"type": "date"}, yaxis={"autorange": "reversed"})
     _layout(fig, title, x_title, "")
     fig.update_layout(height=max(320, 22 * frame["label"].n_unique() + 140))  # one row per supplier, readable
+    return fig
+
+
+COVERAGE_COLOURS = {
+    "covered": "#2e7d32",
+    "below_required": "#f9a825",
+    "questionnaire_only": "#90caf9",
+    "unknown": "#bdbdbd",
+}
+
+
+def coverage_bar(
+    per_tier: pl.DataFrame, tier_label: Mapping[int | None, str], names: Mapping[str, str], title: str, y_title: str
+) -> go.Figure:
+    """Stacked bars per tier: suppliers by coverage class."""
+    fig = go.Figure()
+    x = [tier_label[t] for t in per_tier["tier"].to_list()]
+    for name, colour in COVERAGE_COLOURS.items():
+        fig.add_trace(go.Bar(name=names[name], x=x, y=per_tier[name].to_list(), marker_color=colour))
+    fig.update_layout(barmode="stack")
+    return _layout(fig, title, "", y_title)
+
+
+def network_sunburst(tree: pl.DataFrame, buyer_label: str, names: Mapping[str, str], title: str) -> go.Figure:
+    """Buyer → tier 1 → tier 2 → tier 3 as a sunburst, each supplier coloured by its coverage."""
+    ids = ["@buyer", *tree["supplier_id"].to_list()]
+    parents = ["", *tree["parent"].to_list()]
+    labels = [buyer_label, *tree["name"].to_list()]
+    colours = ["#1f4e79", *[COVERAGE_COLOURS[c] for c in tree["coverage"].to_list()]]
+    hover = ["", *[f"{s} {n}<br>{names[c]}" for s, n, c in tree.select("supplier_id", "name", "coverage").iter_rows()]]
+    fig = go.Figure(
+        go.Sunburst(
+            ids=ids,
+            parents=parents,
+            labels=labels,
+            marker={"colors": colours},
+            hovertext=hover,
+            hoverinfo="text",
+            maxdepth=4,
+        )
+    )
+    fig.update_layout(title=title, font_family=_FONT, height=560, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return fig
+
+
+def sub_network_graph(nodes: pl.DataFrame, edges: pl.DataFrame, names: Mapping[str, str], title: str) -> go.Figure:
+    """A supplier and its subcontractors, one column per level, nodes coloured by coverage."""
+    position: dict[str, tuple[float, float]] = {}
+    for level, group in nodes.group_by("level", maintain_order=True):
+        members = group["supplier_id"].to_list()
+        for i, supplier in enumerate(members):
+            position[supplier] = (float(level[0]), -(i - (len(members) - 1) / 2))
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for parent, child in edges.iter_rows():
+        if parent in position and child in position:
+            xs += [position[parent][0], position[child][0], None]
+            ys += [position[parent][1], position[child][1], None]
+    fig = go.Figure(
+        go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#9e9e9e", "width": 1}, hoverinfo="skip", showlegend=False)
+    )
+    for name, colour in COVERAGE_COLOURS.items():
+        part = nodes.filter(pl.col("coverage") == name)
+        if part.is_empty():
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[position[s][0] for s in part["supplier_id"]],
+                y=[position[s][1] for s in part["supplier_id"]],
+                mode="markers+text",
+                text=part["supplier_id"].to_list(),
+                textposition="top center",
+                hovertext=[f"{s} {n}" for s, n in part.select("supplier_id", "name").iter_rows()],
+                hoverinfo="text",
+                marker={"size": 14, "color": colour},
+                name=names[name],
+            )
+        )
+    fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False})
+    _layout(fig, title, "", "")
+    fig.update_layout(height=max(320, 40 * int(nodes.group_by("level").len()["len"].max() or 1) + 120))
     return fig

@@ -18,7 +18,7 @@ from importers.container import Limits
 from questionnaires.catalogue import Catalogue, CatalogueDataError, load_catalogue
 from questionnaires.crosswalks import Crosswalk, load_crosswalk_text
 from questionnaires.policy import parse_policy
-from registry import intake, queries, renewals, yardstick
+from registry import intake, queries, renewals, supply_chain, yardstick
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
 from registry.queries import revision, supplier_choices, supplier_status
@@ -330,6 +330,16 @@ def certificate_history(store: Store, as_of: date, supplier_id: str) -> None:
                 mime=row["media_type"],
                 key=f"cert_file_{row['certificate_id']}_{row['sha256'][:12]}",
             )
+
+
+@st.cache_data(show_spinner=False, max_entries=4, hash_funcs={Store: lambda s: str(s.path)})
+def _coverage(store: Store, as_of: date, revision: int) -> pl.DataFrame:
+    return supply_chain.supplier_coverage(store, as_of)
+
+
+def cached_coverage(store: Store, as_of: date) -> pl.DataFrame:
+    """Every supplier's tier, required ★ and coverage, recomputed only when the registry changed."""
+    return _coverage(store, as_of, revision(store))
 
 
 def percent(share: float | None) -> str:

@@ -18,7 +18,16 @@ from registry.models import BUYER_ID
 from registry.queries import supplier_status
 from registry.store import Store
 
-__all__ = ["COVERAGE", "concentration", "coverage_by_tier", "supplier_coverage"]
+__all__ = [
+    "COVERAGE",
+    "concentration",
+    "coverage_by_tier",
+    "network_tree",
+    "shortest_paths",
+    "sub_network",
+    "supplier_coverage",
+    "uncovered_critical_paths",
+]
 
 COVERAGE = ("covered", "below_required", "questionnaire_only", "unknown")
 _HELD_STAR = {"star4": 4, "star3": 3}
@@ -116,3 +125,86 @@ def concentration(store: Store, coverage: pl.DataFrame, limit: int = 50) -> pl.D
         .drop("weakness")
         .head(limit)
     )
+
+
+def shortest_paths(store: Store) -> pl.DataFrame:
+    """Each linked supplier's shortest path from the buyer (a list of supplier IDs, tier-1 first).
+    Cycles end: each supplier is reached once."""
+    return store.frame(
+        f"""WITH RECURSIVE p(supplier_id, path) USING KEY (supplier_id) AS (
+                SELECT DISTINCT child_id, [child_id] FROM supplier_link WHERE parent_id = '{BUYER_ID}'
+                UNION
+                SELECT l.child_id, list_append(p.path, l.child_id)
+                FROM p JOIN supplier_link l ON l.parent_id = p.supplier_id
+                LEFT JOIN recurring.p seen ON seen.supplier_id = l.child_id
+                WHERE seen.supplier_id IS NULL
+            )
+            SELECT supplier_id, path FROM p"""
+    )
+
+
+def uncovered_critical_paths(store: Store, coverage: pl.DataFrame) -> pl.DataFrame:
+    """Paths buyer → … → a supplier with no valid evidence at all, where the part is critical:
+    the supplier must hold ★4, or a link into it is marked critical."""
+    paths = shortest_paths(store)
+    critical_in = store.frame(
+        "SELECT child_id AS supplier_id, bool_or(critical) AS critical FROM supplier_link GROUP BY child_id"
+    )
+    return (
+        paths.join(critical_in, on="supplier_id", how="left")
+        .join(coverage.select("supplier_id", "name", "tier", "required", "coverage"), on="supplier_id")
+        .filter((pl.col("coverage") == "unknown") & ((pl.col("required") == 4) | pl.col("critical").fill_null(False)))
+        .with_columns(path=pl.lit("発注者 → ") + pl.col("path").list.join(" → "))
+        .sort("tier", "supplier_id")
+    )
+
+
+def network_tree(store: Store, coverage: pl.DataFrame, limit: int = 3000) -> pl.DataFrame:
+    """The network as a tree (each supplier under the parent on its shortest path) for a sunburst,
+    largest tier-1 branches first, at most ``limit`` suppliers."""
+    paths = shortest_paths(store).with_columns(
+        parent=pl.col("path").list.get(-2, null_on_oob=True).fill_null(BUYER_ID),
+        branch=pl.col("path").list.first(),
+    )
+    sizes = paths.group_by("branch").agg(size=pl.len())
+    return (
+        paths.join(sizes, on="branch")
+        .join(coverage.select("supplier_id", "name", "coverage"), on="supplier_id")
+        .sort(["size", "branch", "supplier_id"], descending=[True, False, False])
+        .head(limit)
+        .select("supplier_id", "parent", "name", "coverage")
+    )
+
+
+def sub_network(
+    store: Store, supplier_id: str, coverage: pl.DataFrame, depth: int = 3
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A supplier's subcontractors down to ``depth`` levels: (nodes with level and coverage, edges)."""
+    edges = store.frame(
+        """WITH RECURSIVE d(parent_id, child_id, level) AS (
+                SELECT parent_id, child_id, 1 FROM supplier_link WHERE parent_id = $s
+                UNION
+                SELECT l.parent_id, l.child_id, d.level + 1 FROM d JOIN supplier_link l ON l.parent_id = d.child_id
+                WHERE d.level < $depth
+            )
+            SELECT parent_id, child_id, min(level) AS level FROM d GROUP BY ALL""",
+        {"s": supplier_id, "depth": depth},
+    )
+    levels = (
+        pl.concat(
+            [
+                pl.DataFrame(
+                    {"supplier_id": [supplier_id], "level": [0]}, schema={"supplier_id": pl.String, "level": pl.Int32}
+                ),
+                edges.group_by("child_id")
+                .agg(level=pl.col("level").min().cast(pl.Int32))
+                .rename({"child_id": "supplier_id"}),
+            ]
+        )
+        .group_by("supplier_id")
+        .agg(pl.col("level").min())
+    )
+    nodes = levels.join(coverage.select("supplier_id", "name", "coverage"), on="supplier_id", how="left").sort(
+        "level", "supplier_id"
+    )
+    return nodes, edges.select("parent_id", "child_id")

@@ -72,3 +72,29 @@ def test_cli_coverage_json(tmp_path):
     rows = json.loads(out.output)
     assert set(rows[0]) == {"tier", "suppliers", "covered", "below_required", "questionnaire_only", "unknown"}
     assert [r["tier"] for r in rows] == [1, 2, 3, None]
+
+
+def test_uncovered_critical_paths_and_sub_network(tmp_path):
+    store = network(tmp_path)
+    with store.transaction("test") as tx:
+        tx.execute("UPDATE supplier_link SET critical = true WHERE parent_id = 'A' AND child_id = 'C'")
+    cov = supply_chain.supplier_coverage(store, AS_OF)
+    paths = supply_chain.uncovered_critical_paths(store, cov)
+    listed = dict(paths.select("supplier_id", "path").iter_rows())
+    assert list(listed) == ["C"]  # its link from A is critical; D's own link is not
+    assert listed["C"] in ("発注者 → A → C", "発注者 → B → C")  # a shortest path
+    nodes, edges = supply_chain.sub_network(store, "A", cov)
+    assert dict(nodes.select("supplier_id", "level").iter_rows()) == {"A": 0, "C": 1, "D": 2}
+    assert sorted(edges.rows()) == [("A", "C"), ("C", "D"), ("D", "C")]
+
+
+def test_supply_chain_page_on_the_demo_and_empty(monkeypatch, tmp_path):
+    from test_pages import open_app
+
+    at = open_app(monkeypatch, tmp_path / "demo.duckdb", demo_suppliers=120)
+    at.switch_page("dashboards/pages/supply_chain.py").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 3 and len(at.dataframe) == 2
+    empty = open_app(monkeypatch, tmp_path / "empty.duckdb", demo_suppliers=0)
+    empty.switch_page("dashboards/pages/supply_chain.py").run()
+    assert not empty.exception and empty.info
