@@ -105,21 +105,36 @@ def coverage_by_tier(coverage: pl.DataFrame) -> pl.DataFrame:
 
 def concentration(store: Store, coverage: pl.DataFrame, limit: int = 50) -> pl.DataFrame:
     """Subcontractors reached through the most tier-1 suppliers (fan-in), weakest coverage first
-    among equals: the hidden single points of failure."""
-    fan_in = store.frame(
-        f"""WITH RECURSIVE reach(root, supplier_id) AS (
-                SELECT child_id, child_id FROM supplier_link WHERE parent_id = '{BUYER_ID}'
-                UNION
-                SELECT r.root, l.child_id FROM reach r JOIN supplier_link l ON l.parent_id = r.supplier_id
-            )
-            SELECT supplier_id, count(DISTINCT root) AS tier1_through
-            FROM reach WHERE root <> supplier_id GROUP BY supplier_id"""
+    among equals: the hidden single points of failure.
+
+    Tier-1 ancestors are passed down the links that go one tier deeper (the shortest-path DAG),
+    a tier at a time, so cycles and back links add nothing and the work stays linear in the links.
+    """
+    links = store.frame("SELECT DISTINCT parent_id, child_id FROM supplier_link WHERE parent_id <> ?", [BUYER_ID])
+    tiers = coverage.filter(pl.col("tier").is_not_null()).select("supplier_id", "tier")
+    downward = (
+        links.join(tiers.rename({"supplier_id": "parent_id", "tier": "parent_tier"}), on="parent_id")
+        .join(tiers.rename({"supplier_id": "child_id", "tier": "child_tier"}), on="child_id")
+        .filter(pl.col("child_tier") == pl.col("parent_tier") + 1)
     )
+    roots = tiers.filter(pl.col("tier") == 1).select("supplier_id", root="supplier_id")
+    reached = [roots]
+    for tier in range(2, int(tiers["tier"].max() or 1) + 1):
+        step = (
+            downward.filter(pl.col("child_tier") == tier)
+            .join(reached[-1], left_on="parent_id", right_on="supplier_id")
+            .select(supplier_id="child_id", root="root")
+            .unique()
+        )
+        if step.is_empty():
+            break
+        reached.append(step)
+    fan_in = pl.concat(reached[1:]) if len(reached) > 1 else roots.clear()
     weakness = {"unknown": 0, "questionnaire_only": 1, "below_required": 2, "covered": 3}
     return (
-        fan_in.join(
-            coverage.select("supplier_id", "name", "tier", "held_level", "required", "coverage"), on="supplier_id"
-        )
+        fan_in.group_by("supplier_id")
+        .agg(tier1_through=pl.col("root").n_unique())
+        .join(coverage.select("supplier_id", "name", "tier", "held_level", "required", "coverage"), on="supplier_id")
         .with_columns(weakness=pl.col("coverage").replace_strict(weakness, return_dtype=pl.Int32))
         .sort(["tier1_through", "weakness", "supplier_id"], descending=[True, False, False])
         .drop("weakness")
