@@ -649,3 +649,31 @@ def coverage(as_of: Any, default_level: str, as_json: bool, db: Path | None) -> 
             f"{tier:11} {r['suppliers']:7,} suppliers: {r['covered']:,} covered, {r['below_required']:,} below required, "
             f"{r['questionnaire_only']:,} questionnaire only, {r['unknown']:,} unknown"
         )
+
+
+@main.group(cls=_Group)
+def links() -> None:
+    """Import supplier links (parent → child) and check the network."""
+
+
+@links.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Read and check only; write nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def links_import(paths: tuple[Path, ...], dry_run: bool, as_json: bool, db: Path | None) -> None:
+    """Import link lists (親取引先ID, 子取引先ID, 供給品目, 重要; parent 自社 is the buyer) and report cycles."""
+    from registry import supply_chain
+
+    try:
+        _run_import(
+            paths, None, None, dry_run, False, 20, as_json, db, only_formats=("supplier_links", "json_exchange")
+        )
+    finally:
+        store = Store(resolve_db_path(db))
+        if store.exists() and not as_json:
+            back = supply_chain.back_links(store, supply_chain.supplier_coverage(store, date.today()))
+            for parent, child in back.select("parent_id", "child_id").iter_rows():
+                click.echo(
+                    f"cycle or back link: {parent} → {child} points to a supplier at the same tier or above", err=True
+                )

@@ -20,6 +20,7 @@ from registry.store import Store
 
 __all__ = [
     "COVERAGE",
+    "back_links",
     "concentration",
     "coverage_by_tier",
     "network_tree",
@@ -223,3 +224,16 @@ def sub_network(
         "level", "supplier_id"
     )
     return nodes, edges.select("parent_id", "child_id")
+
+
+def back_links(store: Store, coverage: pl.DataFrame) -> pl.DataFrame:
+    """Links from a supplier to one at the same tier or above it: every cycle in the network has one.
+    They are reported, never followed twice (tiers are shortest distances)."""
+    links = store.frame("SELECT parent_id, child_id, source FROM supplier_link WHERE parent_id <> ?", [BUYER_ID])
+    tiers = coverage.select("supplier_id", "tier")
+    return (
+        links.join(tiers.rename({"supplier_id": "parent_id", "tier": "parent_tier"}), on="parent_id")
+        .join(tiers.rename({"supplier_id": "child_id", "tier": "child_tier"}), on="child_id")
+        .filter(pl.col("child_tier") <= pl.col("parent_tier"))
+        .sort("parent_id", "child_id")
+    )

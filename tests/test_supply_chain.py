@@ -98,3 +98,22 @@ def test_supply_chain_page_on_the_demo_and_empty(monkeypatch, tmp_path):
     empty = open_app(monkeypatch, tmp_path / "empty.duckdb", demo_suppliers=0)
     empty.switch_page("dashboards/pages/supply_chain.py").run()
     assert not empty.exception and empty.info
+
+
+def test_back_links_report_cycles(tmp_path):
+    store = network(tmp_path)
+    back = supply_chain.back_links(store, supply_chain.supplier_coverage(store, AS_OF))
+    assert back.select("parent_id", "child_id").rows() == [("D", "C")]
+
+
+def test_cli_links_import_reports_cycles_and_unknown_suppliers(tmp_path):
+    store = network(tmp_path)
+    good = tmp_path / "links.csv"
+    good.write_text("親取引先ID,子取引先ID,供給品目,重要\n自社,E,梱包,いいえ\nE,A,部品,いいえ\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["links", "import", str(good), "--db", str(store.path)])
+    assert result.exit_code == 0, result.output
+    assert "cycle or back link: D → C" in result.stderr and "E → A" in result.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("親取引先ID,子取引先ID\nA,GHOST\nA,A\n", encoding="utf-8")
+    refused = CliRunner().invoke(main, ["links", "import", str(bad), "--db", str(store.path)])
+    assert refused.exit_code == 1 and "cannot be linked to itself" in refused.output

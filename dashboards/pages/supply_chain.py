@@ -43,6 +43,11 @@ st.subheader(tr("chain.uncovered"))
 paths = supply_chain.uncovered_critical_paths(store, coverage).select("supplier_id", "name", "tier", "required", "path")
 st.dataframe(paths, hide_index=True, width="stretch", column_config=ui.columns(paths))
 
+back = supply_chain.back_links(store, coverage)
+if not back.is_empty():
+    st.warning(tr("chain.cycles", n=back.height))
+    st.dataframe(back, hide_index=True, width="stretch", column_config=ui.columns(back))
+
 st.subheader(tr("chain.sub_network"))
 supplier_id = ui.supplier_picker(st, tr("supplier.choose"), store, key="chain_supplier")
 if supplier_id:
