@@ -326,6 +326,7 @@ def _run_import(
     as_json: bool,
     db: Path | None,
     only_formats: tuple[str, ...] = (),
+    create_missing: bool = False,
 ) -> None:
     """Collect, check and write files; with ``only_formats`` other formats are refused."""
     from importers.base import Problem
@@ -337,7 +338,13 @@ def _run_import(
     limits = Limits(max_file_bytes=int(max_size_mb * 1024 * 1024))
     bar, progress = _progress_reporter(sys.stderr.isatty() and not as_json)
     reports = intake.analyse(
-        store, intake.collect(paths, limits), supplier_id=supplier_id, profile=profile, limits=limits, progress=progress
+        store,
+        intake.collect(paths, limits),
+        supplier_id=supplier_id,
+        profile=profile,
+        limits=limits,
+        progress=progress,
+        create_missing_suppliers=create_missing,
     )
     for report in reports:
         if only_formats and report.status == "ready" and report.format not in only_formats:
@@ -659,15 +666,27 @@ def links() -> None:
 @links.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Read and check only; write nothing.")
+@click.option(
+    "--create-missing", is_flag=True, help="Add placeholder suppliers for unknown IDs instead of refusing the file."
+)
 @click.option("--json", "as_json", is_flag=True)
 @db_option
-def links_import(paths: tuple[Path, ...], dry_run: bool, as_json: bool, db: Path | None) -> None:
+def links_import(paths: tuple[Path, ...], dry_run: bool, create_missing: bool, as_json: bool, db: Path | None) -> None:
     """Import link lists (親取引先ID, 子取引先ID, 供給品目, 重要; parent 自社 is the buyer) and report cycles."""
     from registry import supply_chain
 
     try:
         _run_import(
-            paths, None, None, dry_run, False, 20, as_json, db, only_formats=("supplier_links", "json_exchange")
+            paths,
+            None,
+            None,
+            dry_run,
+            False,
+            20,
+            as_json,
+            db,
+            only_formats=("supplier_links", "json_exchange"),
+            create_missing=create_missing,
         )
     finally:
         store = Store(resolve_db_path(db))

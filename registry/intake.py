@@ -270,8 +270,13 @@ def analyse(
     profile: str | None = None,
     limits: Limits | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    create_missing_suppliers: bool = False,
 ) -> list[FileReport]:
-    """Read and check every file; nothing is written. Reports come back in a writable order."""
+    """Read and check every file; nothing is written. Reports come back in a writable order.
+
+    With ``create_missing_suppliers`` a link to an unknown supplier adds a placeholder supplier
+    (the caller's explicit confirmation) instead of rejecting the file.
+    """
     limits = limits or Limits()
     profiles = mapping_profiles(store)
     context = ImportContext(supplier_id=supplier_id, profile=profile, profiles=profiles, limits=limits)
@@ -306,13 +311,13 @@ def analyse(
             continue
         report.warnings.extend(report.batch.warnings)
     reports.sort(key=lambda r: _ORDER.get(r.format or "", 2))
-    _check_against_registry(store, reports)
+    _check_against_registry(store, reports, create_missing_suppliers)
     if progress:
         progress(len(items), len(items), "")
     return reports
 
 
-def _check_against_registry(store: Store, reports: list[FileReport]) -> None:
+def _check_against_registry(store: Store, reports: list[FileReport], create_missing: bool = False) -> None:
     """Resolve suppliers and plan rows; a file whose references do not resolve is rejected."""
     ready = [r for r in reports if r.status == "ready" and r.batch]
     refs: list[SupplierRef] = []
@@ -339,7 +344,7 @@ def _check_against_registry(store: Store, reports: list[FileReport]) -> None:
     )
     for report in ready:
         problems: list[Problem] = []
-        plan = _plan(report, registry, existing_certificates, problems)
+        plan = _plan(report, registry, existing_certificates, problems, create_missing)
         if problems:
             report.reject(problems)
         else:
@@ -394,7 +399,11 @@ class _SupplierIndex:
 
 
 def _plan(
-    report: FileReport, registry: _SupplierIndex, existing_certificates: dict[str, str], problems: list[Problem]
+    report: FileReport,
+    registry: _SupplierIndex,
+    existing_certificates: dict[str, str],
+    problems: list[Problem],
+    create_missing: bool = False,
 ) -> PlannedWrite:
     batch = report.batch
     assert batch is not None
@@ -431,7 +440,26 @@ def _plan(
     )
     for link in batch.links:
         for end in (link.parent_id, link.child_id):
-            if end != BUYER_ID and end not in registry.by_id and end not in pending.by_id:
+            if end != BUYER_ID and end not in registry.by_id and end not in pending.by_id and create_missing:
+                row = {
+                    "supplier_id": end,
+                    "name": f"(仮) {end}",
+                    "corporate_number": None,
+                    "industry": None,
+                    "employees": None,
+                    "prefecture": None,
+                    "has_security_staff": None,
+                    "name_key": supplier_name_key(f"(仮) {end}"),
+                }
+                supplier_rows.append(row)
+                pending.add(pl.DataFrame([row], schema=SUPPLIER_SCHEMA))
+                report.warnings.append(
+                    Problem(
+                        location=batch.source_name,
+                        message=f"placeholder supplier {end} created for link {link.parent_id} → {link.child_id}; complete its details",
+                    )
+                )
+            elif end != BUYER_ID and end not in registry.by_id and end not in pending.by_id:
                 problems.append(
                     Problem(
                         location=batch.source_name,

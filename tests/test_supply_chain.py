@@ -117,3 +117,16 @@ def test_cli_links_import_reports_cycles_and_unknown_suppliers(tmp_path):
     bad.write_text("親取引先ID,子取引先ID\nA,GHOST\nA,A\n", encoding="utf-8")
     refused = CliRunner().invoke(main, ["links", "import", str(bad), "--db", str(store.path)])
     assert refused.exit_code == 1 and "cannot be linked to itself" in refused.output
+
+
+def test_links_to_unknown_suppliers_become_placeholders_when_asked(tmp_path):
+    store = network(tmp_path)
+    links = tmp_path / "links.csv"
+    links.write_text("親取引先ID,子取引先ID\nA,NEW-1\n", encoding="utf-8")
+    refused = CliRunner().invoke(main, ["links", "import", str(links), "--db", str(store.path)])
+    assert refused.exit_code == 1 and "supplier NEW-1 does not exist" in refused.output
+    created = CliRunner().invoke(main, ["links", "import", str(links), "--create-missing", "--db", str(store.path)])
+    assert created.exit_code == 0 and "placeholder supplier NEW-1 created" in created.output
+    assert store.scalar("SELECT name FROM supplier WHERE supplier_id = 'NEW-1'") == "(仮) NEW-1"
+    tiers = dict(supply_chain.supplier_coverage(store, AS_OF).select("supplier_id", "tier").iter_rows())
+    assert tiers["NEW-1"] == 2
