@@ -60,27 +60,24 @@ dues AS (
 checked AS (
     SELECT d.*,
         d.check_kind IS NOT NULL AS needs_check,
+        -- the newest evidence of the yearly check by the as-of date: an SCS self-assessment, or
+        -- (surveillance) an audit report attached to the certificate
         CASE d.check_kind
-            WHEN 'self_assessment' THEN EXISTS (
-                SELECT 1 FROM submission s WHERE s.supplier_id = d.supplier_id AND s.framework_id = 'scs'
-                AND s.submitted_on <= $as_of AND s.submitted_on >= d.last_due - {_EARLY_DAYS})
-            -- a surveillance audit is recorded by attaching its report to the certificate
-            ELSE EXISTS (
-                SELECT 1 FROM certificate_file f WHERE f.certificate_id = d.certificate_id
-                AND CAST(f.attached_at AS DATE) <= $as_of AND CAST(f.attached_at AS DATE) >= d.last_due - {_EARLY_DAYS})
-        END AS last_done,
-        CASE d.check_kind
-            WHEN 'self_assessment' THEN EXISTS (
-                SELECT 1 FROM submission s WHERE s.supplier_id = d.supplier_id AND s.framework_id = 'scs'
-                AND s.submitted_on <= $as_of AND s.submitted_on >= d.next_due - {_EARLY_DAYS})
-            -- a surveillance audit is recorded by attaching its report to the certificate
-            ELSE EXISTS (
-                SELECT 1 FROM certificate_file f WHERE f.certificate_id = d.certificate_id
-                AND CAST(f.attached_at AS DATE) <= $as_of AND CAST(f.attached_at AS DATE) >= d.next_due - {_EARLY_DAYS})
-        END AS next_done,
-        datediff('day', $as_of, d.valid_until) AS days_left,
-        CASE d.check_kind WHEN 'self_assessment' THEN 'self_assessment' ELSE 'surveillance' END AS check_name
+            WHEN 'self_assessment' THEN (
+                SELECT max(s.submitted_on) FROM submission s
+                WHERE s.supplier_id = d.supplier_id AND s.framework_id = 'scs' AND s.submitted_on <= $as_of)
+            WHEN 'surveillance' THEN (
+                SELECT max(CAST(f.attached_at AS DATE)) FROM certificate_file f
+                WHERE f.certificate_id = d.certificate_id AND CAST(f.attached_at AS DATE) <= $as_of)
+        END AS checked_on,
+        datediff('day', $as_of, d.valid_until) AS days_left
     FROM dues d
+),
+done AS (
+    SELECT *,
+        coalesce(checked_on >= last_due - {_EARLY_DAYS}, false) AS last_done,
+        coalesce(checked_on >= next_due - {_EARLY_DAYS}, false) AS next_done
+    FROM checked
 )
 SELECT c.certificate_id, c.supplier_id, s.name, c.scheme,
        CASE c.scheme WHEN 'scs_star4' THEN 4 WHEN 'scs_star3' THEN 3 END AS level,
@@ -93,10 +90,10 @@ SELECT c.certificate_id, c.supplier_id, s.name, c.scheme,
            WHEN c.valid_until < $as_of THEN 'expired'
            WHEN c.stale THEN 'stale'
            WHEN c.needs_check AND c.last_due IS NOT NULL AND NOT c.last_done
-                AND $as_of > c.last_due + c.grace_days THEN c.check_name || '_overdue'
-           WHEN c.needs_check AND c.last_due IS NOT NULL AND NOT c.last_done THEN c.check_name || '_due'
+                AND $as_of > c.last_due + c.grace_days THEN c.check_kind || '_overdue'
+           WHEN c.needs_check AND c.last_due IS NOT NULL AND NOT c.last_done THEN c.check_kind || '_due'
            WHEN c.needs_check AND c.next_due < c.valid_until AND datediff('day', $as_of, c.next_due) <= {_NOTICE_DAYS}
-                AND NOT c.next_done THEN c.check_name || '_due'
+                AND NOT c.next_done THEN c.check_kind || '_due'
            WHEN c.days_left <= {max(windows)} THEN 'expiring'
            ELSE 'valid'
        END AS state,
@@ -107,7 +104,7 @@ SELECT c.certificate_id, c.supplier_id, s.name, c.scheme,
                  WHEN c.next_due < c.valid_until THEN c.next_due END
        END AS check_due_on,
        c.issuer, c.scope
-FROM checked c JOIN supplier s USING (supplier_id)
+FROM done c JOIN supplier s USING (supplier_id)
 """
 
 
