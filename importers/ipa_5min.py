@@ -142,8 +142,7 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     if problems:
         raise SourceFileError(source.name, problems)
     check = load_ipa_5min()
-    total = sum(scores.values())
-    band = check.band(total)
+    total, band = check.result(scores.values())
     return ImportBatch(
         format=NAME,
         source_name=source.name,
@@ -155,7 +154,7 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
                 framework_version=check.version,
                 submitted_on=submitted,
                 score=total,
-                band=band.label_ja,
+                band=band,
                 answers=answers,
             )
         ],

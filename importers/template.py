@@ -148,10 +148,9 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     if definition.framework_id == "ipa_5min":
         from questionnaires.frameworks import load_ipa_5min
 
-        scores = {answer_key(a.label): a.score for a in definition.answers}
+        scores = {answer_key(a.label): a.score or 0 for a in definition.answers}
         if len(answers) == 25 and not blanks:
-            score = sum(scores[answer_key(a.raw_answer)] or 0 for a in answers)
-            band = load_ipa_5min().band(score).label_ja
+            score, band = load_ipa_5min().result(scores[answer_key(a.raw_answer)] for a in answers)
     return ImportBatch(
         format=NAME,
         source_name=source.name,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -101,6 +102,11 @@ class IpaSelfCheck(Strict):
 
     def band(self, total: int) -> IpaBand:
         return next(b for b in self.bands if b.min <= total <= b.max)
+
+    def result(self, scores: Iterable[int]) -> tuple[int, str]:
+        """The total of the 25 answers' scores and its band (Japanese label)."""
+        total = sum(scores)
+        return total, self.band(total).label_ja
 
 
 @cache
