@@ -18,7 +18,6 @@ from registry.validity import expiry_sql, policy_for, stale_sql
 __all__ = [
     "HELD_LEVELS",
     "OverviewFigures",
-    "audit_tail",
     "certificate_files",
     "certificates_by_registration",
     "certificates_expiring",
@@ -172,11 +171,6 @@ def official_texts(store: Store, catalogue_version: str) -> pl.DataFrame:
         "SELECT item_id, item_kind, text_ja FROM official_text WHERE catalogue_version = ? ORDER BY item_id",
         [catalogue_version],
     )
-
-
-def audit_tail(store: Store, limit: int = 50) -> pl.DataFrame:
-    """The newest audit entries."""
-    return store.frame("SELECT * FROM audit_log ORDER BY audit_id DESC LIMIT ?", [limit])
 
 
 def user_profiles(store: Store) -> pl.DataFrame:

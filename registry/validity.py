@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from questionnaires.policy import ValidityPolicy, default_policy, parse_policy
 
 __all__ = [
-    "SCHEME_LEVEL",
     "anniversary",
     "anniversary_sql",
     "computed_expiry_sql",
@@ -24,8 +23,6 @@ __all__ = [
     "policy_for",
     "stale_sql",
 ]
-
-SCHEME_LEVEL = {"scs_star3": 3, "scs_star4": 4}
 
 
 def policy_for(store: object) -> ValidityPolicy:
