@@ -18,7 +18,7 @@ from importers.container import Limits
 from questionnaires.catalogue import Catalogue, CatalogueDataError, load_catalogue
 from questionnaires.crosswalks import Crosswalk, load_crosswalk_text
 from questionnaires.policy import parse_policy
-from registry import intake, queries, renewals, supply_chain, yardstick
+from registry import flags, intake, queries, renewals, supply_chain, yardstick
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
 from registry.queries import revision, supplier_choices, supplier_status
@@ -33,6 +33,7 @@ __all__ = [
     "crosswalk_columns",
     "crosswalk_entries",
     "crosswalk_from_rows",
+    "downloads",
     "labelled",
     "lang",
     "language_switch",
@@ -40,6 +41,7 @@ __all__ = [
     "percent",
     "policy_from_rows",
     "radio",
+    "refresh_flags",
     "run",
     "store",
     "tr",
@@ -67,6 +69,7 @@ def _db_argument() -> str | None:
 def _open_store(path: str, demo_suppliers: int, today: date) -> Store:
     store = Store(Path(path))
     ensure_ready(store, demo_suppliers, today)
+    flags.ensure_current(store, today)  # the daily derivation (this resource is cached per day)
     load_catalogue()  # fail here, once, if a catalogue data file is broken
     return store
 
@@ -355,3 +358,24 @@ def labelled(frame: pl.DataFrame, **columns: str) -> pl.DataFrame:
         )
         for col, prefix in columns.items()
     )
+
+
+def downloads(frame: pl.DataFrame, name: str, as_of: date) -> None:
+    """Excel and CSV (UTF-8 with BOM) downloads of a list, formulas neutralised."""
+    from registry import exports
+
+    buttons = st.columns(2)
+    buttons[0].download_button(
+        tr("export.excel"), exports.to_excel(frame, name), file_name=f"{name}_{as_of}.xlsx", key=f"{name}_xlsx"
+    )
+    buttons[1].download_button(
+        tr("export.csv"), exports.to_csv(frame), file_name=f"{name}_{as_of}.csv", mime="text/csv", key=f"{name}_csv"
+    )
+
+
+def refresh_flags(store: Store, suppliers: list[str] | None = None) -> None:
+    """Re-derive the flags after a change the page made (of these suppliers, or all), as of today:
+    stored flags always describe the present, whatever date the sidebar shows."""
+    from registry import flags
+
+    flags.refresh(store, date.today(), suppliers, actor=actor())

@@ -13,7 +13,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from questionnaires.frameworks import MappingProfile
-from registry.models import Answer, Certificate, Supplier, SupplierLink
+from registry.models import Answer, Certificate, LevelRequest, Supplier, SupplierLink
 
 __all__ = [
     "DeclaredSubcontractor",
@@ -132,6 +132,8 @@ class ImportBatch(BaseModel):
     links: list[SupplierLink] = Field(default_factory=list)
     certificates: list[Certificate] = Field(default_factory=list)
     certificate_suppliers: list[SupplierRef] = Field(default_factory=list)
+    requests: list[LevelRequest] = Field(default_factory=list)
+    request_suppliers: list[SupplierRef] = Field(default_factory=list)
     warnings: list[Problem] = Field(default_factory=list)
 
     @property

@@ -1,4 +1,5 @@
-"""Lists kept in CSV or Excel: supplier master data, supplier links, SECURITY ACTION declarations.
+"""Lists kept in CSV or Excel: supplier master data, supplier links, SECURITY ACTION declarations,
+certificates and ★ level requests.
 
 Each list is recognised by its header (Japanese or English column names, in any order). Every
 row is validated; a bad row is reported with its line or cell and the whole file is refused.
@@ -16,16 +17,18 @@ from pydantic import ValidationError
 from importers.base import ImportBatch, ImportContext, Problem, SourceFile, SourceFileError, SupplierRef, header_key
 from importers.normalise import parse_bool, parse_date
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, read_tables
-from registry.models import BUYER_ID, Certificate, Supplier, SupplierLink, supplier_name_key
+from registry.models import BUYER_ID, Certificate, LevelRequest, Supplier, SupplierLink, supplier_name_key
 
 __all__ = [
     "CERTIFICATES",
     "LINKS",
+    "REQUESTS",
     "SECURITY_ACTION",
     "SUPPLIERS",
     "ListImporter",
     "ListSpec",
     "certificate_list",
+    "level_requests",
     "parse_list",
     "security_action",
     "sniff_list",
@@ -67,6 +70,7 @@ SUPPLIERS = ListSpec(
         "employees": ("従業員数", "employees"),
         "prefecture": ("都道府県", "所在地", "prefecture"),
         "has_security_staff": ("セキュリティ担当者", "has_security_staff"),
+        "far_from_it_support": ("IT支援拠点から遠隔", "遠隔地", "far_from_it_support"),
     },
     required=("supplier_id", "name"),
 )
@@ -108,6 +112,24 @@ CERTIFICATES = ListSpec(
         "scope": ("適用範囲", "scope"),
     },
     required=("scheme", "issued_on"),
+    any_of=("supplier_id", "corporate_number", "name"),
+)
+REQUESTS = ListSpec(
+    "level_requests",
+    {
+        "supplier_id": ("取引先ID", "supplier_id"),
+        "corporate_number": ("法人番号", "corporate_number"),
+        "name": ("事業者名", "会社名", "name"),
+        "requested_level": ("要請レベル", "要請する★", "要請★", "requested_level"),
+        "requested_on": ("要請日", "requested_on"),
+        "due_on": ("期日", "取得期限", "due_on"),
+        "holds_confidential_info": ("機密情報を扱う", "holds_confidential_info"),
+        "outage_delays_buyer": ("停止で納入が遅れる", "outage_delays_buyer"),
+        "reaches_buyer_network": ("社内システムに接続", "reaches_buyer_network"),
+        "reason": ("判断理由", "reason"),
+        "request_id": ("要請ID", "request_id"),
+    },
+    required=("requested_level", "requested_on", "due_on"),
     any_of=("supplier_id", "corporate_number", "name"),
 )
 # How people write scheme names, folded (NFKC, no spaces, case-folded) → our codes.
@@ -162,7 +184,8 @@ def sniff_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> fl
 
 def _describe(exc: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+        (f"{'.'.join(map(str, e['loc']))}: " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
+        for e in exc.errors()
     )
 
 
@@ -185,6 +208,7 @@ def parse_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> Im
         "supplier_links": _links,
         "security_action": _declarations,
         "certificate_list": _certificates,
+        "level_requests": _requests,
     }
     handler[spec.name](table, columns, rows, batch, problems)
     if not rows:
@@ -202,8 +226,9 @@ def _suppliers(table: Table, columns: dict[str, int], rows, batch: ImportBatch, 
         try:
             if values.get("employees") is not None:
                 values["employees"] = int(float(values["employees"]))
-            if values.get("has_security_staff") is not None:
-                values["has_security_staff"] = parse_bool(values["has_security_staff"])
+            for flag in ("has_security_staff", "far_from_it_support"):
+                if values.get(flag) is not None:
+                    values[flag] = parse_bool(values[flag])
             supplier = Supplier(**values)
         except (ValidationError, ValueError) as exc:
             message = _describe(exc) if isinstance(exc, ValidationError) else str(exc)
@@ -341,6 +366,7 @@ class ListImporter:
 
 
 supplier_master = ListImporter(SUPPLIERS)
+level_requests = ListImporter(REQUESTS)
 certificate_list = ListImporter(CERTIFICATES)
 supplier_links = ListImporter(LINKS)
 security_action = ListImporter(SECURITY_ACTION)
@@ -411,3 +437,59 @@ def _certificates(table: Table, columns: dict[str, int], rows, batch: ImportBatc
             continue
         batch.certificates.append(certificate)
         batch.certificate_suppliers.append(ref)
+
+
+_LEVELS = {"3": 3, "★3": 3, "scs★3": 3, "4": 4, "★4": 4, "scs★4": 4}
+
+
+def _requests(table: Table, columns: dict[str, int], rows, batch: ImportBatch, problems: list[Problem]) -> None:
+    seen: dict[str, int] = {}
+    for row0, values in rows:
+        level = _LEVELS.get(header_key(str(values.get("requested_level") or "")).casefold())
+        if level is None:
+            problems.append(
+                Problem(
+                    location=table.where(row0, columns["requested_level"]),
+                    message=f"expected ★3 or ★4, found {values.get('requested_level')!r}",
+                )
+            )
+            continue
+        try:
+            requested, due = parse_date(values.get("requested_on")), parse_date(values.get("due_on"))
+            answers = {
+                q: parse_bool(values[q]) if values.get(q) is not None else None
+                for q in ("holds_confidential_info", "outage_delays_buyer", "reaches_buyer_network")
+            }
+        except ValueError as exc:
+            problems.append(Problem(location=table.where_row(row0), message=str(exc)))
+            continue
+        ref = SupplierRef(
+            supplier_id=values.get("supplier_id"),
+            corporate_number=values.get("corporate_number"),
+            name=values.get("name"),
+            location=table.where_row(row0),
+        )
+        request_id = values.get("request_id") or f"REQ-{batch.sha256[:8]}-{row0 + 1}"
+        if request_id in seen:
+            problems.append(
+                Problem(
+                    location=table.where_row(row0), message=f"request {request_id} repeats row {seen[request_id] + 1}"
+                )
+            )
+            continue
+        seen[request_id] = row0
+        try:
+            request = LevelRequest(
+                request_id=str(request_id),
+                supplier_id="pending",
+                requested_level=level,
+                requested_on=requested,
+                due_on=due,
+                reason=values.get("reason"),
+                **answers,
+            )
+        except ValidationError as exc:
+            problems.append(Problem(location=table.where_row(row0), message=_describe(exc)))
+            continue
+        batch.requests.append(request)
+        batch.request_suppliers.append(ref)

@@ -208,6 +208,7 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
     if n_suppliers < 1:
         raise ValueError("the demo needs at least one supplier")
     rng = random.Random(seed)
+    later = random.Random(seed + 1_000_003)
     industries = list(INDUSTRIES)
     weights = [INDUSTRIES[i][3] for i in industries]
 
@@ -240,6 +241,8 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
             "employees": employees,
             "prefecture": rng.choices(_PREFECTURES, k=n_suppliers),
             "has_security_staff": [e >= 300 or (e >= 50 and rng.random() < 0.4) for e in employees],
+            # A stream of its own, so the facts added later do not reshuffle the rest of the demo.
+            "far_from_it_support": [later.random() < 0.15 for _ in employees],
         },
         schema_overrides={"employees": pl.Int32},
     )
@@ -339,8 +342,13 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
             add_cert(sid, "pmark", issued, f"{rng.randint(10000000, 29999999)}(01)", "一般財団法人 架空情報協会", None)
         if tier == 1 or rng.random() < 0.05:
             answers = [rng.random() < 0.3, rng.random() < 0.25, rng.random() < 0.2]
-            level = 4 if any(answers) else 3
+            recommended = 4 if any(answers) else 3
+            level, reason = recommended, None
+            if recommended == 4 and later.random() < 0.08:
+                level, reason = 3, "代替調達先を確保済みのため★3で可とした"
             requested = as_of - timedelta(days=rng.randint(0, 540))
+            state = rng.choice(("draft", "sent", "sent", "acknowledged"))
+            sent = requested + timedelta(days=later.randint(1, 14)) if state != "draft" else None
             request_rows.append(
                 {
                     "request_id": f"R{len(request_rows) + 1:07d}",
@@ -348,12 +356,15 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
                     "requested_level": level,
                     "requested_on": requested,
                     "due_on": requested + timedelta(days=365),
-                    "state": rng.choice(("draft", "sent", "sent", "acknowledged")),
+                    "state": state,
                     "holds_confidential_info": answers[0],
                     "outage_delays_buyer": answers[1],
                     "reaches_buyer_network": answers[2],
-                    "reason": None,
+                    "reason": reason,
                     "decided_by": "調達部 佐藤",
+                    "recommended_level": recommended,
+                    "sent_on": sent,
+                    "acknowledged_on": sent + timedelta(days=later.randint(3, 30)) if state == "acknowledged" else None,
                 }
             )
     certificates = pl.DataFrame(
@@ -382,6 +393,9 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
             "reaches_buyer_network": pl.Boolean,
             "reason": pl.String,
             "decided_by": pl.String,
+            "recommended_level": pl.Int32,
+            "sent_on": pl.Date,
+            "acknowledged_on": pl.Date,
         },
     )
     submissions, answers = _submissions(suppliers, tier_of, seed, as_of)

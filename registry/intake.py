@@ -26,7 +26,7 @@ from importers.base import ImportBatch, ImportContext, Limits, Problem, SourceFi
 from importers.container import check_office_zip, decode_text, expand_zip, looks_like_zip
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES
 from questionnaires.frameworks import MappingProfile, load_profile_text, shipped_profiles
-from registry import queries
+from registry import flags, queries
 from registry.models import BUYER_ID, supplier_name_key
 from registry.records import SUPPLIER_SCHEMA, write_import
 from registry.store import Store
@@ -61,6 +61,7 @@ class PlannedWrite:
     suppliers: pl.DataFrame
     links: pl.DataFrame
     certificates: pl.DataFrame
+    requests: pl.DataFrame
 
 
 @dataclass
@@ -324,6 +325,7 @@ def _check_against_registry(store: Store, reports: list[FileReport], create_miss
     for r in ready:
         refs.extend(s.supplier for s in r.batch.submissions)
         refs.extend(r.batch.certificate_suppliers)
+        refs.extend(r.batch.request_suppliers)
         for sub in r.batch.submissions:
             refs.extend(SupplierRef(corporate_number=d.corporate_number, name=d.name) for d in sub.subcontractors)
         refs.extend(SupplierRef(supplier_id=link.parent_id) for link in r.batch.links)
@@ -484,6 +486,16 @@ def _plan(
             continue
         certificate_rows.append({**certificate.model_dump(), "supplier_id": supplier_id})
         report.supplier_ids.append(supplier_id)
+    request_rows = []
+    for request, ref in zip(batch.requests, batch.request_suppliers, strict=True):
+        supplier_id, why = registry.resolve(ref)
+        if supplier_id is None:
+            problems.append(Problem(location=ref.location or batch.source_name, message=why))
+            continue
+        request_rows.append(
+            {**request.model_dump(), "supplier_id": supplier_id, "recommended_level": request.recommended_level}
+        )
+        report.supplier_ids.append(supplier_id)
     for index, submission in enumerate(batch.submissions):
         supplier_id, why = registry.resolve(submission.supplier)
         if supplier_id is None:
@@ -558,6 +570,7 @@ def _plan(
             ["parent_id", "child_id"], keep="first", maintain_order=True
         ),
         certificates=pl.DataFrame(certificate_rows, schema=_CERTIFICATE_SCHEMA),
+        requests=pl.DataFrame(request_rows, schema=_REQUEST_SCHEMA).with_columns(updated_at=pl.lit(now)),
     )
 
 
@@ -578,6 +591,23 @@ _CERTIFICATE_SCHEMA = {
     "expires_on": pl.Date,
     "issuer": pl.String,
     "scope": pl.String,
+}
+_REQUEST_SCHEMA = {
+    "request_id": pl.String,
+    "supplier_id": pl.String,
+    "requested_level": pl.Int32,
+    "requested_on": pl.Date,
+    "due_on": pl.Date,
+    "state": pl.String,
+    "holds_confidential_info": pl.Boolean,
+    "outage_delays_buyer": pl.Boolean,
+    "reaches_buyer_network": pl.Boolean,
+    "reason": pl.String,
+    "decided_by": pl.String,
+    "sent_on": pl.Date,
+    "acknowledged_on": pl.Date,
+    "note": pl.String,
+    "recommended_level": pl.Int32,
 }
 _SUBMISSION_SCHEMA = {
     "local_index": pl.Int32,
@@ -656,6 +686,9 @@ def commit(
                     write_import(store, [], [report], batch_id=batch_id, actor=actor, today=today)
     if progress:
         progress(len(reports), len(reports), "")
+    touched = sorted({s for r in reports if r.status == "imported" for s in r.supplier_ids})
+    if touched:  # the imported suppliers' flags follow their new evidence at once
+        flags.refresh(store, today, suppliers=touched, actor=actor)
     return reports
 
 

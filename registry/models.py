@@ -23,9 +23,13 @@ __all__ = [
     "Certificate",
     "CertificateScheme",
     "Flag",
+    "FlagKind",
+    "FlagSeverity",
+    "FlagState",
     "Framework",
     "LevelRequest",
     "Question",
+    "RequestState",
     "Submission",
     "Supplier",
     "SupplierLink",
@@ -42,6 +46,8 @@ AnswerStatus = Literal["met", "partial", "not_met", "unknown", "not_applicable"]
 # The schemes are the validity policy's (one list, in questionnaires/policy.py).
 CertificateScheme = Literal[SCHEMES]  # type: ignore[valid-type]
 LinkSource = Literal["buyer_list", "declared", "import", "demo"]
+# Stored request states; `achieved` and `overdue` follow from the data (registry/requests.py).
+RequestState = Literal["draft", "sent", "acknowledged"]
 
 
 def normalise_text(value: str) -> str:
@@ -127,6 +133,7 @@ class Supplier(Model):
     employees: int | None = Field(default=None, ge=1, le=1_000_000)
     prefecture: OptionalText = None
     has_security_staff: bool | None = None
+    far_from_it_support: bool | None = None  # decides on-site (駆付け) support
 
 
 class SupplierLink(Model):
@@ -224,17 +231,25 @@ class LevelRequest(Model):
     requested_level: Literal[3, 4]
     requested_on: date
     due_on: date
-    state: Literal["draft", "sent", "acknowledged"] = "draft"
+    state: RequestState = "draft"
     holds_confidential_info: bool | None = None
     outage_delays_buyer: bool | None = None
     reaches_buyer_network: bool | None = None
     reason: OptionalText = None
     decided_by: OptionalText = None
+    sent_on: date | None = None
+    acknowledged_on: date | None = None
+    note: OptionalText = None
 
     @model_validator(mode="after")
     def _due_after_request(self) -> LevelRequest:
         if self.due_on < self.requested_on:
             raise ValueError(f"due date {self.due_on} is before the request date {self.requested_on}")
+        recommended = self.recommended_level
+        if recommended is not None and self.requested_level != recommended and not self.reason:
+            raise ValueError(
+                f"the three questions recommend ★{recommended}; a request for ★{self.requested_level} needs a reason"
+            )
         return self
 
     @property
@@ -248,12 +263,19 @@ class LevelRequest(Model):
         return None
 
 
+FlagKind = Literal["renewal", "below_request", "needs_support", "conflict", "stale", "coverage_hole"]
+FlagSeverity = Literal["info", "warning", "critical"]
+FlagState = Literal["open", "acknowledged", "resolved", "dismissed"]
+
+
 class Flag(Model):
     """Something about a supplier that needs the buyer's attention, with its workflow state."""
 
     supplier_id: SupplierId
-    kind: Literal["renewal", "below_request", "needs_support", "conflict", "stale", "coverage_hole"]
-    severity: Literal["info", "warning", "critical"]
+    kind: FlagKind
+    rule_id: str
+    subject: str = ""
+    severity: FlagSeverity
     reason: Text
-    state: Literal["open", "acknowledged", "resolved", "dismissed"] = "open"
+    state: FlagState = "open"
     raised_at: datetime | None = None

@@ -84,9 +84,11 @@ def ensure_ready(store: Store, demo_suppliers: int, as_of: date, actor: str = "a
         return False
     loaded = False
     if not store.scalar("SELECT count(*) FROM supplier"):
+        from registry import flags  # flags read through the yardstick, which imports this module
         from registry.demo import generate_demo  # the generator imports this module
 
         replace_demo(store, generate_demo(demo_suppliers, seed=1, as_of=as_of), actor, seed=1)
+        flags.refresh(store, as_of, actor=actor)
         loaded = True
     with store.transaction(actor) as tx:
         store.set_setting(tx, "first_start_done", as_of.isoformat())
@@ -102,6 +104,7 @@ SUPPLIER_SCHEMA: dict[str, pl.DataType] = {
     "employees": pl.Int32(),
     "prefecture": pl.String(),
     "has_security_staff": pl.Boolean(),
+    "far_from_it_support": pl.Boolean(),
     "name_key": pl.String(),
 }
 
@@ -373,6 +376,11 @@ def _write_plans(tx: Transaction, plans: list[tuple[int, PlannedWrite]], today: 
             "DELETE FROM certificate WHERE certificate_id IN (SELECT certificate_id FROM {incoming})", certificates
         )
         tx.insert_frame("certificate", certificates)
+    requests = pl.concat([p.requests for _, p in plans]).unique("request_id", keep="last", maintain_order=True)
+    if not requests.is_empty():
+        requests = requests.with_columns(decided_by=pl.col("decided_by").fill_null(tx.actor))
+        tx.execute_with("DELETE FROM level_request WHERE request_id IN (SELECT request_id FROM {incoming})", requests)
+        tx.insert_frame("level_request", requests)
     if submissions.height:
         tx.insert_frame(
             "submission",

@@ -212,8 +212,26 @@ def checklist_workbook(
 
 def supplier_master_csv(rows: Sequence[dict[str, object]], *, encoding: str = "utf-8-sig") -> bytes:
     out = io.StringIO()
-    fields = ["取引先ID", "会社名", "法人番号", "業種", "従業員数", "都道府県", "セキュリティ担当者"]
-    keys = ["supplier_id", "name", "corporate_number", "industry", "employees", "prefecture", "has_security_staff"]
+    fields = [
+        "取引先ID",
+        "会社名",
+        "法人番号",
+        "業種",
+        "従業員数",
+        "都道府県",
+        "セキュリティ担当者",
+        "IT支援拠点から遠隔",
+    ]
+    keys = [
+        "supplier_id",
+        "name",
+        "corporate_number",
+        "industry",
+        "employees",
+        "prefecture",
+        "has_security_staff",
+        "far_from_it_support",
+    ]
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(fields)
     for r in rows:

@@ -94,9 +94,13 @@ class Transaction:
         self.con = con
         self.actor = actor
         self.failed: BaseException | None = None
+        self._registered: list[str] = []
 
     def execute(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
-        """Run one statement and return all its rows (results are always drained)."""
+        """Run one statement and return all its rows (results are always drained). Named
+        parameters the statement does not use are left out, so statements can share one dict."""
+        if isinstance(params, Mapping):
+            params = {k: v for k, v in params.items() if f"${k}" in sql}
         try:
             return self.con.execute(sql, params).fetchall()
         except BaseException as exc:
@@ -111,6 +115,20 @@ class Transaction:
             return self.execute(sql.format(incoming=f'"{name}"'))
         finally:
             self.con.unregister(name)
+
+    def register(self, name: str, frame: pl.DataFrame) -> str:
+        """Make a polars frame readable by the SQL of this transaction, under the returned name
+        (unique per thread, dropped when the transaction ends)."""
+        registered = f"_{name}_{threading.get_ident()}"
+        self.con.register(registered, frame.to_arrow())
+        self._registered.append(registered)
+        return f'"{registered}"'
+
+    def _unregister(self) -> None:
+        for name in self._registered:
+            with suppress(duckdb.Error):
+                self.con.unregister(name)
+        self._registered.clear()
 
     def insert_frame(self, table: str, frame: pl.DataFrame) -> int:
         """Insert a whole polars frame set-wise; its column names must be the table's."""
@@ -274,6 +292,8 @@ class Store:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+            finally:
+                tx._unregister()
             if tx.failed is not None:
                 con.execute("ROLLBACK")
                 raise MonosashiError(f"the write was rolled back because a statement failed: {tx.failed}")

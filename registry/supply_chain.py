@@ -170,7 +170,7 @@ def uncovered_critical_paths(store: Store, coverage: pl.DataFrame) -> pl.DataFra
         paths.join(critical_in, on="supplier_id", how="left")
         .join(coverage.select("supplier_id", "name", "tier", "required", "coverage"), on="supplier_id")
         .filter((pl.col("coverage") == "unknown") & ((pl.col("required") == 4) | pl.col("critical").fill_null(False)))
-        .with_columns(path=pl.lit("発注者 → ") + pl.col("path").list.join(" → "))
+        .with_columns(ids=pl.col("path"), path=pl.lit("発注者 → ") + pl.col("path").list.join(" → "))
         .sort("tier", "supplier_id")
     )
 

@@ -27,6 +27,7 @@ __all__ = [
     "SupplierView",
     "catalogue_in_force",
     "category_scores",
+    "counts_of",
     "derive",
     "evidence",
     "evidence_chain",
@@ -119,7 +120,9 @@ pieces AS (
       ON (c.scheme = 'iso27001' AND x.source_framework = 'iso27001')
       OR (c.scheme LIKE 'security_action_star%' AND x.source_framework = 'security_action'
           AND x.source_item = replace(c.scheme, 'security_action_', ''))
-),
+)
+"""
+_RANKING = """,
 ranked AS (
     SELECT p.*,
            (p.kind = 'certified' OR p.evidence_date > CAST($as_of - to_months($fresh_months) AS DATE)) AS fresh,
@@ -191,11 +194,17 @@ def _params(
     return params
 
 
+_FEW = 256
+
+
 def _who(alias: str, suppliers: str | Sequence[str] | None) -> str:
     """The supplier filter: an equality for one supplier (DuckDB then prunes the answer table; a
     semi-join would read all of it), a list as a semi-join, or nothing."""
     if isinstance(suppliers, str):
         return f"{alias}.supplier_id = $supplier"
+    if suppliers is not None and len(suppliers) <= _FEW:
+        # a filter on the scan: 50× faster than the semi-join for a handful (measured at 100,000)
+        return f"list_contains($suppliers, {alias}.supplier_id)"
     if suppliers is not None:
         return f"{alias}.supplier_id IN (SELECT unnest($suppliers))"
     return "TRUE"
@@ -208,7 +217,7 @@ def _sql(store: Store, tail: str, suppliers: str | Sequence[str] | None) -> str:
     head = _EVIDENCE.format(
         xw="xw_frame", crit="crit_frame", expiry=expiry_sql("c", policy), stale=stale_sql("c", policy), **who
     )
-    return head + tail.replace("{who_s}", who["who_s"])
+    return head + _RANKING + tail.replace("{who_s}", who["who_s"])
 
 
 @_held_open
@@ -368,24 +377,51 @@ def explain(store: Store, as_of: date, supplier_id: str, criterion_id: str) -> l
 
 
 @_held_open
-def portfolio_counts(store: Store, as_of: date, settings: Settings | None = None) -> pl.DataFrame:
+def portfolio_counts(
+    store: Store, as_of: date, settings: Settings | None = None, *, with_conflicts: bool = False
+) -> pl.DataFrame:
     """Per supplier, category and ★ level: criteria met and partial by fresh evidence (set-based,
-    without materialising the unknown rows)."""
+    without materialising the unknown rows); ``with_conflicts`` adds the criteria whose deciding
+    evidence is contradicted by a piece of equal weight (the conflicts :func:`derive` reports),
+    which doubles the cost."""
     catalogue = catalogue_in_force(store)
     settings = settings or settings_from_store(store)
     criteria, crosswalks = _frames(store, catalogue)
+    conflicts = (
+        """,
+               count(*) FILTER (WHERE t.disagrees) AS conflicts,
+               list(t.criterion_id ORDER BY t.criterion_id) FILTER (WHERE t.disagrees) AS conflict_criteria"""
+        if with_conflicts
+        else ""
+    )
     sql = _sql(
         store,
-        """
+        f"""
         SELECT t.supplier_id, k.category_no, k.level,
                count(*) FILTER (WHERE t.status = 'met' AND t.fresh) AS met,
-               count(*) FILTER (WHERE t.status = 'partial' AND t.fresh) AS partial
+               count(*) FILTER (WHERE t.status = 'partial' AND t.fresh) AS partial{conflicts}
         FROM tied t JOIN crit_frame k USING (criterion_id)
         WHERE t.position = 1
         GROUP BY ALL""",
         None,
     )
     return store.frame_with(sql, _params(as_of, catalogue, settings, None), xw_frame=crosswalks, crit_frame=criteria)
+
+
+def counts_of(statuses: pl.DataFrame) -> pl.DataFrame:
+    """The :func:`portfolio_counts` shape (with conflicts) from :func:`derive`'s statuses, for a few
+    suppliers."""
+    fresh = ~pl.col("stale")
+    return (
+        statuses.filter(pl.col("status").is_in(["met", "partial", "not_met"]) | pl.col("conflict"))
+        .group_by("supplier_id", "category_no", "level")
+        .agg(
+            met=((pl.col("status") == "met") & fresh).sum(),
+            partial=((pl.col("status") == "partial") & fresh).sum(),
+            conflicts=pl.col("conflict").sum(),
+            conflict_criteria=pl.col("criterion_id").filter(pl.col("conflict")).sort(),
+        )
+    )
 
 
 def portfolio_readiness(counts: pl.DataFrame, suppliers: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:

@@ -45,8 +45,10 @@ def test_every_json_key_is_documented(tmp_path):
         | set(catalogue["subcategories"][0])
     )
     db = str(tmp_path / "r.duckdb")
-    runner.invoke(main, ["demo", "--db", db, "--suppliers", "5"])
+    runner.invoke(main, ["demo", "--db", db, "--suppliers", "60"])
     keys |= set(json.loads(runner.invoke(main, ["suppliers", "list", "--db", db, "--json"]).output)[0])
+    keys |= set(json.loads(runner.invoke(main, ["flags", "--db", db, "--json"]).stdout)[0])
+    keys |= set(json.loads(runner.invoke(main, ["requests", "list", "--db", db, "--json"]).output)[0])
     for key in keys:
         assert f'"{key}"' in CLI_DOC, f"JSON key {key!r} missing from docs/cli.md"
 

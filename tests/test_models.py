@@ -106,10 +106,13 @@ def test_request_recommendation_follows_the_three_questions():
     )
     assert (
         LevelRequest(
-            **base, holds_confidential_info=False, outage_delays_buyer=True, reaches_buyer_network=False
+            **base, holds_confidential_info=False, outage_delays_buyer=True, reaches_buyer_network=False, reason="x"
         ).recommended_level
         == 4
     )
+    # the buyer may choose otherwise, but must say why
+    with pytest.raises(ValidationError, match="recommend ★4; a request for ★3 needs a reason"):
+        LevelRequest(**base, holds_confidential_info=True, outage_delays_buyer=False, reaches_buyer_network=False)
     assert LevelRequest(**base).recommended_level is None
     with pytest.raises(ValidationError, match="before the request date"):
         LevelRequest(**{**base, "due_on": date(2026, 3, 1)})

@@ -208,7 +208,101 @@ def test_supplier_page_shows_readiness_and_evidence(monkeypatch, tmp_path):
     at.text_input(key="supplier_page.search").set_value("S000003").run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == 3  # two gauges and the requirement matrix
-    before = at.dataframe[0].value.shape[0]
+    before = at.dataframe[-1].value.shape[0]  # the criteria table is the last one
     at.radio(key="supplier_level.ja").set_value("★4 の評価基準（★3を含む）").run()
-    assert at.dataframe[0].value.shape[0] >= before
+    assert at.dataframe[-1].value.shape[0] >= before
     assert not at.exception
+
+
+@pytest.mark.parametrize("page", ["requests", "flags", "support"])
+def test_request_flag_and_support_pages_on_the_demo_and_on_an_empty_registry(monkeypatch, tmp_path, page):
+    at = open_app(monkeypatch, tmp_path / "demo.duckdb", demo_suppliers=120)
+    at.switch_page(f"dashboards/pages/{page}.py").run()
+    assert not at.exception
+    assert at.dataframe and at.metric
+    empty = open_app(monkeypatch, tmp_path / "empty.duckdb", demo_suppliers=0)
+    empty.switch_page(f"dashboards/pages/{page}.py").run()
+    assert not empty.exception
+    assert empty.info
+
+
+def test_requests_page_records_a_request_with_the_three_questions(monkeypatch, tmp_path):
+    from datetime import date
+
+    from registry.requests import current_requests
+
+    store = make_store(tmp_path / "r.duckdb", suppliers=60, seed=3, as_of=date.today())
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/requests.py").run()
+    at.text_input(key="request_supplier.search").set_value("S000055").run()
+    at.radio(key="rq_outage_delays_buyer.ja").set_value("はい").run()
+    assert "★4" in at.info[0].value  # any yes recommends ★4
+    at.radio(key="rq_level").set_value("3").run()
+    at.button(key="rq_save").click().run()
+    assert "needs a reason" in at.error[0].value  # choosing otherwise needs a reason
+    at.text_input(key="rq_reason").set_value("代替調達先あり").run()
+    at.button(key="rq_save").click().run()
+    assert not at.exception and at.success
+    row = current_requests(store, date.today(), ["S000055"]).row(0, named=True)
+    assert (row["requested_level"], row["recommended_level"], row["reason"], row["state"]) == (
+        3,
+        4,
+        "代替調達先あり",
+        "draft",
+    )
+    at.radio(key="rq_step.ja").set_value("送付済み").run()
+    at.multiselect(key="rq_progress_sent").set_value([row["request_id"]]).run()
+    at.button(key="rq_mark").click().run()
+    assert current_requests(store, date.today(), ["S000055"])["state"][0] == "sent"
+
+
+def test_flags_page_acknowledges_in_bulk_and_filters(monkeypatch, tmp_path):
+    from datetime import date
+
+    from registry import flags
+
+    store = make_store(tmp_path / "r.duckdb", suppliers=120, seed=3, as_of=date.today())
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/flags.py").run()
+    assert not at.exception
+    total = at.dataframe[0].value.shape[0]
+    critical = flags.flags(store, severities=["critical"], states=["open"]).height
+    at.multiselect(key="flag_severities.ja").set_value(["重大"]).run()
+    assert at.dataframe[0].value.shape[0] == critical < total
+    at.checkbox(key="flag_all_shown").check().run()
+    at.button(key="flag_apply").click().run()  # the default action: acknowledge
+    assert not at.exception and at.success
+    assert flags.flags(store, severities=["critical"], states=["acknowledged"]).height == critical
+    at.radio(key="flag_action.ja").set_value("対象外にする（理由が必要）").run()
+    at.button(key="flag_apply").click().run()
+    assert "needs a reason" in at.error[0].value
+
+
+def test_support_page_ranks_suppliers_and_offers_gap_reports(monkeypatch, tmp_path):
+    from datetime import date
+
+    from registry import support
+
+    store = make_store(tmp_path / "r.duckdb", suppliers=120, seed=3, as_of=date.today())
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/support.py").run()
+    assert not at.exception
+    ranked = support.candidates(store, date.today())
+    assert at.dataframe[0].value.shape[0] == ranked.height
+    assert at.selectbox(key="support_supplier").value == ranked["supplier_id"][0]
+    labels = [b.label for b in at.get("download_button")]
+    assert "ギャップレポート (Excel)" in labels
+    at.number_input(key="support_n").set_value(3).run()
+    at.button(key="support_prepare").click().run()
+    assert not at.exception
+    assert "ギャップレポートをダウンロード（zip）" in [b.label for b in at.get("download_button")]
+
+
+def test_supplier_page_offers_the_gap_report_and_shows_requests_and_flags(monkeypatch, tmp_path):
+    store = make_store(tmp_path / "r.duckdb", suppliers=60, seed=2)
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/supplier.py").run()
+    at.text_input(key="supplier_page.search").set_value("S000001").run()
+    assert not at.exception
+    assert "ギャップレポート (Excel)" in [b.label for b in at.get("download_button")]
+    assert "★の要請" in [s.value for s in at.subheader]

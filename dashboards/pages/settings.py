@@ -8,7 +8,7 @@ from dashboards import ui
 from dashboards.ui import tr
 from questionnaires.catalogue import CatalogueDataError
 from questionnaires.policy import default_policy
-from registry import records, yardstick
+from registry import flags, records, yardstick
 from registry.validity import policy_for
 
 store = ui.store()
@@ -77,3 +77,61 @@ if actions[1].button(tr("settings.reset"), key="settings_reset"):
         actor=ui.actor(),
     )
     st.success(tr("settings.reset.done", windows=", ".join(map(str, default_policy().expiring_windows_days))))
+
+st.subheader(tr("settings.flags"))
+st.caption(tr("settings.flags.caption"))
+rules = flags.rules_in_force(store)
+rows = pl.DataFrame(
+    [
+        {
+            "rule_id": rule.id,
+            "title": rule.title_ja if ui.lang() == "ja" else rule.title_en,
+            "enabled": rule.enabled,
+            "threshold": name,
+            "value": value,
+        }
+        for rule in rules.rules
+        for name, value in (rule.thresholds.items() or [("", None)])
+    ],
+    schema={
+        "rule_id": pl.String,
+        "title": pl.String,
+        "enabled": pl.Boolean,
+        "threshold": pl.String,
+        "value": pl.Float64,
+    },
+)
+edited_rules = st.data_editor(
+    rows,
+    hide_index=True,
+    width="stretch",
+    disabled=["rule_id", "title", "threshold"],
+    key="settings_flag_rules",
+    column_config={
+        "rule_id": tr("col.rule_id"),
+        "title": tr("settings.flags.rule"),
+        "enabled": tr("settings.flags.enabled"),
+        "threshold": tr("settings.flags.threshold"),
+        "value": st.column_config.NumberColumn(tr("settings.flags.value"), min_value=0.0),
+    },
+)
+buyer = st.columns(2)
+buyer_name = buyer[0].text_input(tr("settings.buyer"), value=store.setting("buyer.name") or "", key="settings_buyer")
+buyer_contact = buyer[1].text_input(
+    tr("settings.contact"), value=store.setting("buyer.contact") or "", key="settings_contact"
+)
+flag_actions = st.columns(2)
+if flag_actions[0].button(tr("settings.flags.save"), type="primary", key="settings_flags_save"):
+    frame = edited_rules if isinstance(edited_rules, pl.DataFrame) else pl.from_pandas(edited_rules)
+    values: dict[str, str | None] = {"buyer.name": buyer_name or None, "buyer.contact": buyer_contact or None}
+    for row in frame.to_dicts():
+        values[f"flags.{row['rule_id']}.enabled"] = str(bool(row["enabled"]))
+        if row["threshold"]:
+            values[f"flags.{row['rule_id']}.{row['threshold']}"] = str(row["value"])
+    records.save_settings(store, values, actor=ui.actor())
+    ui.refresh_flags(store)
+    st.success(tr("settings.flags.saved"))
+if flag_actions[1].button(tr("settings.flags.reset"), key="settings_flags_reset"):
+    flags.reset_rules(store, ui.actor())
+    ui.refresh_flags(store)
+    st.success(tr("settings.flags.reset.done"))

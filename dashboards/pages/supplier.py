@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from registry import queries, yardstick
+from registry import documents, flags, queries, requests, support, yardstick
 
 store = ui.store()
 as_of = ui.as_of()
@@ -24,6 +24,42 @@ facts[0].metric(tr("supplier.tier"), tr("tier.label", tier=profile["tier"]) if p
 facts[1].metric(tr("supplier.held"), tr(f"level.{profile['held_level']}"))
 facts[2].metric(tr("supplier.requested"), f"★{profile['requested_level']}" if profile["requested_level"] else "—")
 facts[3].metric(tr("supplier.corporate_number"), profile["corporate_number"] or "—")
+
+st.download_button(
+    tr("supplier.gap_report"),
+    documents.gap_report_xlsx(support.gap(store, as_of, supplier_id, lang=lang), lang),
+    file_name=f"gap-{supplier_id}.xlsx",
+    key="supplier_gap_report",
+    type="primary",
+)
+
+st.subheader(tr("supplier.requests"))
+history = requests.request_history(store, as_of, supplier_id)
+if history.is_empty():
+    st.write(tr("supplier.requests.none"))
+else:
+    shown = ui.labelled(
+        history.select(
+            "requested_level", "recommended_level", "requested_on", "due_on", "state", "reason", "decided_by"
+        ),
+        state="request_state",
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.columns(shown))
+
+st.subheader(tr("supplier.flags"))
+own = flags.flags(store, supplier_id=supplier_id, states=["open", "acknowledged"])
+if own.is_empty():
+    st.write(tr("supplier.flags.none"))
+else:
+    shown = ui.labelled(
+        own.with_columns(reason=own["reason" if lang == "ja" else "reason_en"]).select(
+            "flag_id", "severity", "kind", "reason", "state", "first_held_on"
+        ),
+        severity="severity",
+        kind="flag_kind",
+        state="flag_state",
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.columns(shown))
 
 ui.certificate_history(store, as_of, supplier_id)
 

@@ -1,0 +1,164 @@
+"""Requests: decide which ★ to ask of each supplier with the scheme's three questions, follow each
+request from draft to achieved, and print the request letters."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from dashboards import ui
+from dashboards.ui import tr
+from registry import documents, exports, requests
+from registry.errors import MonosashiError
+from registry.models import LevelRequest
+
+store = ui.store()
+as_of = ui.as_of()
+
+st.title(tr("requests.title"))
+st.caption(tr("requests.caption", as_of=as_of.isoformat()))
+
+current = requests.current_requests(store, as_of)
+counts = st.columns(len(requests.EFFECTIVE_STATES))
+for column, state in zip(counts, requests.EFFECTIVE_STATES, strict=True):
+    column.metric(tr(f"request_state.{state}"), f"{current.filter(current['state'] == state).height:,}")
+
+with st.expander(tr("requests.new"), expanded=current.is_empty()):
+    supplier_id = ui.supplier_picker(st, tr("requests.supplier"), store, key="request_supplier")
+    answers = {
+        question: ui.radio(
+            st, tr(f"requests.q.{question}"), ["no", "yes"], lambda a: tr(f"answer.{a}"), key=f"rq_{question}"
+        )
+        == "yes"
+        for question in ("holds_confidential_info", "outage_delays_buyer", "reaches_buyer_network")
+    }
+    recommended = requests.recommend(**answers)
+    st.info(tr("requests.recommended", level=recommended))
+    form = st.columns(3)
+    level = int(
+        form[0].radio(tr("col.requested_level"), ["3", "4"], index=recommended - 3, key="rq_level", horizontal=True)
+    )
+    requested_on = form[1].date_input(tr("col.requested_on"), value=as_of, key="rq_requested_on", format="YYYY-MM-DD")
+    due_on = form[2].date_input(
+        tr("col.due_on"), value=as_of + timedelta(days=365), key="rq_due_on", format="YYYY-MM-DD"
+    )
+    reason = st.text_input(tr("requests.reason"), key="rq_reason", help=tr("requests.reason.help"))
+    if st.button(tr("requests.save"), type="primary", key="rq_save", disabled=not supplier_id):
+        try:
+            request = LevelRequest(
+                request_id=requests.new_request_id(supplier_id, requested_on),
+                supplier_id=supplier_id,
+                requested_level=level,
+                requested_on=requested_on,
+                due_on=due_on,
+                reason=reason or None,
+                decided_by=ui.actor(),
+                **answers,
+            )
+            requests.save_request(store, request, ui.actor())
+        except (ValueError, MonosashiError) as exc:
+            st.error(str(exc).split("\n", 1)[-1] if "validation error" in str(exc) else str(exc))
+        else:
+            ui.refresh_flags(store, [supplier_id])
+            st.success(tr("requests.saved", supplier=supplier_id, level=level))
+            current = requests.current_requests(store, as_of)
+
+if current.is_empty():
+    st.info(tr("requests.empty"))
+    st.stop()
+
+filters = st.columns(2)
+states = ui.multiselect(
+    filters[0], tr("col.state"), list(requests.EFFECTIVE_STATES), lambda s: tr(f"request_state.{s}"), key="rq_states"
+)
+tiers = ui.multiselect(
+    filters[1],
+    tr("col.tier"),
+    sorted(t for t in current["tier"].unique() if t is not None),
+    lambda t: tr("tier.label", tier=t),
+    key="rq_tiers",
+)
+shown = current
+if states:
+    shown = shown.filter(shown["state"].is_in(states))
+if tiers:
+    shown = shown.filter(shown["tier"].is_in(tiers))
+columns = [
+    "request_id",
+    "supplier_id",
+    "name",
+    "tier",
+    "requested_level",
+    "recommended_level",
+    "requested_on",
+    "due_on",
+    "days_to_due",
+    "state",
+    "held_level",
+    "sent_on",
+    "acknowledged_on",
+    "reason",
+    "decided_by",
+]
+table = ui.labelled(shown.select(columns), state="request_state", held_level="level")
+st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
+ui.downloads(shown.select(columns), "requests", as_of)
+
+st.subheader(tr("requests.progress"))
+step = ui.radio(st, tr("requests.step"), ["sent", "acknowledged"], lambda s: tr(f"request_state.{s}"), key="rq_step")
+ready = shown.filter(shown["stored_state"] == ("draft" if step == "sent" else "sent"))
+labels = dict(zip(ready["request_id"], ready["supplier_id"] + " " + ready["name"], strict=True))
+chosen = st.multiselect(
+    tr("requests.choose", n=ready.height),
+    list(labels),
+    format_func=lambda r: f"{r} — {labels[r]}",
+    key=f"rq_progress_{step}",
+    placeholder=tr("app.choose"),
+)
+on = st.date_input(tr("requests.on"), value=as_of, key="rq_on", format="YYYY-MM-DD")
+if st.button(tr("requests.mark", state=tr(f"request_state.{step}"), n=len(chosen)), key="rq_mark", disabled=not chosen):
+    try:
+        changed = requests.set_request_state(store, chosen, step, on, ui.actor())
+    except MonosashiError as exc:
+        st.error(str(exc))
+    else:
+        ui.refresh_flags(store, ready.filter(ready["request_id"].is_in(chosen))["supplier_id"].to_list())
+        st.success(tr("requests.marked", n=changed, state=tr(f"request_state.{step}")))
+
+st.subheader(tr("requests.letters"))
+st.caption(tr("requests.letters.caption"))
+buyer = store.setting("buyer.name") or tr("requests.buyer.default")
+contact = store.setting("buyer.contact") or ""
+recipients = st.multiselect(
+    tr("requests.letters.for"),
+    shown["supplier_id"].to_list(),
+    format_func=lambda s: f"{s} {dict(zip(shown['supplier_id'], shown['name'], strict=True)).get(s, '')}",
+    key="rq_letters",
+    placeholder=tr("app.choose"),
+    max_selections=200,
+)
+if len(recipients) == 1:
+    st.download_button(
+        tr("requests.letter.download"),
+        documents.request_letter_xlsx(store, as_of, recipients[0], buyer_name=buyer, contact=contact),
+        file_name=f"request-{recipients[0]}.xlsx",
+        key="rq_letter_one",
+    )
+elif recipients:
+    st.download_button(
+        tr("requests.letters.download", n=len(recipients)),
+        documents.request_letters_zip(store, as_of, recipients, buyer_name=buyer, contact=contact),
+        file_name=f"requests-{as_of}.zip",
+        mime="application/zip",
+        key="rq_letter_zip",
+    )
+
+st.subheader(tr("requests.bulk"))
+st.caption(tr("requests.bulk.caption"))
+st.download_button(
+    tr("requests.bulk.template"),
+    exports.to_csv(requests.request_list_example(current.head(3))),
+    file_name="request-list.csv",
+    mime="text/csv",
+    key="rq_template",
+)
+st.page_link("dashboards/pages/imports.py", label=tr("requests.bulk.import"), icon=":material/upload_file:")

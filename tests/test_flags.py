@@ -1,0 +1,325 @@
+"""Every flag rule on a hand-made case, and the workflow across re-derivations (docs/flags.md)."""
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF, make_store
+
+from importers.base import SourceFile
+from questionnaires.catalogue import CatalogueDataError, load_catalogue
+from questionnaires.flag_rules import default_rules, parse_rules
+from registry import flags, intake, records, samples
+from registry.errors import MonosashiError
+from registry.models import LevelRequest, Supplier, SupplierLink
+from registry.records import add_supplier
+from registry.requests import save_request, set_request_state
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = make_store(tmp_path / "r.duckdb")
+    add_supplier(store, Supplier(supplier_id="A", name="株式会社A", employees=300, has_security_staff=True))
+    return store
+
+
+def certify(store, scheme: str, issued: date, cid: str, supplier: str = "A") -> None:
+    with store.transaction("test") as tx:
+        tx.execute(
+            "INSERT INTO certificate (certificate_id, supplier_id, scheme, registration_no, issued_on) VALUES (?, ?, ?, ?, ?)",
+            [cid, supplier, scheme, f"NO-{cid}", issued],
+        )
+
+
+def request(
+    store,
+    level: int = 3,
+    requested: date = AS_OF - timedelta(days=400),
+    due: date | None = None,
+    state: str = "sent",
+    supplier: str = "A",
+) -> None:
+    answers = {"holds_confidential_info": level == 4, "outage_delays_buyer": False, "reaches_buyer_network": False}
+    save_request(
+        store,
+        LevelRequest(
+            request_id=f"R-{supplier}",
+            supplier_id=supplier,
+            requested_level=level,
+            requested_on=requested,
+            due_on=due or requested + timedelta(days=365),
+            **answers,
+        ),
+        "test",
+    )
+    if state != "draft":
+        set_request_state(store, [f"R-{supplier}"], "sent", requested, "test")
+    if state == "acknowledged":
+        set_request_state(store, [f"R-{supplier}"], "acknowledged", requested, "test")
+
+
+def self_assessment(
+    store,
+    marks: dict[str, str | None] | None = None,
+    default: str | None = "○",
+    answered_on: date = AS_OF - timedelta(days=30),
+    supplier: str = "A",
+) -> None:
+    criteria = load_catalogue().criteria
+    chosen = [(marks or {}).get(c.id, default) for c in criteria]
+    data = samples.scs_self_assessment_workbook(supplier_id=supplier, answered_on=answered_on.isoformat(), marks=chosen)
+    reports = intake.analyse(store, [SourceFile(f"sa-{supplier}-{answered_on}.xlsx", data)], supplier_id=supplier)
+    assert reports[0].status == "ready", reports[0].errors
+    intake.commit(store, reports, mode="per_file", actor="test", today=AS_OF)
+
+
+def held(store, as_of: date = AS_OF, rule: str | None = None) -> list[dict]:
+    frame = flags.derive(store, as_of)
+    if rule:
+        frame = frame.filter(rule_id=rule)
+    return [{**row, "facts": json.loads(row["facts"])} for row in frame.to_dicts()]
+
+
+# -- the rules --------------------------------------------------------------------------------------
+
+
+def test_rules_file_is_complete_and_validated():
+    rules = default_rules()
+    assert {r.id for r in rules.rules} >= {"renewal.expiring", "below_request", "coverage_hole", "conflict"}
+    text = json.dumps(rules.model_dump(mode="json")).replace("{days_left}", "{nonsense}")
+    with pytest.raises(CatalogueDataError, match="the reason names"):
+        parse_rules(text, "flag_rules.json")
+    broken = rules.model_dump(mode="json")
+    broken["rules"] = broken["rules"][1:]
+    with pytest.raises(CatalogueDataError, match="rules missing"):
+        parse_rules(json.dumps(broken), "flag_rules.json")
+
+
+def test_renewal_expiring_warns_then_turns_critical(store):
+    certify(store, "scs_star3", AS_OF - timedelta(days=300), "C3")  # valid through AS_OF + 64
+    [flag] = held(store, rule="renewal.expiring")
+    assert (flag["severity"], flag["subject"], flag["facts"]["days_left"]) == ("warning", "C3", "64")
+    assert "SCS★3" in flag["reason"] and "NO-C3" in flag["reason"] and "64" in flag["reason_en"]
+    [late] = held(store, AS_OF + timedelta(days=40), rule="renewal.expiring")
+    assert late["severity"] == "critical"  # 24 days left, within critical_days 30
+    assert held(store, AS_OF - timedelta(days=60), rule="renewal.expiring") == []  # 124 days ahead: outside
+
+
+def test_renewal_expiring_is_silent_when_a_higher_star_lasts_longer(store):
+    certify(store, "scs_star3", AS_OF - timedelta(days=300), "C3")
+    certify(store, "scs_star4", AS_OF - timedelta(days=10), "C4")
+    assert held(store, rule="renewal.expiring") == []
+
+
+def test_renewal_expired_until_renewed(store):
+    certify(store, "scs_star3", AS_OF - timedelta(days=400), "OLD")  # valid through AS_OF - 36
+    [flag] = held(store, rule="renewal.expired")
+    assert (flag["severity"], flag["facts"]["days_ago"]) == ("critical", "36")
+    certify(store, "scs_star3", AS_OF - timedelta(days=5), "NEW")  # the renewal supersedes it
+    assert held(store, rule="renewal.expired") == []
+    assert held(store, AS_OF + timedelta(days=400 + 365), rule="renewal.expired") == []  # past the look-back
+
+
+def test_star4_yearly_self_assessment_overdue_then_done(store):
+    certify(store, "scs_star4", AS_OF - timedelta(days=400), "C4")  # first anniversary 35 days ago
+    [flag] = held(store, rule="renewal.self_assessment")
+    assert flag["severity"] == "critical" and "期日超過" in flag["reason"] and "overdue" in flag["reason_en"]
+    self_assessment(store, answered_on=AS_OF - timedelta(days=3))
+    assert held(store, rule="renewal.self_assessment") == []
+
+
+def test_below_request_only_after_the_due_date_and_while_below(store):
+    request(store, level=3, requested=AS_OF - timedelta(days=400), due=AS_OF - timedelta(days=10))
+    [flag] = held(store, rule="below_request")
+    assert (flag["severity"], flag["subject"], flag["facts"]["days_late"]) == ("critical", "R-A", "10")
+    assert "★なし" in flag["reason"] and "no ★" in flag["reason_en"]
+    assert held(store, AS_OF - timedelta(days=11), rule="below_request") == []  # before the due date
+    certify(store, "scs_star3", AS_OF - timedelta(days=1), "C3")
+    assert held(store, rule="below_request") == []  # achieved
+
+
+def test_below_request_ignores_a_draft_never_sent(store):
+    request(store, level=3, due=AS_OF - timedelta(days=10), state="draft")
+    assert held(store, rule="below_request") == []
+
+
+def test_low_readiness_and_weak_organisational_categories(store):
+    request(store, level=3, due=AS_OF + timedelta(days=100))
+    # everything met but governance (1), supplier management (2) and incident response (6)
+    marks = {c.id: "✖" for c in load_catalogue().criteria if c.id[0] in "126"}
+    self_assessment(store, marks)
+    assert held(store, rule="needs_support.readiness") == []  # most of ★3 is met
+    [weak] = held(store, rule="needs_support.weak_categories")
+    assert "ガバナンスの整備 0%" in weak["reason"] and "Supplier management 0%" in weak["reason_en"]
+    assert "インシデントへの対応 0%" in weak["reason"] and weak["facts"]["target_level"] == "3"
+    self_assessment(store, default="✖", answered_on=AS_OF - timedelta(days=1))
+    [low] = held(store, rule="needs_support.readiness")
+    assert low["facts"]["readiness"] == "0%" and low["facts"]["total"] == "81" and "★3" in low["reason"]
+
+
+def test_needs_support_needs_a_request_and_some_evidence(store):
+    self_assessment(store, default="✖")
+    assert held(store, rule="needs_support.readiness") == []  # nothing asked of the supplier
+    request(store, level=3, due=AS_OF + timedelta(days=100))
+    assert len(held(store, rule="needs_support.readiness")) == 1
+
+
+def test_many_dont_know_answers(store):
+    criteria = load_catalogue().criteria
+    self_assessment(store, {c.id: None for c in criteria[:40]})  # 40 of 153 blank: わからない
+    [flag] = held(store, rule="needs_support.unknown_answers")
+    assert (flag["facts"]["unknown"], flag["facts"]["answers"], flag["facts"]["share"]) == ("40", "153", "26%")
+    self_assessment(store, {c.id: None for c in criteria[:3]}, answered_on=AS_OF - timedelta(days=1))
+    assert held(store, rule="needs_support.unknown_answers") == []  # the newer answers count
+
+
+def test_small_company_without_security_staff(store):
+    add_supplier(store, Supplier(supplier_id="S", name="有限会社S", employees=12, has_security_staff=False))
+    add_supplier(store, Supplier(supplier_id="U", name="有限会社U", employees=12))  # staff unknown
+    assert held(store, rule="needs_support.no_security_staff") == []  # nothing requested yet
+    request(store, supplier="S", due=AS_OF + timedelta(days=100))
+    request(store, supplier="U", due=AS_OF + timedelta(days=100))
+    [flag] = held(store, rule="needs_support.no_security_staff")
+    assert flag["supplier_id"] == "S" and "12" in flag["reason"]
+
+
+def test_conflicting_evidence(store):
+    folder = intake.profiles_folder(store)
+    folder.mkdir()
+    for name in ("p-one", "p-two"):
+        (folder / f"{name}.yaml").write_text(
+            f"name: {name}\ntitle_ja: {name}\ntitle_en: {name}\nframework_id: profile.{name}\nversion: '1'\n"
+            f"fingerprint: [{name}番号, {name}回答]\ncolumns: {{item_id: {name}番号, answer: {name}回答}}\n"
+            "answers: [{label: Y, status: met}, {label: N, status: not_met}]\n"
+            "items: [{id: '1', maps: [{criterion: 4-4-2-1, relationship: equal, strength: 0.8, rationale: same}]}]\n"
+            "date_labels: [回答日]\n",
+            encoding="utf-8",
+        )
+    for name, answer, on in (("p-one", "Y", "2026-09-01"), ("p-two", "N", "2026-10-01")):
+        data = f"回答日,{on}\n{name}番号,{name}回答\n1,{answer}\n".encode()
+        reports = intake.analyse(store, [SourceFile(f"{name}.csv", data)], supplier_id="A")
+        intake.commit(store, reports, mode="per_file", actor="test", today=AS_OF)
+    [flag] = held(store, rule="conflict")
+    assert flag["facts"] == {"conflicts": "1", "criteria": "4-4-2-1"} and "4-4-2-1" in flag["reason"]
+
+
+def test_stale_evidence_and_no_evidence(store):
+    self_assessment(store, answered_on=AS_OF - timedelta(days=500))
+    [flag] = held(store, rule="stale.evidence")
+    assert flag["facts"]["newest"] == str(AS_OF - timedelta(days=500))
+    certify(store, "scs_star3", AS_OF - timedelta(days=20), "C3")  # a valid ★ is fresh evidence
+    assert held(store, rule="stale.evidence") == []
+    add_supplier(store, Supplier(supplier_id="N", name="株式会社N"))
+    request(store, supplier="N", requested=AS_OF - timedelta(days=61), due=AS_OF + timedelta(days=300))
+    [none] = held(store, rule="stale.no_evidence")
+    assert none["supplier_id"] == "N" and none["facts"]["days"] == "61"
+    assert held(store, AS_OF - timedelta(days=2), rule="stale.no_evidence") == []  # within the grace period
+
+
+def test_coverage_hole_flags_every_supplier_on_the_path(store):
+    add_supplier(store, Supplier(supplier_id="T2", name="株式会社T2"))
+    with store.transaction("test") as tx:
+        links = [
+            SupplierLink(parent_id="@buyer", child_id="A", critical=True),
+            SupplierLink(parent_id="A", child_id="T2", critical=True),
+        ]
+        for link in links:
+            tx.execute(
+                "INSERT INTO supplier_link (parent_id, child_id, source, critical) VALUES (?, ?, 'buyer_list', ?)",
+                [link.parent_id, link.child_id, link.critical],
+            )
+    certify(store, "scs_star3", AS_OF - timedelta(days=10), "C3")  # A is covered, T2 knows nothing
+    found = held(store, rule="coverage_hole")
+    assert {(f["supplier_id"], f["subject"]) for f in found} == {("A", "T2"), ("T2", "T2")}
+    assert all("発注者 → A → T2" in f["reason"] and f["severity"] == "warning" for f in found)
+
+
+def test_thresholds_and_switches_come_from_settings(store):
+    certify(store, "scs_star3", AS_OF - timedelta(days=300), "C3")  # 64 days left
+    records.save_settings(store, {"flags.renewal.expiring.window_days": "30"}, "test")
+    assert held(store, rule="renewal.expiring") == []
+    records.save_settings(
+        store, {"flags.renewal.expiring.window_days": "90", "flags.renewal.expiring.enabled": "false"}, "test"
+    )
+    assert held(store, rule="renewal.expiring") == []
+    flags.reset_rules(store, "test")
+    assert len(held(store, rule="renewal.expiring")) == 1
+
+
+# -- the workflow -----------------------------------------------------------------------------------
+
+
+def stored(store, rule: str) -> dict:
+    return flags.flags(store).filter(rule_id=rule).row(0, named=True)
+
+
+def test_workflow_survives_rederivation_and_closes_with_a_reason(store):
+    certify(store, "scs_star3", AS_OF - timedelta(days=300), "C3")
+    first = flags.refresh(store, AS_OF)
+    assert first.raised == 1
+    flag = stored(store, "renewal.expiring")
+    flags.set_flag_state(store, [flag["flag_id"]], "acknowledged", "buyer@example", "renewal booked for December")
+    again = flags.refresh(store, AS_OF + timedelta(days=1))
+    assert (again.raised, again.still_holding, again.closed) == (0, 1, 0)
+    kept = stored(store, "renewal.expiring")
+    assert (kept["flag_id"], kept["state"], kept["note"]) == (
+        flag["flag_id"],
+        "acknowledged",
+        "renewal booked for December",
+    )
+    assert kept["last_held_on"] == AS_OF + timedelta(days=1) and kept["first_held_on"] == AS_OF
+    certify(store, "scs_star3", AS_OF + timedelta(days=2), "C3-NEW")  # renewed
+    closed = flags.refresh(store, AS_OF + timedelta(days=3))
+    assert closed.closed == 1
+    done = stored(store, "renewal.expiring")
+    assert (done["state"], done["state_changed_by"], done["closed_by_rule"]) == ("resolved", "system", True)
+    assert done["note"].startswith(str(AS_OF + timedelta(days=3))) and "更新" in done["note"]
+    actions = flags.flag_history(store, flag["flag_id"])["action"].to_list()
+    assert actions == ["flag_raised", "flag_acknowledged", "flag_closed"]
+
+
+def test_a_closed_flag_reopens_when_it_holds_again_but_a_dismissed_one_stays(store):
+    certify(store, "scs_star3", AS_OF - timedelta(days=300), "C3")
+    flags.refresh(store, AS_OF)
+    flags.refresh(store, AS_OF - timedelta(days=60))  # not yet in the window on that date: closed
+    assert stored(store, "renewal.expiring")["state"] == "resolved"
+    result = flags.refresh(store, AS_OF)
+    assert result.reopened == 1 and stored(store, "renewal.expiring")["state"] == "open"
+    flag_id = stored(store, "renewal.expiring")["flag_id"]
+    with pytest.raises(MonosashiError, match="needs a reason"):
+        flags.set_flag_state(store, [flag_id], "dismissed", "buyer")
+    flags.set_flag_state(store, [flag_id], "dismissed", "buyer", "supplier is being replaced")
+    flags.refresh(store, AS_OF + timedelta(days=1))
+    assert stored(store, "renewal.expiring")["state"] == "dismissed"
+
+
+def test_workflow_steps_are_all_or_nothing(store):
+    certify(store, "scs_star3", AS_OF - timedelta(days=300), "C3")
+    certify(store, "scs_star3", AS_OF - timedelta(days=400), "OLD", supplier="A")
+    flags.refresh(store, AS_OF)
+    ids = flags.flags(store)["flag_id"].to_list()
+    flags.set_flag_state(store, ids[:1], "resolved", "buyer")
+    with pytest.raises(MonosashiError, match="cannot mark acknowledged"):
+        flags.set_flag_state(store, ids, "acknowledged", "buyer")
+    assert flags.flags(store).filter(state="acknowledged").is_empty()
+    with pytest.raises(MonosashiError, match="unknown flag 999"):
+        flags.set_flag_state(store, [999], "resolved", "buyer")
+
+
+def test_an_import_refreshes_only_its_suppliers_flags(store):
+    add_supplier(store, Supplier(supplier_id="B", name="株式会社B"))
+    request(store, supplier="B", due=AS_OF + timedelta(days=100))
+    flags.refresh(store, AS_OF)
+    assert flags.flags(store).filter(supplier_id="B", rule_id="stale.no_evidence").height == 1
+    self_assessment(store, default="○", supplier="B")  # the import re-derives B's flags at once
+    b = flags.flags(store).filter(supplier_id="B", rule_id="stale.no_evidence").row(0, named=True)
+    assert (b["state"], b["closed_by_rule"]) == ("resolved", True)
+    assert store.setting("flags.derived_as_of") == AS_OF.isoformat()  # a partial refresh is not the daily one
+
+
+def test_daily_derivation_runs_once_a_day(store):
+    certify(store, "scs_star3", AS_OF - timedelta(days=300), "C3")
+    assert flags.ensure_current(store, AS_OF).raised == 1
+    assert flags.ensure_current(store, AS_OF) is None
+    assert flags.ensure_current(store, AS_OF + timedelta(days=1)) is not None
