@@ -6,6 +6,7 @@ from dashboards import ui
 
 PAGES = (
     ("overview", "nav.overview", ":material/dashboard:"),
+    ("suppliers", "nav.suppliers", ":material/list_alt:"),
     ("readiness", "nav.readiness", ":material/insights:"),
     ("supplier", "nav.supplier", ":material/factory:"),
     ("requests", "nav.requests", ":material/outgoing_mail:"),

@@ -12,10 +12,12 @@ __all__ = [
     "category_heatmap",
     "certificate_timeline",
     "coverage_bar",
+    "held_by_tier_bar",
     "held_levels_bar",
     "network_sunburst",
     "readiness_gauge",
     "readiness_histogram",
+    "readiness_history_line",
     "requested_vs_held_bar",
     "requirement_matrix",
     "sub_network_graph",
@@ -23,7 +25,8 @@ __all__ = [
 ]
 
 LEVEL_COLOURS = {"none": "#c9c9c9", "security_action": "#f2b950", "star3": "#5b9bd5", "star4": "#1f4e79"}
-_FONT = "Noto Sans JP, Hiragino Sans, Yu Gothic, Meiryo, sans-serif"
+# Japanese first: Debian's fonts-noto-cjk, then the usual Windows and macOS fonts.
+_FONT = "Noto Sans CJK JP, Noto Sans JP, Hiragino Sans, Yu Gothic, Meiryo, sans-serif"
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
@@ -347,3 +350,50 @@ def sub_network_graph(nodes: pl.DataFrame, edges: pl.DataFrame, names: Mapping[s
     _layout(fig, title, "", "")
     fig.update_layout(height=max(320, 40 * int(nodes.group_by("level").len()["len"].max() or 1) + 120))
     return fig
+
+
+def held_by_tier_bar(
+    frame: pl.DataFrame,
+    tier_label: Mapping[int | None, str],
+    level_label: Mapping[str, str],
+    title: str,
+    x_title: str,
+    y_title: str,
+) -> go.Figure:
+    """Stacked bars: per tier, the suppliers by the ★ they hold (``frame``: tier, held_level,
+    suppliers). Each bar carries its tier and level as customdata, for click-through."""
+    tiers = frame["tier"].unique(maintain_order=True).to_list()
+    fig = go.Figure()
+    for level in LEVEL_COLOURS:
+        part = frame.filter(pl.col("held_level") == level)
+        counts = dict(zip(part["tier"].to_list(), part["suppliers"].to_list(), strict=True))
+        fig.add_trace(
+            go.Bar(
+                name=level_label[level],
+                x=[tier_label[t] for t in tiers],
+                y=[counts.get(t, 0) for t in tiers],
+                customdata=[[0 if t is None else t, level] for t in tiers],
+                marker_color=LEVEL_COLOURS[level],
+                hovertemplate="%{x}: %{y}<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.update_layout(barmode="stack", clickmode="event+select")
+    return _layout(fig, title, x_title, y_title)
+
+
+def readiness_history_line(history: pl.DataFrame, labels: Mapping[str, str], title: str, y_title: str) -> go.Figure:
+    """Readiness over time (``history``: taken_on and the share columns named in ``labels``), as
+    steps: a value holds until the next record."""
+    fig = go.Figure()
+    for column, label in labels.items():
+        fig.add_trace(
+            go.Scatter(
+                x=history["taken_on"].to_list(),
+                y=[100 * v for v in history[column].to_list()],
+                mode="lines+markers",
+                line_shape="hv",
+                name=label,
+            )
+        )
+    fig.update_yaxes(range=[0, 100], ticksuffix="%")
+    return _layout(fig, title, "", y_title)

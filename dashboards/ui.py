@@ -21,7 +21,7 @@ from questionnaires.policy import parse_policy
 from registry import flags, intake, queries, renewals, supply_chain, yardstick
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
-from registry.queries import revision, supplier_choices, supplier_status
+from registry.queries import revision, supplier_choices
 from registry.records import ensure_ready
 from registry.store import Store
 
@@ -231,13 +231,15 @@ def cached_supplier_view(store: Store, as_of: date, supplier_id: str) -> yardsti
 
 
 @st.cache_data(show_spinner=False, max_entries=4, hash_funcs={Store: lambda s: str(s.path)})
-def _portfolio(store: Store, as_of: date, revision: int) -> yardstick.Portfolio:
-    return yardstick.portfolio(store, as_of, supplier_status(store, as_of))
+def _readiness(store: Store, as_of: date, revision: int) -> Any:
+    from registry import dashboard
+
+    return dashboard.readiness_board(store, as_of)
 
 
-def cached_portfolio(store: Store, as_of: date) -> yardstick.Portfolio:
-    """Every supplier's readiness, recomputed only when the registry changed (or the date)."""
-    return _portfolio(store, as_of, revision(store))
+def cached_readiness(store: Store, as_of: date) -> Any:
+    """Every supplier's readiness and category scores, recomputed only when the registry changed."""
+    return _readiness(store, as_of, revision(store))
 
 
 def crosswalk_entries(crosswalk: Crosswalk) -> pl.DataFrame:
@@ -323,6 +325,7 @@ def certificate_history(store: Store, as_of: date, supplier_id: str) -> None:
         state="state",
     )
     st.dataframe(shown, hide_index=True, width="stretch", column_config=columns(shown))
+    downloads(history.drop("certificate_id"), f"certificates_{supplier_id}", as_of)
     for row in queries.certificate_files(store, supplier_id).iter_rows(named=True):
         content = queries.file_content(store, row["sha256"])
         if content is not None:
@@ -364,12 +367,21 @@ def downloads(frame: pl.DataFrame, name: str, as_of: date) -> None:
     """Excel and CSV (UTF-8 with BOM) downloads of a list, formulas neutralised."""
     from registry import exports
 
+    # The files are made when the button is clicked, not on every run of the page.
     buttons = st.columns(2)
     buttons[0].download_button(
-        tr("export.excel"), exports.to_excel(frame, name), file_name=f"{name}_{as_of}.xlsx", key=f"{name}_xlsx"
+        tr("export.excel"),
+        lambda: exports.to_excel(frame, name),
+        file_name=f"{name}_{as_of}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{name}_xlsx",
     )
     buttons[1].download_button(
-        tr("export.csv"), exports.to_csv(frame), file_name=f"{name}_{as_of}.csv", mime="text/csv", key=f"{name}_csv"
+        tr("export.csv"),
+        lambda: exports.to_csv(frame),
+        file_name=f"{name}_{as_of}.csv",
+        mime="text/csv",
+        key=f"{name}_csv",
     )
 
 
@@ -379,3 +391,68 @@ def refresh_flags(store: Store, suppliers: list[str] | None = None) -> None:
     from registry import flags
 
     flags.refresh(store, date.today(), suppliers, actor=actor())
+
+
+def delta(now: int, before: int) -> str | None:
+    """A metric's change as Streamlit shows it (``+3``), or None when nothing changed."""
+    return None if now == before else f"{now - before:+,}"
+
+
+def delta_points(now: float | None, before: float | None) -> str | None:
+    """The change of a share, in percentage points."""
+    if now is None or before is None or round(100 * now) == round(100 * before):
+        return None
+    return tr("app.points", n=f"{100 * (now - before):+.0f}")
+
+
+def links(page: str, targets: list[tuple[str, dict[str, str]]]) -> None:
+    """A row of links to ``page`` with query parameters: the list behind a chart."""
+    for column, (label, params) in zip(st.columns(max(1, len(targets))), targets, strict=False):
+        column.page_link(page, label=label, query_params=params, icon=":material/arrow_forward:")
+
+
+def chart_with_drilldown(figure: Any, caption_key: str, key: str) -> list[Any] | None:
+    """A chart whose bars can be clicked: returns the clicked bar's customdata (else None)."""
+    event = st.plotly_chart(figure, width="stretch", key=key, on_select="rerun", selection_mode="points")
+    st.caption(tr(caption_key))
+    points = getattr(getattr(event, "selection", None), "points", None) or []
+    data = points[0].get("customdata") if points else None
+    return list(data) if data else None
+
+
+@st.cache_data(show_spinner=False, max_entries=4, hash_funcs={Store: lambda s: str(s.path)})
+def _board(store: Store, as_of: date, revision: int) -> Any:
+    from registry import dashboard
+
+    return dashboard.board(store, as_of)
+
+
+def cached_board(store: Store, as_of: date) -> Any:
+    """The Overview's data, recomputed only when the registry changed (or the date)."""
+    return _board(store, as_of, revision(store))
+
+
+@st.cache_data(show_spinner=False, max_entries=4, hash_funcs={Store: lambda s: str(s.path)})
+def _facets(store: Store, revision: int) -> dict[str, list[Any]]:
+    return queries.facets(store)
+
+
+def cached_facets(store: Store) -> dict[str, list[Any]]:
+    """The values the directory's filters offer (tiers, industries)."""
+    return _facets(store, revision(store))
+
+
+def severity_labels(values: pl.Series) -> pl.Series:
+    """Flag severities as UI texts (empty where there is none)."""
+    return values.replace_strict({s: tr(f"severity.{s}") for s in ("critical", "warning", "info")}, default=None)
+
+
+def supplier_details(store: Store, supplier_id: str) -> dict[str, Any]:
+    """The supplier facts the status frame does not carry (security staff, distance from IT support)."""
+    return queries.supplier_details(store, supplier_id)
+
+
+def evidence_kind_labels(values: pl.Series) -> pl.Series:
+    """Kinds of deciding evidence as UI texts ('—' where nothing decides)."""
+    kinds = ("certified", "self_assessment", "migrated", "crosswalk", "certificate")
+    return values.cast(pl.String).replace_strict({k: tr(f"evidence.{k}") for k in kinds}, default="—")

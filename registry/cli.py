@@ -117,13 +117,20 @@ def init(db: Path | None) -> None:
 @click.option("--seed", type=int, default=1, show_default=True)
 @as_of_option
 @click.option("--force", is_flag=True, help="Replace a registry that holds data not made by `demo`.")
-def demo(db: Path | None, n_suppliers: int, seed: int, as_of: Any, force: bool) -> None:
+@click.option(
+    "--history-months",
+    type=click.IntRange(0, 24),
+    default=6,
+    show_default=True,
+    help="Derive flags and readiness monthly back this far, as daily use would have.",
+)
+def demo(db: Path | None, n_suppliers: int, seed: int, as_of: Any, force: bool, history_months: int) -> None:
     """Replace the registry's content with a synthetic demo registry."""
     store = Store(resolve_db_path(db))
     records.initialise(store, _actor())
     data = generate_demo(n_suppliers, seed, _as_of(as_of))
     records.replace_demo(store, data, _actor(), seed=seed, force=force)
-    flags.refresh(store, _as_of(as_of), actor=_actor())
+    flags.replay(store, _as_of(as_of), history_months, actor=_actor())
     click.echo(
         f"{store.path}: demo registry with {data.suppliers.height} suppliers, {data.links.height} links, "
         f"{data.certificates.height} certificates, {data.requests.height} requests (seed {seed})"

@@ -7,13 +7,13 @@ import io
 from datetime import UTC, datetime
 
 import polars as pl
-from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from importers.crosswalk_excel import HEADER, META, SHEET
 from questionnaires.catalogue import Catalogue
 from questionnaires.crosswalks import Crosswalk, all_crosswalks, crosswalk_frame, load_crosswalk_text
 from questionnaires.frameworks import MappingProfile
+from registry.exports import japanese_workbook
 from registry.store import Store
 
 __all__ = ["coverage", "effective_crosswalks", "save_user_crosswalk", "to_excel", "user_crosswalk_texts"]
@@ -71,7 +71,7 @@ def coverage(crosswalks: dict[str, Crosswalk], catalogue: Catalogue, min_strengt
 
 def to_excel(crosswalk: Crosswalk) -> bytes:
     """The crosswalk as an Excel sheet a security team can edit and import back."""
-    wb = Workbook()
+    wb = japanese_workbook()
     ws = wb.active
     ws.title = SHEET
     values = {

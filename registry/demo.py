@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import polars as pl
 
@@ -237,12 +237,21 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
             "supplier_id": ids,
             "name": [_company_name(rng, slot, ind) for slot, ind in zip(name_slots, industry, strict=True)],
             "corporate_number": _corporate_numbers(rng, n_suppliers),
-            "industry": industry,
+            # stored as a buyer's list would name it (業種), in Japanese
+            "industry": [INDUSTRIES[i][0] for i in industry],
             "employees": employees,
             "prefecture": rng.choices(_PREFECTURES, k=n_suppliers),
             "has_security_staff": [e >= 300 or (e >= 50 and rng.random() < 0.4) for e in employees],
             # A stream of its own, so the facts added later do not reshuffle the rest of the demo.
             "far_from_it_support": [later.random() < 0.15 for _ in employees],
+            # registered over the last years, a few of them in the last month
+            "created_at": [
+                datetime.combine(
+                    as_of - timedelta(days=later.randint(0, 29) if later.random() < 0.03 else later.randint(30, 900)),
+                    time(9),
+                )
+                for _ in employees
+            ],
         },
         schema_overrides={"employees": pl.Int32},
     )

@@ -9,23 +9,21 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from registry.errors import MonosashiError
-from registry.exports import neutralise
+from registry.exports import JAPANESE_FONT, japanese_workbook, neutralise
 from registry.requests import request_history
 from registry.store import Store
 from registry.support import GapReport, gap
 
 __all__ = ["gap_report_xlsx", "gap_reports_zip", "request_letter_xlsx", "request_letters_zip"]
 
-_FONT = "Noto Sans JP"  # a Japanese font Excel and LibreOffice find; cells say so explicitly
-_TITLE = Font(name=_FONT, size=14, bold=True)
-_BOLD = Font(name=_FONT, bold=True)
-_PLAIN = Font(name=_FONT)
+_TITLE = Font(name=JAPANESE_FONT, size=14, bold=True, charset=128)
+_BOLD = Font(name=JAPANESE_FONT, bold=True, charset=128)
+_PLAIN = Font(name=JAPANESE_FONT, charset=128)
 _HEAD_FILL = PatternFill("solid", fgColor="DDE4EE")
 _STATUS_FILL = {
     "not_met": PatternFill("solid", fgColor="F8D7DA"),
@@ -142,7 +140,7 @@ def gap_report_xlsx(report: GapReport, lang: str = "ja") -> bytes:
     """The gap report as a workbook: a summary, every gap with its evidence and next step, and the
     support plan grouped by remedy."""
     w = _WORDS[lang]
-    wb = Workbook()
+    wb = japanese_workbook()
     summary = wb.active
     summary.title = w["sheets"][0]
     _cell(summary, 1, 1, w["title"], _TITLE)
@@ -280,7 +278,7 @@ def request_letter_xlsx(
     if history.is_empty():
         raise MonosashiError(f"supplier {supplier_id} has no ★ request on {as_of}")
     request = history.row(0, named=True)
-    wb = Workbook()
+    wb = japanese_workbook()
     ws = wb.active
     ws.title = "★取得のお願い"
     ws.column_dimensions["A"].width = 24

@@ -14,7 +14,7 @@ from icalendar import Calendar, Event
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-__all__ = ["neutralise", "renewals_ics", "to_csv", "to_excel"]
+__all__ = ["JAPANESE_FONT", "japanese_workbook", "neutralise", "renewals_ics", "to_csv", "to_excel"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,14 +41,26 @@ def to_csv(frame: pl.DataFrame) -> bytes:
     return b"\xef\xbb\xbf" + buffer.getvalue()
 
 
-def to_excel(frame: pl.DataFrame, sheet: str) -> bytes:
-    """One sheet with a bold header; dates stay dates; text neutralised."""
+# Japanese Excel's own default font (charset 128: Shift_JIS glyphs), so Japanese text renders
+# in Excel as people expect; other programs substitute their CJK font.
+JAPANESE_FONT = "游ゴシック"
+
+
+def japanese_workbook() -> Workbook:
+    """A new workbook whose default font (every cell not styled otherwise) is Japanese."""
     wb = Workbook()
+    wb._fonts[0] = Font(name=JAPANESE_FONT, size=11, family=3, charset=128)  # the default font: openpyxl's index 0
+    return wb
+
+
+def to_excel(frame: pl.DataFrame, sheet: str) -> bytes:
+    """One sheet with a bold header; dates stay dates; text neutralised; a Japanese font."""
+    wb = japanese_workbook()
     ws = wb.active
     ws.title = sheet[:31]
     ws.append(frame.columns)
     for cell in ws[1]:
-        cell.font = Font(name="Noto Sans JP", bold=True)
+        cell.font = Font(name=JAPANESE_FONT, bold=True, charset=128)
     for row in _safe(frame).iter_rows():
         ws.append([", ".join(v) if isinstance(v, list) else v for v in row])
     for column in ws.columns:

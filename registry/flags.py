@@ -20,7 +20,7 @@ from questionnaires.flag_rules import FlagRule, FlagRules, default_rules, placeh
 from registry import renewals, supply_chain, yardstick
 from registry.errors import MonosashiError
 from registry.requests import current_requests
-from registry.store import Store
+from registry.store import Store, Transaction
 
 __all__ = [
     "FLAG_COLUMNS",
@@ -34,6 +34,7 @@ __all__ = [
     "flag_history",
     "flags",
     "refresh",
+    "replay",
     "reset_rules",
     "rules_in_force",
     "set_flag_state",
@@ -453,7 +454,13 @@ def derive(
     store: Store, as_of: date, suppliers: Sequence[str] | None = None, rules: FlagRules | None = None
 ) -> pl.DataFrame:
     """Every flag that holds on ``as_of`` (for all suppliers, or only ``suppliers``), one row each."""
-    rules = rules or rules_in_force(store)
+    return _derive(store, as_of, suppliers, rules or rules_in_force(store))[0]
+
+
+def _derive(
+    store: Store, as_of: date, suppliers: Sequence[str] | None, rules: FlagRules
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The flags, and the readiness the rules read (kept as history by :func:`refresh`)."""
     enabled = [r for r in rules.rules if r.enabled]
     with store.held_open():
         facts = _gather(store, as_of, suppliers, need_coverage=any(r.id == "coverage_hole" for r in enabled))
@@ -464,7 +471,30 @@ def derive(
             for rule in enabled
         ]
     derived = pl.concat([f.select(FLAG_COLUMNS) for f in frames], how="vertical_relaxed")
-    return derived.unique("flag_key", keep="first", maintain_order=True)
+    snapshot = yardstick.readiness_snapshot(facts.counts, facts.suppliers["supplier_id"], facts.catalogue)
+    return derived.unique("flag_key", keep="first", maintain_order=True), snapshot
+
+
+def _record_readiness(tx: Transaction, snapshot: pl.DataFrame, as_of: date) -> None:
+    """Keep the readiness of the suppliers whose readiness changed since their latest record."""
+    values = yardstick.HISTORY_COLUMNS
+    name = tx.register("snapshot", snapshot.with_columns(taken_on=pl.lit(as_of)))
+    changed = " OR ".join(f"abs(n.{c} - l.{c}) > 1e-9" for c in values)
+    tx.execute(
+        f"DELETE FROM readiness_history WHERE taken_on = $as_of AND supplier_id IN (SELECT supplier_id FROM {name})",
+        {"as_of": as_of},
+    )
+    tx.execute(
+        f"""INSERT INTO readiness_history (supplier_id, taken_on, {", ".join(values)})
+            SELECT n.supplier_id, n.taken_on, {", ".join(f"n.{c}" for c in values)}
+            FROM {name} n
+            LEFT JOIN (
+                SELECT * FROM readiness_history WHERE taken_on < $as_of
+                QUALIFY row_number() OVER (PARTITION BY supplier_id ORDER BY taken_on DESC) = 1
+            ) l USING (supplier_id)
+            WHERE l.supplier_id IS NULL OR {changed}""",
+        {"as_of": as_of},
+    )
 
 
 @dataclass(frozen=True)
@@ -485,7 +515,7 @@ class Refresh:
 def refresh(store: Store, as_of: date, suppliers: Sequence[str] | None = None, actor: str = "system") -> Refresh:
     """Re-derive the flags and reconcile them with the stored ones, in one transaction."""
     rules = rules_in_force(store)
-    derived = derive(store, as_of, suppliers, rules)
+    derived, snapshot = _derive(store, as_of, suppliers, rules)
     closing = pl.DataFrame(
         {
             "rule_id": [r.id for r in rules.rules],
@@ -537,6 +567,7 @@ def refresh(store: Store, as_of: date, suppliers: Sequence[str] | None = None, a
                 RETURNING flag_id, supplier_id, rule_id""",
             params,
         )
+        _record_readiness(tx, snapshot, as_of)
         if suppliers is None:  # a partial refresh (after an import) is not the daily derivation
             store.set_setting(tx, "flags.derived_as_of", as_of.isoformat())
         tx.audit_many(
@@ -588,6 +619,14 @@ def refresh(store: Store, as_of: date, suppliers: Sequence[str] | None = None, a
         reopened=sum(1 for row in reopened if row[3]),
         closed=len(closed),
     )
+
+
+def replay(store: Store, as_of: date, months: int, actor: str = "system") -> Refresh:
+    """Derive as of the same day of each of the last ``months`` months, then ``as_of``: a new
+    registry (the demo) gets the flag and readiness history daily derivations would have left."""
+    for back in range(months, 0, -1):
+        refresh(store, as_of - timedelta(days=30 * back), actor=actor)
+    return refresh(store, as_of, actor=actor)
 
 
 def ensure_current(store: Store, today: date, actor: str = "system") -> Refresh | None:

@@ -6,7 +6,6 @@ frames read through Arrow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
@@ -17,18 +16,18 @@ from registry.validity import expiry_sql, policy_for, stale_sql
 
 __all__ = [
     "HELD_LEVELS",
-    "OverviewFigures",
     "certificate_files",
     "certificates_by_registration",
     "certificates_expiring",
+    "facets",
     "file_content",
     "import_history",
     "imported_hashes",
     "official_texts",
-    "overview",
     "revision",
     "submissions",
     "supplier_choices",
+    "supplier_details",
     "supplier_status",
     "supplier_status_sql",
     "suppliers_matching",
@@ -114,57 +113,6 @@ def certificates_expiring(store: Store, as_of: date, within_days: int) -> pl.Dat
     )
 
 
-@dataclass(frozen=True)
-class OverviewFigures:
-    """What the Overview page shows, all computed from the database as of one date."""
-
-    as_of: date
-    suppliers: int
-    by_tier: pl.DataFrame  # tier (null: not linked), suppliers
-    held: pl.DataFrame  # held_level, suppliers
-    requested_vs_held: pl.DataFrame  # requested_level, held_level, suppliers
-    expiring: pl.DataFrame  # certificates expiring in the window
-    catalogue_version: str | None
-    star_holders: int  # suppliers holding a valid ★3 or ★4
-    with_request: int  # suppliers with a ★ request
-    meeting_request: int  # ... whose valid ★ is at or above the requested level
-
-    @property
-    def share_meeting_request(self) -> float | None:
-        return self.meeting_request / self.with_request if self.with_request else None
-
-
-def overview(store: Store, as_of: date, expiring_within_days: int = 90) -> OverviewFigures:
-    """The portfolio figures of the Overview page, read in one pass over the suppliers."""
-    status = supplier_status(store, as_of)
-    by_tier = status.group_by("tier").agg(suppliers=pl.len()).sort("tier", nulls_last=True)
-    held = (
-        pl.DataFrame({"held_level": list(HELD_LEVELS)})
-        .join(status.group_by("held_level").agg(suppliers=pl.len()), on="held_level", how="left")
-        .with_columns(pl.col("suppliers").fill_null(0).cast(pl.Int64))
-    )
-    requested_vs_held = (
-        status.filter(pl.col("requested_level").is_not_null())
-        .group_by("requested_level", "held_level")
-        .agg(suppliers=pl.len())
-        .sort("requested_level", "held_level")
-    )
-    held_star = pl.col("held_level").replace_strict({"star4": 4, "star3": 3}, default=0, return_dtype=pl.Int32)
-    requested = status.filter(pl.col("requested_level").is_not_null())
-    return OverviewFigures(
-        as_of=as_of,
-        suppliers=status.height,
-        by_tier=by_tier,
-        held=held,
-        requested_vs_held=requested_vs_held,
-        expiring=certificates_expiring(store, as_of, expiring_within_days),
-        catalogue_version=store.setting("catalogue_version"),
-        star_holders=status.filter(held_star >= 3).height,
-        with_request=requested.height,
-        meeting_request=requested.filter(held_star >= pl.col("requested_level")).height,
-    )
-
-
 def official_texts(store: Store, catalogue_version: str) -> pl.DataFrame:
     """Official sentences imported for a catalogue version (empty when none were imported)."""
     return store.frame(
@@ -234,7 +182,7 @@ def submissions(store: Store, supplier_id: str | None = None) -> pl.DataFrame:
     """Submissions with whether each is the current one for its supplier and framework."""
     return store.frame(
         """SELECT s.submission_id, s.supplier_id, s.framework_id, s.framework_version, s.catalogue_version,
-                  s.level, s.submitted_on, s.source_name, s.format, s.score, s.band, s.imported_at,
+                  s.level, s.submitted_on, s.source_name, s.sha256, s.format, s.score, s.band, s.imported_at,
                   (SELECT count(*) FROM answer a WHERE a.submission_id = s.submission_id) AS answers,
                   s.submission_id IN (SELECT submission_id FROM current_submission) AS current
            FROM submission s WHERE $supplier IS NULL OR s.supplier_id = $supplier
@@ -267,3 +215,17 @@ def certificate_files(store: Store, supplier_id: str) -> pl.DataFrame:
         WHERE c.supplier_id = ? ORDER BY f.attached_at DESC""",
         [supplier_id],
     )
+
+
+def facets(store: Store) -> dict[str, list[object]]:
+    """The values a supplier filter can offer: tiers (0: not linked to the buyer) and industries."""
+    status = supplier_status(store, date.today())
+    tiers = sorted({int(t or 0) for t in status["tier"].to_list()})
+    industries = sorted(i for i in status["industry"].unique().to_list() if i)
+    return {"tiers": tiers, "industries": industries}
+
+
+def supplier_details(store: Store, supplier_id: str) -> dict[str, object]:
+    """One supplier's stored master data (``{}`` when there is no such supplier)."""
+    rows = store.frame("SELECT * EXCLUDE (name_key) FROM supplier WHERE supplier_id = ?", [supplier_id])
+    return rows.row(0, named=True) if rows.height else {}

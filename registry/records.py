@@ -51,6 +51,7 @@ _CONTENT_TABLES = (
     "answer",
     "submission",
     "flag",
+    "readiness_history",
     "level_request",
     "certificate_file",
     "certificate",
@@ -88,7 +89,7 @@ def ensure_ready(store: Store, demo_suppliers: int, as_of: date, actor: str = "a
         from registry.demo import generate_demo  # the generator imports this module
 
         replace_demo(store, generate_demo(demo_suppliers, seed=1, as_of=as_of), actor, seed=1)
-        flags.refresh(store, as_of, actor=actor)
+        flags.replay(store, as_of, months=6, actor=actor)
         loaded = True
     with store.transaction(actor) as tx:
         store.set_setting(tx, "first_start_done", as_of.isoformat())
@@ -170,6 +171,7 @@ def replace_registry(store: Store, data: RegistryData, actor: str, reason: str, 
         for table in _CONTENT_TABLES:
             tx.execute(f"DELETE FROM {table}")
         store.set_setting(tx, "content_origin", origin)
+        tx.execute("DELETE FROM setting WHERE key = 'flags.derived_as_of'")  # new content: derive again
         tx.insert_frame("supplier", data.suppliers)
         tx.insert_frame("supplier_link", data.links)
         tx.insert_frame("certificate", data.certificates)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from questionnaires.frameworks import FrameworkDefinition, MappingProfile, framework_definition
+from registry.exports import japanese_workbook
 
 __all__ = ["ANSWER_SHEET", "META_SHEET", "SUBCONTRACTOR_SHEET", "TEMPLATE_VERSION", "build_template"]
 
@@ -68,7 +68,7 @@ def build_template(
 ) -> bytes:
     """The blank workbook for one supplier and framework, as .xlsx bytes."""
     definition = framework_definition(framework_id, level=level, profiles=profiles)
-    wb = Workbook()
+    wb = japanese_workbook()
     guide = wb.active
     guide.title = INSTRUCTION_SHEET
     for row, text in enumerate(_instructions(definition, supplier_id), start=1):

@@ -37,6 +37,7 @@ __all__ = [
     "portfolio_counts",
     "portfolio_readiness",
     "readiness",
+    "readiness_snapshot",
     "requirement_status",
     "settings_from_store",
     "supplier_view",
@@ -444,6 +445,38 @@ def portfolio_readiness(counts: pl.DataFrame, suppliers: pl.DataFrame, catalogue
             star4_partial=pl.col("partial4") / star4_total,
         )
         .drop("met3", "partial3", "met4", "partial4")
+    )
+
+
+HISTORY_COLUMNS = (
+    "star3",
+    "star3_partial",
+    "star4",
+    "star4_partial",
+    *(f"cat{n}" for n in range(1, 8)),
+)
+
+
+def readiness_snapshot(counts: pl.DataFrame, supplier_ids: pl.Series, catalogue: Catalogue) -> pl.DataFrame:
+    """One row per supplier: readiness for ★3 and ★4 and the share of each category's ★4 criteria
+    met (``cat1`` … ``cat7``), the shape of the ``readiness_history`` table."""
+    suppliers = pl.DataFrame({"supplier_id": supplier_ids})
+    ready = portfolio_readiness(counts, suppliers, catalogue)
+    totals = catalogue.criteria_frame().group_by("category_no").agg(total=pl.len())
+    per_category = (
+        counts.group_by("supplier_id", "category_no")
+        .agg(met=pl.col("met").sum())
+        .join(totals, on="category_no")
+        .with_columns(share=pl.col("met") / pl.col("total"), category=pl.format("cat{}", pl.col("category_no")))
+        .pivot("category", index="supplier_id", values="share")
+    )
+    for n in range(1, 8):
+        if f"cat{n}" not in per_category.columns:
+            per_category = per_category.with_columns(pl.lit(None, pl.Float64).alias(f"cat{n}"))
+    return (
+        ready.join(per_category, on="supplier_id", how="left")
+        .select("supplier_id", *HISTORY_COLUMNS)
+        .with_columns(pl.col(*HISTORY_COLUMNS).cast(pl.Float64).fill_null(0.0))
     )
 
 

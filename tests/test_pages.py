@@ -27,22 +27,51 @@ def test_first_start_fills_the_demo_and_overview_shows_real_figures(monkeypatch,
     assert at.title[0].value == "概要"
     shown = metrics(at)
     assert shown["取引先数"] == "120"
-    assert shown["第1次取引先"] == "12"
+    assert {"要請★を満たす", "90日以内に期限切れ", "重大のフラグ"} <= set(shown)
     assert "SCSカタログ 2026-03-27" in at.caption[0].value
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4  # ★ held by tier, requested vs held, readiness, category heat map
 
 
 def test_overview_figures_match_the_database(monkeypatch, tmp_path):
-    from datetime import date
+    from datetime import date, timedelta
 
-    from registry.queries import overview
+    from registry import dashboard, flags
 
     store = make_store(tmp_path / "r.duckdb", suppliers=300, seed=8, as_of=date.today())
+    flags.replay(store, date.today(), months=2)
     at = open_app(monkeypatch, store.path)
-    expected = overview(store, date.today())
-    shown = metrics(at)
-    assert shown["有効な★3以上"] == f"{expected.star_holders:,}"
-    assert shown["90日以内に期限切れ"] == f"{expected.expiring.height:,}"
+    now = dashboard.kpis(store, date.today())
+    before = dashboard.kpis(store, date.today() - timedelta(days=30))
+    shown = {m.label: (m.value, m.delta) for m in at.metric}
+    assert shown["90日以内に期限切れ"][0] == f"{now.expiring:,}"
+    assert shown["要請★を満たす"][0] == f"{now.share_meeting_request:.0%}"
+    critical = shown["重大のフラグ"]
+    assert critical[0] == f"{now.open_flags['critical']:,}"
+    expected = now.open_flags["critical"] - before.open_flags["critical"]
+    assert critical[1] == (f"{expected:+,}" if expected else None)
+    assert shown["取引先数"][1] == f"{now.suppliers - before.suppliers:+,}"  # the demo registers some each month
+    links = [link.proto.page for link in at.get("page_link")]
+    assert any("suppliers" in page for page in links)
+
+
+def test_overview_links_lead_to_the_filtered_list(monkeypatch, tmp_path):
+    from datetime import date
+
+    from registry import directory
+
+    store = make_store(tmp_path / "r.duckdb", suppliers=200, seed=8, as_of=date.today())
+    at = open_app(monkeypatch, store.path)
+    link = next(link for link in at.get("page_link") if link.proto.label == "要請★に届いていない取引先")
+    params = dict(p.split("=") for p in link.proto.query_string.split("&")) if link.proto.query_string else {}
+    assert params.get("below_request") == "1"
+    at.query_params.update(params)
+    at.switch_page("dashboards/pages/suppliers.py").run()
+    assert not at.exception
+    query, _ = directory.query_from_params(params)
+    expected = directory.directory(store, date.today(), query)
+    assert at.checkbox(key="dir_below").value is True
+    assert f"該当 {expected.total} 社" in at.caption[0].value
+    assert at.dataframe[0].value.shape[0] == min(50, expected.total)
 
 
 def test_language_switch_changes_every_text(monkeypatch, tmp_path):
@@ -64,10 +93,10 @@ def test_as_of_date_changes_the_figures(monkeypatch, tmp_path):
 
     make_store(tmp_path / "r.duckdb", suppliers=300, seed=8, as_of=date.today())
     at = open_app(monkeypatch, tmp_path / "r.duckdb")
-    today = metrics(at)["有効な★3以上"]
+    today = metrics(at)["要請★を満たす"]
     at.sidebar.date_input(key="as_of").set_value(date.today() + timedelta(days=800)).run()
     assert not at.exception
-    assert metrics(at)["有効な★3以上"] != today
+    assert metrics(at)["要請★を満たす"] != today
 
 
 def test_empty_registry_says_what_to_do_and_can_load_the_demo(monkeypatch, tmp_path):
@@ -207,7 +236,7 @@ def test_supplier_page_shows_readiness_and_evidence(monkeypatch, tmp_path):
     at.switch_page("dashboards/pages/supplier.py").run()
     at.text_input(key="supplier_page.search").set_value("S000003").run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 3  # two gauges and the requirement matrix
+    assert len(at.get("plotly_chart")) >= 4  # two gauges, the history and the requirement matrix (+ sub-network)
     before = at.dataframe[-1].value.shape[0]  # the criteria table is the last one
     at.radio(key="supplier_level.ja").set_value("★4 の評価基準（★3を含む）").run()
     assert at.dataframe[-1].value.shape[0] >= before
@@ -306,3 +335,53 @@ def test_supplier_page_offers_the_gap_report_and_shows_requests_and_flags(monkey
     assert not at.exception
     assert "ギャップレポート (Excel)" in [b.label for b in at.get("download_button")]
     assert "★の要請" in [s.value for s in at.subheader]
+
+
+def _pages():
+    """The page names of app.py's PAGES (read as text: importing app.py would run it)."""
+    source = Path(APP).read_text(encoding="utf-8")
+    return [line.split('"')[1] for line in source.split("PAGES = (")[1].split(")\n\n")[0].splitlines() if '("' in line]
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_every_page_renders_on_the_demo_and_on_an_empty_registry(monkeypatch, tmp_path, page):
+    for db, suppliers in (("demo.duckdb", 80), ("empty.duckdb", 0)):
+        at = open_app(monkeypatch, tmp_path / db, demo_suppliers=suppliers)
+        at.switch_page(f"dashboards/pages/{page}.py").run()
+        assert not at.exception, (page, db, at.exception)
+        assert at.title, page
+        if suppliers == 0 and page not in ("catalogue", "templates", "crosswalks", "imports", "settings"):
+            assert at.info, f"{page} on an empty registry should say what to do"
+
+
+def test_suppliers_directory_filters_sorts_and_pages(monkeypatch, tmp_path):
+    from datetime import date
+
+    from registry import directory
+
+    store = make_store(tmp_path / "r.duckdb", suppliers=300, seed=8, as_of=date.today())
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/suppliers.py").run()
+    assert not at.exception
+    assert at.dataframe[0].value.shape[0] == 50 and "該当 300 社" in at.caption[0].value
+    at.multiselect(key="dir_tiers.ja").set_value(["第1次"]).run()
+    tier1 = directory.directory(store, date.today(), directory.DirectoryQuery(tiers=[1])).total
+    assert f"該当 {tier1} 社" in at.caption[0].value
+    at.selectbox(key="dir_sort").set_value("readiness").run()
+    shown = at.dataframe[0].value["readiness"].tolist()
+    assert shown == sorted(shown)
+    at.multiselect(key="dir_tiers.ja").set_value([]).run()
+    at.number_input(key="dir_page").set_value(6).run()  # past the end: the last page
+    assert "6 / 6" in at.caption[0].value and at.dataframe[0].value.shape[0] == 50
+    at.text_input(key="dir_search").set_value("S000007").run()
+    assert at.dataframe[0].value.shape[0] == 1
+    assert {b.label for b in at.get("download_button")} >= {"Excelで書き出す", "CSVで書き出す（UTF-8 BOM付き）"}
+
+
+def test_supplier_page_opens_from_a_link(monkeypatch, tmp_path):
+    store = make_store(tmp_path / "r.duckdb", suppliers=60, seed=2)
+    at = open_app(monkeypatch, store.path)
+    at.query_params["id"] = "S000009"
+    at.switch_page("dashboards/pages/supplier.py").run()
+    assert not at.exception
+    assert any("S000009" in h.value for h in at.subheader)

@@ -3,7 +3,8 @@ from pathlib import Path
 
 from conftest import AS_OF, registry_data, store_with
 
-from registry.queries import certificates_expiring, overview, supplier_status
+from registry import dashboard
+from registry.queries import certificates_expiring, supplier_status
 
 
 def _status(store, as_of=AS_OF):
@@ -68,10 +69,15 @@ def test_expiring_certificates_and_overview_figures(tmp_path: Path):
     store = store_with(tmp_path / "r.duckdb", data)
     expiring = certificates_expiring(store, AS_OF, 90)
     assert expiring.select("supplier_id", "days_left").rows() == [("C", 7), ("A", 38)]
-    figures = overview(store, AS_OF)
-    assert figures.suppliers == 3
-    assert figures.by_tier.rows() == [(1, 1), (2, 1), (None, 1)]
-    assert dict(figures.held.rows()) == {"none": 1, "security_action": 0, "star3": 1, "star4": 1}
-    assert (figures.star_holders, figures.with_request, figures.meeting_request) == (2, 2, 1)
-    assert figures.requested_vs_held.rows() == [(3, "star4", 1), (4, "star3", 1)]
-    assert figures.catalogue_version == "2026-03-27"
+    board = dashboard.board(store, AS_OF)
+    assert board.now.suppliers == 3 and board.before.suppliers == 0  # all registered today
+    assert sorted(board.held_by_tier.rows(), key=str) == sorted(
+        [(1, "star3", 1), (2, "star4", 1), (None, "none", 1)], key=str
+    )
+    assert (board.now.with_request, board.now.meeting_request, board.now.share_meeting_request) == (2, 1, 0.5)
+    assert board.requested_by_tier.select("requested_level", "held_level").rows() == [(4, "star3"), (3, "star4")]
+    assert board.now.expiring == 2 and board.catalogue_version == "2026-03-27"
+    assert board.quarter == (date(2026, 10, 1), date(2026, 12, 31))
+    assert set(board.renewals["supplier_id"]) == {"A", "C"}  # both fall due in this quarter
+    assert board.readiness.taken_on is None  # no derivation yet: derived live
+    assert board.readiness.readiness.height == 3

@@ -1,6 +1,8 @@
 """SCS catalogue: categories, requirements and criteria with levels, CSF functions, official
 citations and our summaries; IPA's official texts when imported."""
 
+from datetime import date
+
 import polars as pl
 import streamlit as st
 
@@ -62,6 +64,7 @@ columns = {
 }
 shown = table.select(list(columns))
 st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.columns(shown, columns))
+ui.downloads(shown, f"scs_criteria_{version}", date.today())
 
 st.subheader(tr("catalogue.detail"))
 criterion_id = st.selectbox(tr("col.criterion_id"), table["criterion_id"].to_list(), key="catalogue_criterion")

@@ -63,9 +63,11 @@ columns = [
     "note",
 ]
 table = ui.labelled(
-    shown.with_columns(reason=pl.col("reason" if lang == "ja" else "reason_en")).select(columns),
+    shown.with_columns(reason=pl.col("reason" if lang == "ja" else "reason_en"))
+    .select(columns)
+    .rename({"kind": "flag_kind"}),
     severity="severity",
-    kind="flag_kind",
+    flag_kind="flag_kind",
     state="flag_state",
 )
 st.caption(tr("flags.count", n=shown.height))

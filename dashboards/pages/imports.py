@@ -110,6 +110,7 @@ else:
     st.dataframe(
         ui.labelled(shown, status="import.status"), hide_index=True, width="stretch", column_config=ui.columns(shown)
     )
+    ui.downloads(shown, "import_history", date.today())
     kept = history.filter(content_kept=True)
     if not kept.is_empty():
         choice = st.selectbox(

@@ -1,72 +1,175 @@
-"""Overview: the portfolio at a glance, computed from the registry as of a date."""
+"""Overview: the portfolio at a glance as of a date — key figures against 30 days before, ★ held
+and requested by tier, readiness, category scores, renewals due this quarter and the top flags.
+Every chart leads to the list behind it."""
 
+import polars as pl
 import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from registry import records
+from registry import dashboard, records
 from registry.demo import generate_demo
-from registry.queries import HELD_LEVELS, overview
+from registry.queries import HELD_LEVELS
+
+SUPPLIERS = "dashboards/pages/suppliers.py"
 
 store = ui.store()
 as_of = ui.as_of()
-data = overview(store, as_of)
+lang = ui.lang()
+board = ui.cached_board(store, as_of)
 
 st.title(tr("overview.title"))
-st.caption(tr("overview.caption", as_of=as_of.isoformat(), version=data.catalogue_version))
+st.caption(
+    tr(
+        "overview.caption.compare",
+        as_of=as_of.isoformat(),
+        version=board.catalogue_version,
+        before=board.before.on.isoformat(),
+    )
+)
 
-if data.suppliers == 0:
+if board.now.suppliers == 0 and board.held_by_tier.is_empty():
     st.info(tr("overview.empty"))
     if st.button(tr("overview.load_demo"), type="primary"):
         demo = generate_demo(500, seed=1, as_of=as_of)
-        records.replace_demo(store, demo, actor="app", seed=1)
+        records.replace_demo(store, demo, actor=ui.actor(), seed=1)
+        ui.refresh_flags(store)
         st.success(tr("overview.demo_loaded", n=demo.suppliers.height))
         st.rerun()
+    st.page_link("dashboards/pages/imports.py", label=tr("overview.go_import"), icon=":material/upload_file:")
     st.stop()
 
-level_label = {lv: tr(f"level.{lv}") for lv in HELD_LEVELS}
-tier_label = {t: tr("tier.label", tier=t) if t else tr("tier.unlinked") for t in data.by_tier["tier"].to_list()}
-
-kpis = st.columns(5)
-kpis[0].metric(tr("overview.suppliers"), f"{data.suppliers:,}")
-kpis[1].metric(tr("overview.tier1"), f"{data.by_tier.filter(tier=1)['suppliers'].sum():,}")
-kpis[2].metric(tr("overview.star_holders"), f"{data.star_holders:,}")
-kpis[3].metric(
+now, before = board.now, board.before
+kpis = st.columns(6)
+kpis[0].metric(tr("overview.suppliers"), f"{now.suppliers:,}", ui.delta(now.suppliers, before.suppliers))
+kpis[1].metric(
     tr("overview.requested_met"),
-    ui.percent(data.share_meeting_request),
-    help=f"{data.meeting_request:,} / {data.with_request:,}",
+    ui.percent(now.share_meeting_request),
+    ui.delta_points(now.share_meeting_request, before.share_meeting_request),
+    help=tr("overview.requested_met.help", met=now.meeting_request, asked=now.with_request),
 )
-kpis[4].metric(tr("overview.expiring"), f"{data.expiring.height:,}")
-
-suppliers_axis = tr("overview.axis.suppliers")
-left, middle, right = st.columns(3)
-with left:
-    ui.chart(
-        figures.tier_bar(data.by_tier, tier_label, tr("overview.by_tier"), tr("overview.axis.tier"), suppliers_axis),
-        "overview.by_tier.caption",
+kpis[2].metric(
+    tr("overview.expiring"), f"{now.expiring:,}", ui.delta(now.expiring, before.expiring), delta_color="inverse"
+)
+for column, severity in zip(kpis[3:], ("critical", "warning", "info"), strict=True):
+    column.metric(
+        tr("overview.open_flags", severity=tr(f"severity.{severity}")),
+        f"{now.open_flags[severity]:,}",
+        ui.delta(now.open_flags[severity], before.open_flags[severity]),
+        delta_color="inverse",
     )
-with middle:
-    ui.chart(
-        figures.held_levels_bar(data.held, level_label, tr("overview.held"), tr("overview.axis.held"), suppliers_axis),
-        "overview.held.caption",
+st.caption(tr("overview.kpi.caption", days=dashboard.COMPARE_DAYS))
+
+level_label = {lv: tr(f"level.{lv}") for lv in HELD_LEVELS}
+tiers = board.held_by_tier["tier"].unique(maintain_order=True).to_list()
+tier_label = {t: tr("tier.label", tier=t) if t else tr("tier.unlinked") for t in tiers}
+suppliers_axis = tr("overview.axis.suppliers")
+left, right = st.columns(2)
+with left:
+    point = ui.chart_with_drilldown(
+        figures.held_by_tier_bar(
+            board.held_by_tier,
+            tier_label,
+            level_label,
+            tr("overview.held_by_tier"),
+            tr("overview.axis.tier"),
+            suppliers_axis,
+        ),
+        "overview.held_by_tier.caption",
+        key="overview_held_by_tier",
+    )
+    if point:
+        st.switch_page(SUPPLIERS, query_params={"tier": str(point[0]), "held": point[1]})
+    ui.links(
+        SUPPLIERS,
+        [(tr("overview.link.tier", tier=tier_label[t]), {"tier": str(t or 0)}) for t in tiers],
     )
 with right:
     requested_label = {3: tr("level.requested.3"), 4: tr("level.requested.4")}
+    requested = board.requested_by_tier.group_by("requested_level", "held_level").agg(pl.col("suppliers").sum())
     ui.chart(
         figures.requested_vs_held_bar(
-            data.requested_vs_held, requested_label, level_label, tr("overview.requested_vs_held"), suppliers_axis
+            requested, requested_label, level_label, tr("overview.requested_vs_held"), suppliers_axis
         ),
         "overview.requested_vs_held.caption",
     )
-
-st.subheader(tr("overview.expiring_list"))
-if data.expiring.is_empty():
-    st.write(tr("overview.no_expiring"))
-else:
-    table = ui.labelled(data.expiring.drop("certificate_id"), scheme="scheme")
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config=ui.columns(table),
+    ui.links(
+        SUPPLIERS,
+        [
+            (tr("overview.link.below_request"), {"below_request": "1", "sort": "readiness"}),
+            (tr("overview.link.requested", level=4), {"requested": "4"}),
+        ],
     )
+
+ready = board.readiness
+left, right = st.columns(2)
+with left:
+    ui.chart(
+        figures.readiness_histogram(
+            ready.readiness, "target", tr("overview.readiness"), tr("readiness.axis.readiness"), suppliers_axis
+        ),
+        "overview.readiness.caption",
+    )
+    if ready.taken_on:
+        st.caption(tr("overview.readiness.taken_on", on=ready.taken_on.isoformat()))
+    ui.links(
+        SUPPLIERS,
+        [
+            (tr("overview.link.readiness", pct=50), {"max_readiness": "0.5", "sort": "readiness"}),
+            (tr("overview.link.readiness", pct=80), {"max_readiness": "0.8", "sort": "readiness"}),
+        ],
+    )
+with right:
+    group = ui.radio(
+        st, tr("readiness.group"), ["tier", "industry"], lambda g: tr(f"readiness.group.{g}"), key="overview_group"
+    )
+    scores = ready.by_group(group)
+    if group == "tier":
+        scores = scores.with_columns(
+            pl.col("tier").replace_strict(
+                {str(t): tier_label.get(t, str(t)) for t in tiers} | {"—": tr("tier.unlinked")}, default=pl.col("tier")
+            )
+        )
+    ui.chart(
+        figures.category_heatmap(
+            scores,
+            group,
+            ui.category_names(ready.catalogue),
+            tr("readiness.heatmap", group=tr(f"readiness.group.{group}")),
+        ),
+        "readiness.heatmap.caption",
+    )
+    values = sorted({str(v) for v in ready.readiness[group].drop_nulls().to_list()})
+    ui.links(
+        SUPPLIERS,
+        [(tier_label.get(int(v), v) if group == "tier" else v, {group: v, "sort": "readiness"}) for v in values[:12]],
+    )
+
+first, last = board.quarter
+st.subheader(tr("overview.renewals", first=first.isoformat(), last=last.isoformat()))
+if board.renewals.is_empty():
+    st.write(tr("overview.renewals.none"))
+else:
+    table = ui.labelled(board.renewals.drop("certificate_id"), scheme="scheme", state="state")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
+    ui.downloads(board.renewals.drop("certificate_id"), "renewals_quarter", as_of)
+st.page_link("dashboards/pages/renewals.py", label=tr("overview.link.renewals"), icon=":material/event_repeat:")
+
+st.subheader(tr("overview.top_flags"))
+if board.top_flags.is_empty():
+    st.write(tr("flags.empty"))
+else:
+    flags_table = ui.labelled(
+        board.top_flags.with_columns(reason=pl.col("reason" if lang == "ja" else "reason_en")).select(
+            "severity", pl.col("kind").alias("flag_kind"), "supplier_id", "name", "reason", "state", "first_held_on"
+        ),
+        severity="severity",
+        flag_kind="flag_kind",
+        state="flag_state",
+    )
+    st.dataframe(flags_table, hide_index=True, width="stretch", column_config=ui.columns(flags_table))
+    ui.downloads(board.top_flags, "top_flags", as_of)
+ui.links(
+    "dashboards/pages/flags.py",
+    [(tr("overview.link.flags", severity=tr(f"severity.{s}")), {"severity": s}) for s in ("critical", "warning")],
+)

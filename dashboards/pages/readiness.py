@@ -9,11 +9,13 @@ store = ui.store()
 as_of = ui.as_of()
 
 st.title(tr("readiness.title"))
-portfolio = ui.cached_portfolio(store, as_of)
+portfolio = ui.cached_readiness(store, as_of)
 if portfolio.readiness.is_empty():
     st.info(tr("overview.empty"))
     st.stop()
 st.caption(tr("readiness.caption", n=portfolio.readiness.height, version=portfolio.catalogue.version))
+if portfolio.taken_on:
+    st.caption(tr("overview.readiness.taken_on", on=portfolio.taken_on.isoformat()))
 
 percent_axis, suppliers_axis = tr("readiness.axis.readiness"), tr("overview.axis.suppliers")
 left, right = st.columns(2)
@@ -57,4 +59,6 @@ ui.chart(
     ),
     "readiness.heatmap.caption",
 )
-st.dataframe(lowest, hide_index=True, width="stretch", column_config=ui.columns(lowest))
+table = ui.labelled(lowest, held_level="level")
+st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
+ui.downloads(lowest, "readiness_lowest", as_of)

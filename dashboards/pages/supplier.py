@@ -1,50 +1,116 @@
-"""Supplier: one supplier read on the SCS yardstick — readiness, the requirement matrix, and the
-evidence behind any criterion."""
+"""Supplier: everything about one supplier — profile, downloads, readiness and its history,
+requests, flags with their workflow, certificates, the criterion matrix with the evidence behind
+each criterion, and its subcontractors."""
 
+import polars as pl
 import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from registry import documents, flags, queries, requests, support, yardstick
+from registry import dashboard, documents, flags, queries, requests, supply_chain, support, yardstick
+from registry.errors import MonosashiError
 
 store = ui.store()
 as_of = ui.as_of()
 lang = ui.lang()
 
 st.title(tr("supplier.title"))
+wanted = st.query_params.get("id")
+if wanted and st.session_state.get("supplier_page.linked") != wanted:  # opened from a link: show that supplier
+    st.session_state["supplier_page.linked"] = wanted
+    st.session_state["supplier_page.search"] = wanted
 supplier_id = ui.supplier_picker(st, tr("supplier.choose"), store, key="supplier_page")
 if not supplier_id:
     st.info(tr("supplier.none"))
     st.stop()
 
-profile = queries.supplier_status(store, as_of).filter(supplier_id=supplier_id).row(0, named=True)
+status = queries.supplier_status(store, as_of).filter(supplier_id=supplier_id)
+profile = status.row(0, named=True)
+details = ui.supplier_details(store, supplier_id)
 st.subheader(f"{profile['name']}（{supplier_id}）")
 facts = st.columns(4)
 facts[0].metric(tr("supplier.tier"), tr("tier.label", tier=profile["tier"]) if profile["tier"] else tr("tier.unlinked"))
 facts[1].metric(tr("supplier.held"), tr(f"level.{profile['held_level']}"))
 facts[2].metric(tr("supplier.requested"), f"★{profile['requested_level']}" if profile["requested_level"] else "—")
-facts[3].metric(tr("supplier.corporate_number"), profile["corporate_number"] or "—")
+facts[3].metric(tr("col.employees"), f"{profile['employees']:,}" if profile["employees"] else "—")
+st.caption(
+    tr(
+        "supplier.profile",
+        number=profile["corporate_number"] or "—",
+        industry=profile["industry"] or "—",
+        prefecture=profile["prefecture"] or "—",
+        staff=tr(f"supplier.staff.{details['has_security_staff']}"),
+        far=tr(f"supplier.far.{details['far_from_it_support']}"),
+    )
+)
 
-st.download_button(
+downloads = st.columns(2)
+downloads[0].download_button(
     tr("supplier.gap_report"),
-    documents.gap_report_xlsx(support.gap(store, as_of, supplier_id, lang=lang), lang),
+    lambda: documents.gap_report_xlsx(support.gap(store, as_of, supplier_id, lang=lang), lang),
     file_name=f"gap-{supplier_id}.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="supplier_gap_report",
     type="primary",
 )
+submitted = queries.submissions(store, supplier_id)
+with downloads[1].popover(tr("supplier.raw", n=submitted.height), disabled=submitted.is_empty()):
+    for row in submitted.iter_rows(named=True):
+        content = queries.file_content(store, row["sha256"])
+        label = tr(
+            "supplier.raw.file",
+            file=row["source_name"],
+            framework=row["framework_id"],
+            on=row["submitted_on"].isoformat(),
+            current=tr("supplier.raw.current") if row["current"] else "",
+        )
+        if content is None:
+            st.caption(tr("supplier.raw.not_kept", label=label))
+        else:
+            st.download_button(label, content, file_name=row["source_name"], key=f"raw_{row['submission_id']}")
+
+view = ui.cached_supplier_view(store, as_of, supplier_id)
+gauges = st.columns(3)
+for column, level in zip(gauges[:2], (3, 4), strict=True):
+    column.plotly_chart(
+        figures.readiness_gauge(
+            view.readiness[f"star{level}"],
+            view.readiness[f"star{level}_partial"],
+            tr("supplier.readiness", level=level),
+        ),
+        width="stretch",
+    )
+history = dashboard.supplier_readiness_history(store, supplier_id, as_of)
+now = pl.DataFrame(
+    {"taken_on": [as_of], "star3": [view.readiness["star3"] or 0.0], "star4": [view.readiness["star4"] or 0.0]}
+)
+history = pl.concat([history.select("taken_on", "star3", "star4").filter(pl.col("taken_on") < as_of), now])
+with gauges[2]:
+    ui.chart(
+        figures.readiness_history_line(
+            history,
+            {"star3": tr("supplier.readiness", level=3), "star4": tr("supplier.readiness", level=4)},
+            tr("supplier.history"),
+            tr("readiness.axis.readiness"),
+        ),
+        "supplier.history.caption",
+    )
+st.caption(tr("supplier.readiness.caption"))
 
 st.subheader(tr("supplier.requests"))
-history = requests.request_history(store, as_of, supplier_id)
-if history.is_empty():
+requested = requests.request_history(store, as_of, supplier_id)
+if requested.is_empty():
     st.write(tr("supplier.requests.none"))
 else:
     shown = ui.labelled(
-        history.select(
+        requested.select(
             "requested_level", "recommended_level", "requested_on", "due_on", "state", "reason", "decided_by"
         ),
         state="request_state",
     )
     st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.columns(shown))
+    ui.downloads(requested, f"requests_{supplier_id}", as_of)
+st.page_link("dashboards/pages/requests.py", label=tr("supplier.requests.go"), icon=":material/outgoing_mail:")
 
 st.subheader(tr("supplier.flags"))
 own = flags.flags(store, supplier_id=supplier_id, states=["open", "acknowledged"])
@@ -53,32 +119,37 @@ if own.is_empty():
 else:
     shown = ui.labelled(
         own.with_columns(reason=own["reason" if lang == "ja" else "reason_en"]).select(
-            "flag_id", "severity", "kind", "reason", "state", "first_held_on"
+            "flag_id", "severity", pl.col("kind").alias("flag_kind"), "reason", "state", "first_held_on"
         ),
         severity="severity",
-        kind="flag_kind",
+        flag_kind="flag_kind",
         state="flag_state",
     )
     st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.columns(shown))
+    ui.downloads(own, f"flags_{supplier_id}", as_of)
+    act = st.columns([3, 2, 3, 1])
+    chosen = act[0].multiselect(
+        tr("flags.choose"), own["flag_id"].to_list(), key="supplier_flags", placeholder=tr("app.choose")
+    )
+    action = ui.radio(
+        act[1],
+        tr("flags.action"),
+        ["acknowledged", "resolved", "dismissed"],
+        lambda s: tr(f"flag_action.{s}"),
+        key="supplier_flag_action",
+    )
+    note = act[2].text_input(tr("flags.note"), key="supplier_flag_note")
+    if act[3].button(tr("flags.apply", n=len(chosen)), key="supplier_flag_apply", disabled=not chosen):
+        try:
+            flags.set_flag_state(store, chosen, action, ui.actor(), note or None)
+        except MonosashiError as exc:
+            st.error(str(exc))
+        else:
+            st.success(tr("flags.applied", n=len(chosen), state=tr(f"flag_state.{action}")))
 
 ui.certificate_history(store, as_of, supplier_id)
 
-view = ui.cached_supplier_view(store, as_of, supplier_id)
-gauges = st.columns(2)
-gauges[0].plotly_chart(
-    figures.readiness_gauge(
-        view.readiness["star3"], view.readiness["star3_partial"], tr("supplier.readiness", level=3)
-    ),
-    width="stretch",
-)
-gauges[1].plotly_chart(
-    figures.readiness_gauge(
-        view.readiness["star4"], view.readiness["star4_partial"], tr("supplier.readiness", level=4)
-    ),
-    width="stretch",
-)
-st.caption(tr("supplier.readiness.caption"))
-
+st.subheader(tr("supplier.criteria"))
 level = int(
     ui.radio(st, tr("catalogue.level"), ["3", "4"], lambda lv: tr(f"catalogue.level.{lv}"), key="supplier_level")
 )
@@ -90,11 +161,10 @@ ui.chart(
     ),
     "supplier.matrix.caption",
 )
-
 criteria = view.criteria(level, lang)
-st.dataframe(
-    ui.labelled(criteria, status="status"), hide_index=True, width="stretch", column_config=ui.columns(criteria)
-)
+table = ui.labelled(criteria, status="status").with_columns(ui.evidence_kind_labels(criteria["kind"]).alias("kind"))
+st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
+ui.downloads(criteria, f"criteria_{supplier_id}", as_of)
 criterion = st.selectbox(tr("supplier.explain"), criteria["criterion_id"].to_list(), key="supplier_criterion")
 pieces = yardstick.explain(store, as_of, supplier_id, criterion)
 if not pieces:
@@ -103,3 +173,15 @@ for piece in pieces:
     marks = (tr("supplier.decides") if piece["decides"] else "") + (tr("supplier.stale") if not piece["fresh"] else "")
     marks += tr("supplier.conflict") if piece["conflict"] else ""
     st.text(f"{marks}{piece['chain']}")
+
+st.subheader(tr("chain.sub_network"))
+coverage = ui.cached_coverage(store, as_of)
+nodes, edges = supply_chain.sub_network(store, supplier_id, coverage)
+if edges.is_empty():
+    st.write(tr("supplier.no_subcontractors"))
+else:
+    names = {c: tr(f"coverage.{c}") for c in supply_chain.COVERAGE}
+    ui.chart(
+        figures.sub_network_graph(nodes, edges, names, tr("chain.sub_network.title", supplier=supplier_id)),
+        "chain.sub_network.caption",
+    )

@@ -38,10 +38,12 @@ st.subheader(tr("chain.concentration"))
 st.caption(tr("chain.concentration.caption"))
 top = ui.labelled(supply_chain.concentration(store, coverage), coverage="coverage")
 st.dataframe(top, hide_index=True, width="stretch", column_config=ui.columns(top))
+ui.downloads(top, "concentration", as_of)
 
 st.subheader(tr("chain.uncovered"))
 paths = supply_chain.uncovered_critical_paths(store, coverage).select("supplier_id", "name", "tier", "required", "path")
 st.dataframe(paths, hide_index=True, width="stretch", column_config=ui.columns(paths))
+ui.downloads(paths, "uncovered_paths", as_of)
 
 back = supply_chain.back_links(store, coverage)
 if not back.is_empty():

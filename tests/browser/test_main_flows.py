@@ -7,7 +7,7 @@ Each step leaves a full-page screenshot in tests/screenshots/ (git-ignored) to l
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,10 +98,20 @@ def test_01_overview_shows_the_demo_figures(page: Page, app: RunningApp, screens
     expect(metric(page, ja("overview.suppliers")).get_by_test_id("stMetricValue")).to_have_text(
         str(app.demo_suppliers), timeout=WAIT
     )
-    caption = ja("overview.caption", as_of=date.today().isoformat(), version=CURRENT_VERSION)
+    before = (date.today() - timedelta(days=30)).isoformat()
+    caption = ja("overview.caption.compare", as_of=date.today().isoformat(), version=CURRENT_VERSION, before=before)
     expect(page.get_by_text(caption, exact=True)).to_be_visible()
-    expect(page.locator(".js-plotly-plot")).to_have_count(3, timeout=WAIT)
+    expect(page.locator(".js-plotly-plot")).to_have_count(4, timeout=WAIT)
     screenshot(page, screenshots, "01-overview")
+
+    # the link under a chart opens the list behind it
+    page.get_by_test_id("stPageLink").get_by_text(ja("overview.link.below_request"), exact=True).click()
+    expect(heading(page, ja("suppliers.title"))).to_be_visible(timeout=WAIT)
+    expect(
+        page.get_by_test_id("stCheckbox").filter(has_text=ja("suppliers.below_request")).locator("input")
+    ).to_be_checked(timeout=WAIT)
+    expect(page.get_by_text(re.compile("^該当 \\d+ 社"))).to_be_visible(timeout=WAIT)
+    screenshot(page, screenshots, "01b-suppliers-below-request")
 
 
 def test_02_import_an_scs_self_assessment(page: Page, app: RunningApp, screenshots: Path, tmp_path):
@@ -140,7 +150,9 @@ def test_03_supplier_page_shows_the_readiness(page: Page, app: RunningApp, scree
     search.fill(app.supplier_id)
     search.press("Enter")
     expect(page.get_by_role("heading", name=f"{app.supplier_name}（{app.supplier_id}）")).to_be_visible(timeout=WAIT)
-    gauges = page.locator(".js-plotly-plot").filter(has_text=re.compile(ja("supplier.readiness", level="[34]")))
+    gauges = page.locator(".js-plotly-plot").filter(
+        has_text=re.compile(ja("supplier.readiness", level="[34]")), has=page.locator("text.number")
+    )
     expect(gauges).to_have_count(2, timeout=WAIT)
     for index, level in enumerate((3, 4)):
         gauge = gauges.nth(index)
@@ -175,7 +187,7 @@ def test_05_switch_to_english(page: Page, app: RunningApp, screenshots: Path):
     page.get_by_test_id("stSidebar").get_by_test_id("stRadio").get_by_text("English", exact=True).click()
     expect(heading(page, en("supplier.title"))).to_be_visible(timeout=WAIT)
     expect(page.get_by_role("heading", name=f"{app.supplier_name}（{app.supplier_id}）")).to_be_visible(timeout=WAIT)
-    expect(page.locator(".js-plotly-plot").filter(has_text=en("supplier.readiness", level=3))).to_be_visible(
+    expect(page.locator(".js-plotly-plot").filter(has_text=en("supplier.readiness", level=3)).first).to_be_visible(
         timeout=WAIT
     )
     screenshot(page, screenshots, "06-supplier-english")
