@@ -18,7 +18,7 @@ from importers.container import Limits
 from questionnaires.catalogue import Catalogue, CatalogueDataError, load_catalogue
 from questionnaires.crosswalks import Crosswalk, load_crosswalk_text
 from questionnaires.policy import parse_policy
-from registry import flags, intake, queries, renewals, supply_chain, yardstick
+from registry import flags, intake, queries, renewals, supply_chain
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
 from registry.queries import revision, supplier_choices
@@ -220,16 +220,6 @@ def category_names(catalogue: Catalogue) -> dict[int, str]:
     return {c.no: f"{c.no} {c.name_ja if lang() == 'ja' else c.name_en}" for c in catalogue.data.categories}
 
 
-@st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Store: lambda s: str(s.path)})
-def _supplier_view(store: Store, as_of: date, supplier_id: str, revision: int) -> yardstick.SupplierView:
-    return yardstick.supplier_view(store, as_of, supplier_id)
-
-
-def cached_supplier_view(store: Store, as_of: date, supplier_id: str) -> yardstick.SupplierView:
-    """A supplier's yardstick view, recomputed only when the registry changed (or the date)."""
-    return _supplier_view(store, as_of, supplier_id, revision(store))
-
-
 @st.cache_data(show_spinner=False, max_entries=4, hash_funcs={Store: lambda s: str(s.path)})
 def _readiness(store: Store, as_of: date, revision: int) -> Any:
     from registry import dashboard
@@ -312,10 +302,10 @@ def policy_from_rows(policy: Any, rows: Any, windows: str) -> Any:
     return parse_policy(json.dumps(doc, ensure_ascii=False), "settings page")
 
 
-def certificate_history(store: Store, as_of: date, supplier_id: str) -> None:
+def certificate_history(store: Store, as_of: date, supplier_id: str, history: pl.DataFrame | None = None) -> None:
     """A supplier's certificates with their state on the date, and its evidence files to download."""
     st.subheader(tr("certificates.history"))
-    history = renewals.certificate_states(store, as_of, supplier_id)
+    history = renewals.certificate_states(store, as_of, supplier_id) if history is None else history
     if history.is_empty():
         st.write(tr("certificates.none"))
         return
@@ -447,12 +437,31 @@ def severity_labels(values: pl.Series) -> pl.Series:
     return values.replace_strict({s: tr(f"severity.{s}") for s in ("critical", "warning", "info")}, default=None)
 
 
-def supplier_details(store: Store, supplier_id: str) -> dict[str, Any]:
-    """The supplier facts the status frame does not carry (security staff, distance from IT support)."""
-    return queries.supplier_details(store, supplier_id)
-
-
 def evidence_kind_labels(values: pl.Series) -> pl.Series:
     """Kinds of deciding evidence as UI texts ('—' where nothing decides)."""
     kinds = ("certified", "self_assessment", "migrated", "crosswalk", "certificate")
     return values.cast(pl.String).replace_strict({k: tr(f"evidence.{k}") for k in kinds}, default="—")
+
+
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Store: lambda s: str(s.path)})
+def _supplier_page(store: Store, as_of: date, supplier_id: str, revision: int) -> Any:
+    from registry import dashboard
+
+    return dashboard.supplier_page(store, as_of, supplier_id)
+
+
+def cached_supplier_page(store: Store, as_of: date, supplier_id: str) -> Any:
+    """The Supplier page's data, recomputed only when the registry changed (or the date)."""
+    return _supplier_page(store, as_of, supplier_id, revision(store))
+
+
+def import_labels(summary: pl.DataFrame, profiles: dict[str, Any]) -> pl.DataFrame:
+    """The import summary with formats and questionnaires named in the session's language."""
+    from importers import IMPORTERS
+
+    formats = {i.NAME: tr(f"format.{i.NAME}") for i in IMPORTERS}
+    frameworks = framework_names(profiles)
+    return summary.with_columns(
+        pl.col("format").replace_strict(formats, default=pl.col("format"), return_dtype=pl.String),
+        pl.col("framework").replace_strict(frameworks, default=pl.col("framework"), return_dtype=pl.String),
+    )

@@ -24,12 +24,14 @@ __all__ = [
     "Board",
     "Kpis",
     "ReadinessBoard",
+    "SupplierPage",
     "board",
     "kpis",
     "open_flags_on",
     "quarter",
     "readiness_board",
     "readiness_history",
+    "supplier_page",
     "supplier_readiness_history",
 ]
 
@@ -244,3 +246,41 @@ def supplier_readiness_history(store: Store, supplier_id: str, on: date) -> pl.D
         "SELECT * FROM readiness_history WHERE supplier_id = ? AND taken_on <= ? ORDER BY taken_on",
         [supplier_id, on],
     )
+
+
+@dataclass(frozen=True)
+class SupplierPage:
+    """Everything the Supplier page shows about one supplier (its sub-network aside)."""
+
+    profile: dict[str, object]  # supplier_status_of, and the stored master data
+    view: yardstick.SupplierView
+    history: pl.DataFrame  # taken_on, star3, star4: the records, then the value on the date
+    requests: pl.DataFrame
+    flags: pl.DataFrame  # open and acknowledged
+    certificates: pl.DataFrame
+    submissions: pl.DataFrame
+
+
+def supplier_page(store: Store, as_of: date, supplier_id: str) -> SupplierPage | None:
+    """The Supplier page's data, read for that supplier only (None when there is no such supplier)."""
+    from registry import flags, queries, requests
+
+    with store.held_open():
+        profile = queries.supplier_status_of(store, as_of, supplier_id)
+        if not profile:
+            return None
+        profile |= {k: v for k, v in queries.supplier_details(store, supplier_id).items() if k not in profile}
+        view = yardstick.supplier_view(store, as_of, supplier_id)
+        now = pl.DataFrame(
+            {"taken_on": [as_of], "star3": [view.readiness["star3"] or 0.0], "star4": [view.readiness["star4"] or 0.0]}
+        )
+        recorded = supplier_readiness_history(store, supplier_id, as_of).select("taken_on", "star3", "star4")
+        return SupplierPage(
+            profile=profile,
+            view=view,
+            history=pl.concat([recorded.filter(pl.col("taken_on") < as_of), now]),
+            requests=requests.request_history(store, as_of, supplier_id),
+            flags=flags.flags(store, supplier_id=supplier_id, states=["open", "acknowledged"]),
+            certificates=renewals.certificate_states(store, as_of, supplier_id),
+            submissions=queries.submissions(store, supplier_id),
+        )

@@ -29,6 +29,7 @@ __all__ = [
     "supplier_choices",
     "supplier_details",
     "supplier_status",
+    "supplier_status_of",
     "supplier_status_sql",
     "suppliers_matching",
     "user_profiles",
@@ -228,4 +229,39 @@ def facets(store: Store) -> dict[str, list[object]]:
 def supplier_details(store: Store, supplier_id: str) -> dict[str, object]:
     """One supplier's stored master data (``{}`` when there is no such supplier)."""
     rows = store.frame("SELECT * EXCLUDE (name_key) FROM supplier WHERE supplier_id = ?", [supplier_id])
+    return rows.row(0, named=True) if rows.height else {}
+
+
+def supplier_status_of(store: Store, as_of: date, supplier_id: str) -> dict[str, object]:
+    """One supplier's row of :func:`supplier_status`, read without touching the others: its tier
+    is found by walking up from it to the buyer ({} when there is no such supplier)."""
+    policy = policy_for(store)
+    rows = store.frame(
+        f"""WITH RECURSIVE up(node, depth) USING KEY (node) AS (
+                SELECT CAST($supplier AS VARCHAR), 0
+                UNION
+                SELECT l.parent_id, u.depth + 1
+                FROM up u
+                JOIN supplier_link l ON l.child_id = u.node
+                LEFT JOIN recurring.up seen ON seen.node = l.parent_id
+                WHERE seen.node IS NULL
+            ),
+            certs AS (
+                SELECT c.*, {expiry_sql("c", policy)} AS valid_until, {stale_sql("c", policy)} AS stale
+                FROM certificate c WHERE c.supplier_id = $supplier
+            ),
+            {_HELD.strip()},
+            requested AS (
+                SELECT supplier_id, arg_max(requested_level, (requested_on, created_at)) AS requested_level
+                FROM level_request WHERE supplier_id = $supplier AND requested_on <= $as_of GROUP BY supplier_id
+            )
+            SELECT s.supplier_id, s.name, s.corporate_number, s.industry, s.employees, s.prefecture,
+                   CAST((SELECT min(depth) FROM up WHERE node = '{BUYER_ID}') AS INTEGER) AS tier,
+                   CASE WHEN h.star = 4 THEN 'star4' WHEN h.star = 3 THEN 'star3'
+                        WHEN h.security_action THEN 'security_action' ELSE 'none' END AS held_level,
+                   r.requested_level
+            FROM supplier s LEFT JOIN held h USING (supplier_id) LEFT JOIN requested r USING (supplier_id)
+            WHERE s.supplier_id = $supplier""",
+        {"as_of": as_of, "supplier": supplier_id},
+    )
     return rows.row(0, named=True) if rows.height else {}

@@ -44,6 +44,7 @@ WITH certs AS (
            max(c.issued_on) FILTER (WHERE c.issued_on <= $as_of) OVER (PARTITION BY c.supplier_id, c.scheme) AS newest_issue,
            date_diff('year', c.issued_on, $as_of) AS year_span
     FROM certificate c
+    WHERE $supplier IS NULL OR c.supplier_id = $supplier  -- early: the windows are per supplier
 ),
 years AS (
     SELECT *, CASE WHEN {anniversary_sql("certs", "year_span")} > $as_of THEN year_span - 1 ELSE year_span END AS checks_passed
@@ -111,8 +112,7 @@ FROM done c JOIN supplier s USING (supplier_id)
 def certificate_states(store: Store, as_of: date, supplier_id: str | None = None) -> pl.DataFrame:
     """Every certificate with its state on ``as_of`` (optionally of one supplier), soonest expiry first."""
     return store.frame(
-        _sql(store)
-        + " WHERE $supplier IS NULL OR c.supplier_id = $supplier ORDER BY c.valid_until NULLS LAST, c.supplier_id",
+        _sql(store) + " ORDER BY c.valid_until NULLS LAST, c.supplier_id",
         {"as_of": as_of, "supplier": supplier_id},
     )
 

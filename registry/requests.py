@@ -13,7 +13,7 @@ import polars as pl
 
 from registry.errors import MonosashiError
 from registry.models import LevelRequest
-from registry.queries import supplier_status_sql
+from registry.queries import supplier_status_of, supplier_status_sql
 from registry.store import Store
 
 __all__ = [
@@ -29,7 +29,14 @@ __all__ = [
 ]
 
 EFFECTIVE_STATES = ("draft", "sent", "acknowledged", "achieved", "overdue")
-_HELD_STAR = "CASE st.held_level WHEN 'star4' THEN 4 WHEN 'star3' THEN 3 ELSE 0 END"
+_HELD_STAR = "CASE {held} WHEN 'star4' THEN 4 WHEN 'star3' THEN 3 ELSE 0 END"
+
+
+def _state(held: str) -> str:
+    """A request's state on $as_of, given the SQL of the supplier's held level."""
+    return f"""CASE WHEN {_HELD_STAR.format(held=held)} >= r.requested_level THEN 'achieved'
+            WHEN r.state <> 'draft' AND r.due_on < $as_of THEN 'overdue'
+            ELSE r.state END"""
 
 
 class RequestError(MonosashiError):
@@ -56,9 +63,7 @@ req AS (
 )
 SELECT r.request_id, r.supplier_id, st.name, st.tier, st.industry, r.requested_level, r.recommended_level,
        r.requested_on, r.due_on, r.state AS stored_state,
-       CASE WHEN {_HELD_STAR} >= r.requested_level THEN 'achieved'
-            WHEN r.state <> 'draft' AND r.due_on < $as_of THEN 'overdue'
-            ELSE r.state END AS state,
+       {_state("st.held_level")} AS state,
        st.held_level, datediff('day', $as_of, r.due_on) AS days_to_due,
        r.holds_confidential_info, r.outage_delays_buyer, r.reaches_buyer_network,
        r.reason, r.decided_by, r.sent_on, r.acknowledged_on, r.note, r.created_at, r.current
@@ -77,10 +82,23 @@ def current_requests(store: Store, as_of: date, supplier_ids: Sequence[str] | No
 
 
 def request_history(store: Store, as_of: date, supplier_id: str) -> pl.DataFrame:
-    """Every request made of one supplier by ``as_of``, newest first."""
+    """Every request made of one supplier by ``as_of``, newest first (read for that supplier only)."""
+    status = supplier_status_of(store, as_of, supplier_id)
     return store.frame(
-        _sql(store, "r.supplier_id = $supplier") + " ORDER BY r.requested_on DESC, r.created_at DESC",
-        {"as_of": as_of, "supplier": supplier_id},
+        f"""SELECT r.request_id, r.supplier_id, $name AS name, r.requested_level, r.recommended_level,
+                   r.requested_on, r.due_on, r.state AS stored_state, {_state("$held")} AS state,
+                   $held AS held_level, datediff('day', $as_of, r.due_on) AS days_to_due,
+                   r.holds_confidential_info, r.outage_delays_buyer, r.reaches_buyer_network,
+                   r.reason, r.decided_by, r.sent_on, r.acknowledged_on, r.note, r.created_at
+            FROM level_request r
+            WHERE r.supplier_id = $supplier AND r.requested_on <= $as_of
+            ORDER BY r.requested_on DESC, r.created_at DESC""",
+        {
+            "as_of": as_of,
+            "supplier": supplier_id,
+            "name": status.get("name"),
+            "held": status.get("held_level", "none"),
+        },
     )
 
 

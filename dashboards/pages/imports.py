@@ -41,7 +41,7 @@ if uploads:
     # Reading is free of side effects, so it may run on every rerun; writing waits for the button.
     with st.spinner(tr("import.reading")):
         reports = ui.cached_analysis(store, files, supplier_id, profile, limits)
-    summary = intake.summary_frame(reports)
+    summary = ui.import_labels(intake.summary_frame(reports), profiles)
     st.subheader(tr("import.recognised"))
     st.dataframe(
         ui.labelled(summary, status="import.status"),

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from registry import dashboard, documents, flags, queries, requests, supply_chain, support, yardstick
+from registry import documents, flags, queries, supply_chain, support, yardstick
 from registry.errors import MonosashiError
 
 store = ui.store()
@@ -24,9 +24,11 @@ if not supplier_id:
     st.info(tr("supplier.none"))
     st.stop()
 
-status = queries.supplier_status(store, as_of).filter(supplier_id=supplier_id)
-profile = status.row(0, named=True)
-details = ui.supplier_details(store, supplier_id)
+data = ui.cached_supplier_page(store, as_of, supplier_id)
+if data is None:
+    st.info(tr("supplier.none"))
+    st.stop()
+profile, view = data.profile, data.view
 st.subheader(f"{profile['name']}（{supplier_id}）")
 facts = st.columns(4)
 facts[0].metric(tr("supplier.tier"), tr("tier.label", tier=profile["tier"]) if profile["tier"] else tr("tier.unlinked"))
@@ -39,8 +41,8 @@ st.caption(
         number=profile["corporate_number"] or "—",
         industry=profile["industry"] or "—",
         prefecture=profile["prefecture"] or "—",
-        staff=tr(f"supplier.staff.{details['has_security_staff']}"),
-        far=tr(f"supplier.far.{details['far_from_it_support']}"),
+        staff=tr(f"supplier.staff.{profile['has_security_staff']}"),
+        far=tr(f"supplier.far.{profile['far_from_it_support']}"),
     )
 )
 
@@ -53,7 +55,7 @@ downloads[0].download_button(
     key="supplier_gap_report",
     type="primary",
 )
-submitted = queries.submissions(store, supplier_id)
+submitted = data.submissions
 with downloads[1].popover(tr("supplier.raw", n=submitted.height), disabled=submitted.is_empty()):
     for row in submitted.iter_rows(named=True):
         content = queries.file_content(store, row["sha256"])
@@ -69,7 +71,6 @@ with downloads[1].popover(tr("supplier.raw", n=submitted.height), disabled=submi
         else:
             st.download_button(label, content, file_name=row["source_name"], key=f"raw_{row['submission_id']}")
 
-view = ui.cached_supplier_view(store, as_of, supplier_id)
 gauges = st.columns(3)
 for column, level in zip(gauges[:2], (3, 4), strict=True):
     column.plotly_chart(
@@ -80,15 +81,10 @@ for column, level in zip(gauges[:2], (3, 4), strict=True):
         ),
         width="stretch",
     )
-history = dashboard.supplier_readiness_history(store, supplier_id, as_of)
-now = pl.DataFrame(
-    {"taken_on": [as_of], "star3": [view.readiness["star3"] or 0.0], "star4": [view.readiness["star4"] or 0.0]}
-)
-history = pl.concat([history.select("taken_on", "star3", "star4").filter(pl.col("taken_on") < as_of), now])
 with gauges[2]:
     ui.chart(
         figures.readiness_history_line(
-            history,
+            data.history,
             {"star3": tr("supplier.readiness", level=3), "star4": tr("supplier.readiness", level=4)},
             tr("supplier.history"),
             tr("readiness.axis.readiness"),
@@ -98,7 +94,7 @@ with gauges[2]:
 st.caption(tr("supplier.readiness.caption"))
 
 st.subheader(tr("supplier.requests"))
-requested = requests.request_history(store, as_of, supplier_id)
+requested = data.requests
 if requested.is_empty():
     st.write(tr("supplier.requests.none"))
 else:
@@ -113,7 +109,7 @@ else:
 st.page_link("dashboards/pages/requests.py", label=tr("supplier.requests.go"), icon=":material/outgoing_mail:")
 
 st.subheader(tr("supplier.flags"))
-own = flags.flags(store, supplier_id=supplier_id, states=["open", "acknowledged"])
+own = data.flags
 if own.is_empty():
     st.write(tr("supplier.flags.none"))
 else:
@@ -147,7 +143,7 @@ else:
         else:
             st.success(tr("flags.applied", n=len(chosen), state=tr(f"flag_state.{action}")))
 
-ui.certificate_history(store, as_of, supplier_id)
+ui.certificate_history(store, as_of, supplier_id, data.certificates)
 
 st.subheader(tr("supplier.criteria"))
 level = int(

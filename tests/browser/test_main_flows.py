@@ -70,7 +70,7 @@ def screenshot(page: Page, folder: Path, name: str) -> None:
         page.set_viewport_size(viewport)
 
 
-def nav(page: Page, title: str) -> None:
+def nav(page: Page, title: str, heading_text: str | None = None) -> None:
     """Open a page through the sidebar navigation (the session, its language included, is kept)."""
     sidebar_nav = page.get_by_test_id("stSidebarNav")
     expect(sidebar_nav).to_be_visible(timeout=WAIT)
@@ -79,7 +79,7 @@ def nav(page: Page, title: str) -> None:
     if not link.is_visible() and more.is_visible():
         more.click()
     link.click()
-    expect(heading(page, title)).to_be_visible(timeout=WAIT)
+    expect(heading(page, heading_text or title)).to_be_visible(timeout=WAIT)
 
 
 def heading(page: Page, text: str) -> Locator:
@@ -198,3 +198,13 @@ def test_05_switch_to_english(page: Page, app: RunningApp, screenshots: Path):
         str(app.demo_suppliers), timeout=WAIT
     )
     screenshot(page, screenshots, "07-overview-english")
+
+
+def test_06_flags_and_support_pages(page: Page, app: RunningApp, screenshots: Path):
+    nav(page, en("nav.flags"))
+    expect(heading(page, en("flags.title"))).to_be_visible(timeout=WAIT)
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=WAIT)
+    screenshot(page, screenshots, "08-flags-english")
+    nav(page, en("nav.support"), en("support.title"))
+    expect(page.get_by_test_id("stDownloadButton").filter(has_text=GAP_REPORT)).to_have_count(1, timeout=WAIT)
+    screenshot(page, screenshots, "09-support-english")
