@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -18,7 +19,7 @@ from importers.container import Limits
 from questionnaires.catalogue import Catalogue, CatalogueDataError, load_catalogue
 from questionnaires.crosswalks import Crosswalk, load_crosswalk_text
 from questionnaires.policy import parse_policy
-from registry import flags, intake, queries, renewals, supply_chain
+from registry import access, flags, intake, queries, renewals, supply_chain
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
 from registry.queries import revision, supplier_choices
@@ -81,7 +82,7 @@ def store() -> Store:
     try:
         return _open_store(str(path), demo, date.today())
     except (MonosashiError, CatalogueDataError) as exc:
-        st.error(f"{tr('app.error')}: {exc}")
+        st.error(f"{tr('app.error')}: {plain(str(exc))}")
         st.stop()
         raise  # st.stop() ends the script run; this line is never reached
 
@@ -91,7 +92,7 @@ def catalogue(version: str | None = None) -> Catalogue:
     try:
         return load_catalogue(version) if version else load_catalogue()
     except CatalogueDataError as exc:
-        st.error(f"{tr('app.error')}: {exc}")
+        st.error(f"{tr('app.error')}: {plain(str(exc))}")
         st.stop()
         raise
 
@@ -102,8 +103,10 @@ def run(pages: list[st.Page]) -> None:
         # One page render is one unit of work: its reads share one open database file.
         with store().held_open():
             st.navigation(pages).run()
+    except access.AccessDenied as exc:
+        st.error(f"{tr('app.denied')}: {plain(str(exc))}")
     except (MonosashiError, CatalogueDataError) as exc:
-        st.error(f"{tr('app.error')}: {exc}")
+        st.error(f"{tr('app.error')}: {plain(str(exc))}")
 
 
 def language_switch() -> None:
@@ -169,8 +172,88 @@ def chart(figure: Any, caption_key: str) -> None:
 
 
 def actor() -> str:
-    """Who is acting, for the audit log (the signed-in user's e-mail when there is one)."""
-    return f"app:{st.user.get('email') or 'local'}" if hasattr(st, "user") else "app:local"
+    """Who is acting: the signed-in person (their writes are checked against their role)."""
+    who = st.session_state.get("principal")
+    if who is None and single_user():
+        who = access.Principal("local", "admin", via="single-user")
+    if who is None:  # pages only run for a signed-in person; this is a programming error
+        raise access.AccessDenied("nobody is signed in")
+    return who
+
+
+def single_user() -> bool:
+    """Whether the app runs in the documented single-user local mode (no sign-in)."""
+    return os.environ.get("MONOSASHI_SINGLE_USER") == "1"
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, st.errors.StreamlitAPIException, KeyError):
+        return False
+
+
+def sign_in(store: Store) -> str | None:
+    """The person using the app, signed in by a portal link, the identity provider or a local
+    account; None after showing the way in (the caller stops the run)."""
+    if single_user():
+        return actor()
+    token = st.query_params.get("invite")
+    if token:
+        del st.query_params["invite"]  # the token leaves the address bar once used
+        try:
+            st.session_state["principal"] = access.redeem_invitation(store, token)
+        except access.AccessDenied as exc:
+            st.error(plain(str(exc)))
+            return None
+    if st.session_state.get("principal") is not None:
+        return st.session_state["principal"]
+    st.title(tr("signin.title"))
+    if _oidc_configured():
+        if st.user.is_logged_in:
+            found = access.principal_for_email(store, st.user.get("email"))
+            if found is None:
+                st.error(tr("signin.oidc.unknown", email=st.user.get("email") or "?"))
+                st.button(tr("signin.signout"), on_click=st.logout, key="signin_oidc_out")
+                return None
+            st.session_state["principal"] = found
+            st.rerun()
+        st.button(tr("signin.oidc"), on_click=st.login, type="primary", key="signin_oidc")
+    if access.users(store).is_empty():
+        st.info(tr("signin.no_accounts"))
+        return None
+    with st.form("signin_form"):
+        user = st.text_input(tr("signin.user"), key="signin_user")
+        password = st.text_input(tr("signin.password"), type="password", key="signin_password")
+        submitted = st.form_submit_button(tr("signin.submit"), type="primary")
+    if submitted:
+        try:
+            st.session_state["principal"] = access.authenticate(store, user.strip(), password)
+        except access.AccessDenied as exc:
+            st.error(plain(str(exc)))
+            return None
+        st.rerun()
+    return None
+
+
+def account_box(who: str) -> None:
+    """Who is signed in, with their role, and the way out."""
+    if single_user():
+        st.sidebar.caption(tr("signin.single_user"))
+        return
+    role = getattr(who, "role", "")
+    st.sidebar.caption(tr("signin.as", user=str(who), role=tr(f"role.{role}")))
+    if st.sidebar.button(tr("signin.signout"), key="signout"):
+        via = getattr(who, "via", "")
+        st.session_state.pop("principal", None)
+        if via == "oidc":
+            st.logout()
+        st.rerun()
+
+
+def allowed(action: str) -> bool:
+    """Whether the signed-in person may make this write (to grey out what they cannot do)."""
+    return access.allowed(actor(), action)
 
 
 def supplier_picker(container: Any, label: str, store: Store, *, key: str, optional: bool = False) -> str | None:
@@ -320,7 +403,7 @@ def certificate_history(store: Store, as_of: date, supplier_id: str, history: pl
         content = queries.file_content(store, row["sha256"])
         if content is not None:
             st.download_button(
-                tr("certificates.download", file=row["file_name"], certificate=row["certificate_id"]),
+                plain(tr("certificates.download", file=row["file_name"], certificate=row["certificate_id"])),
                 content,
                 file_name=row["file_name"],
                 mime=row["media_type"],
@@ -395,10 +478,16 @@ def delta_points(now: float | None, before: float | None) -> str | None:
     return tr("app.points", n=f"{100 * (now - before):+.0f}")
 
 
+def link(container: Any, page: str, label: str, icon: str, query_params: dict[str, str] | None = None) -> None:
+    """A link to another page, shown only to those whose role may open it."""
+    if access.page_allowed(actor(), page.rsplit("/", 1)[-1].removesuffix(".py")):
+        container.page_link(page, label=label, icon=icon, query_params=query_params)
+
+
 def links(page: str, targets: list[tuple[str, dict[str, str]]]) -> None:
     """A row of links to ``page`` with query parameters: the list behind a chart."""
     for column, (label, params) in zip(st.columns(max(1, len(targets))), targets, strict=False):
-        column.page_link(page, label=label, query_params=params, icon=":material/arrow_forward:")
+        link(column, page, label, ":material/arrow_forward:", params)
 
 
 def chart_with_drilldown(figure: Any, caption_key: str, key: str) -> list[Any] | None:
@@ -465,3 +554,83 @@ def import_labels(summary: pl.DataFrame, profiles: dict[str, Any]) -> pl.DataFra
         pl.col("format").replace_strict(formats, default=pl.col("format"), return_dtype=pl.String),
         pl.col("framework").replace_strict(frameworks, default=pl.col("framework"), return_dtype=pl.String),
     )
+
+
+def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -> None:
+    """Add a certificate of ``supplier_id`` by hand or from its PDF: the fields are proposed from
+    the PDF's text and confirmed by the person, the file is kept unaltered (audited, role-checked)."""
+    from pydantic import ValidationError
+
+    from importers.base import SourceFile, SourceFileError
+    from importers.certificate_pdf import CertificateProposal
+    from importers.certificate_pdf import parse as read_certificate_pdf
+    from questionnaires.policy import SCHEMES
+    from registry import records
+    from registry.models import Certificate
+
+    upload = st.file_uploader(tr("certificates.file"), type=["pdf", "png", "jpg", "jpeg"], key=f"{key}_file")
+    proposal = CertificateProposal(source_name="", sha256="")
+    if upload is not None and upload.name.lower().endswith(".pdf"):
+        try:
+            proposal = read_certificate_pdf(SourceFile(upload.name, upload.getvalue()))
+        except SourceFileError as exc:
+            st.warning(f"{plain(str(exc))} — {tr('certificates.manual')}")
+        else:
+            st.info(tr("certificates.image_only") if proposal.image_only else tr("certificates.proposed"))
+    with st.form(f"{key}_form"):
+        columns = st.columns(3)
+        scheme = columns[0].selectbox(
+            tr("col.scheme"),
+            SCHEMES,
+            index=SCHEMES.index(proposal.scheme) if proposal.scheme else 0,
+            format_func=lambda s: tr(f"scheme.{s}"),
+        )
+        scheme_name = columns[1].text_input(tr("certificates.scheme_name"))
+        number = columns[2].text_input(tr("col.registration_no"), value=proposal.registration_no or "")
+        dates = st.columns(3)
+        issued = dates[0].date_input(tr("col.issued_on"), value=proposal.issued_on or as_of, format="YYYY-MM-DD")
+        expires = dates[1].date_input(tr("certificates.expires"), value=proposal.expires_on, format="YYYY-MM-DD")
+        issuer = dates[2].text_input(tr("certificates.issuer"), value=proposal.issuer or "")
+        scope = st.text_input(tr("certificates.scope"))
+        submitted = st.form_submit_button(tr("certificates.save"), type="primary")
+    if submitted:
+        attached = (
+            [(upload.name, upload.getvalue(), upload.type or "application/octet-stream")] if upload is not None else []
+        )
+        try:
+            certificate = Certificate(
+                certificate_id=f"{scheme}:{number or (attached[0][0] if attached else issued.isoformat())}"[:80],
+                supplier_id=supplier_id,
+                scheme=scheme,
+                scheme_name=scheme_name or None,
+                registration_no=number or None,
+                issued_on=issued,
+                expires_on=expires,
+                issuer=issuer or None,
+                scope=scope or None,
+            )
+            records.add_certificate(store, certificate, attached, actor=actor())
+        except ValidationError as exc:
+            st.error("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+        except MonosashiError as exc:
+            st.error(plain(str(exc)))
+        else:
+            st.success(tr("certificates.saved", certificate=certificate.certificate_id))
+            st.rerun()
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+def plain(text: str) -> str:
+    """Text from a file or a person, made safe for elements that render Markdown: every Markdown
+    and Streamlit directive character is escaped, so it shows as written and never as a link,
+    image, colour or HTML."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def portal_link(token: str) -> str:
+    """The address a supplier opens: this app's address with the invitation token."""
+    base = (st.context.url or "").split("?")[0]
+    base = base.rsplit("/", 1)[0] if base.count("/") > 2 else base
+    return f"{base.rstrip('/') or 'http://localhost:8501'}/?invite={token}"

@@ -41,13 +41,13 @@ class CatalogueDataError(Exception):
         self.problem = problem
 
 
-def _read_model(path: Path, model: type[M]) -> M:
+def parse_model(text: str, origin: str | Path, model: type[M], what: str) -> M:
+    """Validate JSON ``text`` against ``model``; raises CatalogueDataError naming ``origin`` and
+    the first problems (``what`` names the schema in the message)."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogueDataError(path, "file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogueDataError(path, f"not valid JSON ({exc})") from None
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogueDataError(Path(origin), f"not valid JSON ({exc})") from None
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -55,7 +55,18 @@ def _read_model(path: Path, model: type[M]) -> M:
             f"{'.'.join(str(p) for p in err['loc']) or '(file)'}: {err['msg']}" for err in exc.errors()[:5]
         )
         more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
-        raise CatalogueDataError(path, f"does not match the catalogue schema: {details}{more}") from None
+        raise CatalogueDataError(Path(origin), f"does not match the {what} schema: {details}{more}") from None
+
+
+def read_model(path: Path, model: type[M], what: str = "catalogue") -> M:
+    """A data file validated against ``model`` (see :func:`parse_model`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CatalogueDataError(path, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogueDataError(path, f"not valid JSON ({exc})") from None
+    return parse_model(text, path, model, what)
 
 
 def available_versions(data_dir: Path | None = None) -> list[str]:
@@ -153,12 +164,12 @@ class Catalogue:
 
 
 def load_summaries(data_dir: Path | None = None) -> dict[str, RequirementSummary]:
-    return dict(_read_model((data_dir or DATA_DIR) / "summaries.json", SummariesFile).requirements)
+    return dict(read_model((data_dir or DATA_DIR) / "summaries.json", SummariesFile).requirements)
 
 
 @cache
 def _load(version: str, data_dir: Path) -> Catalogue:
-    data = _read_model(data_dir / version / "catalogue.json", CatalogueFile)
+    data = read_model(data_dir / version / "catalogue.json", CatalogueFile)
     if data.version != version:
         raise CatalogueDataError(
             data_dir / version / "catalogue.json", f"says version {data.version}, folder says {version}"

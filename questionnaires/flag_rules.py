@@ -4,15 +4,14 @@ its settings (``flags.<rule id>.<threshold>``) without code; rules are documente
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from questionnaires.catalogue import CatalogueDataError
+from questionnaires.catalogue import parse_model
 from questionnaires.schema import Strict
 
 __all__ = ["RULE_IDS", "FlagRule", "FlagRules", "default_rules", "parse_rules", "placeholders"]
@@ -126,13 +125,7 @@ class FlagRules(Strict):
 
 def parse_rules(text: str, origin: str) -> FlagRules:
     """Validate flag rules from JSON text; raises CatalogueDataError naming ``origin``."""
-    try:
-        return FlagRules.model_validate(json.loads(text))
-    except json.JSONDecodeError as exc:
-        raise CatalogueDataError(Path(origin), f"not valid JSON: {exc}") from None
-    except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(file)'}: {e['msg']}" for e in exc.errors()[:5])
-        raise CatalogueDataError(Path(origin), f"does not match the flag rules schema: {details}") from None
+    return parse_model(text, origin, FlagRules, "flag rules")
 
 
 @cache

@@ -3,14 +3,13 @@ yearly check it needs — data with a schema, so a registry can change it withou
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from questionnaires.catalogue import CatalogueDataError
+from questionnaires.catalogue import parse_model
 from questionnaires.schema import Strict
 
 __all__ = ["SCHEMES", "SchemeRule", "ValidityPolicy", "default_policy", "parse_policy"]
@@ -66,13 +65,7 @@ class ValidityPolicy(Strict):
 
 def parse_policy(text: str, origin: str) -> ValidityPolicy:
     """Validate a policy from JSON text; raises CatalogueDataError naming ``origin``."""
-    try:
-        return ValidityPolicy.model_validate(json.loads(text))
-    except json.JSONDecodeError as exc:
-        raise CatalogueDataError(Path(origin), f"not valid JSON: {exc}") from None
-    except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(file)'}: {e['msg']}" for e in exc.errors()[:5])
-        raise CatalogueDataError(Path(origin), f"does not match the validity policy schema: {details}") from None
+    return parse_model(text, origin, ValidityPolicy, "validity policy")
 
 
 @cache

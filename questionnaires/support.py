@@ -3,14 +3,13 @@ work) and the お助け隊 menus for ★ (``questionnaires/support/*.json``), va
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from questionnaires.catalogue import CatalogueDataError, available_versions, load_catalogue
+from questionnaires.catalogue import CatalogueDataError, available_versions, load_catalogue, read_model
 from questionnaires.schema import Strict
 
 __all__ = ["Menu", "Remedies", "Theme", "load_menus", "load_remedies"]
@@ -67,22 +66,11 @@ class Menus(Strict):
         return next(m for m in self.menus if m.level == level and m.onsite == onsite)
 
 
-def _read(path: Path, model: type[Strict]) -> Strict:
-    try:
-        return model.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except json.JSONDecodeError as exc:
-        raise CatalogueDataError(path, f"not valid JSON: {exc}") from None
-    except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(file)'}: {e['msg']}" for e in exc.errors()[:5])
-        raise CatalogueDataError(path, f"does not match its schema: {details}") from None
-
-
 @cache
 def load_remedies() -> Remedies:
     """Remedy themes; every requirement of every shipped catalogue version must have one."""
     path = _DIR / "remedies.json"
-    remedies = _read(path, Remedies)
-    assert isinstance(remedies, Remedies)
+    remedies = read_model(path, Remedies, "support remedies")
     missing = sorted(
         {r.id for v in available_versions() for r in load_catalogue(v).requirements} - set(remedies.requirements)
     )
@@ -93,6 +81,5 @@ def load_remedies() -> Remedies:
 
 @cache
 def load_menus() -> Menus:
-    menus = _read(_DIR / "menus.json", Menus)
-    assert isinstance(menus, Menus)
+    menus = read_model(_DIR / "menus.json", Menus, "support menus")
     return menus

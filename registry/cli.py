@@ -7,6 +7,7 @@ print one line and exit 1; usage errors exit 2. ``--json`` shapes are documented
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
@@ -41,8 +42,118 @@ def describe_validation(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+# The least role each command needs (docs/security.md); None: no registry account involved.
+CLI_ROLES: dict[str, str | None] = {
+    "init": "admin",
+    "demo": "admin",
+    "catalogue": "viewer",
+    "catalogue import-texts": "admin",
+    "suppliers add": "buyer",
+    "suppliers list": "viewer",
+    "import": "buyer",
+    "history": "viewer",
+    "template": "buyer",
+    "profiles list": "viewer",
+    "profiles add": "buyer",
+    "schema": None,
+    "status": "viewer",
+    "explain": "viewer",
+    "renewals": "viewer",
+    "certificates import": "buyer",
+    "coverage": "viewer",
+    "links import": "buyer",
+    "requests import": "buyer",
+    "requests list": "viewer",
+    "requests letter": "buyer",
+    "flags": "viewer",
+    "flags set": "buyer",
+    "gap-report": "viewer",
+    "serve": None,
+    "users add": "admin",
+    "users list": "admin",
+    "users passwd": "admin",
+    "users disable": "admin",
+    "portal invite": "buyer",
+    "portal list": "buyer",
+    "portal revoke": "buyer",
+    "backup": "admin",
+    "restore": "admin",
+}
+_CURRENT: dict[str, str] = {}
+
+
+def _os_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _accounts(path: Path) -> int:
+    """How many accounts the registry at ``path`` has (0 for a new or older registry)."""
+    import duckdb
+
+    store = Store(path)
+    if not store.exists():
+        return 0
+    try:
+        return int(store.scalar("SELECT count(*) FROM app_user") or 0)
+    except duckdb.CatalogException:
+        return 0
+
+
+def _sign_in(db: Path | None, needed: str | None) -> str:
+    """Who runs this command. A registry without accounts is in single-user local mode (whoever
+    can open its file acts as its owner); with accounts, MONOSASHI_USER and MONOSASHI_PASSWORD (or
+    a prompt on a terminal) sign in, and the account's role must reach ``needed``."""
+    from registry import access
+
+    path = resolve_db_path(db)
+    if needed is None or not _accounts(path):
+        return _os_actor()
+    user = os.environ.get("MONOSASHI_USER")
+    if not user:
+        raise MonosashiError(
+            f"{path} has accounts: sign in with MONOSASHI_USER (and MONOSASHI_PASSWORD, or type it when asked)"
+        )
+    password = os.environ.get("MONOSASHI_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise MonosashiError("set MONOSASHI_PASSWORD, or run on a terminal to be asked for the password")
+        password = click.prompt(f"password for {user}", hide_input=True, err=True)
+    principal = access.authenticate(Store(path), user, password)
+    if not access.allowed_role(principal, needed):
+        raise access.AccessDenied(
+            f"{principal} ({principal.role}) may not run this command; it needs the {needed} role"
+        )
+    return principal
+
+
+def _guarded(callback):  # type: ignore[no-untyped-def]
+    """Every command's callback, behind the one role check of the CLI."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        if isinstance(ctx.command, click.Group) and ctx.invoked_subcommand:
+            return callback(*args, **kwargs)  # the subcommand is checked when it runs
+        path = ctx.command_path.split(" ", 1)[1] if " " in ctx.command_path else ""
+        needed = CLI_ROLES.get(path, "admin")  # a command nobody listed needs the most
+        _CURRENT["actor"] = _sign_in(kwargs.get("db"), needed)
+        return callback(*args, **kwargs)
+
+    return run
+
+
 class _Group(click.Group):
-    """Turns the registry's own errors into one-line messages with exit status 1."""
+    """Checks the role of every command in one place, and turns the registry's own errors into
+    one-line messages with exit status 1."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if cmd.callback is not None and not getattr(cmd.callback, "_guarded", False):
+            cmd.callback = _guarded(cmd.callback)
+            cmd.callback._guarded = True  # type: ignore[attr-defined]
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -54,10 +165,8 @@ class _Group(click.Group):
 
 
 def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    """Who runs the current command (signed in by the role check)."""
+    return _CURRENT.get("actor") or _os_actor()
 
 
 def _echo_json(value: Any) -> None:
@@ -251,13 +360,19 @@ def suppliers_list(as_json: bool, as_of: Any, db: Path | None) -> None:
     show_default=True,
     help="Suppliers in the demo registry made on first start (0: start empty).",
 )
-def serve(db: Path | None, port: int, demo_suppliers: int) -> None:
+@click.option("--single-user", is_flag=True, help="No sign-in: whoever reaches the app is its admin (local use only).")
+def serve(db: Path | None, port: int, demo_suppliers: int, single_user: bool) -> None:
     """Start the Streamlit app on this registry (filled with demo data on first start)."""
     app = Path(__file__).resolve().parent.parent / "app.py"
     if not app.exists():
         raise MonosashiError(f"app.py not found next to the registry package ({app}); run from a source checkout")
     path = resolve_db_path(db).resolve()
     env = dict(os.environ, MONOSASHI_DB=str(path), MONOSASHI_DEMO_SUPPLIERS=str(demo_suppliers))
+    if single_user:
+        env["MONOSASHI_SINGLE_USER"] = "1"
+        click.echo("single-user local mode: no sign-in; do not expose this port to others", err=True)
+    else:
+        _first_admin(path)
     click.echo(f"Monosashi on http://localhost:{port} — database {path}")
     args = [
         sys.executable,
@@ -274,6 +389,23 @@ def serve(db: Path | None, port: int, demo_suppliers: int) -> None:
     ]
     os.chdir(app.parent)
     os.execvpe(sys.executable, args, env)
+
+
+def _first_admin(path: Path) -> None:
+    """On a registry without accounts, create the admin account and print its password once."""
+    import secrets
+
+    from registry import access
+
+    store = Store(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    records.initialise(store, _os_actor())
+    if _accounts(path):
+        return
+    password = secrets.token_urlsafe(12)
+    access.add_user(store, "admin", "admin", _os_actor(), password=password, display_name="管理者 (admin)")
+    click.echo(f"Created the admin account. Sign in as: admin / {password}", err=True)
+    click.echo("This password is shown once; change it with `monosashi users passwd admin`.", err=True)
 
 
 def _progress_reporter(enabled: bool):
@@ -338,7 +470,6 @@ def _run_import(
     expected: str = "",
 ) -> None:
     """Collect, check and write files; with ``only_formats`` other formats are refused."""
-    from importers.base import Problem
     from importers.container import Limits
     from registry import intake
 
@@ -355,16 +486,8 @@ def _run_import(
         progress=progress,
         create_missing_suppliers=create_missing,
     )
-    for report in reports:
-        if only_formats and report.status == "ready" and report.format not in only_formats:
-            report.reject(
-                [
-                    Problem(
-                        location=report.name,
-                        message=f"a {report.format} file, not a {expected}; use `monosashi import`",
-                    )
-                ]
-            )
+    if only_formats:
+        intake.only_formats(reports, only_formats, f"a {{format}} file, not a {expected}; use `monosashi import`")
     if not dry_run:
         reports = intake.commit(
             store, reports, mode="batch" if all_or_nothing else "per_file", actor=_actor(), today=date.today()
@@ -709,6 +832,147 @@ def links_import(paths: tuple[Path, ...], dry_run: bool, create_missing: bool, a
                 )
 
 
+# -- accounts and the supplier portal ------------------------------------------------------------------
+
+
+@main.group(cls=_Group)
+def users() -> None:
+    """Accounts and their roles: admin, buyer, viewer, supplier (docs/security.md)."""
+
+
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if os.environ.get("MONOSASHI_NEW_PASSWORD"):
+        return os.environ["MONOSASHI_NEW_PASSWORD"]
+    return click.prompt("new password", hide_input=True, confirmation_prompt=True, err=True)
+
+
+@users.command("add")
+@click.argument("user_id")
+@click.option("--role", required=True, type=click.Choice(["admin", "buyer", "viewer", "supplier"]))
+@click.option("--supplier", "supplier_id", default=None, help="For role supplier: the supplier the account is.")
+@click.option("--email", default=None, help="The e-mail the identity provider signs this person in with.")
+@click.option("--name", "display_name", default=None, help="Display name (default: the user ID).")
+@click.option("--oidc-only", is_flag=True, help="No password: signs in only through the identity provider.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@db_option
+def users_add(
+    user_id: str,
+    role: str,
+    supplier_id: str | None,
+    email: str | None,
+    display_name: str | None,
+    oidc_only: bool,
+    password_stdin: bool,
+    db: Path | None,
+) -> None:
+    """Create an account (the first one may be created by whoever can open the registry file)."""
+    from registry import access
+
+    store = Store(resolve_db_path(db))
+    records.initialise(store, _actor())
+    password = None if oidc_only else _new_password(password_stdin)
+    access.add_user(
+        store,
+        user_id,
+        role,
+        _actor(),
+        password=password,
+        display_name=display_name,
+        email=email,
+        supplier_id=supplier_id,
+    )
+    click.echo(f"account {user_id} ({role}) created")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def users_list(as_json: bool, db: Path | None) -> None:
+    """Every account with its role (never the password hashes)."""
+    from registry import access
+
+    rows = access.users(_existing_store(db)).to_dicts()
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        state = " (disabled)" if r["disabled_at"] else ""
+        click.echo(f"{r['user_id']:20} {r['role']:8} {r['supplier_id'] or '':10} {r['email'] or ''}{state}")
+
+
+@users.command("passwd")
+@click.argument("user_id")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@db_option
+def users_passwd(user_id: str, password_stdin: bool, db: Path | None) -> None:
+    """Set an account's password."""
+    from registry import access
+
+    access.set_password(_existing_store(db), user_id, _new_password(password_stdin), _actor())
+    click.echo(f"password of {user_id} changed")
+
+
+@users.command("disable")
+@click.argument("user_id")
+@click.option("--enable", is_flag=True, help="Enable the account again.")
+@db_option
+def users_disable(user_id: str, enable: bool, db: Path | None) -> None:
+    """Disable an account (it can no longer sign in), or enable it again."""
+    from registry import access
+
+    access.set_user_disabled(_existing_store(db), user_id, not enable, _actor())
+    click.echo(f"account {user_id} {'enabled' if enable else 'disabled'}")
+
+
+@main.group(cls=_Group)
+def portal() -> None:
+    """Supplier portal invitations: a link per supplier, with expiry and revocation."""
+
+
+@portal.command("invite")
+@click.argument("supplier_id")
+@click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True, help="How long the link is valid.")
+@click.option("--base-url", default="http://localhost:8501", show_default=True, help="The app's address.")
+@db_option
+def portal_invite(supplier_id: str, days: int, base_url: str, db: Path | None) -> None:
+    """Create an invitation link for a supplier; the link is printed once and never stored."""
+    from registry import access
+
+    made = access.create_invitation(_existing_store(db), supplier_id, _actor(), days)
+    click.echo(f"{base_url.rstrip('/')}/?invite={made.token}")
+    click.echo(f"valid until {made.expires_at:%Y-%m-%d %H:%M} UTC; send it to {supplier_id} only", err=True)
+
+
+@portal.command("list")
+@click.option("--supplier", "supplier_id", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def portal_list(supplier_id: str | None, as_json: bool, db: Path | None) -> None:
+    """Invitations (named by the start of their hash), with expiry, revocation and use."""
+    from registry import access
+
+    rows = access.invitations(_existing_store(db), supplier_id).to_dicts()
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        state = "revoked" if r["revoked_at"] else f"until {r['expires_at']:%Y-%m-%d}"
+        click.echo(f"{r['invitation']}  {r['supplier_id']:10} {state:18} used {r['uses']}×")
+
+
+@portal.command("revoke")
+@click.argument("invitation")
+@db_option
+def portal_revoke(invitation: str, db: Path | None) -> None:
+    """Revoke an invitation (named by at least 8 characters of its hash, as `portal list` shows)."""
+    from registry import access
+
+    access.revoke_invitation(_existing_store(db), invitation, _actor())
+    click.echo(f"invitation {invitation} revoked")
+
+
 # -- requests, flags and support ----------------------------------------------------------------------
 
 
@@ -915,3 +1179,6 @@ def gap_report(
         data = documents.gap_reports_zip(store, _as_of(as_of), list(supplier_ids), lang)
     output.write_bytes(data)
     click.echo(f"wrote {output} ({len(data):,} bytes)")
+
+
+from registry import cli_maintenance  # noqa: E402, F401  (registers backup and restore)

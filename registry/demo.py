@@ -17,7 +17,7 @@ import polars as pl
 
 from questionnaires.catalogue import load_catalogue
 from registry.models import BUYER_ID, corporate_number_check_digit, supplier_name_key
-from registry.records import RegistryData
+from registry.records import REQUEST_SCHEMA, RegistryData
 from registry.samples import certificate_pdf
 
 __all__ = ["INDUSTRIES", "generate_demo"]
@@ -388,25 +388,7 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
             "scope": pl.String,
         },
     )
-    requests = pl.DataFrame(
-        request_rows,
-        schema={
-            "request_id": pl.String,
-            "supplier_id": pl.String,
-            "requested_level": pl.Int32,
-            "requested_on": pl.Date,
-            "due_on": pl.Date,
-            "state": pl.String,
-            "holds_confidential_info": pl.Boolean,
-            "outage_delays_buyer": pl.Boolean,
-            "reaches_buyer_network": pl.Boolean,
-            "reason": pl.String,
-            "decided_by": pl.String,
-            "recommended_level": pl.Int32,
-            "sent_on": pl.Date,
-            "acknowledged_on": pl.Date,
-        },
-    )
+    requests = pl.DataFrame(request_rows, schema=REQUEST_SCHEMA)
     submissions, answers = _submissions(suppliers, tier_of, seed, as_of)
     blobs, certificate_files = _audit_reports(certificates, seed, as_of)
     return RegistryData(

@@ -28,7 +28,7 @@ from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES
 from questionnaires.frameworks import MappingProfile, load_profile_text, shipped_profiles
 from registry import flags, queries
 from registry.models import BUYER_ID, supplier_name_key
-from registry.records import SUPPLIER_SCHEMA, write_import
+from registry.records import REQUEST_SCHEMA, SUPPLIER_SCHEMA, write_import
 from registry.store import Store
 
 __all__ = [
@@ -570,7 +570,7 @@ def _plan(
             ["parent_id", "child_id"], keep="first", maintain_order=True
         ),
         certificates=pl.DataFrame(certificate_rows, schema=_CERTIFICATE_SCHEMA),
-        requests=pl.DataFrame(request_rows, schema=_REQUEST_SCHEMA).with_columns(updated_at=pl.lit(now)),
+        requests=pl.DataFrame(request_rows, schema=REQUEST_SCHEMA).with_columns(updated_at=pl.lit(now)),
     )
 
 
@@ -591,23 +591,6 @@ _CERTIFICATE_SCHEMA = {
     "expires_on": pl.Date,
     "issuer": pl.String,
     "scope": pl.String,
-}
-_REQUEST_SCHEMA = {
-    "request_id": pl.String,
-    "supplier_id": pl.String,
-    "requested_level": pl.Int32,
-    "requested_on": pl.Date,
-    "due_on": pl.Date,
-    "state": pl.String,
-    "holds_confidential_info": pl.Boolean,
-    "outage_delays_buyer": pl.Boolean,
-    "reaches_buyer_network": pl.Boolean,
-    "reason": pl.String,
-    "decided_by": pl.String,
-    "sent_on": pl.Date,
-    "acknowledged_on": pl.Date,
-    "note": pl.String,
-    "recommended_level": pl.Int32,
 }
 _SUBMISSION_SCHEMA = {
     "local_index": pl.Int32,
@@ -688,7 +671,8 @@ def commit(
         progress(len(reports), len(reports), "")
     touched = sorted({s for r in reports if r.status == "imported" for s in r.supplier_ids})
     if touched:  # the imported suppliers' flags follow their new evidence at once
-        flags.refresh(store, today, suppliers=touched, actor=actor)
+        # the system derives them, whoever imported (a supplier may not touch flags itself)
+        flags.refresh(store, today, suppliers=touched, actor=f"system (after an import by {actor})")
     return reports
 
 
@@ -776,3 +760,16 @@ def summary_frame(reports: list[FileReport]) -> pl.DataFrame:
         },
         schema_overrides={"format": pl.String, "framework": pl.String, "catalogue_version": pl.String},
     )
+
+
+# What a supplier may send through the portal: its answers, never lists that change other suppliers.
+QUESTIONNAIRE_FORMATS = ("monosashi_template", "scs_self_assessment", "ipa_5min", "checklist_profile")
+
+
+def only_formats(reports: list[FileReport], formats: Iterable[str], message: str) -> list[FileReport]:
+    """Reject the ready files of any other format with ``message`` (``{format}`` is filled in)."""
+    allowed = set(formats)
+    for report in reports:
+        if report.status == "ready" and report.format not in allowed:
+            report.reject([Problem(location=report.name, message=message.format(format=report.format))])
+    return reports

@@ -16,6 +16,8 @@ from registry.validity import expiry_sql, policy_for, stale_sql
 
 __all__ = [
     "HELD_LEVELS",
+    "audit_actions",
+    "audit_entries",
     "certificate_files",
     "certificates_by_registration",
     "certificates_expiring",
@@ -265,3 +267,40 @@ def supplier_status_of(store: Store, as_of: date, supplier_id: str) -> dict[str,
         {"as_of": as_of, "supplier": supplier_id},
     )
     return rows.row(0, named=True) if rows.height else {}
+
+
+def audit_entries(
+    store: Store,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    actions: list[str] | None = None,
+    actor: str = "",
+    entity: str = "",
+    limit: int = 5000,
+) -> pl.DataFrame:
+    """Audit lines, newest first, filtered (every filter optional)."""
+    return store.frame(
+        """SELECT audit_id, logged_at, actor, action, entity, entity_id, CAST(detail AS VARCHAR) AS detail, sha256
+           FROM audit_log
+           WHERE ($since IS NULL OR CAST(logged_at AS DATE) >= $since)
+             AND ($until IS NULL OR CAST(logged_at AS DATE) <= $until)
+             AND (len($actions) = 0 OR action IN (SELECT unnest($actions)))
+             AND ($actor = '' OR actor ILIKE '%' || $actor || '%')
+             AND ($entity = '' OR entity = $entity OR entity_id = $entity)
+           ORDER BY audit_id DESC
+           LIMIT $limit""",
+        {
+            "since": since,
+            "until": until,
+            "actions": list(actions or []),
+            "actor": actor.strip(),
+            "entity": entity.strip(),
+            "limit": limit,
+        },
+    )
+
+
+def audit_actions(store: Store) -> list[str]:
+    """Every action name the audit log holds."""
+    return store.frame("SELECT DISTINCT action FROM audit_log ORDER BY action")["action"].to_list()

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from registry.intake import FileReport, PlannedWrite
 
 __all__ = [
+    "REQUEST_SCHEMA",
     "SUPPLIER_SCHEMA",
     "CertificateConflictError",
     "DuplicateSupplierError",
@@ -107,6 +108,26 @@ SUPPLIER_SCHEMA: dict[str, pl.DataType] = {
     "has_security_staff": pl.Boolean(),
     "far_from_it_support": pl.Boolean(),
     "name_key": pl.String(),
+}
+
+
+# Columns of the level_request table that writers fill.
+REQUEST_SCHEMA: dict[str, pl.DataType] = {
+    "request_id": pl.String(),
+    "supplier_id": pl.String(),
+    "requested_level": pl.Int32(),
+    "requested_on": pl.Date(),
+    "due_on": pl.Date(),
+    "state": pl.String(),
+    "holds_confidential_info": pl.Boolean(),
+    "outage_delays_buyer": pl.Boolean(),
+    "reaches_buyer_network": pl.Boolean(),
+    "reason": pl.String(),
+    "decided_by": pl.String(),
+    "recommended_level": pl.Int32(),
+    "sent_on": pl.Date(),
+    "acknowledged_on": pl.Date(),
+    "note": pl.String(),
 }
 
 

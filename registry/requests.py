@@ -14,6 +14,7 @@ import polars as pl
 from registry.errors import MonosashiError
 from registry.models import LevelRequest
 from registry.queries import supplier_status_of, supplier_status_sql
+from registry.records import REQUEST_SCHEMA
 from registry.store import Store
 
 __all__ = [
@@ -104,20 +105,8 @@ def request_history(store: Store, as_of: date, supplier_id: str) -> pl.DataFrame
 
 def _frame(requests: Sequence[LevelRequest], now: datetime) -> pl.DataFrame:
     return pl.DataFrame(
-        [{**r.model_dump(), "recommended_level": r.recommended_level, "updated_at": now} for r in requests],
-        schema_overrides={
-            "requested_level": pl.Int32,
-            "recommended_level": pl.Int32,
-            "reason": pl.String,
-            "decided_by": pl.String,
-            "note": pl.String,
-            "sent_on": pl.Date,
-            "acknowledged_on": pl.Date,
-            "holds_confidential_info": pl.Boolean,
-            "outage_delays_buyer": pl.Boolean,
-            "reaches_buyer_network": pl.Boolean,
-        },
-    )
+        [{**r.model_dump(), "recommended_level": r.recommended_level} for r in requests], schema=REQUEST_SCHEMA
+    ).with_columns(updated_at=pl.lit(now))
 
 
 def save_request(store: Store, request: LevelRequest, actor: str) -> None:

@@ -71,13 +71,38 @@ def _write_lock(path: Path) -> threading.RLock:
         return _WRITE_LOCKS.setdefault(path, threading.RLock())
 
 
+# A process waiting for the file says so in a marker file beside it (refreshed at every retry).
+# A process holding the file, busy, sees the marker when a new unit of work starts: it lets the
+# units under way end, closes the file and leaves it alone for _GIVE_WAY seconds, so that the
+# CLI or a backup gets its turn while the app is in use. Waiting processes retry at least every
+# _RETRY_MAX seconds; a marker older than _MARKER_STALE seconds is from a process that gave up.
+_MIN_HOLD = 0.5
+_GIVE_WAY = 0.25
+_RETRY_MAX = 0.1
+_MARKER_STALE = 5.0
+
+
+def _waiting_marker(path: Path) -> Path:
+    return path.with_name(f".{path.name}.waiting")
+
+
+def _someone_waits(path: Path) -> bool:
+    try:
+        return time.time() - _waiting_marker(path).stat().st_mtime < _MARKER_STALE
+    except OSError:
+        return False
+
+
 class _SharedHandle:
     """The process's one open connection to a file, shared through cursors while in use."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.con: duckdb.DuckDBPyConnection | None = None
         self.users = 0
+        self.opened_at = 0.0
+        self.draining = False
+        self.holders: dict[int, int] = {}  # thread → connections it holds (re-entrant use never waits)
 
 
 def _shared_handle(path: Path) -> _SharedHandle:
@@ -95,6 +120,7 @@ class Transaction:
         self.actor = actor
         self.failed: BaseException | None = None
         self._registered: list[str] = []
+        self.audited = False
 
     def execute(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         """Run one statement and return all its rows (results are always drained). Named
@@ -150,8 +176,22 @@ class Transaction:
             entry.get("sha256"),
         ]
 
+    def _allow(self, action: str, detail: Mapping[str, Any] | None) -> None:
+        """The one place writes are checked: a person's write must be allowed to their role
+        (registry/access.py); refusing dooms the transaction."""
+        from registry.access import check  # access builds on the store
+
+        try:
+            check(self.actor, action, detail)
+        except BaseException as exc:
+            self.failed = exc
+            raise
+        self.audited = True
+
     def audit_many(self, entries: Sequence[Mapping[str, Any]]) -> None:
         """Append many audit lines in one statement (keys: action, entity, entity_id, detail, sha256)."""
+        for entry in entries:
+            self._allow(entry["action"], entry.get("detail"))
         if not entries:
             return
         at = datetime.now(UTC).replace(tzinfo=None)
@@ -174,6 +214,7 @@ class Transaction:
         sha256: str | None = None,
     ) -> None:
         """Append one line to the audit log, inside this same transaction."""
+        self._allow(action, detail)
         entry = {"action": action, "entity": entity, "entity_id": entity_id, "detail": detail, "sha256": sha256}
         self.execute(
             "INSERT INTO audit_log (logged_at, actor, action, entity, entity_id, detail, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -199,10 +240,15 @@ class Store:
         lock; the last one closes it, which releases the file for other processes.
         """
         shared = _shared_handle(self._resolved)
+        me = threading.get_ident()
         with shared.lock:
+            if not shared.holders.get(me):  # a new unit of work (not one nested in a held one)
+                self._take_turn(shared)
             if shared.con is None:
                 shared.con = self._open()
+                shared.opened_at = time.monotonic()
             shared.users += 1
+            shared.holders[me] = shared.holders.get(me, 0) + 1
             cursor = shared.con.cursor()
         try:
             yield cursor
@@ -210,9 +256,37 @@ class Store:
             cursor.close()
             with shared.lock:
                 shared.users -= 1
+                shared.holders[me] -= 1
+                if not shared.holders[me]:
+                    del shared.holders[me]
                 if shared.users == 0 and shared.con is not None:
                     shared.con.close()
                     shared.con = None
+                shared.lock.notify_all()
+
+    def _take_turn(self, shared: _SharedHandle) -> None:
+        """Called with ``shared.lock`` held. When this process has held the file for long, wait
+        for the units of work under way to end, close the file and leave it to other processes
+        for a moment before opening it again."""
+        while shared.draining:
+            shared.lock.wait()
+        if shared.con is None or time.monotonic() - shared.opened_at < _MIN_HOLD or not _someone_waits(self._resolved):
+            return
+        shared.draining = True
+        try:
+            while shared.users:
+                shared.lock.wait()
+            if shared.con is not None:
+                shared.con.close()
+                shared.con = None
+            shared.lock.release()
+            try:
+                time.sleep(_GIVE_WAY)
+            finally:
+                shared.lock.acquire()
+        finally:
+            shared.draining = False
+            shared.lock.notify_all()
 
     @contextmanager
     def held_open(self) -> Iterator[None]:
@@ -227,22 +301,32 @@ class Store:
     def _open(self) -> duckdb.DuckDBPyConnection:
         started = time.monotonic()
         delay = 0.02
-        while True:
-            try:
-                return duckdb.connect(str(self.path), config={"memory_limit": _memory_limit()})
-            except duckdb.IOException as exc:
-                message = str(exc)
-                holder = _LOCK_HOLDER.search(message)
-                if holder is None:
-                    raise self._file_error(message) from None
-                waited = time.monotonic() - started
-                if waited >= self.lock_timeout:
-                    who = f"PID {holder.group(2)} ({Path(holder.group(1)).name})"
-                    raise DatabaseLockedError(self.path, who, waited) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
-            except duckdb.Error as exc:
-                raise self._file_error(str(exc)) from None
+        marker = _waiting_marker(self._resolved)
+        waiting = False
+        try:
+            while True:
+                try:
+                    return duckdb.connect(str(self.path), config={"memory_limit": _memory_limit()})
+                except duckdb.IOException as exc:
+                    message = str(exc)
+                    holder = _LOCK_HOLDER.search(message)
+                    if holder is None:
+                        raise self._file_error(message) from None
+                    waited = time.monotonic() - started
+                    if waited >= self.lock_timeout:
+                        who = f"PID {holder.group(2)} ({Path(holder.group(1)).name})"
+                        raise DatabaseLockedError(self.path, who, waited) from None
+                    with suppress(OSError):  # ask the holder for a turn
+                        marker.touch()
+                        waiting = True
+                    time.sleep(delay)
+                    delay = min(delay * 2, _RETRY_MAX)
+                except duckdb.Error as exc:
+                    raise self._file_error(str(exc)) from None
+        finally:
+            if waiting:
+                with suppress(OSError):
+                    marker.unlink()
 
     def _file_error(self, message: str) -> MonosashiError:
         if "not a valid DuckDB database file" in message:
@@ -297,6 +381,9 @@ class Store:
             if tx.failed is not None:
                 con.execute("ROLLBACK")
                 raise MonosashiError(f"the write was rolled back because a statement failed: {tx.failed}")
+            if not tx.audited and type(actor) is not str:  # a person's write that left no audit line
+                con.execute("ROLLBACK")
+                raise MonosashiError(f"a write by {actor} must be recorded in the audit log; nothing was written")
             try:
                 con.execute("COMMIT")
             except duckdb.Error as exc:

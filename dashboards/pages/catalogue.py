@@ -74,7 +74,7 @@ if criterion_id:
         f"**{row['criterion_id']}** · ★{row['level']} · {row['csf_function']} · {row['requirement_id']} {row['requirement_title_ja']}"
     )
     st.write(row[f"summary_{lang}"])
-    st.write(row["official_text"] or tr("catalogue.official_missing"))
+    st.write(ui.plain(row["official_text"]) if row["official_text"] else tr("catalogue.official_missing"))
     st.markdown(f"**{tr('catalogue.citations')}**")
     for key, col in (
         ("iso27001", "col.iso27001"),
@@ -95,7 +95,7 @@ with st.expander(tr("catalogue.import")):
             batch = import_official_texts(store, upload.name, upload.getvalue(), actor="app")
         except SourceFileError as exc:
             for problem in exc.problems:
-                st.error(f"{problem.location}: {problem.message}")
+                st.error(ui.plain(f"{problem.location}: {problem.message}"))
         else:
             st.success(
                 tr(

@@ -47,7 +47,7 @@ if actions[0].button(tr("crosswalks.save"), key="crosswalk_save"):
     try:
         saved = ui.crosswalk_from_rows(crosswalk, edited, profiles)
     except CrosswalkError as exc:
-        st.error(str(exc))
+        st.error(ui.plain(str(exc)))
     else:
         crosswalk_store.save_user_crosswalk(store, saved, actor=ui.actor())
         st.success(tr("crosswalks.saved", id=saved.id, n=len(saved.entries)))
@@ -66,7 +66,7 @@ with actions[2].popover(tr("crosswalks.import")):
             imported = parse_crosswalk_excel(SourceFile(upload.name, upload.getvalue()), profiles)
         except SourceFileError as exc:
             for problem in exc.problems:
-                st.error(f"{problem.location}: {problem.message}")
+                st.error(ui.plain(f"{problem.location}: {problem.message}"))
         else:
             crosswalk_store.save_user_crosswalk(store, imported, actor=ui.actor())
             st.success(tr("crosswalks.saved", id=imported.id, n=len(imported.entries)))

@@ -18,7 +18,9 @@ lang = ui.lang()
 st.title(tr("flags.title"))
 derived_on = store.setting("flags.derived_as_of")
 st.caption(tr("flags.caption", derived=derived_on or "—"))
-if st.button(tr("flags.derive"), key="flags_derive", help=tr("flags.derive.help")):
+if st.button(
+    tr("flags.derive"), key="flags_derive", help=tr("flags.derive.help"), disabled=not ui.allowed("derive_flags")
+):
     result = flags.refresh(store, as_of, actor=ui.actor())
     st.success(
         tr("flags.derived", as_of=result.as_of, raised=result.raised, kept=result.still_holding, closed=result.closed)
@@ -98,11 +100,16 @@ chosen = (
     )
 )
 note = st.text_input(tr("flags.note"), key="flag_note", help=tr("flags.note.help"))
-if st.button(tr("flags.apply", n=len(chosen)), type="primary", key="flag_apply", disabled=not chosen):
+if st.button(
+    tr("flags.apply", n=len(chosen)),
+    type="primary",
+    key="flag_apply",
+    disabled=not chosen or not ui.allowed("flag_acknowledged"),
+):
     try:
         changed = flags.set_flag_state(store, chosen, action, ui.actor(), note or None)
     except MonosashiError as exc:
-        st.error(str(exc))
+        st.error(ui.plain(str(exc)))
     else:
         st.success(tr("flags.applied", n=changed, state=tr(f"flag_state.{action}")))
 
@@ -110,7 +117,7 @@ st.subheader(tr("flags.detail"))
 if labels:
     picked = st.selectbox(tr("flags.pick"), list(labels), format_func=labels.get, key="flag_detail")
     row = shown.filter(pl.col("flag_id") == picked).row(0, named=True)
-    st.write(row["reason" if lang == "ja" else "reason_en"])
+    st.markdown(ui.plain(row["reason" if lang == "ja" else "reason_en"]))
     st.json(json.loads(row["facts"] or "{}"), expanded=False)
     history = flags.flag_history(store, picked)
     st.dataframe(history, hide_index=True, width="stretch", column_config=ui.columns(history))

@@ -51,11 +51,11 @@ if uploads:
     )
     for report in reports:
         icon = {"ready": ":material/check_circle:", "duplicate": ":material/sync:", "rejected": ":material/block:"}
-        with st.expander(report.name, expanded=report.status == "rejected", icon=icon.get(report.status)):
+        with st.expander(ui.plain(report.name), expanded=report.status == "rejected", icon=icon.get(report.status)):
             for problem in report.errors:
-                st.error(f"{problem.location}: {problem.message}")
+                st.error(ui.plain(f"{problem.location}: {problem.message}"))
             for problem in report.warnings:
-                st.warning(f"{problem.location}: {problem.message}")
+                st.warning(ui.plain(f"{problem.location}: {problem.message}"))
             sample = intake.preview(report)
             if not sample.is_empty():
                 st.dataframe(sample, hide_index=True, width="stretch")
@@ -90,7 +90,7 @@ with st.expander(tr("import.add_profile")):
                 store, profile_file.getvalue().decode("utf-8"), profile_file.name, actor=ui.actor()
             )
         except (ProfileError, UnicodeDecodeError) as exc:
-            st.error(str(exc))
+            st.error(ui.plain(str(exc)))
         else:
             st.success(tr("import.add_profile.done", name=added.name, items=len(added.resolved_items())))
 

@@ -36,7 +36,7 @@ if board.now.suppliers == 0 and board.held_by_tier.is_empty():
         ui.refresh_flags(store)
         st.success(tr("overview.demo_loaded", n=demo.suppliers.height))
         st.rerun()
-    st.page_link("dashboards/pages/imports.py", label=tr("overview.go_import"), icon=":material/upload_file:")
+    ui.link(st, "dashboards/pages/imports.py", tr("overview.go_import"), ":material/upload_file:")
     st.stop()
 
 now, before = board.now, board.before
@@ -153,7 +153,7 @@ else:
     table = ui.labelled(board.renewals.drop("certificate_id"), scheme="scheme", state="state")
     st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
     ui.downloads(board.renewals.drop("certificate_id"), "renewals_quarter", as_of)
-st.page_link("dashboards/pages/renewals.py", label=tr("overview.link.renewals"), icon=":material/event_repeat:")
+ui.link(st, "dashboards/pages/renewals.py", tr("overview.link.renewals"), ":material/event_repeat:")
 
 st.subheader(tr("overview.top_flags"))
 if board.top_flags.is_empty():

@@ -42,7 +42,9 @@ with st.expander(tr("requests.new"), expanded=current.is_empty()):
         tr("col.due_on"), value=as_of + timedelta(days=365), key="rq_due_on", format="YYYY-MM-DD"
     )
     reason = st.text_input(tr("requests.reason"), key="rq_reason", help=tr("requests.reason.help"))
-    if st.button(tr("requests.save"), type="primary", key="rq_save", disabled=not supplier_id):
+    if st.button(
+        tr("requests.save"), type="primary", key="rq_save", disabled=not supplier_id or not ui.allowed("add_request")
+    ):
         try:
             request = LevelRequest(
                 request_id=requests.new_request_id(supplier_id, requested_on),
@@ -119,7 +121,7 @@ if st.button(tr("requests.mark", state=tr(f"request_state.{step}"), n=len(chosen
     try:
         changed = requests.set_request_state(store, chosen, step, on, ui.actor())
     except MonosashiError as exc:
-        st.error(str(exc))
+        st.error(ui.plain(str(exc)))
     else:
         ui.refresh_flags(store, ready.filter(ready["request_id"].is_in(chosen))["supplier_id"].to_list())
         st.success(tr("requests.marked", n=changed, state=tr(f"request_state.{step}")))
@@ -161,4 +163,4 @@ st.download_button(
     mime="text/csv",
     key="rq_template",
 )
-st.page_link("dashboards/pages/imports.py", label=tr("requests.bulk.import"), icon=":material/upload_file:")
+ui.link(st, "dashboards/pages/imports.py", tr("requests.bulk.import"), ":material/upload_file:")

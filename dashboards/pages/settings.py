@@ -58,7 +58,7 @@ if actions[0].button(tr("settings.save"), type="primary", key="settings_save"):
     try:
         proposed = ui.policy_from_rows(policy, edited, windows)
     except (CatalogueDataError, ValueError) as exc:
-        st.error(str(exc))
+        st.error(ui.plain(str(exc)))
     else:
         records.save_settings(
             store,

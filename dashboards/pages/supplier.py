@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from registry import documents, flags, queries, supply_chain, support, yardstick
+from registry import access, documents, flags, queries, supply_chain, support, yardstick
 from registry.errors import MonosashiError
 
 store = ui.store()
@@ -29,7 +29,7 @@ if data is None:
     st.info(tr("supplier.none"))
     st.stop()
 profile, view = data.profile, data.view
-st.subheader(f"{profile['name']}（{supplier_id}）")
+st.subheader(ui.plain(f"{profile['name']}（{supplier_id}）"))
 facts = st.columns(4)
 facts[0].metric(tr("supplier.tier"), tr("tier.label", tier=profile["tier"]) if profile["tier"] else tr("tier.unlinked"))
 facts[1].metric(tr("supplier.held"), tr(f"level.{profile['held_level']}"))
@@ -67,9 +67,11 @@ with downloads[1].popover(tr("supplier.raw", n=submitted.height), disabled=submi
             current=tr("supplier.raw.current") if row["current"] else "",
         )
         if content is None:
-            st.caption(tr("supplier.raw.not_kept", label=label))
+            st.caption(ui.plain(tr("supplier.raw.not_kept", label=label)))
         else:
-            st.download_button(label, content, file_name=row["source_name"], key=f"raw_{row['submission_id']}")
+            st.download_button(
+                ui.plain(label), content, file_name=row["source_name"], key=f"raw_{row['submission_id']}"
+            )
 
 gauges = st.columns(3)
 for column, level in zip(gauges[:2], (3, 4), strict=True):
@@ -106,7 +108,7 @@ else:
     )
     st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.columns(shown))
     ui.downloads(requested, f"requests_{supplier_id}", as_of)
-st.page_link("dashboards/pages/requests.py", label=tr("supplier.requests.go"), icon=":material/outgoing_mail:")
+ui.link(st, "dashboards/pages/requests.py", tr("supplier.requests.go"), ":material/outgoing_mail:")
 
 st.subheader(tr("supplier.flags"))
 own = data.flags
@@ -139,7 +141,7 @@ else:
         try:
             flags.set_flag_state(store, chosen, action, ui.actor(), note or None)
         except MonosashiError as exc:
-            st.error(str(exc))
+            st.error(ui.plain(str(exc)))
         else:
             st.success(tr("flags.applied", n=len(chosen), state=tr(f"flag_state.{action}")))
 
@@ -181,3 +183,26 @@ else:
         figures.sub_network_graph(nodes, edges, names, tr("chain.sub_network.title", supplier=supplier_id)),
         "chain.sub_network.caption",
     )
+
+st.subheader(tr("portal.invitations"))
+st.caption(tr("portal.invitations.caption"))
+invite = st.columns([1, 2])
+days = invite[0].number_input(tr("portal.days"), 1, 365, 30, key="portal_days")
+if invite[1].button(tr("portal.create"), key="portal_create", disabled=not ui.allowed("invite_created")):
+    try:
+        made = access.create_invitation(store, supplier_id, ui.actor(), int(days))
+    except MonosashiError as exc:
+        st.error(ui.plain(str(exc)))
+    else:
+        st.success(tr("portal.created", until=f"{made.expires_at:%Y-%m-%d}"))
+        st.code(ui.portal_link(made.token), language=None)
+links = access.invitations(store, supplier_id)
+if not links.is_empty():
+    st.dataframe(links, hide_index=True, width="stretch", column_config=ui.columns(links))
+    open_links = links.filter(pl.col("revoked_at").is_null())["invitation"].to_list()
+    if open_links:
+        revoke = st.columns([2, 1])
+        chosen_link = revoke[0].selectbox(tr("portal.revoke.which"), open_links, key="portal_revoke_which")
+        if revoke[1].button(tr("portal.revoke"), key="portal_revoke", disabled=not ui.allowed("invite_revoked")):
+            access.revoke_invitation(store, chosen_link, ui.actor())
+            st.rerun()

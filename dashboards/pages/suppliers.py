@@ -113,12 +113,7 @@ if result.rows.height:
     chosen = pick[0].selectbox(
         tr("suppliers.open"), list(names), format_func=lambda s: f"{s} {names[s]}", key="dir_open"
     )
-    pick[1].page_link(
-        "dashboards/pages/supplier.py",
-        label=tr("suppliers.open.go"),
-        query_params={"id": chosen},
-        icon=":material/factory:",
-    )
+    ui.link(pick[1], "dashboards/pages/supplier.py", tr("suppliers.open.go"), ":material/factory:", {"id": chosen})
 
 st.caption(tr("suppliers.export", n=result.total))
 buttons = st.columns(2)

@@ -92,8 +92,17 @@ def metric(page: Page, label: str) -> Locator:
     )
 
 
-def test_01_overview_shows_the_demo_figures(page: Page, app: RunningApp, screenshots: Path):
+def test_00_sign_in(page: Page, app: RunningApp, screenshots: Path):
     page.goto(app.url)
+    expect(heading(page, ja("signin.title"))).to_be_visible(timeout=WAIT)
+    page.get_by_label(ja("signin.user")).fill(app.user)
+    page.get_by_label(ja("signin.password")).fill(app.password)
+    screenshot(page, screenshots, "00-sign-in")
+    page.get_by_role("button", name=ja("signin.submit")).click()
+    expect(heading(page, ja("overview.title"))).to_be_visible(timeout=WAIT)
+
+
+def test_01_overview_shows_the_demo_figures(page: Page, app: RunningApp, screenshots: Path):
     expect(heading(page, ja("overview.title"))).to_be_visible(timeout=WAIT)
     expect(metric(page, ja("overview.suppliers")).get_by_test_id("stMetricValue")).to_have_text(
         str(app.demo_suppliers), timeout=WAIT

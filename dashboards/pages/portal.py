@@ -1,0 +1,105 @@
+"""Supplier portal: what a supplier reached by its invitation link may see and do — its own
+status and gap list, its template, and uploading its evidence. Nothing about any other supplier
+is reachable from here (the navigation holds this page only, and every write is checked)."""
+
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from dashboards import ui
+from dashboards.ui import tr
+from importers.container import Limits
+from registry import documents, intake, support, templates
+from registry.errors import MonosashiError
+
+store = ui.store()
+who = ui.actor()
+lang = ui.lang()
+today = date.today()
+supplier_id = getattr(who, "supplier_id", None)
+if not supplier_id:
+    st.info(tr("portal.not_supplier"))
+    st.stop()
+
+data = ui.cached_supplier_page(store, today, supplier_id)
+if data is None:
+    st.error(tr("portal.unknown"))
+    st.stop()
+profile = data.profile
+st.title(tr("portal.title"))
+st.subheader(ui.plain(f"{profile['name']}（{supplier_id}）"))
+st.caption(tr("portal.caption"))
+
+current = data.requests.head(1)
+facts = st.columns(4)
+facts[0].metric(tr("supplier.held"), tr(f"level.{profile['held_level']}"))
+if current.height:
+    request = current.row(0, named=True)
+    facts[1].metric(tr("supplier.requested"), f"★{request['requested_level']}")
+    facts[2].metric(tr("col.due_on"), request["due_on"].isoformat())
+    facts[3].metric(tr("col.state"), tr(f"request_state.{request['state']}"))
+else:
+    facts[1].metric(tr("supplier.requested"), "—")
+
+report = support.gap(store, today, supplier_id, lang=lang)
+st.subheader(tr("portal.gaps", level=report.target_level, readiness=ui.percent(report.readiness)))
+gaps = report.gaps.select("criterion_id", "status", "requirement_title", "summary", "remedy", "next_step").with_columns(
+    pl.col("status").replace_strict({s: tr(f"portal.status.{s}") for s in ("not_met", "unknown", "partial", "stale")})
+)
+st.dataframe(gaps, hide_index=True, width="stretch", column_config=ui.columns(gaps))
+buttons = st.columns(2)
+buttons[0].download_button(
+    tr("supplier.gap_report"),
+    lambda: documents.gap_report_xlsx(support.gap(store, today, supplier_id, lang=lang), lang),
+    file_name=f"gap-{supplier_id}.xlsx",
+    key="portal_gap",
+)
+buttons[1].download_button(
+    tr("portal.template", level=report.target_level),
+    lambda: templates.build_template("scs", supplier_id, level=report.target_level, generated_on=today),
+    file_name=f"scs_{supplier_id}.xlsx",
+    key="portal_template",
+)
+
+st.subheader(tr("portal.upload"))
+st.caption(tr("portal.upload.caption"))
+limits = Limits()
+uploads = st.file_uploader(
+    tr("import.files"),
+    accept_multiple_files=True,
+    type=["xlsx", "xlsm", "csv", "json", "zip"],
+    key=f"portal_files_{st.session_state.get('portal_round', 0)}",
+)
+if uploads:
+    files = [(u.name, u.getvalue()) for u in uploads]
+    reports = intake.only_formats(
+        ui.cached_analysis(store, files, supplier_id, None, limits),
+        intake.QUESTIONNAIRE_FORMATS,
+        tr("portal.wrong_format"),
+    )
+    for report_ in reports:
+        if report_.status == "rejected":
+            st.error(ui.plain(f"{report_.name}: " + "; ".join(f"{p.location}: {p.message}" for p in report_.errors)))
+        elif report_.status == "duplicate":
+            st.info(ui.plain(tr("portal.duplicate", file=report_.name)))
+        else:
+            st.success(ui.plain(tr("portal.ready", file=report_.name, answers=report_.answers)))
+    ready = [r for r in reports if r.status == "ready"]
+    if st.button(tr("portal.submit", n=len(ready)), type="primary", disabled=not ready, key="portal_submit"):
+        fresh = intake.only_formats(
+            ui.fresh_analysis(store, files, supplier_id, None, limits),
+            intake.QUESTIONNAIRE_FORMATS,
+            tr("portal.wrong_format"),
+        )
+        try:
+            done = intake.commit(store, fresh, mode="batch", actor=who, today=today)
+        except MonosashiError as exc:
+            st.error(ui.plain(str(exc)))
+        else:
+            st.session_state["portal_round"] = st.session_state.get("portal_round", 0) + 1
+            st.success(tr("portal.submitted", n=sum(r.status == "imported" for r in done)))
+
+st.subheader(tr("portal.certificates"))
+ui.certificate_history(store, today, supplier_id, data.certificates)
+ui.certificate_form(store, today, supplier_id, key="portal_certificate")
