@@ -149,6 +149,9 @@ class Limits:
     max_unzipped_bytes: int = 200 * 1024 * 1024
     max_ratio: int = 200
     max_members: int = 2_000
+    # Cells a file's sheets may span (the Excel reader allocates every cell of a sheet's used
+    # rectangle, filled or not; a CSV line counts at least one): 100,000 suppliers × 20 columns fit.
+    max_cells: int = 2_000_000
 
 
 @dataclass(frozen=True)

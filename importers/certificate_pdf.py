@@ -11,7 +11,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import PyPdfError
 
 from importers.base import SourceFile, SourceFileError
 from importers.normalise import parse_date
@@ -77,6 +77,27 @@ def _first(pattern: re.Pattern[str], text: str) -> str | None:
     return match.group(1).strip().splitlines()[0].strip() if match else None
 
 
+# A certificate's text layer is a few kilobytes; extracting text costs about 2 s per megabyte of
+# drawing instructions, so a file with far more is not read (the person enters the fields by hand).
+_MAX_CONTENT_BYTES = 1_000_000
+
+
+def _page_texts(source: SourceFile, reader: PdfReader, max_pages: int) -> list[str]:
+    texts, content = [], 0
+    for page in reader.pages[:max_pages]:
+        contents = page.get_contents()
+        content += len(contents.get_data()) if contents is not None else 0
+        if content > _MAX_CONTENT_BYTES:
+            raise SourceFileError.at(
+                source.name,
+                source.name,
+                f"the PDF's pages hold more than {_MAX_CONTENT_BYTES:,} bytes of text and drawing instructions; "
+                "too much to be a certificate's text, so its fields are not read",
+            )
+        texts.append(page.extract_text() or "")
+    return texts
+
+
 def parse(source: SourceFile, max_pages: int = 10) -> CertificateProposal:
     """Read a certificate PDF; raises SourceFileError for encrypted, damaged or non-PDF files."""
     if not source.data.startswith(b"%PDF"):
@@ -89,10 +110,17 @@ def parse(source: SourceFile, max_pages: int = 10) -> CertificateProposal:
                 source.name,
                 "the PDF is encrypted (password-protected); save an unprotected copy, or enter the fields by hand",
             )
-        text = "\n".join((page.extract_text() or "") for page in reader.pages[:max_pages])
+        text = "\n".join(_page_texts(source, reader, max_pages))
     except SourceFileError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except NotImplementedError as exc:  # pypdf: an encryption scheme or filter it does not implement
+        raise SourceFileError.at(
+            source.name,
+            source.name,
+            f"the PDF uses a feature that cannot be read here ({exc}); enter the fields by hand",
+        ) from None
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+        # PyPdfError covers pypdf's limits on hostile files (decompression bombs, reference loops)
         raise SourceFileError.at(source.name, source.name, f"the PDF is damaged and cannot be read ({exc})") from None
     text = unicodedata.normalize("NFKC", text)
     scheme = next((code for pattern, code in _SCHEMES if pattern.search(text)), None)

@@ -3,13 +3,22 @@
 Limits are checked before anything is decompressed or parsed: a zip bomb, a workbook whose XML
 would expand beyond the limit, members with ``../`` or absolute paths, encrypted workbooks and
 files of another type renamed to .xlsx are refused with a clear message.
+
+A workbook's parts are then unpacked here once (never to disk) before the Excel reader sees them:
+a member whose compressed stream holds more than its header declares, a sheet whose cells reach
+beyond Excel's grid or span more cells than the limit (the reader allocates the whole rectangle),
+and a shared-string table declaring far more strings than it holds are refused; each of these
+would otherwise make the reader allocate without bound and abort the process.
 """
 
 from __future__ import annotations
 
 import io
 import posixpath
+import re
+import struct
 import zipfile
+import zlib
 
 from importers.base import Limits, Problem, SourceFile, SourceFileError
 
@@ -60,15 +69,244 @@ def check_office_zip(source: SourceFile, limits: Limits) -> None:
         raise SourceFileError.at(
             source.name, source.name, "not an Excel workbook (.xlsx): the content is of another type"
         )
+    key = ("office zip checked", limits)
+    if key not in source.cache:  # intake and the readers both ask; unpack the parts once
+        try:
+            _check_office_parts(source, limits)
+            source.cache[key] = None
+        except SourceFileError as exc:
+            source.cache[key] = exc
+    if source.cache[key] is not None:
+        raise source.cache[key]  # type: ignore[misc]
+
+
+def _check_office_parts(source: SourceFile, limits: Limits) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
-            names = {i.filename for i in _check_members(source.name, archive, limits)}
+            infos = _check_members(source.name, archive, limits)
     except zipfile.BadZipFile as exc:
         raise SourceFileError.at(source.name, source.name, f"the workbook is damaged or truncated ({exc})") from None
-    except (zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
-        raise SourceFileError.at(source.name, source.name, f"the workbook cannot be read ({exc})") from None
+    except _ZIP_ERRORS as exc:
+        raise SourceFileError.at(source.name, source.name, f"the workbook cannot be read ({_damage(exc)})") from None
+    names = {i.filename for i in infos}
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise SourceFileError.at(source.name, source.name, "a zip file, but not an Excel workbook (.xlsx)")
+    cells = 0
+    for info in infos:
+        where = f"{source.name}: {info.filename}"
+        data = _unpack(source, info, where)
+        if b"sheetData" in data:
+            cells += _sheet_cells(data, where, limits)
+            if cells > limits.max_cells:
+                raise SourceFileError.at(
+                    source.name,
+                    where,
+                    f"the workbook's sheets span {cells:,} cells (counting the empty ones between the filled ones); "
+                    f"the limit is {limits.max_cells:,}",
+                )
+        elif b"sst" in data[:4096]:
+            _check_shared_strings(data, where)
+
+
+# What Python's zipfile raises for archives damaged in ways it does not call BadZipFile.
+_ZIP_ERRORS = (zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, ValueError, RuntimeError, zlib.error)
+
+
+def _damage(exc: Exception) -> str:
+    """What is wrong with a damaged archive, in words (the library's own text where it has some)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "a member's name is not valid UTF-8 text"
+    if isinstance(exc, zlib.error):
+        return "a member's compressed data is corrupt"
+    if isinstance(exc, RuntimeError):
+        return f"a member is encrypted or unreadable: {exc}"
+    return str(exc) or type(exc).__name__
+
+
+def _unpack(source: SourceFile, info: zipfile.ZipInfo, where: str) -> bytes:
+    """A member's bytes, refusing a stream that holds more (or other) than its headers declare:
+    the Excel reader would unpack all of it, whatever the header says."""
+    data = source.data
+    offset = info.header_offset
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise SourceFileError.at(
+            source.name, where, f"compressed with method {info.compress_type}; Excel workbooks use deflate"
+        )
+    if info.flag_bits & 0x1:
+        raise SourceFileError.at(
+            source.name, where, "the part is encrypted; save the workbook unprotected as .xlsx and import again"
+        )
+    if data[offset : offset + 4] != b"PK\x03\x04" or len(data) < offset + 30:
+        raise SourceFileError.at(source.name, where, "the workbook is damaged: the part's header is missing")
+    name_length, extra_length = struct.unpack_from("<HH", data, offset + 26)
+    start = offset + 30 + name_length + extra_length
+    packed = data[start : start + info.compress_size]
+    try:
+        if info.compress_type == zipfile.ZIP_STORED:
+            unpacked = packed
+        else:
+            unpacked = zlib.decompressobj(-15).decompress(packed, info.file_size + 1)
+    except zlib.error:
+        raise SourceFileError.at(
+            source.name, where, "the workbook is damaged: the part's compressed data is corrupt"
+        ) from None
+    if len(unpacked) > info.file_size:
+        raise SourceFileError.at(
+            source.name,
+            where,
+            f"the part holds more than the {info.file_size:,} bytes its header declares; refused as a possible zip bomb",
+        )
+    if len(unpacked) < info.file_size or zlib.crc32(unpacked) != info.CRC:
+        raise SourceFileError.at(source.name, where, "the workbook is damaged or truncated (a part fails its checksum)")
+    return unpacked
+
+
+# Excel's grid; the reader would accept references beyond it and allocate accordingly.
+_MAX_ROWS, _MAX_COLUMNS = 1_048_576, 16_384
+# Start tags of rows and cells, end tags of rows (any namespace prefix; quoted values may hold ">").
+_SHEET_TAG = re.compile(
+    rb"<(?:/(?:[A-Za-z_][\w.\-]*:)?row\s*>|(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>)"
+)
+_ATTRIBUTE = re.compile(rb"\s*([^\s=\"'/]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')\s*")
+_CELL_REF = re.compile(rb"([A-Za-z]{1,3})([0-9]{1,7})")
+
+
+def _r_attribute(attributes: bytes, where: str, source_name: str) -> bytes | None:
+    """The ``r`` attribute of a row or cell tag (the reader's rule: exactly that name), or None."""
+    body = attributes.rstrip()
+    if body.endswith(b"/"):
+        body = body[:-1]
+    position, found = 0, None
+    while position < len(body):
+        match = _ATTRIBUTE.match(body, position)
+        if match is None or match.end() == position:
+            raise SourceFileError.at(source_name, where, "the sheet's XML is malformed (a row or cell tag)")
+        if match.group(1) == b"r":
+            if found is not None:
+                raise SourceFileError.at(source_name, where, "the sheet's XML is malformed (a tag with two places)")
+            found = match.group(2) if match.group(2) is not None else match.group(3)
+        position = match.end()
+    return found
+
+
+# Cells as Excel, LibreOffice and openpyxl write them: ``<c r="B12"`` (every cell with its place).
+_PLAIN_CELL_ROW = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
+_PLAIN_CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+# Anything else: prefixed row or cell tags, or cell tags spaced otherwise.
+_ODD_CELLS = (re.compile(rb":(?:c|row)[\s/>]"), re.compile(rb"<c[\t\n\r\f\v/>]"))
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + letter - 64
+    return index - 1
+
+
+def _plain_sheet_cells(xml: bytes) -> int | None:
+    """The rectangle of every cell, when every cell names its place plainly (no per-cell Python
+    work: a 100,000-row list is measured in milliseconds); None when the sheet needs the full walk."""
+    if any(odd.search(xml) for odd in _ODD_CELLS):
+        return None
+    rows = _PLAIN_CELL_ROW.findall(xml)
+    cells = xml.count(b"<c ")
+    # Every cell tag starts with its place, and no tag holds a second one.
+    if len(rows) != cells or xml.count(b' r="') != cells + xml.count(b'<row r="'):
+        return None
+    if not rows:
+        return 0
+    numbers = {int(r) for r in set(rows)}
+    columns = {_column_index(c) for c in set(_PLAIN_CELL_COLUMN.findall(xml))}
+    top, bottom, left, right = min(numbers) - 1, max(numbers) - 1, min(columns), max(columns)
+    if top < 0 or bottom >= _MAX_ROWS or right >= _MAX_COLUMNS:
+        return None  # the walk says where and why
+    return (bottom - top + 1) * (right - left + 1)
+
+
+def _sheet_cells(xml: bytes, where: str, limits: Limits) -> int:
+    """How many cells the reader will allocate for this sheet: the rectangle from its first filled
+    row and column to its last, positions worked out as the reader does (``r`` or the next one)."""
+    plain = _plain_sheet_cells(xml)  # counts empty <c/> too; the walk decides when that is too many
+    if plain is not None and plain <= limits.max_cells:
+        return plain
+    source_name = where.split(": ", 1)[0]
+    row = col = 0
+    top = left = _MAX_ROWS
+    bottom = right = -1
+    for match in _SHEET_TAG.finditer(xml):
+        name, attributes = match.group(1), match.group(2)
+        if name is None:  # </row>
+            row, col = row + 1, 0
+            continue
+        empty = attributes.rstrip().endswith(b"/")
+        ref = _r_attribute(attributes, where, source_name)
+        if name == b"row":
+            if ref is not None:
+                if not ref.isdigit() or len(ref) > 9 or not 1 <= int(ref) <= _MAX_ROWS:
+                    raise SourceFileError.at(
+                        source_name, where, f"row number {ref.decode(errors='replace')[:20]!r} is outside Excel's grid"
+                    )
+                row = int(ref) - 1
+            if empty:
+                row, col = row + 1, 0
+            continue
+        if ref is not None:
+            cell = _CELL_REF.fullmatch(ref)
+            if cell is None:
+                raise SourceFileError.at(
+                    source_name, where, f"cell reference {ref.decode(errors='replace')[:20]!r} is not a cell (like B12)"
+                )
+            cell_row, col = int(cell.group(2)) - 1, _column_index(cell.group(1))
+        else:
+            cell_row = row
+        if not (0 <= cell_row < _MAX_ROWS and 0 <= col < _MAX_COLUMNS):
+            raise SourceFileError.at(
+                source_name,
+                where,
+                f"a cell lies outside Excel's grid (row {cell_row + 1:,}, column {col + 1:,}); refused",
+            )
+        if not empty:  # a cell written as <c .../> holds no value and is not kept
+            top, bottom = min(top, cell_row), max(bottom, cell_row)
+            left, right = min(left, col), max(right, col)
+        col += 1
+    if bottom < 0:
+        return 0
+    cells = (bottom - top + 1) * (right - left + 1)
+    if cells > limits.max_cells:
+        raise SourceFileError.at(
+            source_name,
+            where,
+            f"the sheet spans {cells:,} cells (rows {top + 1:,}–{bottom + 1:,}, columns {left + 1:,}–{right + 1:,}, "
+            f"counting the empty ones between); the limit is {limits.max_cells:,}",
+        )
+    return cells
+
+
+_SST_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?sst(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_SI_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?si(?=[\s/>])")
+
+
+def _check_shared_strings(xml: bytes, where: str) -> None:
+    """The reader reserves room for ``uniqueCount`` strings up front: refuse a count the table
+    does not hold."""
+    match = _SST_TAG.search(xml)
+    if match is None:
+        return
+    source_name = where.split(": ", 1)[0]
+    declared = None
+    for attribute in _ATTRIBUTE.finditer(match.group(1)):
+        if attribute.group(1) == b"uniqueCount":
+            value = attribute.group(2) if attribute.group(2) is not None else attribute.group(3)
+            declared = int(value[:15]) if value.isdigit() else None
+    if declared is None or declared <= 10_000:
+        return
+    held = len(_SI_TAG.findall(xml))
+    if declared > 2 * held + 10_000:
+        raise SourceFileError.at(
+            source_name,
+            where,
+            f"the shared-string table declares {declared:,} strings but holds {held:,}; refused as damaged or hostile",
+        )
 
 
 def expand_zip(source: SourceFile, limits: Limits) -> tuple[list[SourceFile], list[tuple[SourceFile | str, Problem]]]:
@@ -83,18 +321,22 @@ def expand_zip(source: SourceFile, limits: Limits) -> tuple[list[SourceFile], li
     try:
         with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
             for info in _check_members(source.name, archive, limits):
-                if info.is_dir():
-                    continue
                 member = info.filename
                 display = f"{source.name}/{member}"
+                if not member:  # a name that is empty, or starts with a NUL byte
+                    refused.append((display, Problem(location=display, message="member has no name; refused")))
+                    continue
+                if info.is_dir():
+                    continue
                 normal = posixpath.normpath(member.replace("\\", "/"))
                 if member.startswith(("/", "\\")) or normal.startswith("..") or ":" in member.split("/")[0]:
                     # Never extracted to disk; read only to keep it in quarantine.
-                    kept = (
-                        SourceFile(name=display, data=archive.read(info))
-                        if info.file_size <= limits.max_file_bytes
-                        else display
-                    )
+                    kept: SourceFile | str = display
+                    if info.file_size <= limits.max_file_bytes:
+                        try:
+                            kept = SourceFile(name=display, data=archive.read(info))
+                        except (zipfile.BadZipFile, *_ZIP_ERRORS):
+                            pass  # refused either way; its bytes are just not kept
                     refused.append(
                         (
                             kept,
@@ -122,10 +364,18 @@ def expand_zip(source: SourceFile, limits: Limits) -> tuple[list[SourceFile], li
                     continue
                 try:
                     files.append(SourceFile(name=display, data=archive.read(info)))
-                except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                except zipfile.BadZipFile as exc:
                     refused.append((display, Problem(location=display, message=f"member cannot be read ({exc})")))
+                except _ZIP_ERRORS as exc:
+                    refused.append(
+                        (display, Problem(location=display, message=f"member cannot be read ({_damage(exc)})"))
+                    )
     except zipfile.BadZipFile as exc:
         raise SourceFileError.at(source.name, source.name, f"the zip archive is damaged or truncated ({exc})") from None
+    except _ZIP_ERRORS as exc:
+        raise SourceFileError.at(
+            source.name, source.name, f"the zip archive is damaged or truncated ({_damage(exc)})"
+        ) from None
     return files, refused
 
 
@@ -133,7 +383,14 @@ def decode_text(source: SourceFile) -> tuple[str, str]:
     """Text of a CSV/TSV and the encoding found: UTF-8 (with or without BOM) or Shift_JIS/CP932."""
     data = source.data
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise SourceFileError.at(
+                source.name,
+                f"{source.name} position {exc.start + 3}",
+                "the file starts with a UTF-8 byte order mark but is not UTF-8 text from here on; save it as UTF-8 again",
+            ) from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

@@ -113,7 +113,7 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     def question_number(text: str) -> str:
         try:
             number = int(float(text))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: "1e400" is infinity
             raise ValueError(f"expected a question number 1–25, found {text!r}") from None
         if not 1 <= number <= 25:
             raise ValueError(f"question number {number} is not between 1 and 25")

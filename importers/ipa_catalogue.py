@@ -16,7 +16,9 @@ import fastexcel
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from importers.base import Problem, SourceFileError, cell_name, header_key, sha256_hex
+from importers.base import Limits, Problem, SourceFile, SourceFileError, cell_name, header_key, sha256_hex
+from importers.container import check_office_zip, looks_like_zip
+from importers.tabular import reader_error, reader_failed
 from questionnaires.catalogue import Catalogue
 
 __all__ = ["OfficialTextBatch", "parse", "sniff"]
@@ -47,20 +49,42 @@ class OfficialTextBatch(BaseModel):
 
 
 def _read_sheets(source_name: str, data: bytes) -> Iterable[tuple[str, pl.DataFrame]]:
+    limits = Limits()
+    if not looks_like_zip(data):
+        raise SourceFileError.at(
+            source_name,
+            source_name,
+            "not a readable Excel workbook (.xlsx): the content is of another type (an old .xls, an encrypted file?)",
+        )
+    check_office_zip(SourceFile(source_name, data), limits)  # size, zip bomb, parts the reader would choke on
     try:
         reader = fastexcel.read_excel(data)
-    except Exception as exc:  # calamine raises its own error types for every kind of bad file
+    except BaseException as exc:  # calamine raises its own error types for every kind of bad file
+        if not reader_failed(exc):
+            raise
         raise SourceFileError(
-            source_name, [Problem(location=source_name, message=f"not a readable Excel workbook (.xlsx): {exc}")]
+            source_name,
+            [Problem(location=source_name, message=f"not a readable Excel workbook (.xlsx): {reader_error(exc)}")],
         ) from None
+    cells = 0
     for name in reader.sheet_names:
         try:
-            sheet = reader.load_sheet(name, header_row=None, dtypes="string")
-        except Exception as exc:
+            frame = reader.load_sheet(name, header_row=None, dtypes="string").to_polars()
+        except BaseException as exc:
+            if not reader_failed(exc):
+                raise
             raise SourceFileError(
-                source_name, [Problem(location=f"{source_name}: {name}", message=f"sheet cannot be read: {exc}")]
+                source_name,
+                [Problem(location=f"{source_name}: {name}", message=f"sheet cannot be read: {reader_error(exc)}")],
             ) from None
-        yield name, sheet.to_polars()
+        cells += frame.height * frame.width  # many sheets may name the same part
+        if cells > limits.max_cells:
+            raise SourceFileError.at(
+                source_name,
+                f"{source_name}: {name}",
+                f"the workbook's sheets hold more than {limits.max_cells:,} cells",
+            )
+        yield name, frame
 
 
 def _find_header(frame: pl.DataFrame) -> tuple[int, dict[str, int]] | None:

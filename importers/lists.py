@@ -9,14 +9,15 @@ check.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterator
 from datetime import date
 
 from pydantic import ValidationError
 
 from importers.base import ImportBatch, ImportContext, Problem, SourceFile, SourceFileError, SupplierRef, header_key
 from importers.normalise import parse_bool, parse_date
-from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, read_tables
+from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, problems_full, read_tables
 from registry.models import BUYER_ID, Certificate, LevelRequest, Supplier, SupplierLink, supplier_name_key
 
 __all__ = [
@@ -182,6 +183,17 @@ def sniff_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> fl
     return min(0.79, 0.5 + 0.04 * max(len(cols) for _, cols in found)) if found else 0.0
 
 
+def _whole_number(text: str, field: str) -> int:
+    """A count typed as ``120`` or ``120.0`` (Excel); raises ValueError saying what was expected."""
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not math.isfinite(number):
+        raise ValueError(f"{field}: expected a whole number, found {text!r}")
+    return int(number)
+
+
 def _describe(exc: ValidationError) -> str:
     return "; ".join(
         (f"{'.'.join(map(str, e['loc']))}: " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
@@ -196,13 +208,21 @@ def parse_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> Im
         wanted = ", ".join(spec.fields[f][0] for f in spec.required)
         raise SourceFileError.at(source.name, source.name, f"no header row with the columns {wanted}")
     table, (header_row, columns) = found
-    rows = [
-        (row0, {f: (row[c] if c < len(row) else None) for f, c in columns.items()})
-        for row0, row in enumerate(table.rows[header_row + 1 :], start=header_row + 1)
-        if any(v is not None for v in row)
-    ]
     batch = ImportBatch(format=spec.name, source_name=source.name, sha256=source.sha256)
     problems: list[Problem] = []
+    filled = 0
+
+    def rows() -> Iterator[tuple[int, dict[str, str | None]]]:
+        """The filled rows under the header as field → text, until enough problems are found."""
+        nonlocal filled
+        for row0 in range(header_row + 1, len(table.rows)):
+            row = table.rows[row0]
+            if problems_full(problems, table.where_row(row0)):
+                return
+            if any(v is not None for v in row):
+                filled += 1
+                yield row0, {f: (row[c] if c < len(row) else None) for f, c in columns.items()}
+
     handler: dict[str, Callable[..., None]] = {
         "supplier_master": _suppliers,
         "supplier_links": _links,
@@ -210,8 +230,8 @@ def parse_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> Im
         "certificate_list": _certificates,
         "level_requests": _requests,
     }
-    handler[spec.name](table, columns, rows, batch, problems)
-    if not rows:
+    handler[spec.name](table, columns, rows(), batch, problems)
+    if not filled:
         problems.append(Problem(location=table.where_row(header_row), message="the list has no rows under its header"))
     if problems:
         raise SourceFileError(source.name, problems)
@@ -225,7 +245,7 @@ def _suppliers(table: Table, columns: dict[str, int], rows, batch: ImportBatch, 
     for row0, values in rows:
         try:
             if values.get("employees") is not None:
-                values["employees"] = int(float(values["employees"]))
+                values["employees"] = _whole_number(values["employees"], "employees (従業員数)")
             for flag in ("has_security_staff", "far_from_it_support"):
                 if values.get(flag) is not None:
                     values[flag] = parse_bool(values[flag])

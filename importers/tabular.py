@@ -31,6 +31,7 @@ from importers.normalise import parse_date
 
 __all__ = [
     "EXCEL_SUFFIXES",
+    "MAX_PROBLEMS",
     "TEXT_SUFFIXES",
     "Table",
     "cell",
@@ -38,7 +39,10 @@ __all__ = [
     "item_rows",
     "label_values",
     "macro_warnings",
+    "problems_full",
     "read_tables",
+    "reader_error",
+    "reader_failed",
     "supplier_and_date",
 ]
 
@@ -95,32 +99,75 @@ def _clean(value: object) -> str | None:
     return text.strip() or None
 
 
+def reader_error(exc: BaseException) -> str:
+    """The Excel reader's error in one line: its first, without the chain of context below it."""
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+
+
+def reader_failed(exc: BaseException) -> bool:
+    """Whether an exception is the Excel reader failing on the file. The reader is Rust: a panic
+    on a value it cannot handle (a date serial out of range, say) reaches Python as pyo3's
+    ``PanicException``, which derives from BaseException so that ``except Exception`` misses it."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
 def _excel_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | None) -> list[Table]:
     check_office_zip(source, limits)
     try:
         reader = fastexcel.read_excel(source.data)
-    except Exception as exc:  # calamine raises its own error types for each kind of damage
-        raise SourceFileError.at(source.name, source.name, f"not a readable Excel workbook (.xlsx): {exc}") from None
+    except BaseException as exc:  # calamine raises its own error types for each kind of damage
+        if not reader_failed(exc):
+            raise
+        raise SourceFileError.at(
+            source.name, source.name, f"not a readable Excel workbook (.xlsx): {reader_error(exc)}"
+        ) from None
     wanted = list(reader.sheet_names) if sheets is None else [s for s in sheets if s in reader.sheet_names]
     tables = []
+    cells = 0
     for name in wanted:
         try:
             frame = reader.load_sheet(name, header_row=None, dtypes="string").to_polars()
-        except Exception as exc:
+        except BaseException as exc:
+            if not reader_failed(exc):
+                raise
+            why = reader_error(exc)
+            if not isinstance(exc, Exception):  # a panic: the reader met a value it cannot convert
+                why = f"a cell holds a value the Excel reader cannot handle, such as a date far out of range ({why})"
             raise SourceFileError.at(
-                source.name, f"{source.name}: {name}", f"the sheet cannot be read: {exc}"
+                source.name, f"{source.name}: {name}", f"the sheet cannot be read: {why}"
             ) from None
+        # Each part was bounded by check_office_zip; many sheets may name the same part.
+        cells += frame.height * frame.width
+        if cells > limits.max_cells:
+            raise SourceFileError.at(
+                source.name,
+                f"{source.name}: {name}",
+                f"the workbook's sheets hold more than the limit of {limits.max_cells:,} cells",
+            )
         # Measured: cleaning in Python beats a polars select here (few cells, per-call overhead).
         tables.append(Table(source.name, name, [[_clean(v) for v in row] for row in frame.iter_rows()]))
     return tables
 
 
-def _text_table(source: SourceFile) -> Table:
+def _text_table(source: SourceFile, limits: Limits) -> Table:
     text, _ = decode_text(source)
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if source.suffix == "tsv" or first_line.count("\t") > first_line.count(",") else ","
+    rows: list[list[str | None]] = []
+    cells = 0
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        rows = [[_clean(v) for v in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        for row in reader:
+            # The same bound as a workbook's: 20 MB of line breaks or commas would be millions of cells.
+            cells += len(row) or 1
+            if cells > limits.max_cells:
+                raise SourceFileError.at(
+                    source.name,
+                    f"{source.name} line {reader.line_num}",
+                    f"the file holds more than {limits.max_cells:,} cells (an empty line counts as one); "
+                    "that is the limit",
+                )
+            rows.append([_clean(v) for v in row])
     except csv.Error as exc:
         raise SourceFileError.at(source.name, source.name, f"not a readable CSV file: {exc}") from None
     return Table(source.name, None, rows)
@@ -130,8 +177,14 @@ def read_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | None
     """All sheets of a workbook (or the named ones), or the one table of a CSV/TSV file."""
     key = ("tables", limits, tuple(sheets) if sheets is not None else None)
     if key not in source.cache:
-        source.cache[key] = _read_tables(source, limits, sheets)
-    return source.cache[key]  # type: ignore[return-value]
+        try:
+            source.cache[key] = _read_tables(source, limits, sheets)
+        except SourceFileError as exc:  # every importer's sniff asks: refuse a bad file once, not each time
+            source.cache[key] = exc
+    cached = source.cache[key]
+    if isinstance(cached, SourceFileError):
+        raise SourceFileError(cached.source_name, cached.problems)
+    return cached  # type: ignore[return-value]
 
 
 def _read_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | None) -> list[Table]:
@@ -142,7 +195,7 @@ def _read_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | Non
     if source.suffix in EXCEL_SUFFIXES:
         return _excel_tables(source, limits, sheets)
     if source.suffix in TEXT_SUFFIXES:
-        return [_text_table(source)]
+        return [_text_table(source, limits)]
     raise SourceFileError.at(source.name, source.name, f"files of type .{source.suffix or '(none)'} are not read here")
 
 
@@ -204,6 +257,22 @@ def supplier_and_date(
     return SupplierRef(**ref), submitted, problems
 
 
+# A file is refused with at most this many problems listed: a list of a million bad rows would
+# otherwise build a million of them (seconds and gigabytes) for a person who reads the first few.
+MAX_PROBLEMS = 100
+
+
+def problems_full(problems: list[Problem], where: str) -> bool:
+    """Whether enough problems were found to stop checking; the first time, a last problem says so."""
+    if len(problems) < MAX_PROBLEMS:
+        return False
+    if len(problems) == MAX_PROBLEMS:
+        problems.append(
+            Problem(location=where, message=f"more than {MAX_PROBLEMS} problems; the rest of the file was not checked")
+        )
+    return True
+
+
 def cell(row: list[str | None], col: int | None) -> str | None:
     """The text of a cell, or None when the column is absent or the row is short."""
     return row[col] if col is not None and col < len(row) else None
@@ -225,6 +294,8 @@ def item_rows(
     """
     seen: dict[str, int] = {}
     for row0 in range(header_row + 1, len(table.rows)):
+        if problems_full(problems, table.where_row(row0)):
+            return
         row = table.rows[row0]
         item = cell(row, id_col)
         if item is None:

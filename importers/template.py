@@ -20,7 +20,16 @@ from importers.base import (
     SupplierRef,
 )
 from importers.normalise import parse_bool
-from importers.tabular import EXCEL_SUFFIXES, Table, cell, find_header, item_rows, read_tables, supplier_and_date
+from importers.tabular import (
+    EXCEL_SUFFIXES,
+    Table,
+    cell,
+    find_header,
+    item_rows,
+    problems_full,
+    read_tables,
+    supplier_and_date,
+)
 from questionnaires.frameworks import answer_key, framework_definition
 from registry.models import Answer, normalise_corporate_number
 
@@ -186,6 +195,8 @@ def _subcontractors(table: Table | None, problems: list[Problem]) -> list[Declar
     critical_col = columns.get("重要(はい/いいえ)")
     out = []
     for row0 in range(header_row + 1, len(table.rows)):
+        if problems_full(problems, table.where_row(row0)):
+            break
         row = table.rows[row0]
         name, number = cell(row, name_col), cell(row, number_col)
         if number and number.endswith(".0"):  # typed as a number in a cell not formatted as text

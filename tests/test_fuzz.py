@@ -30,6 +30,7 @@ from conftest import make_store
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
+from pydantic import ValidationError
 
 from importers import IMPORTERS, container, ipa_catalogue, json_exchange, lists, tabular
 from importers.base import ImportContext, Limits, SourceFile, SourceFileError
@@ -43,7 +44,7 @@ set_hypothesis_home_dir(tempfile.mkdtemp(prefix="monosashi-hypothesis-"))
 
 CONTEXT = ImportContext(profiles=shipped_profiles())
 # The fuzz run in the suite: cases of every kind from seed 0, in two worker processes.
-FUZZ_CASES = 1_200
+FUZZ_CASES = 1_000
 TIME_LIMIT = 10.0  # seconds: a case over it is a hang (files here are under 1 MB)
 COUNTS: Counter = Counter()
 
@@ -267,17 +268,14 @@ def test_zip_uploads_of_any_members(store, members, corrupt):
 # -- the findings of the fuzz run, each kept as a regression test --------------------------------
 
 
-def _sheet(rows: str, *, unique: int | None = None, noise: int = 0) -> bytes:
-    """The supplier list as a workbook with ``rows`` added to its sheet; ``noise`` bytes that do
-    not compress keep the archive under the zip-bomb ratio, so that the sheet itself is judged."""
+def _sheet(rows: str, *, unique: int | None = None) -> bytes:
+    """The supplier list as a workbook with ``rows`` added to its sheet (and a false uniqueCount)."""
     parts = fuzz.xlsx_parts([("Sheet1", fuzz.SUPPLIER_ROWS)], shared=True)
     sheet = parts["xl/worksheets/sheet1.xml"]
     parts["xl/worksheets/sheet1.xml"] = sheet.replace(b"</sheetData>", rows.encode() + b"</sheetData>")
     if unique is not None:
         sst = parts["xl/sharedStrings.xml"]
         parts["xl/sharedStrings.xml"] = sst.replace(b'uniqueCount="', f'uniqueCount="{unique}" x="'.encode())
-    if noise:
-        parts["xl/media/noise.bin"] = random.Random(0).randbytes(noise)
     return fuzz.zip_parts(parts)
 
 
@@ -298,7 +296,7 @@ FINDINGS = {
     "cell_at_the_grid_corner": ("x.xlsx", lambda: _sheet('<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'), "the sheet spans 17,179,869,184 cells"),
     "cell_beyond_the_grid": ("x.xlsx", lambda: _sheet('<row r="3"><c r="ZZZZZZZZ3"><v>1</v></c></row>'), "is not a cell (like B12)"),
     "row_beyond_the_grid": ("x.xlsx", lambda: _sheet('<row r="99999999999"><c><v>1</v></c></row>'), "outside Excel's grid"),
-    "rows_without_numbers": ("x.xlsx", lambda: _sheet("<row/>" * 300_000 + '<row><c r="R1"><v>1</v></c><c><v>1</v></c></row>', noise=20_000), "spans"),
+    "rows_without_numbers": ("x.xlsx", lambda: _sheet("<row/>" * 8_000 + '<row><c r="ZZ1"><v>1</v></c><c><v>1</v></c></row>'), "spans"),
     "hidden_r_after_a_quoted_gt": ("x.xlsx", lambda: _sheet('<row r="3"><c x=">" r="XFD1048576"><v>1</v></c></row>'), "spans"),
     # The reader reserved room for uniqueCount strings: 96 GB, abort.
     "shared_strings_count": ("x.xlsx", lambda: _sheet("", unique=4_000_000_000), "declares 4,000,000,000 strings"),
@@ -400,6 +398,60 @@ def test_certificate_pdf_limits_are_rejections():
         outcome = fuzz.Outcome()
         fuzz.check_importers(SourceFile(name, data), CONTEXT, outcome)
         assert not outcome.failures, _explain(outcome)
+
+
+def test_json_lists_stop_at_their_first_bad_item():
+    """20 MB of {} in a list made pydantic build 12 million errors (85 s, 13 GB); now it stops at one."""
+    doc = {"format": "monosashi.exchange", "version": 1, "suppliers": [{}] * 1000, "certificates": [1] * 1000}
+    with pytest.raises(ValidationError) as err:
+        json_exchange.ExchangeDocument.model_validate(doc)
+    assert err.value.error_count() <= 3
+
+
+def test_json_object_with_thousands_of_keys_is_refused_before_validation():
+    keys = ", ".join(f'"k{i}": 0' for i in range(1000))
+    data = f'{{"format": "monosashi.exchange", "version": 1, "suppliers": [{{{keys}}}]}}'.encode()
+    with pytest.raises(SourceFileError) as err:
+        json_exchange.parse(SourceFile("k.json", data), CONTEXT)
+    assert (err.value.problems[0].location, err.value.problems[0].message) == (
+        "k.json: suppliers/0",
+        "an object with 1,000 keys; an exchange file's objects have a few",
+    )
+
+
+def test_csv_cells_are_bounded_and_a_refusal_is_read_once(monkeypatch):
+    """20 MB of line breaks were 20 million rows (10 s, 1.8 GB), read again by every importer's sniff."""
+    calls = []
+    real = tabular._read_tables
+    monkeypatch.setattr(tabular, "_read_tables", lambda *a: calls.append(1) or real(*a))
+    source = SourceFile("n.csv", b"\n" * 2000)
+    for _ in range(3):
+        with pytest.raises(SourceFileError, match="more than 1,000 cells"):
+            tabular.read_tables(source, Limits(max_cells=1000))
+    assert len(calls) == 1
+
+
+def test_a_file_of_a_million_bad_rows_lists_the_first_problems_only():
+    """4.9 million bad rows of a 10 MB list built 4.9 million problems (37 s, 5.6 GB)."""
+    data = "取引先ID,宣言,自己宣言ID,宣言日\n".encode() + b"S000001,x,1,2025-04-01\n" * 5000
+    with pytest.raises(SourceFileError) as err:
+        lists.security_action.parse(SourceFile("sa.csv", data), CONTEXT)
+    problems = err.value.problems
+    assert len(problems) == tabular.MAX_PROBLEMS + 1
+    assert (problems[-1].location, problems[-1].message) == (
+        "sa.csv line 102",
+        "more than 100 problems; the rest of the file was not checked",
+    )
+
+
+def test_questionnaire_rows_stop_at_the_problem_limit():
+    def refuse(text: str) -> str:
+        raise ValueError(f"not an item: {text!r}")
+
+    table = tabular.Table("q.csv", None, [["No.", "回答"], *[[f"bad{i}", "x"] for i in range(5000)]])
+    found: list = []
+    assert list(tabular.item_rows(table, 0, 0, found, normalise=refuse)) == []
+    assert len(found) == tabular.MAX_PROBLEMS + 1 and found[-1].location == "q.csv line 102"
 
 
 def test_json_lone_surrogate_is_located():
