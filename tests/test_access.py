@@ -214,14 +214,19 @@ def test_a_viewer_can_look_but_not_write(monkeypatch, store):
     assert at.button(key="portal_create").disabled
 
 
-def test_the_portal_shows_one_supplier_and_nothing_else(monkeypatch, store):
-    made = access.create_invitation(store, "S000005", Principal("bob", "buyer"))
+def open_portal(monkeypatch, store, token: str) -> AppTest:
     monkeypatch.setenv("MONOSASHI_DB", str(store.path))
     monkeypatch.delenv("MONOSASHI_SINGLE_USER", raising=False)
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["invite"] = made.token
+    at.query_params["invite"] = token
     at.run()
-    assert not at.exception
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_portal_shows_one_supplier_and_nothing_else(monkeypatch, store):
+    made = access.create_invitation(store, "S000005", Principal("bob", "buyer"))
+    at = open_portal(monkeypatch, store, made.token)
     assert at.title[0].value == "サプライヤーポータル"
     assert "S000005" in at.subheader[0].value
     shown = " ".join(str(e.value) for e in [*at.subheader, *at.caption, *at.markdown])
@@ -240,14 +245,20 @@ def test_the_portal_shows_one_supplier_and_nothing_else(monkeypatch, store):
     assert "revoked" in revoked.error[0].value and not revoked.title and not revoked.dataframe
 
 
-def test_the_portal_accepts_the_suppliers_own_answers(monkeypatch, store):
+def test_the_portal_accepts_the_suppliers_own_answers_only(monkeypatch, store):
     made = access.create_invitation(store, "S000005", Principal("bob", "buyer"))
-    monkeypatch.setenv("MONOSASHI_DB", str(store.path))
-    monkeypatch.delenv("MONOSASHI_SINGLE_USER", raising=False)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["invite"] = made.token
-    at.run()
-    assert at.file_uploader(key="portal_files_0") is not None
+    at = open_portal(monkeypatch, store, made.token)
+    master = samples.supplier_master_csv([{"supplier_id": "S000006", "name": "株式会社乗っ取り"}])
+    at.file_uploader(key="portal_files_0").upload("master.csv", master, "text/csv").run()
+    assert "回答ファイルだけを受け付けます" in at.error[0].value.replace("\\", "")
+    assert at.button(key="portal_submit").disabled
+    workbook = samples.scs_self_assessment_workbook(answered_on="2026-11-01", seed=4)  # names no supplier
+    at.file_uploader(key="portal_files_0").upload("ours.xlsx", workbook, "application/octet-stream").run()
+    at.button(key="portal_submit").click().run()
+    assert not at.exception and at.success
+    row = store.frame("SELECT s.supplier_id, s.imported_by FROM submission s WHERE s.source_name = 'ours.xlsx'").row(0)
+    assert row == ("S000005", "portal:S000005")
+    assert store.scalar("SELECT name FROM supplier WHERE supplier_id = 'S000006'") != "株式会社乗っ取り"
 
 
 # -- the command line -----------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ if uploads:
     )
     for report_ in reports:
         if report_.status == "rejected":
-            st.error(ui.plain(f"{report_.name}: " + "; ".join(f"{p.location}: {p.message}" for p in report_.errors)))
+            st.error(ui.plain("; ".join(f"{p.location}: {p.message}" for p in report_.errors)))
         elif report_.status == "duplicate":
             st.info(ui.plain(tr("portal.duplicate", file=report_.name)))
         else:
