@@ -49,7 +49,7 @@ import warnings
 import zipfile
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -1614,6 +1614,41 @@ def run(
     progress: bool = False,
 ) -> Summary:
     """Run cases 0 … cases-1 of ``seed`` in worker processes; a case over ``time_limit`` seconds is a hang."""
+    with _spawn_without_parent_main():
+        return _run(cases, seed, time_limit, workers, wall_limit, kinds, findings_dir, memory_gib, progress)
+
+
+@contextlib.contextmanager
+def _spawn_without_parent_main() -> Iterator[None]:
+    """Spawned workers run the parent's ``__main__`` script again before their target (the spawn
+    rule). In a test session that has run the app (AppTest makes app.py ``__main__``) that would
+    start the app in every worker, so the parent's main is hidden while workers start."""
+    main = sys.modules.get("__main__")
+    own = Path(getattr(main, "__file__", "") or "").resolve() == Path(__file__).resolve()
+    if main is None or own:
+        yield
+        return
+    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
+def _run(
+    cases: int,
+    seed: int,
+    time_limit: float,
+    workers: int | None,
+    wall_limit: float | None,
+    kinds: list[str] | None,
+    findings_dir: Path | None,
+    memory_gib: float,
+    progress: bool,
+) -> Summary:
     ctx = multiprocessing.get_context("spawn")
     summary = Summary(seed)
     workers = max(1, workers or os.cpu_count() or 1)
