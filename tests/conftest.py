@@ -121,3 +121,21 @@ def lock_held_by_another_process(path: Path) -> Iterator[subprocess.Popen]:
     finally:
         holder.kill()
         holder.wait()
+
+
+def two_profiles_on_one_criterion(store: Store) -> None:
+    """Two checklist profiles whose item 1 maps onto 4-4-2-1 with the same weight: answering them
+    differently is a conflict of equal evidence."""
+    from registry import intake
+
+    folder = intake.profiles_folder(store)
+    folder.mkdir()
+    for name in ("p-one", "p-two"):
+        (folder / f"{name}.yaml").write_text(
+            f"name: {name}\ntitle_ja: {name}\ntitle_en: {name}\nframework_id: profile.{name}\nversion: '1'\n"
+            f"fingerprint: [{name}番号, {name}回答]\ncolumns: {{item_id: {name}番号, answer: {name}回答}}\n"
+            "answers: [{label: Y, status: met}, {label: N, status: not_met}]\n"
+            "items: [{id: '1', maps: [{criterion: 4-4-2-1, relationship: equal, strength: 0.8, rationale: same}]}]\n"
+            "date_labels: [回答日]\n",
+            encoding="utf-8",
+        )

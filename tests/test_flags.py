@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF, make_store
+from conftest import AS_OF, make_store, two_profiles_on_one_criterion
 
 from importers.base import SourceFile
 from questionnaires.catalogue import CatalogueDataError, load_catalogue
@@ -185,17 +185,7 @@ def test_small_company_without_security_staff(store):
 
 
 def test_conflicting_evidence(store):
-    folder = intake.profiles_folder(store)
-    folder.mkdir()
-    for name in ("p-one", "p-two"):
-        (folder / f"{name}.yaml").write_text(
-            f"name: {name}\ntitle_ja: {name}\ntitle_en: {name}\nframework_id: profile.{name}\nversion: '1'\n"
-            f"fingerprint: [{name}番号, {name}回答]\ncolumns: {{item_id: {name}番号, answer: {name}回答}}\n"
-            "answers: [{label: Y, status: met}, {label: N, status: not_met}]\n"
-            "items: [{id: '1', maps: [{criterion: 4-4-2-1, relationship: equal, strength: 0.8, rationale: same}]}]\n"
-            "date_labels: [回答日]\n",
-            encoding="utf-8",
-        )
+    two_profiles_on_one_criterion(store)
     for name, answer, on in (("p-one", "Y", "2026-09-01"), ("p-two", "N", "2026-10-01")):
         data = f"回答日,{on}\n{name}番号,{name}回答\n1,{answer}\n".encode()
         reports = intake.analyse(store, [SourceFile(f"{name}.csv", data)], supplier_id="A")

@@ -5,7 +5,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF, make_store
+from conftest import AS_OF, make_store, two_profiles_on_one_criterion
 
 from importers.base import SourceFile
 from questionnaires.crosswalks import CrosswalkError, all_crosswalks, load_crosswalk_text, shipped_crosswalks
@@ -207,17 +207,7 @@ def test_strongest_then_newest_wins_and_equal_rank_disagreement_is_a_conflict(st
 
 def test_conflict_between_pieces_of_equal_rank(store, tmp_path):
     # Two profiles mapping an item with the same relationship and strength onto 4-4-2-1, answering differently.
-    folder = intake.profiles_folder(store)
-    folder.mkdir()
-    for name in ("p-one", "p-two"):
-        (folder / f"{name}.yaml").write_text(
-            f"name: {name}\ntitle_ja: {name}\ntitle_en: {name}\nframework_id: profile.{name}\nversion: '1'\n"
-            f"fingerprint: [{name}番号, {name}回答]\ncolumns: {{item_id: {name}番号, answer: {name}回答}}\n"
-            "answers: [{label: Y, status: met}, {label: N, status: not_met}]\n"
-            "items: [{id: '1', maps: [{criterion: 4-4-2-1, relationship: equal, strength: 0.8, rationale: same}]}]\n"
-            f"date_labels: [回答日]\n",
-            encoding="utf-8",
-        )
+    two_profiles_on_one_criterion(store)
     submit(store, "one.csv", "回答日,2026-09-01\np-one番号,p-one回答\n1,Y\n".encode())
     submit(store, "two.csv", "回答日,2026-10-01\np-two番号,p-two回答\n1,N\n".encode())
     row = status_of(store, "4-4-2-1")
