@@ -22,7 +22,6 @@ from registry.store import Store
 from registry.validity import expiry_sql, policy_for, stale_sql
 
 __all__ = [
-    "Portfolio",
     "Settings",
     "SupplierView",
     "catalogue_in_force",
@@ -32,8 +31,6 @@ __all__ = [
     "evidence",
     "evidence_chain",
     "explain",
-    "group_category_scores",
-    "portfolio",
     "portfolio_counts",
     "portfolio_readiness",
     "readiness",
@@ -480,25 +477,6 @@ def readiness_snapshot(counts: pl.DataFrame, supplier_ids: pl.Series, catalogue:
     )
 
 
-def group_category_scores(
-    counts: pl.DataFrame, groups: pl.DataFrame, group: str, catalogue: Catalogue, level: int = 4
-) -> pl.DataFrame:
-    """Share of the ★``level`` criteria met per group (e.g. industry or tier) and category."""
-    per_category = (
-        catalogue.criteria_frame().filter(pl.col("level") <= level).group_by("category_no").agg(total=pl.len())
-    )
-    met = counts.filter(pl.col("level") <= level).group_by("supplier_id", "category_no").agg(met=pl.col("met").sum())
-    return (
-        groups.select("supplier_id", group)
-        .join(per_category, how="cross")
-        .join(met, on=["supplier_id", "category_no"], how="left")
-        .with_columns(pl.col("met").fill_null(0))
-        .group_by(group, "category_no")
-        .agg(score=pl.col("met").sum() / pl.col("total").sum())
-        .sort(group, "category_no")
-    )
-
-
 @dataclass(frozen=True)
 class SupplierView:
     """One supplier read on the yardstick: criterion statuses with titles, and readiness."""
@@ -540,42 +518,3 @@ def supplier_view(store: Store, as_of: date, supplier_id: str) -> SupplierView:
         statuses=statuses,
         readiness={k: row.get(k) for k in ("star3", "star3_partial", "star4", "star4_partial")},
     )
-
-
-@dataclass(frozen=True)
-class Portfolio:
-    """Every supplier's readiness, and what the category scores per group need."""
-
-    catalogue: Catalogue
-    readiness: pl.DataFrame  # supplier_id, name, tier, industry, held_level, requested_level, star3, star4, …
-    counts: pl.DataFrame
-
-    def by_group(self, group: str) -> pl.DataFrame:
-        groups = self.readiness.select("supplier_id", pl.col(group).cast(pl.String).fill_null("—"))
-        return group_category_scores(self.counts, groups, group, self.catalogue)
-
-    def supplier_category_scores(self, supplier_ids: list[str]) -> pl.DataFrame:
-        """Category scores (★4 criteria met) of the given suppliers, labelled ``ID 名前``."""
-        labels = self.readiness.filter(pl.col("supplier_id").is_in(supplier_ids)).select(
-            "supplier_id", supplier=pl.concat_str("supplier_id", pl.lit(" "), "name")
-        )
-        scores = group_category_scores(self.counts, labels, "supplier", self.catalogue)
-        position = {label: supplier_ids.index(sid) for sid, label in labels.iter_rows()}
-        return scores.sort(pl.col("supplier").replace_strict(position, return_dtype=pl.Int32), "category_no")
-
-    def lowest(self, n: int) -> pl.DataFrame:
-        """The suppliers furthest from the ★ asked of them (★3 when nothing was asked)."""
-        target = pl.when(pl.col("requested_level") == 4).then(pl.col("star4")).otherwise(pl.col("star3"))
-        return (
-            self.readiness.with_columns(readiness=target)
-            .sort("readiness", "supplier_id")
-            .head(n)
-            .select("supplier_id", "name", "tier", "requested_level", "held_level", "star3", "star4")
-        )
-
-
-def portfolio(store: Store, as_of: date, suppliers: pl.DataFrame) -> Portfolio:
-    """Readiness of every supplier in ``suppliers`` (the supplier status frame)."""
-    catalogue = catalogue_in_force(store)
-    counts = portfolio_counts(store, as_of)
-    return Portfolio(catalogue=catalogue, readiness=portfolio_readiness(counts, suppliers, catalogue), counts=counts)
