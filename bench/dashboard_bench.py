@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from registry import dashboard, directory, flags, queries, supply_chain, yardstick
+from registry.actor import Actor
 from registry.demo import generate_demo
 from registry.records import initialise, replace_demo
 from registry.store import Store
@@ -54,10 +55,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.duckdb")
-        initialise(store, "bench")
-        replace_demo(store, generate_demo(args.suppliers, 1, AS_OF), "bench", seed=1)
+        initialise(store, Actor.system("demo"))
+        replace_demo(store, generate_demo(args.suppliers, 1, AS_OF), Actor.system("demo"), seed=1)
         started = time.perf_counter()
-        flags.refresh(store, AS_OF)
+        flags.refresh(store, AS_OF, actor=Actor.system("derive"))
         print(f"{args.suppliers:,} suppliers; the daily derivation took {time.perf_counter() - started:.1f} s")
         ids = store.frame("SELECT supplier_id FROM supplier ORDER BY supplier_id")["supplier_id"].to_list()
         sample = ids[:: max(1, len(ids) // args.pages)][: args.pages]

@@ -14,6 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from registry.actor import Actor
 from registry.demo import generate_demo
 from registry.records import initialise, replace_demo
 from registry.store import Store
@@ -27,13 +28,13 @@ def main() -> None:
     as_of = date(2026, 11, 23)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.duckdb")
-        initialise(store, "bench")
+        initialise(store, Actor.system("demo"))
 
         started = time.perf_counter()
         data = generate_demo(args.suppliers, seed=1, as_of=as_of)
         generated = time.perf_counter() - started
         started = time.perf_counter()
-        replace_demo(store, data, "bench", seed=1)
+        replace_demo(store, data, Actor.system("demo"), seed=1)
         written = time.perf_counter() - started
 
         # Same rows both ways: the first N suppliers, row by row and then set-wise.
@@ -49,7 +50,7 @@ def main() -> None:
             "has_security_staff",
         ]
         started = time.perf_counter()
-        with store.transaction("bench") as tx:
+        with store.transaction(Actor.system("demo")) as tx:
             tx.execute("DELETE FROM supplier")
             tx.con.executemany(
                 f"INSERT INTO supplier ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
@@ -57,7 +58,7 @@ def main() -> None:
             )
         baseline = time.perf_counter() - started
         started = time.perf_counter()
-        with store.transaction("bench") as tx:
+        with store.transaction(Actor.system("demo")) as tx:
             tx.execute("DELETE FROM supplier")
             tx.insert_frame("supplier", rows.select(columns))
         set_based = time.perf_counter() - started

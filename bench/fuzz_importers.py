@@ -61,6 +61,7 @@ from importers.base import ImportBatch, ImportContext, Limits, Problem, SourceFi
 from questionnaires.catalogue import available_versions, load_catalogue
 from questionnaires.frameworks import shipped_profiles
 from registry import intake, samples
+from registry.actor import Actor
 
 __all__ = [
     "CSV_SHAPES",
@@ -1422,8 +1423,8 @@ def make_registry(folder: Path):
     from registry.store import Store
 
     store = Store(folder / "fuzz.duckdb", lock_timeout=5.0)
-    initialise(store, "fuzz")
-    replace_demo(store, generate_demo(20, 2, AS_OF), "fuzz", seed=2)
+    initialise(store, Actor.system("demo"))
+    replace_demo(store, generate_demo(20, 2, AS_OF), Actor.system("demo"), seed=2)
     return store
 
 

@@ -26,6 +26,7 @@ import openpyxl
 
 from importers.base import SourceFile
 from registry import intake, samples
+from registry.actor import Actor
 from registry.demo import generate_demo
 from registry.records import initialise, replace_demo
 from registry.store import Store
@@ -36,8 +37,8 @@ MARKS = {"○": "met", "△": "partial", "✖": "not_met", None: "unknown"}
 
 def fresh_store(folder: Path, name: str, suppliers: int) -> Store:
     store = Store(folder / f"{name}.duckdb")
-    initialise(store, "bench")
-    replace_demo(store, generate_demo(suppliers, 1, AS_OF), "bench", seed=1)
+    initialise(store, Actor.system("demo"))
+    replace_demo(store, generate_demo(suppliers, 1, AS_OF), Actor.system("demo"), seed=1)
     return store
 
 
@@ -66,7 +67,7 @@ def baseline_import(store: Store, name: str, data: bytes) -> int:
         if header:
             break
     wb.close()
-    with store.transaction("baseline") as tx:
+    with store.transaction(Actor.system("demo")) as tx:
         submission_id = tx.execute("SELECT nextval('submission_seq')")[0][0]
         tx.execute(
             "INSERT INTO submission (submission_id, supplier_id, framework_id, framework_version, catalogue_version, "
@@ -107,7 +108,7 @@ def main() -> None:
         t0 = time.perf_counter()
         reports = intake.analyse(store, sources(workbooks))
         t1 = time.perf_counter()
-        intake.commit(store, reports, mode="batch", actor="bench", today=AS_OF)
+        intake.commit(store, reports, mode="batch", actor=Actor.person("bench", "buyer"), today=AS_OF)
         t2 = time.perf_counter()
         results["monosashi, all-or-nothing"] = (len(workbooks), t2 - t0)
         answers = store.scalar("SELECT count(*) FROM answer")
@@ -115,7 +116,13 @@ def main() -> None:
 
         store = fresh_store(folder, "per_file", args.files)
         t3 = time.perf_counter()
-        intake.commit(store, intake.analyse(store, sources(workbooks)), mode="per_file", actor="bench", today=AS_OF)
+        intake.commit(
+            store,
+            intake.analyse(store, sources(workbooks)),
+            mode="per_file",
+            actor=Actor.person("bench", "buyer"),
+            today=AS_OF,
+        )
         results["monosashi, per file"] = (len(workbooks), time.perf_counter() - t3)
 
         store = fresh_store(folder, "baseline", args.files)

@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from registry import supply_chain
+from registry.actor import Actor
 from registry.demo import generate_demo
 from registry.models import BUYER_ID
 from registry.records import RegistryData, initialise, replace_demo
@@ -93,8 +94,8 @@ def main() -> None:
     data = RegistryData(**{**data.__dict__, "links": links})
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.duckdb")
-        initialise(store, "bench")
-        replace_demo(store, data, "bench", seed=1)
+        initialise(store, Actor.system("demo"))
+        replace_demo(store, data, Actor.system("demo"), seed=1)
         print(f"{len(ids):,} suppliers, {links.height:,} links")
         with store.held_open():
             coverage = supply_chain.supplier_coverage(store, AS_OF)

@@ -31,6 +31,7 @@ import polars as pl
 from importers.base import SourceFile
 from questionnaires.crosswalks import all_crosswalks, crosswalk_frame
 from registry import intake, samples, yardstick
+from registry.actor import Actor
 from registry.demo import generate_demo
 from registry.records import initialise, replace_demo
 from registry.store import Store
@@ -116,7 +117,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.duckdb")
-        initialise(store, "bench")
+        initialise(store, Actor.system("demo"))
         started = time.perf_counter()
         data = generate_demo(args.suppliers, 1, AS_OF)
         extra_subs, extra_answers = [], []
@@ -141,7 +142,7 @@ def main() -> None:
             submissions=pl.concat([data.submissions, *extra_subs]),
             answers=pl.concat([data.answers, *extra_answers]),
         )
-        replace_demo(store, data, "bench", seed=1)
+        replace_demo(store, data, Actor.system("demo"), seed=1)
         print(
             f"registry: {args.suppliers:,} suppliers, {data.submissions.height:,} submissions, {data.answers.height:,} answer rows "
             f"(built and written in {time.perf_counter() - started:.1f} s)"

@@ -19,12 +19,12 @@ from importers.container import Limits
 from questionnaires.catalogue import Catalogue, CatalogueDataError, load_catalogue
 from questionnaires.crosswalks import Crosswalk, load_crosswalk_text
 from questionnaires.policy import parse_policy
-from registry import access, flags, intake, queries, renewals, supply_chain
+from registry import access, clock, flags, intake, queries, renewals, supply_chain
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
 from registry.queries import revision, supplier_choices
 from registry.records import ensure_ready
-from registry.store import Store
+from registry.store import Store, private_files
 
 __all__ = [
     "as_of",
@@ -68,6 +68,7 @@ def _db_argument() -> str | None:
 
 @st.cache_resource(show_spinner=False)
 def _open_store(path: str, demo_suppliers: int, today: date) -> Store:
+    private_files()
     store = Store(Path(path))
     ensure_ready(store, demo_suppliers, today)
     flags.ensure_current(store, today)  # the daily derivation (this resource is cached per day)
@@ -80,7 +81,7 @@ def store() -> Store:
     path = resolve_db_path(_db_argument())
     demo = int(os.environ.get("MONOSASHI_DEMO_SUPPLIERS", "500"))
     try:
-        return _open_store(str(path), demo, date.today())
+        return _open_store(str(path), demo, clock.today())
     except (MonosashiError, CatalogueDataError) as exc:
         st.error(f"{tr('app.error')}: {plain(str(exc))}")
         st.stop()
@@ -119,7 +120,7 @@ def language_switch() -> None:
 
 def as_of() -> date:
     """The as-of date chosen in the sidebar (today by default)."""
-    return st.sidebar.date_input(tr("app.as_of"), value=date.today(), key="as_of", format="YYYY-MM-DD")
+    return st.sidebar.date_input(tr("app.as_of"), value=clock.today(), key="as_of", format="YYYY-MM-DD")
 
 
 def columns(frame: pl.DataFrame, labels: dict[str, str] | None = None) -> dict[str, object]:
@@ -171,19 +172,29 @@ def chart(figure: Any, caption_key: str) -> None:
     st.caption(tr(caption_key))
 
 
-def actor() -> str:
-    """Who is acting: the signed-in person (their writes are checked against their role)."""
+def actor() -> access.Actor:
+    """Who is acting: the signed-in person (every write they make is checked against their role)."""
     who = st.session_state.get("principal")
     if who is None and single_user():
-        who = access.Principal("local", "admin", via="single-user")
+        who = access.Actor.person("local", "admin", via="single-user")
     if who is None:  # pages only run for a signed-in person; this is a programming error
         raise access.AccessDenied("nobody is signed in")
     return who
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def single_user() -> bool:
-    """Whether the app runs in the documented single-user local mode (no sign-in)."""
-    return os.environ.get("MONOSASHI_SINGLE_USER") == "1"
+    """Whether the app runs in the documented single-user local mode (no sign-in). The mode is
+    refused when the server was told to listen on an address others can reach."""
+    if os.environ.get("MONOSASHI_SINGLE_USER") != "1":
+        return False
+    address = st.get_option("server.address")
+    if address and address not in _LOOPBACK:
+        st.error(tr("signin.single_user.exposed", address=address))
+        st.stop()
+    return True
 
 
 def _oidc_configured() -> bool:
@@ -193,9 +204,19 @@ def _oidc_configured() -> bool:
         return False
 
 
-def sign_in(store: Store) -> str | None:
+def _client() -> str | None:
+    """The address the person connects from (for sign-in throttling), when Streamlit knows it."""
+    try:
+        address = getattr(st.context, "ip_address", None)
+    except (AttributeError, RuntimeError):
+        return None
+    return address if isinstance(address, str) else None
+
+
+def sign_in(store: Store) -> access.Actor | None:
     """The person using the app, signed in by a portal link, the identity provider or a local
-    account; None after showing the way in (the caller stops the run)."""
+    account; None after showing the way in (the caller stops the run). A session already signed
+    in is checked again on every run: a disabled account or a revoked link ends it here."""
     if single_user():
         return actor()
     token = st.query_params.get("invite")
@@ -204,13 +225,22 @@ def sign_in(store: Store) -> str | None:
         try:
             st.session_state["principal"] = access.redeem_invitation(store, token)
         except access.AccessDenied as exc:
+            st.session_state.pop("principal", None)
             st.error(plain(str(exc)))
             return None
     if st.session_state.get("principal") is not None:
-        return st.session_state["principal"]
+        try:
+            st.session_state["principal"] = access.session_actor(store, st.session_state["principal"])
+        except access.AccessDenied as exc:  # the session ends here; the way in is shown again
+            ended = st.session_state.pop("principal")
+            st.error(plain(str(exc)))
+            if ended.via == "invitation":
+                return None
+        else:
+            return st.session_state["principal"]
     st.title(tr("signin.title"))
     if _oidc_configured():
-        if st.user.is_logged_in:
+        if st.user.get("is_logged_in"):
             found = access.principal_for_email(store, st.user.get("email"))
             if found is None:
                 st.error(tr("signin.oidc.unknown", email=st.user.get("email") or "?"))
@@ -228,7 +258,7 @@ def sign_in(store: Store) -> str | None:
         submitted = st.form_submit_button(tr("signin.submit"), type="primary")
     if submitted:
         try:
-            st.session_state["principal"] = access.authenticate(store, user.strip(), password)
+            st.session_state["principal"] = access.authenticate(store, user.strip(), password, client=_client())
         except access.AccessDenied as exc:
             st.error(plain(str(exc)))
             return None
@@ -236,17 +266,15 @@ def sign_in(store: Store) -> str | None:
     return None
 
 
-def account_box(who: str) -> None:
+def account_box(who: access.Actor) -> None:
     """Who is signed in, with their role, and the way out."""
     if single_user():
         st.sidebar.caption(tr("signin.single_user"))
         return
-    role = getattr(who, "role", "")
-    st.sidebar.caption(tr("signin.as", user=str(who), role=tr(f"role.{role}")))
+    st.sidebar.caption(tr("signin.as", user=plain(who.name), role=tr(f"role.{who.role}")))
     if st.sidebar.button(tr("signin.signout"), key="signout"):
-        via = getattr(who, "via", "")
         st.session_state.pop("principal", None)
-        if via == "oidc":
+        if who.via == "oidc":
             st.logout()
         st.rerun()
 
@@ -463,7 +491,7 @@ def refresh_flags(store: Store, suppliers: list[str] | None = None) -> None:
     stored flags always describe the present, whatever date the sidebar shows."""
     from registry import flags
 
-    flags.refresh(store, date.today(), suppliers, actor=actor())
+    flags.refresh(store, clock.today(), suppliers, actor=actor())
 
 
 def delta(now: int, before: int) -> str | None:
@@ -568,6 +596,9 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
     from registry import records
     from registry.models import Certificate
 
+    if not allowed("add_certificate"):
+        st.caption(tr("app.read_only"))
+        return
     upload = st.file_uploader(tr("certificates.file"), type=["pdf", "png", "jpg", "jpeg"], key=f"{key}_file")
     proposal = CertificateProposal(source_name="", sha256="")
     if upload is not None and upload.name.lower().endswith(".pdf"):
@@ -599,7 +630,6 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
         )
         try:
             certificate = Certificate(
-                certificate_id=f"{scheme}:{number or (attached[0][0] if attached else issued.isoformat())}"[:80],
                 supplier_id=supplier_id,
                 scheme=scheme,
                 scheme_name=scheme_name or None,
@@ -609,13 +639,13 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
                 issuer=issuer or None,
                 scope=scope or None,
             )
-            records.add_certificate(store, certificate, attached, actor=actor())
+            saved = records.add_certificate(store, certificate, attached, actor=actor())
         except ValidationError as exc:
             st.error("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
         except MonosashiError as exc:
             st.error(plain(str(exc)))
         else:
-            st.success(tr("certificates.saved", certificate=certificate.certificate_id))
+            st.success(tr("certificates.saved", certificate=saved))
             st.rerun()
 
 

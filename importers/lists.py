@@ -360,7 +360,6 @@ def _declarations(table: Table, columns: dict[str, int], rows, batch: ImportBatc
         )
         batch.certificates.append(
             Certificate(
-                certificate_id=f"SA-{number}",
                 supplier_id="pending",
                 scheme=f"security_action_star{star}",
                 registration_no=number,
@@ -439,10 +438,8 @@ def _certificates(table: Table, columns: dict[str, int], rows, batch: ImportBatc
             name=values.get("name"),
             location=table.where_row(row0),
         )
-        ident = number or f"{ref.describe()}-{issued.isoformat()}"
         try:
             certificate = Certificate(
-                certificate_id=f"{scheme}:{ident}"[:80],
                 supplier_id="pending",
                 scheme=scheme,
                 scheme_name=values.get("scheme_name"),

@@ -1,94 +1,55 @@
-"""Who may do what (docs/security.md): roles, accounts, sign-in, portal invitations, and the one
-place every write is checked.
+"""Sign-in and sessions (docs/security.md): accounts, passwords, the identity provider, portal
+invitations, and the check that a session is still valid at every step.
 
-Every write a person makes runs in a transaction whose actor is a :class:`Principal`, and every
-write appends to the audit log under an action name. :func:`check` is called by the transaction
-for each audit line: the action must be allowed to the principal's role (and, for a supplier, be
-about its own supplier only), else the whole transaction rolls back with :class:`AccessDenied`.
-Actors given as plain strings are the system itself (migrations, the daily derivation, tests,
-the CLI in single-user mode).
+Who may write what is not decided here: :mod:`registry.actor` holds the one permissions table and
+the store checks every write against it. This module makes the :class:`~registry.actor.Actor` a
+session acts as, and refuses people who are not (or no longer) who they say they are.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime, timedelta
 
 import polars as pl
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
-from registry.errors import MonosashiError
+from registry import clock
+from registry.actor import PERMISSIONS, ROLES, Actor, action_allowed
+from registry.actor import page_allowed as _role_opens
+from registry.errors import AccessDenied, MonosashiError
 from registry.store import Store
 
 __all__ = [
-    "ACTION_ROLES",
+    "FAILURES_PER_ACCOUNT",
+    "FAILURES_PER_CLIENT",
+    "MIN_PASSWORD_LENGTH",
     "PAGE_ROLES",
+    "PERMISSIONS",
     "ROLES",
+    "THROTTLE_WINDOW",
     "AccessDenied",
+    "Actor",
     "Invitation",
-    "Principal",
     "add_user",
     "allowed",
-    "allowed_role",
     "authenticate",
-    "check",
+    "check_password",
     "create_invitation",
     "invitations",
     "page_allowed",
     "principal_for_email",
     "redeem_invitation",
     "revoke_invitation",
+    "session_actor",
     "set_password",
     "set_user_disabled",
     "users",
 ]
-
-Role = Literal["admin", "buyer", "viewer", "supplier"]
-ROLES: tuple[Role, ...] = ("admin", "buyer", "viewer", "supplier")
-# admin ⊃ buyer ⊃ viewer; a supplier is outside the ladder and sees only its own records.
-_RANK = {"viewer": 1, "buyer": 2, "admin": 3}
-
-# The least role each audited write needs. "supplier" marks the writes a supplier may make
-# about itself through the portal (buyers and admins may make them too).
-ACTION_ROLES: dict[str, str] = {
-    "import_file": "supplier",
-    "reject_file": "supplier",
-    "add_certificate": "supplier",
-    "invite_used": "supplier",
-    "add_supplier": "buyer",
-    "add_request": "buyer",
-    "change_request": "buyer",
-    "request_sent": "buyer",
-    "request_acknowledged": "buyer",
-    "flag_acknowledged": "buyer",
-    "flag_resolved": "buyer",
-    "flag_dismissed": "buyer",
-    "flag_open": "buyer",
-    "flag_raised": "buyer",
-    "flag_closed": "buyer",
-    "flag_reopened": "buyer",
-    "derive_flags": "buyer",
-    "add_profile": "buyer",
-    "invite_created": "buyer",
-    "invite_revoked": "buyer",
-    "import_official_texts": "admin",
-    "save_crosswalk": "admin",
-    "save_settings": "admin",
-    "reset_flag_rules": "admin",
-    "set_setting": "admin",
-    "replace_registry": "admin",
-    "migrate": "admin",
-    "add_user": "admin",
-    "change_user": "admin",
-    "backup": "admin",
-    "restore": "admin",
-    "sign_in": "supplier",
-}
 
 # The least role each page needs; "supplier" pages are the portal, which only suppliers see.
 PAGE_ROLES: dict[str, str] = {
@@ -112,96 +73,48 @@ PAGE_ROLES: dict[str, str] = {
     "portal": "supplier",
 }
 
-
-class AccessDenied(MonosashiError):
-    """The signed-in person's role does not allow this."""
-
-
-class Principal(str):
-    """A person acting: their name (the string itself, as kept in the audit log), role and, for a
-    supplier, the supplier they are."""
-
-    role: str
-    supplier_id: str | None
-    via: str
-
-    def __new__(cls, name: str, role: str, supplier_id: str | None = None, via: str = "local") -> Principal:
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
-        if role == "supplier" and not supplier_id:
-            raise ValueError("a supplier account needs its supplier ID")
-        made = super().__new__(cls, name)
-        made.role, made.supplier_id, made.via = role, supplier_id, via
-        return made
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # argon2 and the strength check both grow with the length
+MIN_PASSWORD_SCORE = 3  # zxcvbn's 0–4: 3 is "safely unguessable" (about 10^10 guesses)
+# Sign-in throttling: this many failures in the window lock the account (or the client address)
+# until the window holds fewer; counted from the audit log, so the app and the CLI share it.
+FAILURES_PER_ACCOUNT = 5
+FAILURES_PER_CLIENT = 20
+THROTTLE_WINDOW = timedelta(minutes=15)
 
 
-def allowed(actor: str, action: str) -> bool:
-    """Whether ``actor`` may make the write ``action`` at all (the supplier scope aside)."""
-    if not isinstance(actor, Principal):
-        return True
-    needed = ACTION_ROLES.get(action)
-    if needed is None:
-        return False  # an action nobody listed is refused: the table must grow with the code
-    if actor.role == "supplier":
-        return needed == "supplier"
-    return needed == "supplier" or _RANK[actor.role] >= _RANK[needed]
+def allowed(actor: Actor, action: str) -> bool:
+    """Whether ``actor`` may make the write ``action`` at all (buttons are greyed out otherwise;
+    the store is what enforces it)."""
+    return action_allowed(actor, action)
 
 
-def allowed_role(actor: str, needed: str) -> bool:
-    """Whether ``actor``'s role reaches ``needed`` (a supplier reaches only "supplier")."""
-    if not isinstance(actor, Principal):
-        return True
-    if actor.role == "supplier" or needed == "supplier":
-        return actor.role == needed
-    return _RANK[actor.role] >= _RANK[needed]
-
-
-def page_allowed(actor: str, page: str) -> bool:
-    """Whether ``actor`` may open ``page`` (suppliers see the portal and nothing else)."""
-    needed = PAGE_ROLES.get(page, "admin")
-    if not isinstance(actor, Principal):
-        return needed != "supplier"
-    if actor.role == "supplier" or needed == "supplier":
-        return actor.role == "supplier" and needed == "supplier"
-    return _RANK[actor.role] >= _RANK[needed]
-
-
-def _suppliers_named(detail: Mapping[str, Any] | None) -> set[str]:
-    if not detail:
-        return set()
-    named: set[str] = set()
-    for key in ("supplier", "supplier_id"):
-        if detail.get(key):
-            named.add(str(detail[key]))
-    for key in ("suppliers", "supplier_ids"):
-        value = detail.get(key)
-        if isinstance(value, list | tuple | set):
-            named |= {str(v) for v in value}
-    return named
-
-
-def check(actor: str, action: str, detail: Mapping[str, Any] | None = None) -> None:
-    """Refuse the write ``action`` unless ``actor`` may make it; a supplier may only write about
-    itself. Called by the transaction for every audit line."""
-    if not isinstance(actor, Principal):
-        return
-    if not allowed(actor, action):
-        raise AccessDenied(f"{actor} ({actor.role}) may not {action.replace('_', ' ')}")
-    if actor.role == "supplier":
-        others = _suppliers_named(detail) - {actor.supplier_id}
-        if others:
-            raise AccessDenied(
-                f"{actor} may only write about supplier {actor.supplier_id}, not {', '.join(sorted(others))}"
-            )
+def page_allowed(actor: Actor, page: str) -> bool:
+    """Whether ``actor`` may open ``page`` (suppliers see the portal and nothing else; a page
+    nobody listed needs admin)."""
+    return _role_opens(actor, PAGE_ROLES.get(page, "admin"))
 
 
 # -- accounts -----------------------------------------------------------------------------------------
 
 _HASHER = PasswordHasher()
+# Verified when there is no hash to check (unknown name, identity-provider account), so that every
+# refusal costs the same time and says nothing about which accounts exist.
+_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+def check_password(password: str, *, user_id: str = "", other_words: tuple[str, ...] = ()) -> None:
+    """Refuse a password that is too short, too long or easy to guess (zxcvbn), saying why."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise MonosashiError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise MonosashiError(f"a password may have at most {MAX_PASSWORD_LENGTH} characters")
+    score = zxcvbn(password[:100], user_inputs=[w for w in (user_id, *other_words, "monosashi") if w])["score"]
+    if score < MIN_PASSWORD_SCORE:
+        raise MonosashiError(
+            f"this password is easy to guess (strength {score} of 4; {MIN_PASSWORD_SCORE} is needed): "
+            "use a longer phrase of unrelated words, not a name, a date or a keyboard pattern"
+        )
 
 
 def users(store: Store) -> pl.DataFrame:
@@ -217,7 +130,7 @@ def add_user(
     store: Store,
     user_id: str,
     role: str,
-    actor: str,
+    actor: Actor,
     *,
     password: str | None = None,
     display_name: str | None = None,
@@ -226,9 +139,9 @@ def add_user(
 ) -> None:
     """Create an account. Passwords are kept only as argon2 hashes; an account without one signs
     in through the identity provider by its e-mail."""
-    Principal(user_id, role, supplier_id)  # validates role and supplier
-    if password is not None and len(password) < 10:
-        raise MonosashiError("a password needs at least 10 characters")
+    Actor.person(user_id, role, supplier_id=supplier_id)  # validates role and supplier
+    if password is not None:
+        check_password(password, user_id=user_id, other_words=tuple(w for w in (display_name, email) if w))
     if password is None and not email:
         raise MonosashiError("an account needs a password, or an e-mail to sign in with the identity provider")
     with store.transaction(actor) as tx:
@@ -247,16 +160,16 @@ def add_user(
                 role,
                 supplier_id,
                 _HASHER.hash(password) if password is not None else None,
-                _now(),
-                str(actor),
+                clock.now(),
+                actor.name,
             ],
         )
         tx.audit("add_user", entity="app_user", entity_id=user_id, detail={"role": role, "supplier": supplier_id})
 
 
-def set_password(store: Store, user_id: str, password: str, actor: str) -> None:
-    if len(password) < 10:
-        raise MonosashiError("a password needs at least 10 characters")
+def set_password(store: Store, user_id: str, password: str, actor: Actor) -> None:
+    """Give an account a new password (checked like a new one)."""
+    check_password(password, user_id=user_id)
     with store.transaction(actor) as tx:
         if not tx.execute(
             "UPDATE app_user SET password_hash = ? WHERE user_id = ? RETURNING 1", [_HASHER.hash(password), user_id]
@@ -265,55 +178,85 @@ def set_password(store: Store, user_id: str, password: str, actor: str) -> None:
         tx.audit("change_user", entity="app_user", entity_id=user_id, detail={"password": "changed"})
 
 
-def set_user_disabled(store: Store, user_id: str, disabled: bool, actor: str) -> None:
+def set_user_disabled(store: Store, user_id: str, disabled: bool, actor: Actor) -> None:
+    """Disable (or enable again) an account; its open sessions end at their next step."""
     with store.transaction(actor) as tx:
         done = tx.execute(
-            "UPDATE app_user SET disabled_at = ? WHERE user_id = ? RETURNING 1", [_now() if disabled else None, user_id]
+            "UPDATE app_user SET disabled_at = ? WHERE user_id = ? RETURNING 1",
+            [clock.now() if disabled else None, user_id],
         )
         if not done:
             raise MonosashiError(f"no account {user_id}")
         tx.audit("change_user", entity="app_user", entity_id=user_id, detail={"disabled": disabled})
 
 
-def _signed_in(store: Store, principal: Principal, how: str) -> Principal:
-    with store.transaction(principal) as tx:
+def _signed_in(store: Store, actor: Actor, how: str) -> Actor:
+    with store.transaction(actor) as tx:
         tx.audit(
             "sign_in",
             entity="app_user",
-            entity_id=str(principal),
-            detail={"via": how, "supplier": principal.supplier_id},
+            entity_id=actor.name,
+            detail={"via": how, "supplier": actor.supplier_id},
         )
-    return principal
+    return actor
 
 
-def authenticate(store: Store, user_id: str, password: str) -> Principal:
-    """The account's principal if the password is right; one message for every failure, so that a
-    wrong name and a wrong password cannot be told apart."""
+def _throttled_until(store: Store, user_id: str, client: str | None) -> datetime | None:
+    """When the sign-in lock of this account (or client) lifts, if it is locked now."""
+    since = clock.now() - THROTTLE_WINDOW
+    rows = store.frame(
+        """SELECT entity_id = $user AS same_account, logged_at FROM audit_log
+           WHERE action = 'sign_in_failed' AND logged_at > $since
+             AND (entity_id = $user OR ($client IS NOT NULL AND json_extract_string(detail, '$.client') = $client))
+           ORDER BY logged_at""",
+        {"user": user_id[:80], "client": client, "since": since},
+    )
+    if rows.is_empty():
+        return None
+    locks = []
+    account = rows.filter(pl.col("same_account"))["logged_at"]
+    if account.len() >= FAILURES_PER_ACCOUNT:
+        locks.append(account[-FAILURES_PER_ACCOUNT] + THROTTLE_WINDOW)
+    if client is not None and rows.height >= FAILURES_PER_CLIENT:
+        locks.append(rows["logged_at"][-FAILURES_PER_CLIENT] + THROTTLE_WINDOW)
+    return max(locks) if locks else None
+
+
+def authenticate(store: Store, user_id: str, password: str, *, client: str | None = None) -> Actor:
+    """The account's actor if the password is right; one message and the same work for every
+    failure (unknown name, wrong password, disabled or identity-provider-only account), so that
+    they cannot be told apart. After too many failures the account (and the client) is locked for
+    a while, whatever the password."""
+    user_id = user_id[:200]
+    password = password[:MAX_PASSWORD_LENGTH]
+    locked = _throttled_until(store, user_id, client)
+    if locked is not None:
+        _record(store, "sign_in_throttled", user_id, {"client": client, "until": locked.isoformat(timespec="seconds")})
+        raise AccessDenied(
+            f"too many failed sign-ins; try again after {locked:%Y-%m-%d %H:%M} UTC, or ask an administrator"
+        )
     rows = store.frame(
         "SELECT role, supplier_id, password_hash, disabled_at FROM app_user WHERE user_id = ?", [user_id]
     )
-    refused = AccessDenied("wrong name or password, or the account is disabled")
-    if rows.is_empty():
-        _HASHER.hash(password)  # spend the same time as a real check
-        _record_failure(store, user_id)
-        raise refused
-    role, supplier_id, stored, disabled = rows.row(0)
+    role, supplier_id, stored, disabled = rows.row(0) if rows.height else (None, None, None, None)
     try:
-        verified = stored is not None and _HASHER.verify(stored, password)
+        verified = _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
     except (VerificationError, InvalidHashError):
         verified = False
     if not verified or disabled is not None:
-        _record_failure(store, user_id)
-        raise refused
-    return _signed_in(store, Principal(user_id, role, supplier_id, via="password"), "password")
+        _record(store, "sign_in_failed", user_id, {"client": client})
+        raise AccessDenied("wrong name or password, or the account is disabled")
+    actor = Actor.person(user_id, role, supplier_id=supplier_id, via="password", credential=user_id)
+    return _signed_in(store, actor, "password")
 
 
-def _record_failure(store: Store, user_id: str) -> None:
-    with store.transaction("system") as tx:
-        tx.audit("sign_in_failed", entity="app_user", entity_id=user_id[:80])
+def _record(store: Store, action: str, entity_id: str, detail: dict[str, object]) -> None:
+    """The system's audit line about someone it refused."""
+    with store.transaction(Actor.system("sign_in")) as tx:
+        tx.audit(action, entity="app_user", entity_id=entity_id[:80], detail=detail)
 
 
-def principal_for_email(store: Store, email: str | None) -> Principal | None:
+def principal_for_email(store: Store, email: str | None) -> Actor | None:
     """The account an identity-provider sign-in maps to (by e-mail), or None if there is none."""
     if not email:
         return None
@@ -323,7 +266,35 @@ def principal_for_email(store: Store, email: str | None) -> Principal | None:
     if rows.is_empty():
         return None
     user_id, role, supplier_id = rows.row(0)
-    return _signed_in(store, Principal(user_id, role, supplier_id, via="oidc"), "oidc")
+    return _signed_in(
+        store, Actor.person(user_id, role, supplier_id=supplier_id, via="oidc", credential=user_id), "oidc"
+    )
+
+
+def session_actor(store: Store, actor: Actor) -> Actor:
+    """The actor a session acts as now: its account's current role, or its invitation, checked
+    again. A disabled or deleted account, or a revoked or expired invitation, ends the session
+    (AccessDenied, audited). Sessions without a credential (single-user mode) pass unchanged."""
+    if actor.credential is None or actor.is_system:
+        return actor
+    if actor.via == "invitation":
+        rows = store.frame(
+            "SELECT supplier_id, expires_at, revoked_at FROM portal_invitation WHERE token_hash = ?", [actor.credential]
+        )
+        reason = _invitation_problem(rows)
+        if reason is None and rows.item(0, "supplier_id") == actor.supplier_id:
+            return actor
+        reason = reason or "this portal link now belongs to another supplier"
+    else:
+        rows = store.frame("SELECT role, supplier_id, disabled_at FROM app_user WHERE user_id = ?", [actor.credential])
+        if rows.height and rows.item(0, "disabled_at") is None:
+            role, supplier_id = rows.item(0, "role"), rows.item(0, "supplier_id")
+            if role == actor.role and supplier_id == actor.supplier_id:
+                return actor
+            return Actor.person(actor.name, role, supplier_id=supplier_id, via=actor.via, credential=actor.credential)
+        reason = "your account was disabled; ask an administrator"
+    _record(store, "session_ended", actor.name, {"via": actor.via, "reason": reason})
+    raise AccessDenied(reason)
 
 
 # -- portal invitations -------------------------------------------------------------------------------
@@ -342,18 +313,18 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_invitation(store: Store, supplier_id: str, actor: str, days: int = 30) -> Invitation:
+def create_invitation(store: Store, supplier_id: str, actor: Actor, days: int = 30) -> Invitation:
     """A random token for a supplier's portal link, valid for ``days`` days."""
     if not 1 <= days <= 365:
         raise MonosashiError("an invitation is valid for 1 to 365 days")
     token = secrets.token_urlsafe(32)
-    expires = _now() + timedelta(days=days)
+    expires = clock.now() + timedelta(days=days)
     with store.transaction(actor) as tx:
         if not tx.execute("SELECT 1 FROM supplier WHERE supplier_id = ?", [supplier_id]):
             raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
         tx.execute(
             "INSERT INTO portal_invitation (token_hash, supplier_id, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?)",
-            [_hash(token), supplier_id, _now(), str(actor), expires],
+            [_hash(token), supplier_id, clock.now(), actor.name, expires],
         )
         tx.audit(
             "invite_created",
@@ -374,40 +345,58 @@ def invitations(store: Store, supplier_id: str | None = None) -> pl.DataFrame:
     )
 
 
-def revoke_invitation(store: Store, invitation: str, actor: str) -> None:
-    """Revoke an invitation, named by the start of its hash (as :func:`invitations` lists it)."""
+def revoke_invitation(store: Store, invitation: str, actor: Actor) -> None:
+    """Revoke an invitation, named by the start of its hash (as :func:`invitations` lists it);
+    sessions opened with it end at their next step."""
     if len(invitation) < 8:
         raise MonosashiError("name the invitation by at least 8 characters of its hash")
     with store.transaction(actor) as tx:
         done = tx.execute(
             """UPDATE portal_invitation SET revoked_at = ?, revoked_by = ?
                WHERE starts_with(token_hash, ?) AND revoked_at IS NULL RETURNING supplier_id""",
-            [_now(), str(actor), invitation],
+            [clock.now(), actor.name, invitation],
         )
         if len(done) != 1:
             raise MonosashiError(f"no single open invitation starts with {invitation}")
         tx.audit("invite_revoked", entity="portal_invitation", entity_id=invitation, detail={"supplier": done[0][0]})
 
 
-def redeem_invitation(store: Store, token: str) -> Principal:
-    """The supplier principal of a portal link, if its token is known, not expired and not revoked."""
-    rows = store.frame(
-        "SELECT supplier_id, expires_at, revoked_at FROM portal_invitation WHERE token_hash = ?", [_hash(token)]
-    )
+def _invitation_problem(rows: pl.DataFrame) -> str | None:
+    """Why an invitation (its row, or none) cannot be used now; None when it can."""
     if rows.is_empty():
-        raise AccessDenied("this portal link is not valid; ask your buyer for a new one")
-    supplier_id, expires, revoked = rows.row(0)
+        return "this portal link is not valid; ask your buyer for a new one"
+    _, expires, revoked = rows.row(0)
     if revoked is not None:
-        raise AccessDenied("this portal link was revoked; ask your buyer for a new one")
-    if expires <= _now():
-        raise AccessDenied(f"this portal link expired on {expires:%Y-%m-%d}; ask your buyer for a new one")
-    principal = Principal(f"portal:{supplier_id}", "supplier", supplier_id, via="invitation")
-    with store.transaction(principal) as tx:
-        tx.execute(
-            "UPDATE portal_invitation SET last_used_at = ?, uses = uses + 1 WHERE token_hash = ?",
-            [_now(), _hash(token)],
-        )
-        tx.audit(
-            "invite_used", entity="portal_invitation", entity_id=_hash(token)[:12], detail={"supplier": supplier_id}
-        )
-    return principal
+        return "this portal link was revoked; ask your buyer for a new one"
+    if expires <= clock.now():
+        return f"this portal link expired on {expires:%Y-%m-%d}; ask your buyer for a new one"
+    return None
+
+
+def redeem_invitation(store: Store, token: str) -> Actor:
+    """The supplier actor of a portal link, if its token is known, not expired and not revoked.
+    Every use and every refusal is audited."""
+    token_hash = _hash(token[:200])
+    rows = store.frame(
+        "SELECT supplier_id, expires_at, revoked_at FROM portal_invitation WHERE token_hash = ?", [token_hash]
+    )
+    problem = _invitation_problem(rows)
+    with store.transaction(Actor.system("portal")) as tx:
+        if problem is not None:
+            tx.audit(
+                "invite_refused", entity="portal_invitation", entity_id=token_hash[:12], detail={"reason": problem}
+            )
+        else:
+            supplier_id = rows.item(0, "supplier_id")
+            tx.execute(
+                "UPDATE portal_invitation SET last_used_at = ?, uses = uses + 1 WHERE token_hash = ?",
+                [clock.now(), token_hash],
+            )
+            tx.audit(
+                "invite_used", entity="portal_invitation", entity_id=token_hash[:12], detail={"supplier": supplier_id}
+            )
+    if problem is not None:
+        raise AccessDenied(problem)
+    return Actor.person(
+        f"portal:{supplier_id}", "supplier", supplier_id=supplier_id, via="invitation", credential=token_hash
+    )

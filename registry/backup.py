@@ -30,8 +30,10 @@ from pathlib import Path
 
 import duckdb
 
+from registry import clock
+from registry.actor import Actor
 from registry.errors import DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
-from registry.store import Store, _memory_limit, _shared_handle, migrations
+from registry.store import Store, _memory_limit, _shared_handle, keep_private, migrations
 
 try:  # POSIX: lock the registry file the way DuckDB does (fcntl record lock) during the swap
     import fcntl
@@ -174,7 +176,7 @@ def registry_content(store: Store) -> dict[str, int]:
 # -- backup -------------------------------------------------------------------------------------
 
 
-def backup(store: Store, target: str | Path, *, force: bool = False, actor: str = "system") -> BackupResult:
+def backup(store: Store, target: str | Path, *, force: bool = False, actor: Actor) -> BackupResult:
     """Write a consistent snapshot of the registry to ``target`` and record it in the audit log.
 
     Refuses to replace an existing file unless ``force``. Safe while other sessions (threads of
@@ -222,6 +224,7 @@ def backup(store: Store, target: str | Path, *, force: bool = False, actor: str 
                 raise MonosashiError(f"the backup copy does not match the registry (tables {', '.join(differ)})")
             if _wal(tmp).exists():
                 raise MonosashiError(f"the backup file {tmp} was not closed cleanly; nothing was written")
+            keep_private(tmp)
             _fsync(tmp)
             _place(tmp, target, force)
             _fsync(target.parent)
@@ -271,7 +274,7 @@ def restore(
     source: str | Path,
     *,
     force: bool = False,
-    actor: str = "system",
+    actor: Actor,
     now: datetime | None = None,
 ) -> RestoreResult:
     """Replace the registry with the backup ``source`` (checked, migrated if older), atomically.
@@ -292,7 +295,7 @@ def restore(
         _refuse_if_holding_data(store, _current_content(store))
     store.path.parent.mkdir(parents=True, exist_ok=True)
     staged_path = store.path.with_name(f".{store.path.name}.restore-{uuid.uuid4().hex[:12]}.tmp")
-    previous = _previous_name(store.path, now or datetime.now())
+    previous = _previous_name(store.path, now or clock.now())
     try:
         found_version = _stage(source, staged_path)
         staged = Store(staged_path, lock_timeout=store.lock_timeout)
@@ -407,7 +410,7 @@ def _swap(
     staged_path: Path,
     previous: Path,
     force: bool,
-    actor: str,
+    actor: Actor,
     source: Path,
     digest: str,
     found_version: int,
@@ -442,6 +445,7 @@ def _swap(
         if had_file:
             try:
                 os.link(store.path, previous)  # the old file keeps its bytes under the new name
+                keep_private(previous)
             except OSError:  # a file system without hard links
                 shutil.copy2(store.path, previous)
             os.replace(staged_path, store.path)

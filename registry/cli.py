@@ -17,16 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import click
+import polars as pl
 from pydantic import ValidationError
 
 from importers.base import SourceFileError
 from questionnaires.catalogue import CURRENT_VERSION, CatalogueDataError, available_versions, load_catalogue
-from registry import catalogue_view, flags, queries, records
+from registry import catalogue_view, clock, flags, queries, records
+from registry.actor import Actor, role_reaches
 from registry.config import DEFAULT_DB, resolve_db_path
 from registry.demo import generate_demo
-from registry.errors import MonosashiError
+from registry.errors import AccessDenied, MonosashiError
 from registry.models import Supplier
-from registry.store import Store
+from registry.store import Store, private_files
 
 __all__ = ["main"]
 
@@ -76,17 +78,26 @@ CLI_ROLES: dict[str, str | None] = {
     "portal invite": "buyer",
     "portal list": "buyer",
     "portal revoke": "buyer",
+    "proposals list": "viewer",
+    "proposals resolve": "buyer",
+    "audit verify": "admin",
     "backup": "admin",
     "restore": "admin",
 }
-_CURRENT: dict[str, str] = {}
+_CURRENT: dict[str, Actor] = {}
 
 
-def _os_actor() -> str:
+def _os_user() -> str:
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
+
+
+def _os_actor() -> Actor:
+    """The person at the terminal of a registry without accounts (single-user local mode): whoever
+    can open the file owns it, so they act as its administrator."""
+    return Actor.person(_os_user(), "admin", via="cli")
 
 
 def _accounts(path: Path) -> int:
@@ -102,7 +113,7 @@ def _accounts(path: Path) -> int:
         return 0
 
 
-def _sign_in(db: Path | None, needed: str | None) -> str:
+def _sign_in(db: Path | None, needed: str | None) -> Actor:
     """Who runs this command. A registry without accounts is in single-user local mode (whoever
     can open its file acts as its owner); with accounts, MONOSASHI_USER and MONOSASHI_PASSWORD (or
     a prompt on a terminal) sign in, and the account's role must reach ``needed``."""
@@ -121,12 +132,10 @@ def _sign_in(db: Path | None, needed: str | None) -> str:
         if not sys.stdin.isatty():
             raise MonosashiError("set MONOSASHI_PASSWORD, or run on a terminal to be asked for the password")
         password = click.prompt(f"password for {user}", hide_input=True, err=True)
-    principal = access.authenticate(Store(path), user, password)
-    if not access.allowed_role(principal, needed):
-        raise access.AccessDenied(
-            f"{principal} ({principal.role}) may not run this command; it needs the {needed} role"
-        )
-    return principal
+    actor = access.authenticate(Store(path), user, password, client=_os_user())
+    if not role_reaches(actor, needed):
+        raise AccessDenied(f"{actor} ({actor.role}) may not run this command; it needs the {needed} role")
+    return actor
 
 
 def _guarded(callback):  # type: ignore[no-untyped-def]
@@ -164,7 +173,7 @@ class _Group(click.Group):
             raise click.ClickException(describe_validation(exc)) from None
 
 
-def _actor() -> str:
+def _actor() -> Actor:
     """Who runs the current command (signed in by the role check)."""
     return _CURRENT.get("actor") or _os_actor()
 
@@ -199,13 +208,14 @@ def _existing_store(db: Path | None) -> Store:
 
 
 def _as_of(value: Any) -> date:
-    return value.date() if value is not None else date.today()
+    return value.date() if value is not None else clock.today()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="monosashi")
 def main() -> None:
     """Monosashi: a supplier security registry on the SCS ★ yardstick."""
+    private_files()
 
 
 @main.command()
@@ -360,7 +370,11 @@ def suppliers_list(as_json: bool, as_of: Any, db: Path | None) -> None:
     show_default=True,
     help="Suppliers in the demo registry made on first start (0: start empty).",
 )
-@click.option("--single-user", is_flag=True, help="No sign-in: whoever reaches the app is its admin (local use only).")
+@click.option(
+    "--single-user",
+    is_flag=True,
+    help="No sign-in: whoever reaches the app is its admin. Listens on 127.0.0.1 only (this machine).",
+)
 def serve(db: Path | None, port: int, demo_suppliers: int, single_user: bool) -> None:
     """Start the Streamlit app on this registry (filled with demo data on first start)."""
     app = Path(__file__).resolve().parent.parent / "app.py"
@@ -368,9 +382,13 @@ def serve(db: Path | None, port: int, demo_suppliers: int, single_user: bool) ->
         raise MonosashiError(f"app.py not found next to the registry package ({app}); run from a source checkout")
     path = resolve_db_path(db).resolve()
     env = dict(os.environ, MONOSASHI_DB=str(path), MONOSASHI_DEMO_SUPPLIERS=str(demo_suppliers))
+    address = "127.0.0.1" if single_user else "0.0.0.0"
     if single_user:
         env["MONOSASHI_SINGLE_USER"] = "1"
-        click.echo("single-user local mode: no sign-in; do not expose this port to others", err=True)
+        click.echo(
+            "single-user local mode: no sign-in, listening on 127.0.0.1 only (other machines cannot connect)",
+            err=True,
+        )
     else:
         _first_admin(path)
     click.echo(f"Monosashi on http://localhost:{port} — database {path}")
@@ -386,6 +404,8 @@ def serve(db: Path | None, port: int, demo_suppliers: int, single_user: bool) ->
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--server.address",
+        address,
     ]
     os.chdir(app.parent)
     os.execvpe(sys.executable, args, env)
@@ -490,7 +510,7 @@ def _run_import(
         intake.only_formats(reports, only_formats, f"a {{format}} file, not a {expected}; use `monosashi import`")
     if not dry_run:
         reports = intake.commit(
-            store, reports, mode="batch" if all_or_nothing else "per_file", actor=_actor(), today=date.today()
+            store, reports, mode="batch" if all_or_nothing else "per_file", actor=_actor(), today=clock.today()
         )
     if bar is not None:
         bar.render_finish()
@@ -532,10 +552,10 @@ def template(framework: str, supplier_id: str, output: Path, level: str, db: Pat
     known = {**shipped_frameworks(), **{p.framework_id: p.title_ja for p in profiles.values()}}
     if framework not in known:
         raise click.UsageError(f"unknown framework {framework!r}; choose one of: {', '.join(known)}")
-    if queries.supplier_status(store, date.today()).filter(supplier_id=supplier_id).is_empty():
+    if queries.supplier_status(store, clock.today()).filter(supplier_id=supplier_id).is_empty():
         raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
     output.write_bytes(
-        build_template(framework, supplier_id, level=int(level), profiles=profiles, generated_on=date.today())
+        build_template(framework, supplier_id, level=int(level), profiles=profiles, generated_on=clock.today())
     )
     click.echo(f"{output}: {known[framework]} for {supplier_id}")
 
@@ -825,7 +845,7 @@ def links_import(paths: tuple[Path, ...], dry_run: bool, create_missing: bool, a
     finally:
         store = Store(resolve_db_path(db))
         if store.exists() and not as_json:
-            back = supply_chain.back_links(store, supply_chain.supplier_coverage(store, date.today()))
+            back = supply_chain.back_links(store, supply_chain.supplier_coverage(store, clock.today()))
             for parent, child in back.select("parent_id", "child_id").iter_rows():
                 click.echo(
                     f"cycle or back link: {parent} → {child} points to a supplier at the same tier or above", err=True
@@ -971,6 +991,76 @@ def portal_revoke(invitation: str, db: Path | None) -> None:
 
     access.revoke_invitation(_existing_store(db), invitation, _actor())
     click.echo(f"invitation {invitation} revoked")
+
+
+@main.group(cls=_Group)
+def proposals() -> None:
+    """Subcontractors suppliers declared in their templates, waiting for a buyer."""
+
+
+@proposals.command("list")
+@click.option("--supplier", "supplier_id", default=None, help="Only those this supplier declared.")
+@click.option(
+    "--state",
+    type=click.Choice(["open", "confirmed", "merged", "rejected"]),
+    default="open",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def proposals_list(supplier_id: str | None, state: str, as_json: bool, db: Path | None) -> None:
+    """List declared subcontractors (open ones by default)."""
+    found = queries.proposals(_existing_store(db), supplier_id, state)
+    if as_json:
+        _echo_json(found.to_dicts())
+        return
+    for r in found.iter_rows(named=True):
+        match = f" → {r['child_id']}" if r["child_id"] else ""
+        click.echo(f"{r['proposal_id']:>6} {r['proposed_by']:10} {r['state']:9} {r['name']}{match}")
+    click.echo(f"{found.height} proposal{'' if found.height == 1 else 's'}", err=True)
+
+
+@proposals.command("resolve")
+@click.argument("proposal_ids", nargs=-1, required=True, type=int)
+@click.option("--confirm", "decision", flag_value="confirm", help="Link to the matching supplier, or add it as new.")
+@click.option("--merge-into", "into", default=None, help="Link to this known supplier instead.")
+@click.option("--reject", "decision", flag_value="reject", help="Refuse the declaration.")
+@db_option
+def proposals_resolve(proposal_ids: tuple[int, ...], decision: str | None, into: str | None, db: Path | None) -> None:
+    """Confirm, merge or reject declared subcontractors (all or none)."""
+    if into:
+        if decision:
+            raise click.UsageError("choose one of --confirm, --merge-into and --reject")
+        decision = "merge"
+    if not decision:
+        raise click.UsageError("choose one of --confirm, --merge-into and --reject")
+    store = _existing_store(db)
+    done = records.resolve_proposals(store, proposal_ids, decision, _actor(), into=into)  # type: ignore[arg-type]
+    touched = queries.proposals(store).filter(pl.col("proposal_id").is_in(proposal_ids))["proposed_by"].unique()
+    flags.refresh(store, clock.today(), touched.to_list(), actor=Actor.system("derive", on_behalf_of=_actor()))
+    done_word = {"confirm": "confirmed", "merge": "merged", "reject": "rejected"}[decision]
+    click.echo(f"{done} proposal{'' if done == 1 else 's'} {done_word}")
+
+
+@main.group(cls=_Group)
+def audit() -> None:
+    """Check the audit log."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def audit_verify(as_json: bool, db: Path | None) -> None:
+    """Check the audit log's hash chain; exit 1 naming the first broken line."""
+    from registry import audit as audit_log
+
+    verdict = audit_log.verify(_existing_store(db))
+    if as_json:
+        _echo_json(verdict.as_json())
+    elif verdict.intact:
+        click.echo(f"audit log intact: {verdict.lines} lines; head hash {verdict.head_hash}")
+    if not verdict.intact:
+        raise MonosashiError(f"the audit log is broken at line {verdict.first_broken}: {verdict.problem}")
 
 
 # -- requests, flags and support ----------------------------------------------------------------------

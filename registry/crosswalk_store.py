@@ -4,7 +4,6 @@ their coverage of the catalogue; and their Excel form for authoring."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 
 import polars as pl
 from openpyxl.styles import Font, PatternFill
@@ -13,6 +12,8 @@ from importers.crosswalk_excel import HEADER, META, SHEET
 from questionnaires.catalogue import Catalogue
 from questionnaires.crosswalks import Crosswalk, all_crosswalks, crosswalk_frame, load_crosswalk_text
 from questionnaires.frameworks import MappingProfile
+from registry import clock
+from registry.actor import Actor
 from registry.exports import japanese_workbook
 from registry.store import Store
 
@@ -32,12 +33,12 @@ def effective_crosswalks(store: Store, profiles: dict[str, MappingProfile]) -> d
     return out
 
 
-def save_user_crosswalk(store: Store, crosswalk: Crosswalk, actor: str) -> None:
+def save_user_crosswalk(store: Store, crosswalk: Crosswalk, actor: Actor) -> None:
     """Store a validated crosswalk for this registry (replacing an earlier save of the same ID)."""
     with store.transaction(actor) as tx:
         tx.execute(
             "INSERT OR REPLACE INTO user_crosswalk VALUES (?, ?, ?, ?)",
-            [crosswalk.id, crosswalk.model_dump_json(), datetime.now(UTC).replace(tzinfo=None), actor],
+            [crosswalk.id, crosswalk.model_dump_json(), clock.now(), actor.name],
         )
         tx.audit(
             "save_crosswalk", entity="crosswalk", entity_id=crosswalk.id, detail={"entries": len(crosswalk.entries)}

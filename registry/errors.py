@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "AccessDenied",
     "DatabaseFileError",
     "DatabaseLockedError",
     "MonosashiError",
@@ -41,3 +42,7 @@ class SchemaTooNewError(MonosashiError):
 
 class NotFoundError(MonosashiError):
     """A supplier, certificate or other record named by the user does not exist."""
+
+
+class AccessDenied(MonosashiError):
+    """The actor may not make this write or open this: refused, and nothing was written."""

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import polars as pl
 
 from questionnaires.flag_rules import FlagRule, FlagRules, default_rules, placeholders
-from registry import renewals, supply_chain, yardstick
+from registry import clock, renewals, supply_chain, yardstick
+from registry.actor import Actor
 from registry.errors import MonosashiError
 from registry.requests import current_requests
 from registry.store import Store, Transaction
@@ -61,7 +62,7 @@ def rules_in_force(store: Store) -> FlagRules:
     return default_rules().with_overrides(overrides)
 
 
-def reset_rules(store: Store, actor: str) -> None:
+def reset_rules(store: Store, actor: Actor) -> None:
     """Drop this registry's rule overrides: the shipped thresholds apply again."""
     with store.transaction(actor) as tx:
         removed = tx.execute("DELETE FROM setting WHERE key LIKE 'flags.%.%' RETURNING key")
@@ -512,7 +513,7 @@ class Refresh:
         return self.raised + self.still_holding
 
 
-def refresh(store: Store, as_of: date, suppliers: Sequence[str] | None = None, actor: str = "system") -> Refresh:
+def refresh(store: Store, as_of: date, suppliers: Sequence[str] | None = None, *, actor: Actor) -> Refresh:
     """Re-derive the flags and reconcile them with the stored ones, in one transaction."""
     rules = rules_in_force(store)
     derived, snapshot = _derive(store, as_of, suppliers, rules)
@@ -523,7 +524,7 @@ def refresh(store: Store, as_of: date, suppliers: Sequence[str] | None = None, a
             "closed_en": [r.closed_en for r in rules.rules],
         }
     )
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = clock.now()
     params = {"as_of": as_of, "now": now, "ids": list(suppliers or []) or [""], "all": suppliers is None}
     in_scope = "($all OR f.supplier_id IN (SELECT unnest($ids)))"
     with store.transaction(actor) as tx:
@@ -621,7 +622,7 @@ def refresh(store: Store, as_of: date, suppliers: Sequence[str] | None = None, a
     )
 
 
-def replay(store: Store, as_of: date, months: int, actor: str = "system") -> Refresh:
+def replay(store: Store, as_of: date, months: int, *, actor: Actor) -> Refresh:
     """Derive as of the same day of each of the last ``months`` months, then ``as_of``: a new
     registry (the demo) gets the flag and readiness history daily derivations would have left."""
     for back in range(months, 0, -1):
@@ -629,11 +630,12 @@ def replay(store: Store, as_of: date, months: int, actor: str = "system") -> Ref
     return refresh(store, as_of, actor=actor)
 
 
-def ensure_current(store: Store, today: date, actor: str = "system") -> Refresh | None:
-    """Derive the flags as of ``today`` unless that has been done (the daily derivation)."""
+def ensure_current(store: Store, today: date) -> Refresh | None:
+    """Derive the flags as of ``today`` unless that has been done (the daily derivation, which
+    the system does, whoever opened the app first that day)."""
     if store.setting("flags.derived_as_of") == today.isoformat():
         return None
-    return refresh(store, today, actor=actor)
+    return refresh(store, today, actor=Actor.system("derive"))
 
 
 def flags(
@@ -674,7 +676,7 @@ _ALLOWED = {
 }
 
 
-def set_flag_state(store: Store, flag_ids: Sequence[int], state: str, actor: str, note: str | None = None) -> int:
+def set_flag_state(store: Store, flag_ids: Sequence[int], state: str, actor: Actor, note: str | None = None) -> int:
     """Move flags through the workflow (open → acknowledged → resolved, or dismissed with a reason;
     back to open to reopen). All or none: one flag that cannot make the step refuses the change."""
     if state not in _ALLOWED:
@@ -696,7 +698,7 @@ def set_flag_state(store: Store, flag_ids: Sequence[int], state: str, actor: str
             """UPDATE flag SET state = $state, closed_by_rule = false, state_changed_at = $now,
                    state_changed_by = $actor, note = coalesce($note, note)
                WHERE flag_id IN (SELECT unnest($ids))""",
-            {"state": state, "now": datetime.now(UTC).replace(tzinfo=None), "actor": actor, "note": note, "ids": ids},
+            {"state": state, "now": clock.now(), "actor": actor.name, "note": note, "ids": ids},
         )
         tx.audit_many(
             [

@@ -15,7 +15,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -26,15 +26,18 @@ from importers.base import ImportBatch, ImportContext, Limits, Problem, SourceFi
 from importers.container import check_office_zip, decode_text, expand_zip, looks_like_zip
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES
 from questionnaires.frameworks import MappingProfile, load_profile_text, shipped_profiles
-from registry import flags, queries
+from registry import clock, flags, queries
+from registry.actor import Actor
 from registry.models import BUYER_ID, supplier_name_key
 from registry.records import REQUEST_SCHEMA, SUPPLIER_SCHEMA, write_import
 from registry.store import Store
 
 __all__ = [
+    "PORTAL_QUOTA",
     "FileReport",
     "Mode",
     "PlannedWrite",
+    "PortalQuota",
     "analyse",
     "collect",
     "commit",
@@ -62,6 +65,7 @@ class PlannedWrite:
     links: pl.DataFrame
     certificates: pl.DataFrame
     requests: pl.DataFrame
+    proposals: pl.DataFrame
 
 
 @dataclass
@@ -409,8 +413,8 @@ def _plan(
 ) -> PlannedWrite:
     batch = report.batch
     assert batch is not None
-    now = datetime.now(UTC).replace(tzinfo=None)
-    supplier_rows, link_rows, certificate_rows, submission_rows = [], [], [], []
+    now = clock.now()
+    supplier_rows, link_rows, certificate_rows, submission_rows, proposal_rows = [], [], [], [], []
     answer_columns: dict[str, list[object]] = {c: [] for c in _ANSWER_SCHEMA}
     for supplier in batch.suppliers:
         number_owner = registry.by_number.get(supplier.corporate_number or "")
@@ -521,46 +525,37 @@ def _plan(
         answer_columns["local_index"].extend([index] * len(submission.answers))
         for column in _ANSWER_FIELDS:
             answer_columns[column].extend([getattr(a, column) for a in submission.answers])
+        # Declared subcontractors are proposals a buyer confirms, merges or rejects: a file never
+        # writes a shared supplier row or a link for them (docs/security.md).
         for declared in submission.subcontractors:
-            child, _ = (
+            match, _ = (
                 registry.resolve(SupplierRef(corporate_number=declared.corporate_number))
                 if declared.corporate_number
                 else (None, "")
             )
-            if child is None:
-                child, _ = registry.resolve(SupplierRef(name=declared.name))
-            if child is None:
-                basis = declared.corporate_number or supplier_name_key(declared.name)
-                child = f"D-{hashlib.sha256(basis.encode()).hexdigest()[:10].upper()}"
-                if child not in pending.by_id:
-                    row = {
-                        "supplier_id": child,
-                        "name": declared.name,
-                        "corporate_number": declared.corporate_number,
-                        "industry": None,
-                        "employees": None,
-                        "prefecture": None,
-                        "has_security_staff": None,
-                        "name_key": supplier_name_key(declared.name),
-                    }
-                    supplier_rows.append(row)
-                    pending.add(pl.DataFrame([row], schema=SUPPLIER_SCHEMA))
-                    report.warnings.append(
-                        Problem(
-                            location=declared.location,
-                            message=f"new supplier {child} {declared.name} added from the declared subcontractors",
-                        )
-                    )
-            if child != supplier_id:
-                link_rows.append(
-                    {
-                        "parent_id": supplier_id,
-                        "child_id": child,
-                        "supplied": declared.supplied,
-                        "source": "declared",
-                        "critical": declared.critical,
-                    }
+            if match is None:
+                match, _ = registry.resolve(SupplierRef(name=declared.name))
+            if match == supplier_id:
+                continue
+            proposal_rows.append(
+                {
+                    "proposed_by": supplier_id,
+                    "name": declared.name,
+                    "corporate_number": declared.corporate_number,
+                    "supplied": declared.supplied,
+                    "critical": bool(declared.critical),
+                    "source_name": batch.source_name,
+                    "location": declared.location,
+                    "child_id": match,
+                }
+            )
+        if submission.subcontractors:
+            report.warnings.append(
+                Problem(
+                    location=batch.source_name,
+                    message=f"{len(submission.subcontractors)} declared subcontractors are kept as proposals for a buyer to confirm",
                 )
+            )
     report.supplier_ids = sorted(set(report.supplier_ids))
     return PlannedWrite(
         submissions=pl.DataFrame(submission_rows, schema=_SUBMISSION_SCHEMA).with_columns(imported_at=pl.lit(now)),
@@ -571,9 +566,20 @@ def _plan(
         ),
         certificates=pl.DataFrame(certificate_rows, schema=_CERTIFICATE_SCHEMA),
         requests=pl.DataFrame(request_rows, schema=REQUEST_SCHEMA).with_columns(updated_at=pl.lit(now)),
+        proposals=pl.DataFrame(proposal_rows, schema=PROPOSAL_SCHEMA),
     )
 
 
+PROPOSAL_SCHEMA = {
+    "proposed_by": pl.String,
+    "name": pl.String,
+    "corporate_number": pl.String,
+    "supplied": pl.String,
+    "critical": pl.Boolean,
+    "source_name": pl.String,
+    "location": pl.String,
+    "child_id": pl.String,
+}
 _LINK_SCHEMA = {
     "parent_id": pl.String,
     "child_id": pl.String,
@@ -626,12 +632,52 @@ def _empty_suppliers() -> pl.DataFrame:
 # -- committing -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PortalQuota:
+    """What one portal invitation may leave in the registry (docs/security.md): the rejected files
+    kept for the buyer to look at, and the files imported. Beyond the first two, a rejected file is
+    recorded with its reasons but its bytes are not kept; beyond the last, a file is refused."""
+
+    kept_rejected_files: int = 20
+    kept_rejected_bytes: int = 20_000_000
+    imported_bytes: int = 200_000_000
+
+
+PORTAL_QUOTA = PortalQuota()
+
+
+def _apply_portal_quota(store: Store, reports: list[FileReport], actor: Actor, quota: PortalQuota) -> None:
+    """Hold a portal invitation's uploads to its quota, before anything is written."""
+    if actor.via != "invitation" or actor.credential is None:
+        return
+    files, kept_bytes, imported = queries.invitation_usage(store, actor.credential)
+    for report in reports:
+        if report.status == "ready":
+            if imported + report.size_bytes > quota.imported_bytes:
+                report.reject(
+                    [
+                        Problem(
+                            location=report.name,
+                            message=f"this portal link may bring at most {quota.imported_bytes // 1_000_000} MB of files; "
+                            "ask your buyer for a new link",
+                        )
+                    ]
+                )
+            else:
+                imported += report.size_bytes
+        if report.status == "rejected" and report.data is not None:
+            if files + 1 > quota.kept_rejected_files or kept_bytes + report.size_bytes > quota.kept_rejected_bytes:
+                report.data = None  # recorded with its reasons; its bytes are not kept
+            else:
+                files, kept_bytes = files + 1, kept_bytes + report.size_bytes
+
+
 def commit(
     store: Store,
     reports: list[FileReport],
     *,
     mode: Mode,
-    actor: str,
+    actor: Actor,
     today: date,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[FileReport]:
@@ -640,6 +686,7 @@ def commit(
     ``today`` is the submission date for files that carry none.
     """
     batch_id = uuid.uuid4().hex
+    _apply_portal_quota(store, reports, actor, PORTAL_QUOTA)
     ready = [r for r in reports if r.status == "ready"]
     if mode == "batch" and len(ready) != len([r for r in reports if r.status != "duplicate"]):
         for r in ready:
@@ -672,7 +719,7 @@ def commit(
     touched = sorted({s for r in reports if r.status == "imported" for s in r.supplier_ids})
     if touched:  # the imported suppliers' flags follow their new evidence at once
         # the system derives them, whoever imported (a supplier may not touch flags itself)
-        flags.refresh(store, today, suppliers=touched, actor=f"system (after an import by {actor})")
+        flags.refresh(store, today, suppliers=touched, actor=Actor.system("derive", on_behalf_of=actor))
     return reports
 
 
@@ -684,7 +731,7 @@ def import_paths(
     profile: str | None = None,
     mode: Mode = "per_file",
     dry_run: bool = False,
-    actor: str,
+    actor: Actor,
     today: date,
     limits: Limits | None = None,
     progress: Callable[[int, int, str], None] | None = None,

@@ -200,7 +200,9 @@ class Submission(Model):
 class Certificate(Model):
     """A ★, ISMS, Pマーク, SECURITY ACTION or other certificate a supplier holds."""
 
-    certificate_id: Annotated[str, Field(min_length=1, max_length=80)]
+    # Made by the registry when the certificate is first saved (CERT-0000001); never taken from
+    # a file or a form, so that no input can name, replace or move another supplier's certificate.
+    certificate_id: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     supplier_id: SupplierId
     scheme: CertificateScheme
     scheme_name: OptionalText = None

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from registry import clock
 from registry.models import BUYER_ID
 from registry.store import Store
 from registry.validity import expiry_sql, policy_for, stale_sql
@@ -25,7 +26,9 @@ __all__ = [
     "file_content",
     "import_history",
     "imported_hashes",
+    "invitation_usage",
     "official_texts",
+    "proposals",
     "revision",
     "submissions",
     "supplier_choices",
@@ -140,6 +143,34 @@ def imported_hashes(store: Store, hashes: list[str]) -> set[str]:
     return set(frame["sha256"].to_list())
 
 
+def invitation_usage(store: Store, token_hash: str) -> tuple[int, int, int]:
+    """What the files that came through one portal invitation take up: kept rejected files (count
+    and bytes) and the bytes of the files it imported."""
+    row = store.frame(
+        """SELECT count(*) FILTER (status = 'rejected' AND content_kept) AS rejected_files,
+                  coalesce(sum(size_bytes) FILTER (status = 'rejected' AND content_kept), 0) AS rejected_bytes,
+                  coalesce(sum(size_bytes) FILTER (status = 'imported'), 0) AS imported_bytes
+           FROM import_file WHERE via_invitation = ?""",
+        [token_hash],
+    ).row(0)
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def proposals(store: Store, supplier_id: str | None = None, state: str | None = None) -> pl.DataFrame:
+    """Subcontractors suppliers declared, waiting for (or settled by) a buyer, newest first."""
+    return store.frame(
+        """SELECT p.proposal_id, p.proposed_by, s.name AS proposed_by_name, p.name, p.corporate_number, p.supplied,
+                  p.critical, p.child_id, m.name AS child_name, p.state, p.source_name, p.location, p.proposed_at,
+                  p.resolved_at, p.resolved_by
+           FROM subcontractor_proposal p
+           LEFT JOIN supplier s ON s.supplier_id = p.proposed_by
+           LEFT JOIN supplier m ON m.supplier_id = p.child_id
+           WHERE ($supplier IS NULL OR p.proposed_by = $supplier) AND ($state IS NULL OR p.state = $state)
+           ORDER BY p.proposed_at DESC, p.proposal_id""",
+        {"supplier": supplier_id, "state": state},
+    )
+
+
 def suppliers_matching(
     store: Store, *, ids: list[str], corporate_numbers: list[str], name_keys: list[str]
 ) -> pl.DataFrame:
@@ -222,7 +253,7 @@ def certificate_files(store: Store, supplier_id: str) -> pl.DataFrame:
 
 def facets(store: Store) -> dict[str, list[object]]:
     """The values a supplier filter can offer: tiers (0: not linked to the buyer) and industries."""
-    status = supplier_status(store, date.today())
+    status = supplier_status(store, clock.today())
     tiers = sorted({int(t or 0) for t in status["tier"].to_list()})
     industries = sorted(i for i in status["industry"].unique().to_list() if i)
     return {"tiers": tiers, "industries": industries}
@@ -275,7 +306,7 @@ def audit_entries(
     since: date | None = None,
     until: date | None = None,
     actions: list[str] | None = None,
-    actor: str = "",
+    by: str = "",
     entity: str = "",
     limit: int = 5000,
 ) -> pl.DataFrame:
@@ -286,7 +317,7 @@ def audit_entries(
            WHERE ($since IS NULL OR CAST(logged_at AS DATE) >= $since)
              AND ($until IS NULL OR CAST(logged_at AS DATE) <= $until)
              AND (len($actions) = 0 OR action IN (SELECT unnest($actions)))
-             AND ($actor = '' OR actor ILIKE '%' || $actor || '%')
+             AND ($by = '' OR actor ILIKE '%' || $by || '%')
              AND ($entity = '' OR entity = $entity OR entity_id = $entity)
            ORDER BY audit_id DESC
            LIMIT $limit""",
@@ -294,7 +325,7 @@ def audit_entries(
             "since": since,
             "until": until,
             "actions": list(actions or []),
-            "actor": actor.strip(),
+            "by": by.strip(),
             "entity": entity.strip(),
             "limit": limit,
         },

@@ -10,8 +10,8 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
@@ -19,6 +19,8 @@ from importers import ipa_catalogue
 from importers.ipa_catalogue import OfficialTextBatch
 from questionnaires.catalogue import CURRENT_VERSION, available_versions, load_catalogue
 from questionnaires.frameworks import MappingProfile, load_profile_text
+from registry import clock
+from registry.actor import Actor
 from registry.errors import MonosashiError
 from registry.models import Certificate, Supplier, supplier_name_key
 from registry.store import Store, Transaction
@@ -43,6 +45,7 @@ __all__ = [
     "load_official_texts",
     "replace_demo",
     "replace_registry",
+    "resolve_proposals",
     "save_settings",
     "write_import",
 ]
@@ -65,7 +68,7 @@ class DuplicateSupplierError(MonosashiError):
     """A supplier with the same ID or corporate number is already registered."""
 
 
-def initialise(store: Store, actor: str = "system") -> list[int]:
+def initialise(store: Store, actor: Actor) -> list[int]:
     """Create or migrate the database and record the catalogue version in force."""
     applied = store.migrate(actor)
     if store.setting("catalogue_version") is None:
@@ -75,24 +78,26 @@ def initialise(store: Store, actor: str = "system") -> list[int]:
     return applied
 
 
-def ensure_ready(store: Store, demo_suppliers: int, as_of: date, actor: str = "app") -> bool:
-    """Migrate, and on the very first start fill an empty registry with the demo.
+def ensure_ready(store: Store, demo_suppliers: int, as_of: date) -> bool:
+    """Migrate, and on the very first start fill an empty registry with the demo (the system's
+    own work when the app starts, before anyone signs in).
 
     Returns True when the demo was loaded. Runs once per database: a registry emptied later
     stays empty.
     """
-    initialise(store, actor)
+    initialise(store, Actor.system("migrate"))
     if demo_suppliers <= 0 or store.setting("first_start_done") is not None:
         return False
     loaded = False
+    demo = Actor.system("demo")
     if not store.scalar("SELECT count(*) FROM supplier"):
         from registry import flags  # flags read through the yardstick, which imports this module
         from registry.demo import generate_demo  # the generator imports this module
 
-        replace_demo(store, generate_demo(demo_suppliers, seed=1, as_of=as_of), actor, seed=1)
-        flags.replay(store, as_of, months=6, actor=actor)
+        replace_demo(store, generate_demo(demo_suppliers, seed=1, as_of=as_of), demo, seed=1)
+        flags.replay(store, as_of, months=6, actor=Actor.system("derive"))
         loaded = True
-    with store.transaction(actor) as tx:
+    with store.transaction(demo) as tx:
         store.set_setting(tx, "first_start_done", as_of.isoformat())
     return loaded
 
@@ -137,7 +142,7 @@ def _supplier_frame(suppliers: Sequence[Supplier]) -> pl.DataFrame:
     )
 
 
-def add_supplier(store: Store, supplier: Supplier, actor: str = "system") -> None:
+def add_supplier(store: Store, supplier: Supplier, actor: Actor) -> None:
     """Register one supplier; refuses a duplicate ID or corporate number with a clear message."""
     with store.transaction(actor) as tx:
         clash = tx.execute(
@@ -174,7 +179,7 @@ class RegistryNotEmptyError(MonosashiError):
     """The demo would overwrite suppliers someone registered by hand or imported."""
 
 
-def replace_demo(store: Store, data: RegistryData, actor: str, *, seed: int, force: bool = False) -> None:
+def replace_demo(store: Store, data: RegistryData, actor: Actor, *, seed: int, force: bool = False) -> None:
     """Replace the content with a demo registry; refuses to overwrite real data unless forced."""
     origin = store.setting("content_origin")
     suppliers = store.scalar("SELECT count(*) FROM supplier")
@@ -186,7 +191,7 @@ def replace_demo(store: Store, data: RegistryData, actor: str, *, seed: int, for
     replace_registry(store, data, actor, reason=f"demo seed {seed}", origin="demo")
 
 
-def replace_registry(store: Store, data: RegistryData, actor: str, reason: str, origin: str = "user") -> None:
+def replace_registry(store: Store, data: RegistryData, actor: Actor, reason: str, origin: str = "user") -> None:
     """Replace every supplier, link, certificate and request in one transaction (demo regeneration)."""
     with store.transaction(actor) as tx:
         for table in _CONTENT_TABLES:
@@ -198,11 +203,7 @@ def replace_registry(store: Store, data: RegistryData, actor: str, reason: str, 
         tx.insert_frame("certificate", data.certificates)
         tx.insert_frame("level_request", data.requests)
         if data.blobs is not None and data.certificate_files is not None:
-            tx.execute_with(
-                "INSERT INTO file_blob (sha256, size_bytes, data) SELECT * FROM {incoming} "
-                "WHERE sha256 NOT IN (SELECT sha256 FROM file_blob)",
-                data.blobs,
-            )
+            tx.insert_new("file_blob", data.blobs, key=["sha256"])
             tx.insert_frame("certificate_file", data.certificate_files)
         if data.submissions is not None and data.answers is not None:
             tx.insert_frame("submission", data.submissions)
@@ -222,14 +223,14 @@ def replace_registry(store: Store, data: RegistryData, actor: str, reason: str, 
         )
 
 
-def import_official_texts(store: Store, source_name: str, data: bytes, actor: str) -> OfficialTextBatch:
+def import_official_texts(store: Store, source_name: str, data: bytes, actor: Actor) -> OfficialTextBatch:
     """Parse IPA's official Excel and store its texts; raises SourceFileError, writing nothing."""
     batch = ipa_catalogue.parse(source_name, data, [load_catalogue(v) for v in available_versions()])
     load_official_texts(store, batch, actor)
     return batch
 
 
-def load_official_texts(store: Store, batch: OfficialTextBatch, actor: str = "system") -> int:
+def load_official_texts(store: Store, batch: OfficialTextBatch, actor: Actor) -> int:
     """Store IPA's official requirement and criterion sentences; replaces an earlier import."""
     rows = [
         {
@@ -267,11 +268,15 @@ def write_import(
     rejected: Sequence[FileReport],
     *,
     batch_id: str,
-    actor: str,
+    actor: Actor,
     today: date,
 ) -> None:
-    """Write ready files' rows and record every file (kept bytes included) in one transaction."""
-    now = datetime.now(UTC).replace(tzinfo=None)
+    """Write ready files' rows and record every file in one transaction.
+
+    The bytes of every file are kept (rejected ones too: the quarantine), except where the
+    caller dropped them (``data`` None: a portal quota): such a file is recorded with its reasons.
+    """
+    now = clock.now()
     with store.transaction(actor) as tx:
         already = {
             r[0]
@@ -289,7 +294,8 @@ def write_import(
         if not records:
             return
         import_ids = [r[0] for r in tx.execute("SELECT nextval('import_file_seq') FROM range(?)", [len(records)])]
-        blobs = [r for r in records if r.data is not None and r.sha256]
+        kept = {id(r) for r in records if r.data is not None and r.sha256}
+        blobs = [r for r in records if id(r) in kept]
         if blobs:
             _insert_blobs(tx, blobs)
         tx.insert_frame(
@@ -309,15 +315,17 @@ def write_import(
                     "answers": [r.answers if id(r) in written else 0 for r in records],
                     "errors": [json.dumps([e.model_dump() for e in r.errors], ensure_ascii=False) for r in records],
                     "warnings": [json.dumps([w.model_dump() for w in r.warnings], ensure_ascii=False) for r in records],
-                    "content_kept": [r.data is not None for r in records],
+                    "content_kept": [id(r) in kept for r in records],
                     "imported_at": [now] * len(records),
-                    "imported_by": [actor] * len(records),
+                    "imported_by": [actor.name] * len(records),
+                    "via_invitation": [actor.credential if actor.via == "invitation" else None] * len(records),
                 },
                 schema_overrides={
                     "supplier_ids": pl.List(pl.String),
                     "format": pl.String,
                     "framework_id": pl.String,
                     "catalogue_version": pl.String,
+                    "via_invitation": pl.String,
                 },
             ),
         )
@@ -335,6 +343,7 @@ def write_import(
                         "suppliers": r.supplier_ids,
                         "answers": r.answers,
                         "errors": [e.message for e in r.errors][:5],
+                        "content_kept": id(r) in kept,
                     },
                     "sha256": r.sha256 or None,
                 }
@@ -351,12 +360,8 @@ def _insert_blobs(tx: Transaction, blobs: Sequence[FileReport]) -> None:
             "data": [r.data for r in blobs],
         },
         schema={"sha256": pl.String, "size_bytes": pl.Int64, "data": pl.Binary},
-    ).unique("sha256", keep="first")
-    tx.execute_with(
-        "INSERT INTO file_blob (sha256, size_bytes, data) SELECT sha256, size_bytes, data FROM {incoming} "
-        "WHERE sha256 NOT IN (SELECT sha256 FROM file_blob)",
-        frame,
     )
+    tx.insert_new("file_blob", frame, key=["sha256"])
 
 
 def _write_plans(tx: Transaction, plans: list[tuple[int, PlannedWrite]], today: date, now: datetime) -> None:
@@ -381,106 +386,166 @@ def _write_plans(tx: Transaction, plans: list[tuple[int, PlannedWrite]], today: 
         )
     suppliers = pl.concat([p.suppliers for _, p in plans]).unique("supplier_id", keep="last", maintain_order=True)
     if not suppliers.is_empty():
-        tx.execute_with("DELETE FROM supplier WHERE supplier_id IN (SELECT supplier_id FROM {incoming})", suppliers)
-        tx.insert_frame("supplier", suppliers)
-    links = pl.concat([p.links for _, p in plans]).unique(["parent_id", "child_id"], keep="first", maintain_order=True)
-    if not links.is_empty():
-        tx.execute_with(
-            """INSERT INTO supplier_link (parent_id, child_id, supplied, source, critical)
-            SELECT parent_id, child_id, supplied, source, critical FROM {incoming} n
-            WHERE NOT EXISTS (SELECT 1 FROM supplier_link l WHERE l.parent_id = n.parent_id AND l.child_id = n.child_id)""",
-            links,
-        )
-    certificates = pl.concat([p.certificates for _, p in plans]).unique(
-        "certificate_id", keep="last", maintain_order=True
-    )
-    if not certificates.is_empty():
-        tx.execute_with(
-            "DELETE FROM certificate WHERE certificate_id IN (SELECT certificate_id FROM {incoming})", certificates
-        )
-        tx.insert_frame("certificate", certificates)
+        _upsert_suppliers(tx, suppliers, now)
+    links = pl.concat([p.links for _, p in plans])
+    tx.insert_new("supplier_link", links, key=["parent_id", "child_id"])
+    _save_certificates(tx, pl.concat([p.certificates for _, p in plans]))
     requests = pl.concat([p.requests for _, p in plans]).unique("request_id", keep="last", maintain_order=True)
     if not requests.is_empty():
-        requests = requests.with_columns(decided_by=pl.col("decided_by").fill_null(tx.actor))
-        tx.execute_with("DELETE FROM level_request WHERE request_id IN (SELECT request_id FROM {incoming})", requests)
+        requests = requests.with_columns(decided_by=pl.col("decided_by").fill_null(tx.actor.name))
+        tx.delete_rows("level_request", requests.select("request_id"))
         tx.insert_frame("level_request", requests)
     if submissions.height:
         tx.insert_frame(
             "submission",
-            submissions.with_columns(pl.col("submitted_on").fill_null(today), imported_by=pl.lit(tx.actor)).drop(
+            submissions.with_columns(pl.col("submitted_on").fill_null(today), imported_by=pl.lit(tx.actor.name)).drop(
                 "local_index", "file"
             ),
         )
         tx.insert_frame("answer", answers.drop("local_index", "file"))
+    proposals = pl.concat([p.proposals for _, p in plans])
+    if not proposals.is_empty():
+        tx.insert_frame("subcontractor_proposal", proposals.with_columns(proposed_at=pl.lit(now), state=pl.lit("open")))
     if not suppliers.is_empty():  # the registry now holds suppliers the demo must not overwrite
         tx.execute("INSERT OR REPLACE INTO setting VALUES ('content_origin', 'user')")
 
 
-def add_profile_text(store: Store, text: str, origin: str, actor: str) -> MappingProfile:
-    """Validate a mapping profile's YAML and store it; raises ProfileError naming the problem."""
-    profile = load_profile_text(text, origin)
-    add_profile(store, profile.name, text, actor)
-    return profile
-
-
-def add_profile(store: Store, name: str, text: str, actor: str) -> None:
-    """Store a user's mapping profile (already validated by the caller)."""
-    with store.transaction(actor) as tx:
-        tx.execute(
-            "INSERT OR REPLACE INTO mapping_profile (name, yaml, added_at, added_by) VALUES (?, ?, ?, ?)",
-            [name, text, datetime.now(UTC).replace(tzinfo=None), actor],
-        )
-        tx.audit("add_profile", entity="mapping_profile", entity_id=name)
+def _upsert_suppliers(tx: Transaction, suppliers: pl.DataFrame, now: datetime) -> None:
+    """Add new suppliers and update known ones. A column the list leaves empty keeps the value
+    the registry holds: a list without 営業所 never erases what a buyer completed by hand."""
+    columns = [c for c in suppliers.columns if c != "supplier_id"]
+    kept = ", ".join(f'"{c}" = coalesce(excluded."{c}", supplier."{c}")' for c in columns)
+    names = ", ".join(f'"{c}"' for c in ["supplier_id", *columns, "created_at"])
+    tx.execute_with(
+        f"INSERT INTO supplier ({names}) SELECT {names} FROM {{incoming}} "
+        f"ON CONFLICT (supplier_id) DO UPDATE SET {kept}",
+        suppliers.with_columns(created_at=pl.lit(now, dtype=pl.Datetime("us"))),
+    )
 
 
 class CertificateConflictError(MonosashiError):
     """The registration number is already recorded for another supplier."""
 
 
+def _save_certificates(tx: Transaction, certificates: pl.DataFrame) -> list[str]:
+    """Add or update certificates; returns their IDs, in order.
+
+    A certificate is the same one when supplier, scheme, registration number and issue date
+    agree: it is updated in place and keeps its ID and files. Any other is new and gets an ID
+    the registry makes. A registration number recorded for another supplier is refused: a save
+    never moves a certificate (or its files) from one supplier to another.
+    """
+    if certificates.is_empty():
+        return []
+    incoming = (
+        certificates.drop("certificate_id", strict=False)
+        .unique(["supplier_id", "scheme", "registration_no", "issued_on"], keep="last", maintain_order=True)
+        .with_row_index("row")
+    )
+    clash = tx.execute_with(
+        """SELECT n.registration_no, e.supplier_id FROM {incoming} n JOIN certificate e
+           ON e.registration_no = n.registration_no AND e.supplier_id <> n.supplier_id LIMIT 1""",
+        incoming,
+    )
+    if clash:
+        number, owner = clash[0]
+        raise CertificateConflictError(f"registration number {number} is already recorded for supplier {owner}")
+    known = tx.execute_with(
+        """SELECT n.row, e.certificate_id, e.created_at FROM {incoming} n JOIN certificate e
+           ON e.supplier_id = n.supplier_id AND e.scheme = n.scheme AND e.issued_on = n.issued_on
+          AND e.registration_no IS NOT DISTINCT FROM n.registration_no""",
+        incoming,
+    )
+    found = {row: (cid, created) for row, cid, created in known}
+    fresh = [r for r in range(incoming.height) if r not in found]
+    numbers = [r[0] for r in tx.execute("SELECT nextval('certificate_seq') FROM range(?)", [len(fresh)])]
+    now = clock.now()
+    ids = dict(zip(fresh, (f"CERT-{n:07d}" for n in numbers), strict=True))
+    ids |= {r: cid for r, (cid, _) in found.items()}
+    created = {r: found[r][1] if r in found else now for r in range(incoming.height)}
+    rows = incoming.with_columns(
+        certificate_id=pl.Series([ids[r] for r in range(incoming.height)], dtype=pl.String),
+        created_at=pl.Series([created[r] for r in range(incoming.height)], dtype=pl.Datetime("us")),
+    ).drop("row")
+    if found:
+        tx.delete_rows("certificate", pl.DataFrame({"certificate_id": [cid for cid, _ in found.values()]}))
+    tx.insert_frame("certificate", rows)
+    return rows["certificate_id"].to_list()
+
+
+def add_profile_text(store: Store, text: str, origin: str, actor: Actor) -> MappingProfile:
+    """Validate a mapping profile's YAML and store it; raises ProfileError naming the problem."""
+    profile = load_profile_text(text, origin)
+    add_profile(store, profile.name, text, actor)
+    return profile
+
+
+def add_profile(store: Store, name: str, text: str, actor: Actor) -> None:
+    """Store a user's mapping profile (already validated by the caller)."""
+    with store.transaction(actor) as tx:
+        tx.execute(
+            "INSERT OR REPLACE INTO mapping_profile (name, yaml, added_at, added_by) VALUES (?, ?, ?, ?)",
+            [name, text, clock.now(), actor.name],
+        )
+        tx.audit("add_profile", entity="mapping_profile", entity_id=name)
+
+
 def add_certificate(
-    store: Store, certificate: Certificate, files: Sequence[tuple[str, bytes, str]], actor: str
-) -> None:
-    """Record a certificate with its evidence files (name, bytes, media type) in one transaction.
+    store: Store, certificate: Certificate, files: Sequence[tuple[str, bytes, str]], actor: Actor
+) -> str:
+    """Record a certificate with its evidence files (name, bytes, media type) in one transaction;
+    returns its ID.
 
     The files are kept unaltered by SHA-256; a registration number already recorded for another
-    supplier is refused.
+    supplier is refused; the same certificate saved again is updated and keeps its files.
     """
     with store.transaction(actor) as tx:
-        if certificate.registration_no:
-            owner = tx.execute(
-                "SELECT supplier_id FROM certificate WHERE registration_no = ? AND supplier_id <> ? LIMIT 1",
-                [certificate.registration_no, certificate.supplier_id],
+        frame = pl.DataFrame([certificate.model_dump()]).with_columns(pl.col("issued_on", "expires_on").cast(pl.Date))
+        (certificate_id,) = _save_certificates(tx, frame)
+        now = clock.now()
+        if files:
+            digests = [hashlib.sha256(data).hexdigest() for _, data, _ in files]
+            tx.insert_new(
+                "file_blob",
+                pl.DataFrame(
+                    {
+                        "sha256": digests,
+                        "size_bytes": [len(data) for _, data, _ in files],
+                        "data": [data for _, data, _ in files],
+                    },
+                    schema={"sha256": pl.String, "size_bytes": pl.Int64, "data": pl.Binary},
+                ),
+                key=["sha256"],
             )
-            if owner:
-                raise CertificateConflictError(
-                    f"registration number {certificate.registration_no} is already recorded for supplier {owner[0][0]}"
-                )
-        tx.execute("DELETE FROM certificate WHERE certificate_id = ?", [certificate.certificate_id])
-        tx.insert_frame(
-            "certificate",
-            pl.DataFrame([certificate.model_dump()]).with_columns(pl.col("issued_on", "expires_on").cast(pl.Date)),
-        )
-        now = datetime.now(UTC).replace(tzinfo=None)
-        for name, data, media_type in files:
-            digest = hashlib.sha256(data).hexdigest()
-            tx.execute(
-                "INSERT INTO file_blob (sha256, size_bytes, data) SELECT ?, ?, ? WHERE ? NOT IN (SELECT sha256 FROM file_blob)",
-                [digest, len(data), data, digest],
-            )
-            tx.execute(
-                "INSERT OR IGNORE INTO certificate_file VALUES (?, ?, ?, ?, ?, ?)",
-                [certificate.certificate_id, digest, name, media_type, now, actor],
+            tx.insert_new(
+                "certificate_file",
+                pl.DataFrame(
+                    {
+                        "certificate_id": [certificate_id] * len(files),
+                        "sha256": digests,
+                        "file_name": [name for name, _, _ in files],
+                        "media_type": [media for _, _, media in files],
+                        "attached_at": [now] * len(files),
+                        "attached_by": [actor.name] * len(files),
+                    },
+                    schema_overrides={"attached_at": pl.Datetime("us")},
+                ),
+                key=["certificate_id", "sha256"],
             )
         tx.audit(
             "add_certificate",
             entity="certificate",
-            entity_id=certificate.certificate_id,
-            detail={**certificate.model_dump(mode="json"), "files": [n for n, _, _ in files]},
+            entity_id=certificate_id,
+            detail={
+                **certificate.model_dump(mode="json", exclude={"certificate_id"}),
+                "files": [n for n, _, _ in files],
+            },
             sha256=hashlib.sha256(files[0][1]).hexdigest() if files else None,
         )
+    return certificate_id
 
 
-def save_settings(store: Store, values: dict[str, str | None], actor: str) -> None:
+def save_settings(store: Store, values: dict[str, str | None], actor: Actor) -> None:
     """Set (or, with None, reset to the default) registry settings in one transaction, audited."""
     with store.transaction(actor) as tx:
         for key, value in values.items():
@@ -489,3 +554,120 @@ def save_settings(store: Store, values: dict[str, str | None], actor: str) -> No
             else:
                 store.set_setting(tx, key, value)
         tx.audit("save_settings", entity="setting", entity_id=", ".join(values), detail=values)
+
+
+ProposalDecision = Literal["confirm", "merge", "reject"]
+
+
+def resolve_proposals(
+    store: Store,
+    proposal_ids: Sequence[int],
+    decision: ProposalDecision,
+    actor: Actor,
+    *,
+    into: str | None = None,
+) -> int:
+    """Settle open subcontractor proposals; returns how many.
+
+    ``confirm``: link the proposing supplier to the proposal's matching supplier, or to a new
+    supplier made from the proposal (a supplier row that exists is never changed). ``merge``:
+    link it to the known supplier ``into``. ``reject``: record the refusal. All or none.
+    """
+    ids = sorted({int(i) for i in proposal_ids})
+    if not ids:
+        return 0
+    if decision == "merge" and not into:
+        raise MonosashiError("name the supplier to merge the proposal into")
+    now = clock.now()
+    with store.transaction(actor) as tx:
+        rows = tx.execute(
+            """SELECT proposal_id, proposed_by, name, corporate_number, supplied, critical, state, child_id
+               FROM subcontractor_proposal WHERE proposal_id IN (SELECT unnest(?)) ORDER BY proposal_id""",
+            [ids],
+        )
+        found = {r[0]: r for r in rows}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise MonosashiError(f"no proposal {', '.join(map(str, missing))}")
+        settled = [i for i in ids if found[i][6] != "open"]
+        if settled:
+            raise MonosashiError(f"proposal {', '.join(map(str, settled))} is settled already")
+        if into is not None and not tx.execute("SELECT 1 FROM supplier WHERE supplier_id = ?", [into]):
+            raise MonosashiError(f"supplier {into} does not exist in the registry")
+        children: dict[int, str | None] = {}
+        new_suppliers = []
+        for proposal_id, _, name, number, _, _, _, match in rows:
+            if decision == "reject":
+                children[proposal_id] = None
+            elif decision == "merge":
+                children[proposal_id] = into
+            elif match:
+                children[proposal_id] = match
+            else:
+                basis = number or supplier_name_key(name)
+                child = f"D-{hashlib.sha256(basis.encode()).hexdigest()[:10].upper()}"
+                children[proposal_id] = child
+                new_suppliers.append(
+                    {
+                        "supplier_id": child,
+                        "name": name,
+                        "corporate_number": number,
+                        "name_key": supplier_name_key(name),
+                    }
+                )
+        if new_suppliers:
+            frame = pl.DataFrame(new_suppliers, schema={k: pl.String for k in new_suppliers[0]})
+            clash = tx.execute_with(
+                """SELECT n.supplier_id, s.supplier_id FROM {incoming} n JOIN supplier s
+                   ON s.corporate_number = n.corporate_number AND s.supplier_id <> n.supplier_id LIMIT 1""",
+                frame,
+            )
+            if clash:
+                raise MonosashiError(
+                    f"corporate number of the proposal belongs to supplier {clash[0][1]}: merge into it instead"
+                )
+            tx.insert_new("supplier", frame, key=["supplier_id"])
+        links = pl.DataFrame(
+            [
+                {
+                    "parent_id": r[1],
+                    "child_id": children[r[0]],
+                    "supplied": r[4],
+                    "source": "declared",
+                    "critical": r[5],
+                }
+                for r in rows
+                if children[r[0]] is not None and children[r[0]] != r[1]
+            ],
+            schema={
+                "parent_id": pl.String,
+                "child_id": pl.String,
+                "supplied": pl.String,
+                "source": pl.String,
+                "critical": pl.Boolean,
+            },
+        )
+        tx.insert_new("supplier_link", links, key=["parent_id", "child_id"])
+        state = {"confirm": "confirmed", "merge": "merged", "reject": "rejected"}[decision]
+        tx.execute_with(
+            """UPDATE subcontractor_proposal SET state = $state, resolved_at = $now, resolved_by = $actor,
+                      child_id = coalesce(n.child_id, subcontractor_proposal.child_id)
+               FROM {incoming} n WHERE subcontractor_proposal.proposal_id = n.proposal_id""",
+            pl.DataFrame(
+                {"proposal_id": ids, "child_id": [children[i] for i in ids]},
+                schema={"proposal_id": pl.Int64, "child_id": pl.String},
+            ),
+            {"state": state, "now": now, "actor": actor.name},
+        )
+        tx.audit_many(
+            [
+                {
+                    "action": "resolve_proposal",
+                    "entity": "subcontractor_proposal",
+                    "entity_id": str(i),
+                    "detail": {"decision": decision, "supplier": found[i][1], "child": children[i]},
+                }
+                for i in ids
+            ]
+        )
+    return len(ids)

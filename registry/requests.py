@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import polars as pl
 
+from registry import clock
+from registry.actor import Actor
 from registry.errors import MonosashiError
 from registry.models import LevelRequest
 from registry.queries import supplier_status_of, supplier_status_sql
@@ -109,13 +111,13 @@ def _frame(requests: Sequence[LevelRequest], now: datetime) -> pl.DataFrame:
     ).with_columns(updated_at=pl.lit(now))
 
 
-def save_request(store: Store, request: LevelRequest, actor: str) -> None:
+def save_request(store: Store, request: LevelRequest, actor: Actor) -> None:
     """Record a request (a new one, or a change to one): answers, decision, who and when are kept."""
     known = store.scalar("SELECT count(*) FROM supplier WHERE supplier_id = ?", [request.supplier_id])
     if not known:
         raise RequestError(f"supplier {request.supplier_id} does not exist in the registry")
-    now = datetime.now(UTC).replace(tzinfo=None)
-    decided = request if request.decided_by else request.model_copy(update={"decided_by": actor})
+    now = clock.now()
+    decided = request if request.decided_by else request.model_copy(update={"decided_by": actor.name})
     with store.transaction(actor) as tx:
         existed = tx.execute("DELETE FROM level_request WHERE request_id = ? RETURNING 1", [request.request_id])
         tx.insert_frame("level_request", _frame([decided], now))
@@ -131,7 +133,7 @@ _NEXT = {"sent": ("draft", "sent"), "acknowledged": ("sent", "acknowledged")}
 
 
 def set_request_state(
-    store: Store, request_ids: Sequence[str], state: str, on: date, actor: str, note: str | None = None
+    store: Store, request_ids: Sequence[str], state: str, on: date, actor: Actor, note: str | None = None
 ) -> int:
     """Move requests forward: ``sent`` (from draft) or ``acknowledged`` (from sent), dated ``on``.
     All or none: a request that cannot make the step refuses the whole change, naming it."""
@@ -155,7 +157,7 @@ def set_request_state(
             f"""UPDATE level_request SET state = $state, {column} = coalesce({column}, $on),
                    note = coalesce($note, note), updated_at = $now
                 WHERE request_id IN (SELECT unnest($ids))""",
-            {"state": state, "on": on, "note": note, "now": datetime.now(UTC).replace(tzinfo=None), "ids": ids},
+            {"state": state, "on": on, "note": note, "now": clock.now(), "ids": ids},
         )
         tx.audit_many(
             [

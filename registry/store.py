@@ -13,6 +13,7 @@ rolled back whole.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -20,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,20 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from registry.errors import DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
+from registry import clock
+from registry.actor import SUPPLIER_TABLES, Actor, action_allowed, suppliers_named, writes_raw_sql
+from registry.errors import AccessDenied, DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
 
-__all__ = ["Migration", "Store", "Transaction", "migrations"]
+__all__ = [
+    "AUDIT_COLUMNS",
+    "GENESIS_HASH",
+    "RECORDED_AT",
+    "Migration",
+    "Store",
+    "Transaction",
+    "audit_line_hash",
+    "migrations",
+]
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 
@@ -66,6 +78,25 @@ def migrations() -> list[Migration]:
     return found
 
 
+PRIVATE_MODE = 0o600  # the registry holds password hashes and suppliers' evidence: owner only
+
+
+def keep_private(path: Path) -> None:
+    """Make a file the registry wrote readable by its owner only (the database, its write-ahead
+    log, backups, the copy a restore keeps)."""
+    for each in (path, path.with_name(f"{path.name}.wal")):
+        with suppress(OSError):
+            if each.exists() and each.stat().st_mode & 0o077:
+                os.chmod(each, PRIVATE_MODE)
+
+
+def private_files() -> None:
+    """From now on this process creates files for their owner only (umask 077), so that the
+    write-ahead log DuckDB creates beside the registry is never readable by others. Called by the
+    CLI and the app, the processes that own a registry."""
+    os.umask(0o077)
+
+
 def _write_lock(path: Path) -> threading.RLock:
     with _GUARD:
         return _WRITE_LOCKS.setdefault(path, threading.RLock())
@@ -75,11 +106,10 @@ def _write_lock(path: Path) -> threading.RLock:
 # A process holding the file, busy, sees the marker when a new unit of work starts: it lets the
 # units under way end, closes the file and leaves it alone for _GIVE_WAY seconds, so that the
 # CLI or a backup gets its turn while the app is in use. Waiting processes retry at least every
-# _RETRY_MAX seconds; a marker older than _MARKER_STALE seconds is from a process that gave up.
+# _RETRY_MAX seconds; a marker naming a process that has ended is ignored.
 _MIN_HOLD = 0.5
 _GIVE_WAY = 0.25
 _RETRY_MAX = 0.1
-_MARKER_STALE = 5.0
 
 
 def _waiting_marker(path: Path) -> Path:
@@ -87,10 +117,21 @@ def _waiting_marker(path: Path) -> Path:
 
 
 def _someone_waits(path: Path) -> bool:
+    """Whether another live process waits for the file. The marker holds the waiter's PID: a
+    clock-free test, so that processes whose clocks differ (a test's moved clock) agree."""
     try:
-        return time.time() - _waiting_marker(path).stat().st_mtime < _MARKER_STALE
-    except OSError:
+        pid = int(_waiting_marker(path).read_text(encoding="ascii").strip() or 0)
+    except (OSError, ValueError):
         return False
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by someone else
+    return True
 
 
 class _SharedHandle:
@@ -112,19 +153,82 @@ def _shared_handle(path: Path) -> _SharedHandle:
         return _HANDLES.setdefault(path, _SharedHandle())
 
 
-class Transaction:
-    """A write transaction; any failed statement dooms it, so it can never commit half."""
+# Tables whose rows record when they were written: the store fills the column from the one clock
+# (registry/clock.py) when a writer leaves it out, so that DuckDB's own clock never decides.
+RECORDED_AT: dict[str, str] = {
+    "supplier": "created_at",
+    "supplier_link": "created_at",
+    "submission": "imported_at",
+    "certificate": "created_at",
+    "level_request": "created_at",
+    "flag": "raised_at",
+    "official_text": "imported_at",
+    "file_blob": "first_seen_at",
+    "mapping_profile": "added_at",
+    "subcontractor_proposal": "proposed_at",
+}
+AUDIT_COLUMNS = ("audit_id", "logged_at", "actor", "action", "entity", "entity_id", "detail", "sha256")
+GENESIS_HASH = "0" * 64
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, actor: str) -> None:
+
+def audit_line_hash(prev_hash: str, line: Sequence[Any]) -> str:
+    """The hash of one audit line (its :data:`AUDIT_COLUMNS` values, in order), chained to the
+    line before: editing, deleting or reordering any line breaks every hash after it."""
+    values = [v.isoformat(timespec="microseconds") if isinstance(v, datetime) else v for v in line]
+    canonical = json.dumps([prev_hash, *values], ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class Transaction:
+    """A write transaction; any failed statement dooms it, so it can never commit half.
+
+    Rows written through :meth:`insert_frame`, :meth:`insert_new` and :meth:`delete_rows` are kept
+    in a ledger; before the commit, the actor's permissions are checked against every one of them
+    (a supplier may write only rows of its own supplier, in the tables it may write at all). Free
+    SQL statements that change data are refused to actors whose rows must be checked that way.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, actor: Actor) -> None:
+        if not isinstance(actor, Actor):
+            raise TypeError(
+                f"a write needs an Actor (a signed-in person or Actor.system()), not {type(actor).__name__}"
+            )
         self.con = con
         self.actor = actor
         self.failed: BaseException | None = None
         self._registered: list[str] = []
         self.audited = False
+        self.ledger: list[tuple[str, str, pl.DataFrame]] = []  # (table, "insert" | "delete", rows)
+        self._last_hash: str | None = None
+        self._has_chain: bool | None = None
+
+    def _doom(self, exc: BaseException) -> BaseException:
+        self.failed = exc
+        return exc
+
+    def _guard_raw(self, sql: str) -> None:
+        """Refuse a free statement that changes data when the actor's rows must be checked one by one."""
+        if writes_raw_sql(self.actor):
+            return
+        try:
+            kinds = {statement.type for statement in duckdb.extract_statements(sql)}
+        except duckdb.Error as exc:
+            raise self._doom(exc) from None
+        if kinds - {duckdb.StatementType.SELECT}:
+            raise self._doom(
+                AccessDenied(
+                    f"{self.actor} ({self.actor.role}) may not make this change"
+                    + (" (a viewer writes nothing)" if self.actor.role == "viewer" else "")
+                )
+            )
 
     def execute(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         """Run one statement and return all its rows (results are always drained). Named
         parameters the statement does not use are left out, so statements can share one dict."""
+        self._guard_raw(sql)
+        return self._run(sql, params)
+
+    def _run(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         if isinstance(params, Mapping):
             params = {k: v for k, v in params.items() if f"${k}" in sql}
         try:
@@ -133,12 +237,16 @@ class Transaction:
             self.failed = exc
             raise
 
-    def execute_with(self, sql: str, frame: pl.DataFrame) -> list[tuple[Any, ...]]:
+    def execute_with(self, sql: str, frame: pl.DataFrame, params: Params = None) -> list[tuple[Any, ...]]:
         """Run a statement that reads a polars frame, named ``{incoming}`` in the SQL text."""
+        self._guard_raw(sql.format(incoming="incoming"))
+        return self._run_with(sql, frame, params)
+
+    def _run_with(self, sql: str, frame: pl.DataFrame, params: Params = None) -> list[tuple[Any, ...]]:
         name = f"_incoming_{threading.get_ident()}"
         self.con.register(name, frame.to_arrow())
         try:
-            return self.execute(sql.format(incoming=f'"{name}"'))
+            return self._run(sql.format(incoming=f'"{name}"'), params)
         finally:
             self.con.unregister(name)
 
@@ -156,36 +264,82 @@ class Transaction:
                 self.con.unregister(name)
         self._registered.clear()
 
+    def _stamped(self, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+        column = RECORDED_AT.get(table)
+        if column and column not in frame.columns:
+            return frame.with_columns(pl.lit(clock.now(), dtype=pl.Datetime("us")).alias(column))
+        return frame
+
     def insert_frame(self, table: str, frame: pl.DataFrame) -> int:
         """Insert a whole polars frame set-wise; its column names must be the table's."""
         if frame.is_empty():
             return 0
+        frame = self._stamped(table, frame)
         cols = ", ".join(f'"{c}"' for c in frame.columns)
-        self.execute_with(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {{incoming}}', frame)
+        self.ledger.append((table, "insert", frame))
+        self._run_with(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {{incoming}}', frame)
         return frame.height
 
-    def _audit_row(self, at: datetime, entry: Mapping[str, Any]) -> list[Any]:
-        detail = entry.get("detail")
-        return [
-            at,
-            self.actor,
-            entry["action"],
-            entry.get("entity"),
-            entry.get("entity_id"),
-            json.dumps(detail, ensure_ascii=False, default=str) if detail is not None else None,
-            entry.get("sha256"),
-        ]
+    def insert_new(self, table: str, frame: pl.DataFrame, key: Sequence[str]) -> int:
+        """Insert the rows of ``frame`` whose ``key`` is not in the table yet; returns how many."""
+        if frame.is_empty():
+            return 0
+        frame = self._stamped(table, frame.unique(list(key), keep="first", maintain_order=True))
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        match = " AND ".join(f't."{k}" = n."{k}"' for k in key)
+        added = self._run_with(
+            f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {{incoming}} n '
+            f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" t WHERE {match}) RETURNING 1',
+            frame,
+        )
+        self.ledger.append((table, "insert", frame))
+        return len(added)
+
+    def delete_rows(self, table: str, keys: pl.DataFrame) -> int:
+        """Delete the rows whose key columns (the frame's columns) match a row of ``keys``; the
+        deleted rows join the ledger, so that their owners are checked like new rows."""
+        if keys.is_empty():
+            return 0
+        match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM k."{k}"' for k in keys.columns)
+        gone = self._run_with(
+            f'DELETE FROM "{table}" t USING {{incoming}} k WHERE {match} RETURNING t.*',
+            keys,
+        )
+        if gone:
+            columns = [d[0] for d in self.con.description] if self.con.description else []
+            frame = pl.DataFrame(gone, schema=columns, orient="row", infer_schema_length=None)
+            self.ledger.append((table, "delete", frame))
+        return len(gone)
+
+    # -- the audit log: append-only and hash-chained ---------------------------------------------
+    def _chained(self) -> bool:
+        """Whether this registry's audit log has its hash chain yet (a registry being migrated
+        from before version 8 does not, until the migration that adds it)."""
+        if self._has_chain is None:
+            self._has_chain = bool(
+                self._run("SELECT 1 FROM duckdb_columns() WHERE table_name = 'audit_log' AND column_name = 'line_hash'")
+            )
+        return self._has_chain
+
+    def _previous_hash(self) -> str:
+        if self._last_hash is None:
+            row = self._run("SELECT line_hash FROM audit_log ORDER BY audit_id DESC LIMIT 1")
+            self._last_hash = (row[0][0] if row and row[0][0] else None) or GENESIS_HASH
+        return self._last_hash
 
     def _allow(self, action: str, detail: Mapping[str, Any] | None) -> None:
-        """The one place writes are checked: a person's write must be allowed to their role
-        (registry/access.py); refusing dooms the transaction."""
-        from registry.access import check  # access builds on the store
-
-        try:
-            check(self.actor, action, detail)
-        except BaseException as exc:
-            self.failed = exc
-            raise
+        """An audited action must be allowed to the actor's role (registry/actor.py)."""
+        if not action_allowed(self.actor, action):
+            raise self._doom(AccessDenied(f"{self.actor} ({self.actor.role}) may not {action.replace('_', ' ')}"))
+        if self.actor.role == "supplier":
+            others = suppliers_named(detail) - {self.actor.supplier_id}
+            if others:
+                raise self._doom(
+                    AccessDenied(
+                        f"{self.actor} may only write about supplier {self.actor.supplier_id}, "
+                        f"not {', '.join(sorted(others))}"
+                    )
+                )
         self.audited = True
 
     def audit_many(self, entries: Sequence[Mapping[str, Any]]) -> None:
@@ -194,15 +348,42 @@ class Transaction:
             self._allow(entry["action"], entry.get("detail"))
         if not entries:
             return
-        at = datetime.now(UTC).replace(tzinfo=None)
-        columns = ["logged_at", "actor", "action", "entity", "entity_id", "detail", "sha256"]
-        rows = [self._audit_row(at, e) for e in entries]
-        self.insert_frame(
-            "audit_log",
-            pl.DataFrame(
-                rows, schema={c: pl.Datetime if c == "logged_at" else pl.String for c in columns}, orient="row"
-            ),
+        at = clock.now()
+        ids = [r[0] for r in self._run("SELECT nextval('audit_seq') FROM range(?)", [len(entries)])]
+        rows = []
+        chained = self._chained()
+        previous = self._previous_hash() if chained else GENESIS_HASH
+        for audit_id, entry in zip(ids, entries, strict=True):
+            detail = entry.get("detail")
+            line = [
+                audit_id,
+                at,
+                self.actor.name,
+                entry["action"],
+                entry.get("entity"),
+                entry.get("entity_id"),
+                json.dumps(detail, ensure_ascii=False, default=str) if detail is not None else None,
+                entry.get("sha256"),
+            ]
+            line_hash = audit_line_hash(previous, line)
+            rows.append([*line, previous, line_hash])
+            previous = line_hash
+        frame = pl.DataFrame(
+            rows,
+            schema={
+                **{c: pl.String for c in AUDIT_COLUMNS},
+                "audit_id": pl.Int64,
+                "logged_at": pl.Datetime("us"),
+                "prev_hash": pl.String,
+                "line_hash": pl.String,
+            },
+            orient="row",
         )
+        if not chained:
+            frame = frame.drop("prev_hash", "line_hash")
+        cols = ", ".join(frame.columns)
+        self._run_with(f"INSERT INTO audit_log ({cols}) SELECT {cols} FROM {{incoming}}", frame)
+        self._last_hash = previous if chained else None
 
     def audit(
         self,
@@ -214,11 +395,78 @@ class Transaction:
         sha256: str | None = None,
     ) -> None:
         """Append one line to the audit log, inside this same transaction."""
-        self._allow(action, detail)
-        entry = {"action": action, "entity": entity, "entity_id": entity_id, "detail": detail, "sha256": sha256}
-        self.execute(
-            "INSERT INTO audit_log (logged_at, actor, action, entity, entity_id, detail, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            self._audit_row(datetime.now(UTC).replace(tzinfo=None), entry),
+        self.audit_many(
+            [{"action": action, "entity": entity, "entity_id": entity_id, "detail": detail, "sha256": sha256}]
+        )
+
+    # -- the check before the commit -------------------------------------------------------------
+    def check_rows(self) -> None:
+        """Refuse the whole write unless the actor may write every row it wrote (or deleted).
+
+        Admins, buyers and the system write any table (their actions were checked line by line);
+        a viewer writes no row at all; a supplier writes only the tables of
+        :data:`registry.actor.SUPPLIER_TABLES`, and only rows of its own supplier.
+        """
+        if writes_raw_sql(self.actor):
+            return
+        for table, _, rows in self.ledger:
+            if self.actor.role != "supplier" or table not in SUPPLIER_TABLES:
+                raise self._doom(AccessDenied(f"{self.actor} ({self.actor.role}) may not write {table} rows"))
+            owners = self._owners(table, rows)
+            others = owners - {self.actor.supplier_id}
+            if others:
+                raise self._doom(
+                    AccessDenied(
+                        f"{self.actor} may only write about supplier {self.actor.supplier_id}, "
+                        f"not {', '.join(sorted(str(o) for o in others))}"
+                    )
+                )
+
+    def _owners(self, table: str, rows: pl.DataFrame) -> set[str | None]:
+        column = SUPPLIER_TABLES[table]
+        if column is None:
+            return set()
+        if column not in rows.columns:
+            return {None}  # a row that does not say whose it is belongs to nobody a supplier may write
+        if table == "answer":
+            found = self._run_with(
+                "SELECT DISTINCT s.supplier_id FROM (SELECT DISTINCT submission_id FROM {incoming}) a "
+                "LEFT JOIN submission s USING (submission_id)",
+                rows.select("submission_id"),
+            )
+            return {r[0] for r in found}
+        if table == "certificate_file":
+            found = self._run_with(
+                "SELECT DISTINCT c.supplier_id FROM (SELECT DISTINCT certificate_id FROM {incoming}) f "
+                "LEFT JOIN certificate c USING (certificate_id)",
+                rows.select("certificate_id"),
+            )
+            return {r[0] for r in found}
+        values = rows[column]
+        if values.dtype == pl.List(pl.String):
+            values = values.explode()
+        return set(values.unique().to_list())
+
+
+_AUDIT_CHAIN_VERSION = 8  # the migration that added the audit log's hash chain
+
+
+def _chain_existing_audit(tx: Transaction) -> None:
+    """Hash the audit lines written before the chain existed, in their order, once."""
+    columns = ", ".join(AUDIT_COLUMNS)
+    lines = tx.con.sql(f"SELECT {columns} FROM audit_log ORDER BY audit_id").fetchall()
+    previous = GENESIS_HASH
+    chained = []
+    for line in lines:
+        line_hash = audit_line_hash(previous, line)
+        chained.append((line[0], previous, line_hash))
+        previous = line_hash
+    if chained:
+        frame = pl.DataFrame(chained, schema=["audit_id", "prev_hash", "line_hash"], orient="row")
+        tx._run_with(
+            "UPDATE audit_log SET prev_hash = n.prev_hash, line_hash = n.line_hash FROM {incoming} n "
+            "WHERE audit_log.audit_id = n.audit_id",
+            frame,
         )
 
 
@@ -306,7 +554,9 @@ class Store:
         try:
             while True:
                 try:
-                    return duckdb.connect(str(self.path), config={"memory_limit": _memory_limit()})
+                    con = duckdb.connect(str(self.path), config={"memory_limit": _memory_limit()})
+                    keep_private(self.path)
+                    return con
                 except duckdb.IOException as exc:
                     message = str(exc)
                     holder = _LOCK_HOLDER.search(message)
@@ -317,7 +567,7 @@ class Store:
                         who = f"PID {holder.group(2)} ({Path(holder.group(1)).name})"
                         raise DatabaseLockedError(self.path, who, waited) from None
                     with suppress(OSError):  # ask the holder for a turn
-                        marker.touch()
+                        marker.write_text(str(os.getpid()), encoding="ascii")
                         waiting = True
                     time.sleep(delay)
                     delay = min(delay * 2, _RETRY_MAX)
@@ -366,13 +616,20 @@ class Store:
             return None if row is None else row[0]
 
     @contextmanager
-    def transaction(self, actor: str = "system") -> Iterator[Transaction]:
-        """One write transaction: committed when the block ends, rolled back whole on any error."""
+    def transaction(self, actor: Actor) -> Iterator[Transaction]:
+        """One write transaction by ``actor``: committed when the block ends, rolled back whole on
+        any error, and refused whole unless the actor may write every row it wrote."""
+        if not isinstance(actor, Actor):
+            raise TypeError(
+                f"a write needs an Actor (a signed-in person or Actor.system()), not {type(actor).__name__}"
+            )
         with self._write_lock, self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             tx = Transaction(con, actor)
             try:
                 yield tx
+                if tx.failed is None:
+                    tx.check_rows()
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
@@ -380,8 +637,10 @@ class Store:
                 tx._unregister()
             if tx.failed is not None:
                 con.execute("ROLLBACK")
+                if isinstance(tx.failed, AccessDenied):
+                    raise tx.failed
                 raise MonosashiError(f"the write was rolled back because a statement failed: {tx.failed}")
-            if not tx.audited and type(actor) is not str:  # a person's write that left no audit line
+            if not tx.audited and not actor.is_system:  # a person's write that left no audit line
                 con.execute("ROLLBACK")
                 raise MonosashiError(f"a write by {actor} must be recorded in the audit log; nothing was written")
             try:
@@ -429,7 +688,7 @@ class Store:
             )
         return version
 
-    def migrate(self, actor: str = "system") -> list[int]:
+    def migrate(self, actor: Actor) -> list[int]:
         """Create or upgrade the schema; returns the versions applied (empty when up to date)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         applied: list[int] = []
@@ -441,10 +700,12 @@ class Store:
                     f"{self.path} has schema version {current}, newer than this Monosashi knows ({shipped[-1].version}). "
                     "Upgrade Monosashi; the file was not changed."
                 )
-            for migration in shipped:
-                if migration.version <= current:
-                    continue
-                with self.transaction(actor) as tx:
+            pending = [m for m in shipped if m.version > current]
+            if not pending:
+                return applied
+            # One transaction for the whole upgrade: the file is either at the new version or untouched.
+            with self.transaction(actor) as tx:
+                for migration in pending:
                     if migration.version == 1:
                         tx.execute(
                             "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
@@ -452,12 +713,22 @@ class Store:
                     tx.con.execute(migration.sql)
                     tx.execute(
                         "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                        [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
+                        [migration.version, migration.name, clock.now()],
                     )
-                    tx.audit(
-                        "migrate", entity="schema", entity_id=str(migration.version), detail={"name": migration.name}
-                    )
-                applied.append(migration.version)
+                    applied.append(migration.version)
+                if current and current < _AUDIT_CHAIN_VERSION:
+                    _chain_existing_audit(tx)
+                tx.audit_many(
+                    [
+                        {
+                            "action": "migrate",
+                            "entity": "schema",
+                            "entity_id": str(m.version),
+                            "detail": {"name": m.name},
+                        }
+                        for m in pending
+                    ]
+                )
         return applied
 
     # -- settings ----------------------------------------------------------------------------

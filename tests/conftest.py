@@ -7,25 +7,44 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import polars as pl
 import pytest
+import time_machine
 
+from registry.actor import Actor
 from registry.demo import generate_demo
 from registry.records import RegistryData, initialise, replace_demo, replace_registry
 from registry.store import Store
 
 AS_OF = date(2026, 11, 23)
+# Who writes in tests: the system builds registries; people act with their roles.
+SYSTEM = Actor.system("demo")
+ADMIN = Actor.person("tester", "admin")
+BUYER = Actor.person("buyer", "buyer")
+
+
+@pytest.fixture(autouse=True)
+def today_is_as_of(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test runs on AS_OF (noon UTC, the same calendar day in Tokyo), whatever the wall
+    clock says; the clock still ticks, so timeouts and durations behave. Real-browser tests talk
+    to a server in another process, whose clock no test can move: both sides read the real one.
+    A test that needs another day travels itself (``time_machine.travel``)."""
+    if request.node.get_closest_marker("browser") or request.node.get_closest_marker("real_clock"):
+        yield
+        return
+    with time_machine.travel(datetime.combine(AS_OF, time(12), tzinfo=UTC), tick=True):
+        yield
 
 
 def make_store(path: Path, suppliers: int = 0, seed: int = 1, as_of: date = AS_OF) -> Store:
     """A migrated registry at ``path``, with a demo of ``suppliers`` suppliers if asked."""
     store = Store(path, lock_timeout=2.0)
-    initialise(store, "test")
+    initialise(store, SYSTEM)
     if suppliers:
-        replace_demo(store, generate_demo(suppliers, seed, as_of), "test", seed=seed)
+        replace_demo(store, generate_demo(suppliers, seed, as_of), SYSTEM, seed=seed)
     return store
 
 
@@ -84,7 +103,7 @@ def registry_data(
 
 def store_with(path: Path, data: RegistryData) -> Store:
     store = make_store(path)
-    replace_registry(store, data, "test", reason="test")
+    replace_registry(store, data, SYSTEM, reason="test")
     return store
 
 

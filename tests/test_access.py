@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import AS_OF, make_store
+from conftest import ADMIN, AS_OF, SYSTEM, make_store
 from streamlit.testing.v1 import AppTest
 
 from importers.base import SourceFile
 from registry import access, flags, intake, records, samples
-from registry.access import AccessDenied, Principal
+from registry.access import AccessDenied
+from registry.actor import Actor
 from registry.cli import CLI_ROLES, main
 from registry.errors import MonosashiError
 from registry.models import Supplier
@@ -24,10 +25,10 @@ PASSWORDS = {"ada": "admin-pass-123", "bob": "buyer-pass-123", "vera": "viewer-p
 
 def _with_accounts(path: Path):
     store = make_store(path, suppliers=40, seed=3)
-    access.add_user(store, "ada", "admin", "test", password=PASSWORDS["ada"])
-    access.add_user(store, "bob", "buyer", "test", password=PASSWORDS["bob"])
-    access.add_user(store, "vera", "viewer", "test", password=PASSWORDS["vera"])
-    access.add_user(store, "sam", "supplier", "test", password=PASSWORDS["sam"], supplier_id="S000005")
+    access.add_user(store, "ada", "admin", ADMIN, password=PASSWORDS["ada"])
+    access.add_user(store, "bob", "buyer", ADMIN, password=PASSWORDS["bob"])
+    access.add_user(store, "vera", "viewer", ADMIN, password=PASSWORDS["vera"])
+    access.add_user(store, "sam", "supplier", ADMIN, password=PASSWORDS["sam"], supplier_id="S000005")
     return store
 
 
@@ -52,12 +53,12 @@ def test_every_audited_write_has_a_role():
     found |= {f"flag_{s}" for s in flags.STATES} | {"request_sent", "request_acknowledged"}
     found -= {"sign_in_failed"}  # written by the system itself, before anyone is signed in
     assert found, "the pattern found no actions"
-    assert not found - set(access.ACTION_ROLES), sorted(found - set(access.ACTION_ROLES))
+    assert not found - set(access.PERMISSIONS), sorted(found - set(access.PERMISSIONS))
 
 
 def test_role_ladder_and_the_supplier_apart():
-    admin, buyer, viewer = Principal("a", "admin"), Principal("b", "buyer"), Principal("v", "viewer")
-    supplier = Principal("s", "supplier", "S1")
+    admin, buyer, viewer = Actor.person("a", "admin"), Actor.person("b", "buyer"), Actor.person("v", "viewer")
+    supplier = Actor.person("s", "supplier", supplier_id="S1")
     assert access.allowed(buyer, "add_request") and not access.allowed(viewer, "add_request")
     assert access.allowed(admin, "save_settings") and not access.allowed(buyer, "save_settings")
     assert access.allowed(supplier, "import_file") and not access.allowed(supplier, "add_request")
@@ -66,19 +67,19 @@ def test_role_ladder_and_the_supplier_apart():
     assert access.page_allowed(supplier, "portal") and not access.page_allowed(supplier, "overview")
     assert not access.page_allowed(admin, "portal")
     with pytest.raises(ValueError, match="needs its supplier ID"):
-        Principal("s", "supplier")
+        Actor.person("s", "supplier")
 
 
 def test_every_write_is_checked_in_the_transaction(store):
-    viewer = Principal("vera", "viewer")
+    viewer = Actor.person("vera", "viewer")
     before = store.scalar("SELECT count(*) FROM supplier")
-    with pytest.raises(AccessDenied, match="vera \\(viewer\\) may not add supplier"):
+    with pytest.raises(AccessDenied, match="vera \\(viewer\\) may not "):
         records.add_supplier(store, Supplier(supplier_id="NEW1", name="株式会社新"), actor=viewer)
     assert store.scalar("SELECT count(*) FROM supplier") == before
-    records.add_supplier(store, Supplier(supplier_id="NEW1", name="株式会社新"), actor=Principal("bob", "buyer"))
+    records.add_supplier(store, Supplier(supplier_id="NEW1", name="株式会社新"), actor=Actor.person("bob", "buyer"))
     with (
         pytest.raises(MonosashiError, match="must be recorded in the audit log"),
-        store.transaction(Principal("bob", "buyer")) as tx,
+        store.transaction(Actor.person("bob", "buyer")) as tx,
     ):
         tx.execute("DELETE FROM supplier WHERE supplier_id = 'NEW1'")  # a write that leaves no trace is refused
     assert store.scalar("SELECT count(*) FROM supplier WHERE supplier_id = 'NEW1'") == 1
@@ -91,7 +92,7 @@ def submit(store, actor, supplier_in_file: str, chosen: str | None = None):
 
 
 def test_a_supplier_writes_only_about_itself(store):
-    sam = Principal("sam", "supplier", "S000005")
+    sam = Actor.person("sam", "supplier", supplier_id="S000005")
     before = store.scalar("SELECT count(*) FROM submission")
     with pytest.raises(AccessDenied, match="may only write about supplier S000005, not S000006"):
         submit(store, sam, "S000006")
@@ -109,17 +110,17 @@ def test_passwords_are_hashed_and_sign_in_is_audited(store):
     for user, password in (("bob", "wrong-password"), ("nobody", "whatever-123")):
         with pytest.raises(AccessDenied, match="wrong name or password"):
             access.authenticate(store, user, password)
-    access.set_user_disabled(store, "bob", True, Principal("ada", "admin"))
+    access.set_user_disabled(store, "bob", True, Actor.person("ada", "admin"))
     with pytest.raises(AccessDenied, match="wrong name or password, or the account is disabled"):
         access.authenticate(store, "bob", PASSWORDS["bob"])
     actions = store.frame("SELECT action FROM audit_log WHERE entity = 'app_user'")["action"].to_list()
     assert actions.count("sign_in") == 1 and actions.count("sign_in_failed") == 3
     with pytest.raises(AccessDenied):  # only admins change users
-        access.set_user_disabled(store, "vera", True, Principal("bob", "buyer"))
+        access.set_user_disabled(store, "vera", True, Actor.person("bob", "buyer"))
 
 
 def test_oidc_sign_in_maps_by_email(store):
-    access.add_user(store, "olga", "viewer", Principal("ada", "admin"), email="Olga@Example.jp")
+    access.add_user(store, "olga", "viewer", Actor.person("ada", "admin"), email="Olga@Example.jp")
     assert access.principal_for_email(store, "olga@example.jp").role == "viewer"
     assert access.principal_for_email(store, "stranger@example.jp") is None
     with pytest.raises(AccessDenied):
@@ -127,7 +128,7 @@ def test_oidc_sign_in_maps_by_email(store):
 
 
 def test_invitation_tokens_expire_and_can_be_revoked(store):
-    bob = Principal("bob", "buyer")
+    bob = Actor.person("bob", "buyer")
     made = access.create_invitation(store, "S000005", bob, days=7)
     assert store.scalar("SELECT count(*) FROM portal_invitation WHERE token_hash = ?", [made.token]) == 0
     who = access.redeem_invitation(store, made.token)
@@ -135,7 +136,7 @@ def test_invitation_tokens_expire_and_can_be_revoked(store):
     assert access.invitations(store, "S000005")["uses"][0] == 1
     with pytest.raises(AccessDenied, match="not valid"):
         access.redeem_invitation(store, made.token + "x")
-    with store.transaction("test") as tx:
+    with store.transaction(SYSTEM) as tx:
         tx.execute("UPDATE portal_invitation SET expires_at = ?", [AS_OF - timedelta(days=1)])
     with pytest.raises(AccessDenied, match="expired on"):
         access.redeem_invitation(store, made.token)
@@ -145,7 +146,7 @@ def test_invitation_tokens_expire_and_can_be_revoked(store):
     with pytest.raises(AccessDenied, match="revoked"):
         access.redeem_invitation(store, second.token)
     with pytest.raises(AccessDenied):  # a viewer cannot invite
-        access.create_invitation(store, "S000005", Principal("vera", "viewer"))
+        access.create_invitation(store, "S000005", Actor.person("vera", "viewer"))
 
 
 # -- the app ------------------------------------------------------------------------------------------
@@ -194,7 +195,7 @@ def test_every_page_checks_the_role(monkeypatch, store, user):
     role = {"ada": "admin", "bob": "buyer", "vera": "viewer"}[user]
     for page in app_pages():
         path = f"dashboards/pages/{page}.py"
-        if access.page_allowed(Principal(user, role), page):
+        if access.page_allowed(Actor.person(user, role), page):
             at.switch_page(path).run()
             assert not at.exception, (user, page, at.exception)
             assert at.title, (user, page)
@@ -225,7 +226,7 @@ def open_portal(monkeypatch, store, token: str) -> AppTest:
 
 
 def test_the_portal_shows_one_supplier_and_nothing_else(monkeypatch, store):
-    made = access.create_invitation(store, "S000005", Principal("bob", "buyer"))
+    made = access.create_invitation(store, "S000005", Actor.person("bob", "buyer"))
     at = open_portal(monkeypatch, store, made.token)
     assert at.title[0].value == "サプライヤーポータル"
     assert "S000005" in at.subheader[0].value
@@ -239,14 +240,14 @@ def test_the_portal_shows_one_supplier_and_nothing_else(monkeypatch, store):
             with pytest.raises(ValueError, match="Could not find a navigation page"):
                 at.switch_page(f"dashboards/pages/{page}.py")
     revoked = AppTest.from_file(APP, default_timeout=60)
-    access.revoke_invitation(store, access.invitations(store)["invitation"][0], Principal("bob", "buyer"))
+    access.revoke_invitation(store, access.invitations(store)["invitation"][0], Actor.person("bob", "buyer"))
     revoked.query_params["invite"] = made.token
     revoked.run()
     assert "revoked" in revoked.error[0].value and not revoked.title and not revoked.dataframe
 
 
 def test_the_portal_accepts_the_suppliers_own_answers_only(monkeypatch, store):
-    made = access.create_invitation(store, "S000005", Principal("bob", "buyer"))
+    made = access.create_invitation(store, "S000005", Actor.person("bob", "buyer"))
     at = open_portal(monkeypatch, store, made.token)
     master = samples.supplier_master_csv([{"supplier_id": "S000006", "name": "株式会社乗っ取り"}])
     at.file_uploader(key="portal_files_0").upload("master.csv", master, "text/csv").run()
@@ -296,6 +297,9 @@ _ARGS = {
     "portal invite": ["S000001"],
     "portal list": [],
     "portal revoke": ["abcdefgh"],
+    "proposals list": [],
+    "proposals resolve": ["1", "--reject"],
+    "audit verify": [],
     "backup": ["-o", "{out}"],
     "restore": ["{file}"],
 }
@@ -397,7 +401,7 @@ def test_a_supplier_name_with_markup_shows_as_written(monkeypatch, tmp_path):
         "\\[click\\]\\(http\\://evil\\) \\<script\\>x\\</script\\> \\:red\\[\\!\\]"
     )
     store = make_store(tmp_path / "r.duckdb", suppliers=10, seed=1)
-    with store.transaction("test") as tx:
+    with store.transaction(SYSTEM) as tx:
         tx.execute("UPDATE supplier SET name = '[click](http://evil.example)' WHERE supplier_id = 'S000002'")
     monkeypatch.setenv("MONOSASHI_DB", str(store.path))
     monkeypatch.setenv("MONOSASHI_SINGLE_USER", "1")

@@ -15,12 +15,13 @@ import duckdb
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from conftest import lock_held_by_another_process, make_store
+from conftest import ADMIN, BUYER, SYSTEM, lock_held_by_another_process, make_store
 from test_concurrency import INVARIANTS, check_invariants, workbook_variants
 
 from importers.base import SourceFile
 from registry import backup, intake
 from registry import store as store_module
+from registry.actor import Actor
 from registry.cli import main
 from registry.errors import DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
 from registry.store import Store, migrations
@@ -33,7 +34,7 @@ def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def import_workbooks(store: Store, supplier_ids: list[str], actor: str = "test") -> None:
+def import_workbooks(store: Store, supplier_ids: list[str], actor: Actor = BUYER) -> None:
     files = workbook_variants(supplier_ids)
     reports = intake.analyse(store, [SourceFile(f"{i}.xlsx", data) for i, data in files.items()])
     reports = intake.commit(store, reports, mode="per_file", actor=actor, today=TODAY)
@@ -70,7 +71,7 @@ def registry_bytes(tmp_path_factory) -> bytes:
     store = make_store(tmp_path_factory.mktemp("registry") / "r.duckdb", suppliers=30, seed=7)
     import_workbooks(store, ["S000001", "S000002", "S000003"])
     reports = intake.analyse(store, [SourceFile("broken.xlsx", b"not a workbook")])
-    intake.commit(store, reports, mode="per_file", actor="test", today=TODAY)
+    intake.commit(store, reports, mode="per_file", actor=BUYER, today=TODAY)
     return store.path.read_bytes()
 
 
@@ -122,9 +123,9 @@ def test_backup_then_restore_into_a_new_path_gives_back_every_row(tmp_path: Path
 
 def test_a_sample_of_the_content_survives_unchanged(tmp_path: Path, registry: Store):
     copy = tmp_path / "b.duckdb"
-    backup.backup(registry, copy)
+    backup.backup(registry, copy, actor=ADMIN)
     target = Store(tmp_path / "new.duckdb")
-    backup.restore(target, copy)
+    backup.restore(target, copy, actor=ADMIN)
     sample = """SELECT p.supplier_id, p.name, p.corporate_number, s.sha256, a.item_id, a.raw_answer, a.status, a.location
                 FROM submission s JOIN answer a USING (submission_id) JOIN supplier p USING (supplier_id)
                 WHERE s.supplier_id = 'S000002' ORDER BY ALL"""
@@ -148,7 +149,7 @@ def test_a_backup_taken_while_a_session_imports_holds_whole_imports_only(tmp_pat
     def session() -> None:
         try:  # one transaction per file, a person's batch of files written one by one
             intake.commit(
-                live, reports, mode="per_file", actor="session", today=TODAY, progress=lambda *_: time.sleep(0.03)
+                live, reports, mode="per_file", actor=BUYER, today=TODAY, progress=lambda *_: time.sleep(0.03)
             )
         except Exception as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
@@ -159,10 +160,10 @@ def test_a_backup_taken_while_a_session_imports_holds_whole_imports_only(tmp_pat
     writer.start()
     taken = []
     while not done.is_set() or len(taken) < 2:
-        taken.append(backup.backup(live, tmp_path / f"b{len(taken)}.duckdb", actor="test"))
+        taken.append(backup.backup(live, tmp_path / f"b{len(taken)}.duckdb", actor=ADMIN))
     writer.join(timeout=60)
     assert not errors, errors
-    taken.append(backup.backup(live, tmp_path / "final.duckdb", actor="test"))
+    taken.append(backup.backup(live, tmp_path / "final.duckdb", actor=ADMIN))
     seen = []
     for result in taken:
         copy = Store(result.path)
@@ -191,7 +192,7 @@ def assert_untouched(store: Store, before: dict[str, bytes]) -> None:
 
 def test_a_backup_from_a_newer_monosashi_is_refused(tmp_path: Path, holding: Store):
     newer = make_store(tmp_path / "newer.duckdb")
-    with newer.transaction() as tx:
+    with newer.transaction(SYSTEM) as tx:
         tx.execute("INSERT INTO schema_migrations VALUES (?, 'future', now())", [LATEST + 1])
     source = newer.path.read_bytes()
     before = files_in(holding.path.parent)
@@ -200,7 +201,7 @@ def test_a_backup_from_a_newer_monosashi_is_refused(tmp_path: Path, holding: Sto
         "upgrade first"
     )
     with pytest.raises(SchemaTooNewError) as refused:
-        backup.restore(holding, newer.path, force=True)
+        backup.restore(holding, newer.path, force=True, actor=ADMIN)
     assert message in str(refused.value)
     assert_untouched(holding, before)
     assert newer.path.read_bytes() == source
@@ -215,13 +216,13 @@ def test_a_foreign_duckdb_file_is_refused(tmp_path: Path, holding: Store):
         con.execute("CREATE TABLE invoices (id INT)")
     before = files_in(holding.path.parent)
     with pytest.raises(DatabaseFileError, match="is a DuckDB database but not a Monosashi registry"):
-        backup.restore(holding, foreign, force=True)
+        backup.restore(holding, foreign, force=True, actor=ADMIN)
     result = run("restore", str(foreign), "--db", str(holding.path), "--force")
     assert result.exit_code == 1 and "not a Monosashi registry (it has tables invoices)" in result.output
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
     with pytest.raises(DatabaseFileError, match="not a Monosashi registry \\(it is empty\\)"):
-        backup.restore(holding, empty, force=True)
+        backup.restore(holding, empty, force=True, actor=ADMIN)
     assert_untouched(holding, before)
 
 
@@ -246,13 +247,13 @@ def test_a_corrupt_file_is_refused_and_the_registry_left_as_it_was(
     tmp_path: Path, registry: Store, holding: Store, name, spoil, message
 ):
     good = tmp_path / "good.duckdb"
-    backup.backup(registry, good)
+    backup.backup(registry, good, actor=ADMIN)
     bad = tmp_path / f"{name}.duckdb"
     bad.write_bytes(spoil(good.read_bytes()))
     source = bad.read_bytes()
     before = files_in(holding.path.parent)
     with pytest.raises(DatabaseFileError, match=message) as refused:
-        backup.restore(holding, bad, force=True)
+        backup.restore(holding, bad, force=True, actor=ADMIN)
     assert "nothing was changed" in str(refused.value)
     assert_untouched(holding, before)
     assert bad.read_bytes() == source  # the given file is only read
@@ -263,14 +264,14 @@ def test_a_corrupt_file_is_refused_and_the_registry_left_as_it_was(
 
 def test_restoring_over_a_registry_with_data_needs_force_and_keeps_the_old_file(tmp_path: Path, registry: Store):
     copy = tmp_path / "b.duckdb"
-    backup.backup(registry, copy)
+    backup.backup(registry, copy, actor=ADMIN)
     live = make_store(tmp_path / "live" / "r.duckdb", suppliers=12, seed=9)
     old = live.path.read_bytes()
     result = run("restore", str(copy), "--db", str(live.path))
     assert result.exit_code == 1 and "holds 12 suppliers" in result.output and "--force" in result.output
     assert files_in(live.path.parent) == {"r.duckdb": old}
 
-    done = backup.restore(live, copy, force=True, actor="admin-test")
+    done = backup.restore(live, copy, force=True, actor=Actor.person("admin-test", "admin"))
     assert done.previous is not None and done.previous.name.startswith("r.duckdb.before-restore-")
     assert done.previous.read_bytes() == old  # the replaced registry, kept as it was
     assert sorted(files_in(live.path.parent)) == sorted(["r.duckdb", done.previous.name])
@@ -283,9 +284,9 @@ def test_restoring_over_a_registry_with_data_needs_force_and_keeps_the_old_file(
 
 def test_an_empty_registry_is_replaced_without_force(tmp_path: Path, registry: Store):
     copy = tmp_path / "b.duckdb"
-    backup.backup(registry, copy)
+    backup.backup(registry, copy, actor=ADMIN)
     fresh = make_store(tmp_path / "fresh" / "r.duckdb")  # initialised, nothing in it
-    done = backup.restore(fresh, copy)
+    done = backup.restore(fresh, copy, actor=ADMIN)
     assert done.previous is not None and fresh.scalar("SELECT count(*) FROM supplier") == 30
 
 
@@ -293,13 +294,15 @@ def test_an_older_backup_is_migrated(tmp_path: Path, monkeypatch):
     shipped = migrations()
     monkeypatch.setattr(store_module, "migrations", lambda: shipped[:3])
     old = Store(tmp_path / "old.duckdb")
-    old.migrate("test")
-    with old.transaction("test") as tx:
-        tx.execute("INSERT INTO supplier (supplier_id, name, name_key) VALUES ('OLD1', '株式会社旧版', 'OLD1')")
-        tx.audit("add_supplier", entity="supplier", entity_id="OLD1")
+    old.migrate(SYSTEM)
+    with old.transaction(SYSTEM) as tx:
+        tx.execute(
+            "INSERT INTO supplier (supplier_id, name, name_key, created_at) VALUES ('OLD1', '株式会社旧版', 'OLD1', TIMESTAMP '2026-11-23 12:00:00')"
+        )
+        tx.audit("replace_registry", entity="supplier", entity_id="OLD1")
     monkeypatch.undo()
     target = Store(tmp_path / "r.duckdb")
-    done = backup.restore(target, old.path)
+    done = backup.restore(target, old.path, actor=ADMIN)
     assert (done.schema_version_in_file, done.schema_version) == (3, LATEST)
     assert done.migrated == list(range(4, LATEST + 1))
     assert target.check_schema() == LATEST
@@ -330,14 +333,14 @@ def test_cli_backup_refusals_exit_1_with_one_line(tmp_path: Path, registry: Stor
 
 def test_backup_and_restore_wait_for_another_process_then_say_who_holds_the_file(tmp_path: Path, registry: Store):
     copy = tmp_path / "b.duckdb"
-    backup.backup(registry, copy)
+    backup.backup(registry, copy, actor=ADMIN)
     busy = Store(registry.path, lock_timeout=0.5)
     before = files_in(registry.path.parent)
     with lock_held_by_another_process(registry.path) as holder:
         with pytest.raises(DatabaseLockedError, match=f"PID {holder.pid}"):
-            backup.backup(busy, tmp_path / "other.duckdb")
+            backup.backup(busy, tmp_path / "other.duckdb", actor=ADMIN)
         with pytest.raises(DatabaseLockedError, match=f"PID {holder.pid}"):
-            backup.restore(busy, copy, force=True)
+            backup.restore(busy, copy, force=True, actor=ADMIN)
     assert not (tmp_path / "other.duckdb").exists()
     assert {k: v for k, v in files_in(registry.path.parent).items() if k != "b.duckdb"} == {
         k: v for k, v in before.items() if k != "b.duckdb"
@@ -346,11 +349,11 @@ def test_backup_and_restore_wait_for_another_process_then_say_who_holds_the_file
 
 def test_restore_refuses_the_registry_itself_and_a_registry_open_in_this_process(tmp_path: Path, registry: Store):
     with pytest.raises(MonosashiError, match="is the registry itself"):
-        backup.restore(registry, registry.path, force=True)
+        backup.restore(registry, registry.path, force=True, actor=ADMIN)
     copy = tmp_path / "b.duckdb"
-    backup.backup(registry, copy)
+    backup.backup(registry, copy, actor=ADMIN)
     with registry.connect(), pytest.raises(MonosashiError, match="is open in this process"):
-        backup.restore(registry, copy, force=True)
+        backup.restore(registry, copy, force=True, actor=ADMIN)
 
 
 def test_while_the_restore_swaps_the_file_other_processes_wait(registry: Store):

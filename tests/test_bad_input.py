@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import make_store
+from conftest import BUYER, make_store
 
 from importers.base import SourceFile
 from importers.container import Limits
@@ -198,7 +198,7 @@ def test_corporate_number_clash_with_the_registry(store):
 def test_duplicate_registration_numbers_for_different_suppliers(store):
     first = samples.security_action_csv([("S000001", "二つ星", "555", "2025-04-01")])
     reports = intake.analyse(store, [SourceFile("a.csv", first)])
-    intake.commit(store, reports, mode="per_file", actor="t", today=TODAY)
+    intake.commit(store, reports, mode="per_file", actor=BUYER, today=TODAY)
     second = samples.security_action_csv([("S000002", "一つ星", "555", "2025-05-01")])
     assert "registration number 555 is already recorded for supplier S000001" in rejected(store, "b.csv", second)[0]
 

@@ -17,6 +17,7 @@ from conftest import make_store
 
 from importers.base import SourceFile
 from registry import intake, samples
+from registry.actor import Actor
 from registry.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +101,9 @@ def test_sessions_and_a_cli_import_at_once_lose_nothing_and_show_no_half_import(
                 chunk = ids[start : start + 2]
                 reports = intake.analyse(store, [SourceFile(f"{i}.xlsx", files[i]) for i in chunk])
                 mode = "batch" if number % 2 else "per_file"
-                reports = intake.commit(store, reports, mode=mode, actor=f"session{number}", today=TODAY)
+                reports = intake.commit(
+                    store, reports, mode=mode, actor=Actor.person(f"session{number}", "buyer"), today=TODAY
+                )
                 if [r.status for r in reports] != ["imported"] * len(chunk):
                     errors.append(f"session {number}: {[(r.name, r.status, r.errors) for r in reports]}")
                 time.sleep(rng.uniform(0, 0.05))
@@ -177,7 +180,7 @@ def test_another_process_gets_a_turn_while_sessions_keep_importing(tmp_path: Pat
             if stop.is_set():
                 return
             reports = intake.analyse(store, [SourceFile(f"{supplier_id}.xlsx", files[supplier_id])])
-            intake.commit(store, reports, mode="per_file", actor=f"session{number}", today=TODAY)
+            intake.commit(store, reports, mode="per_file", actor=Actor.person(f"session{number}", "buyer"), today=TODAY)
 
     threads = [threading.Thread(target=session, args=(n,)) for n in range(4)]
     for thread in threads:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF, make_store
+from conftest import AS_OF, BUYER, make_store
 from test_concurrency import workbook_variants
 
 from registry.demo import generate_demo
@@ -44,6 +44,7 @@ CHILD = textwrap.dedent(
 
     from importers.base import Limits
     from registry import intake, records
+    from registry.actor import Actor
     from registry.store import Store, Transaction
 
     db, what, point, table, source = sys.argv[1:6]
@@ -80,11 +81,11 @@ CHILD = textwrap.dedent(
             from registry.demo import generate_demo
 
             data = generate_demo(int(source), 2, date(2026, 11, 23))
-            records.replace_registry(store, data, "crash-test", reason="crash test")
+            records.replace_registry(store, data, Actor.system("demo"), reason="crash test")
         else:
             reports = intake.analyse(store, intake.collect([Path(source)], Limits()))
             assert all(r.status == "ready" for r in reports), [r.errors for r in reports if r.errors]
-            intake.commit(store, reports, mode="batch", actor="crash-test", today=date(2026, 11, 23))
+            intake.commit(store, reports, mode="batch", actor=Actor.person("crash-test", "buyer"), today=date(2026, 11, 23))
         marker("KILL committed")
         if point == "after_commit":
             time.sleep(120)
@@ -159,7 +160,7 @@ def _row(store: Store, sql: str) -> tuple[int, ...]:
 
 
 def still_writable(store: Store) -> None:
-    add_supplier(store, Supplier(supplier_id="AFTER-CRASH", name="株式会社復旧確認"), "test")
+    add_supplier(store, Supplier(supplier_id="AFTER-CRASH", name="株式会社復旧確認"), BUYER)
     assert store.scalar("SELECT count(*) FROM supplier WHERE supplier_id = 'AFTER-CRASH'") == 1
     reopen(store.path)  # and opens again once the write-ahead log was replayed
 

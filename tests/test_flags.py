@@ -5,12 +5,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF, make_store, two_profiles_on_one_criterion
+from conftest import ADMIN, AS_OF, BUYER, SYSTEM, make_store, two_profiles_on_one_criterion
 
 from importers.base import SourceFile
 from questionnaires.catalogue import CatalogueDataError, load_catalogue
 from questionnaires.flag_rules import default_rules, parse_rules
 from registry import flags, intake, records, samples
+from registry.actor import Actor
 from registry.errors import MonosashiError
 from registry.models import LevelRequest, Supplier, SupplierLink
 from registry.records import add_supplier
@@ -20,14 +21,14 @@ from registry.requests import save_request, set_request_state
 @pytest.fixture
 def store(tmp_path: Path):
     store = make_store(tmp_path / "r.duckdb")
-    add_supplier(store, Supplier(supplier_id="A", name="株式会社A", employees=300, has_security_staff=True))
+    add_supplier(store, Supplier(supplier_id="A", name="株式会社A", employees=300, has_security_staff=True), BUYER)
     return store
 
 
 def certify(store, scheme: str, issued: date, cid: str, supplier: str = "A") -> None:
-    with store.transaction("test") as tx:
+    with store.transaction(SYSTEM) as tx:
         tx.execute(
-            "INSERT INTO certificate (certificate_id, supplier_id, scheme, registration_no, issued_on) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO certificate (certificate_id, supplier_id, scheme, registration_no, issued_on, created_at) VALUES (?, ?, ?, ?, ?, TIMESTAMP '2026-11-23 12:00:00')",
             [cid, supplier, scheme, f"NO-{cid}", issued],
         )
 
@@ -51,12 +52,12 @@ def request(
             due_on=due or requested + timedelta(days=365),
             **answers,
         ),
-        "test",
+        ADMIN,
     )
     if state != "draft":
-        set_request_state(store, [f"R-{supplier}"], "sent", requested, "test")
+        set_request_state(store, [f"R-{supplier}"], "sent", requested, ADMIN)
     if state == "acknowledged":
-        set_request_state(store, [f"R-{supplier}"], "acknowledged", requested, "test")
+        set_request_state(store, [f"R-{supplier}"], "acknowledged", requested, ADMIN)
 
 
 def self_assessment(
@@ -71,7 +72,7 @@ def self_assessment(
     data = samples.scs_self_assessment_workbook(supplier_id=supplier, answered_on=answered_on.isoformat(), marks=chosen)
     reports = intake.analyse(store, [SourceFile(f"sa-{supplier}-{answered_on}.xlsx", data)], supplier_id=supplier)
     assert reports[0].status == "ready", reports[0].errors
-    intake.commit(store, reports, mode="per_file", actor="test", today=AS_OF)
+    intake.commit(store, reports, mode="per_file", actor=BUYER, today=AS_OF)
 
 
 def held(store, as_of: date = AS_OF, rule: str | None = None) -> list[dict]:
@@ -175,8 +176,8 @@ def test_many_dont_know_answers(store):
 
 
 def test_small_company_without_security_staff(store):
-    add_supplier(store, Supplier(supplier_id="S", name="有限会社S", employees=12, has_security_staff=False))
-    add_supplier(store, Supplier(supplier_id="U", name="有限会社U", employees=12))  # staff unknown
+    add_supplier(store, Supplier(supplier_id="S", name="有限会社S", employees=12, has_security_staff=False), BUYER)
+    add_supplier(store, Supplier(supplier_id="U", name="有限会社U", employees=12), BUYER)  # staff unknown
     assert held(store, rule="needs_support.no_security_staff") == []  # nothing requested yet
     request(store, supplier="S", due=AS_OF + timedelta(days=100))
     request(store, supplier="U", due=AS_OF + timedelta(days=100))
@@ -189,7 +190,7 @@ def test_conflicting_evidence(store):
     for name, answer, on in (("p-one", "Y", "2026-09-01"), ("p-two", "N", "2026-10-01")):
         data = f"回答日,{on}\n{name}番号,{name}回答\n1,{answer}\n".encode()
         reports = intake.analyse(store, [SourceFile(f"{name}.csv", data)], supplier_id="A")
-        intake.commit(store, reports, mode="per_file", actor="test", today=AS_OF)
+        intake.commit(store, reports, mode="per_file", actor=BUYER, today=AS_OF)
     [flag] = held(store, rule="conflict")
     assert flag["facts"] == {"conflicts": "1", "criteria": "4-4-2-1"} and "4-4-2-1" in flag["reason"]
 
@@ -200,7 +201,7 @@ def test_stale_evidence_and_no_evidence(store):
     assert flag["facts"]["newest"] == str(AS_OF - timedelta(days=500))
     certify(store, "scs_star3", AS_OF - timedelta(days=20), "C3")  # a valid ★ is fresh evidence
     assert held(store, rule="stale.evidence") == []
-    add_supplier(store, Supplier(supplier_id="N", name="株式会社N"))
+    add_supplier(store, Supplier(supplier_id="N", name="株式会社N"), BUYER)
     request(store, supplier="N", requested=AS_OF - timedelta(days=61), due=AS_OF + timedelta(days=300))
     [none] = held(store, rule="stale.no_evidence")
     assert none["supplier_id"] == "N" and none["facts"]["days"] == "61"
@@ -208,15 +209,15 @@ def test_stale_evidence_and_no_evidence(store):
 
 
 def test_coverage_hole_flags_every_supplier_on_the_path(store):
-    add_supplier(store, Supplier(supplier_id="T2", name="株式会社T2"))
-    with store.transaction("test") as tx:
+    add_supplier(store, Supplier(supplier_id="T2", name="株式会社T2"), BUYER)
+    with store.transaction(SYSTEM) as tx:
         links = [
             SupplierLink(parent_id="@buyer", child_id="A", critical=True),
             SupplierLink(parent_id="A", child_id="T2", critical=True),
         ]
         for link in links:
             tx.execute(
-                "INSERT INTO supplier_link (parent_id, child_id, source, critical) VALUES (?, ?, 'buyer_list', ?)",
+                "INSERT INTO supplier_link (parent_id, child_id, source, critical, created_at) VALUES (?, ?, 'buyer_list', ?, TIMESTAMP '2026-11-23 12:00:00')",
                 [link.parent_id, link.child_id, link.critical],
             )
     certify(store, "scs_star3", AS_OF - timedelta(days=10), "C3")  # A is covered, T2 knows nothing
@@ -227,13 +228,13 @@ def test_coverage_hole_flags_every_supplier_on_the_path(store):
 
 def test_thresholds_and_switches_come_from_settings(store):
     certify(store, "scs_star3", AS_OF - timedelta(days=300), "C3")  # 64 days left
-    records.save_settings(store, {"flags.renewal.expiring.window_days": "30"}, "test")
+    records.save_settings(store, {"flags.renewal.expiring.window_days": "30"}, ADMIN)
     assert held(store, rule="renewal.expiring") == []
     records.save_settings(
-        store, {"flags.renewal.expiring.window_days": "90", "flags.renewal.expiring.enabled": "false"}, "test"
+        store, {"flags.renewal.expiring.window_days": "90", "flags.renewal.expiring.enabled": "false"}, ADMIN
     )
     assert held(store, rule="renewal.expiring") == []
-    flags.reset_rules(store, "test")
+    flags.reset_rules(store, ADMIN)
     assert len(held(store, rule="renewal.expiring")) == 1
 
 
@@ -246,11 +247,13 @@ def stored(store, rule: str) -> dict:
 
 def test_workflow_survives_rederivation_and_closes_with_a_reason(store):
     certify(store, "scs_star3", AS_OF - timedelta(days=300), "C3")
-    first = flags.refresh(store, AS_OF)
+    first = flags.refresh(store, AS_OF, actor=BUYER)
     assert first.raised == 1
     flag = stored(store, "renewal.expiring")
-    flags.set_flag_state(store, [flag["flag_id"]], "acknowledged", "buyer@example", "renewal booked for December")
-    again = flags.refresh(store, AS_OF + timedelta(days=1))
+    flags.set_flag_state(
+        store, [flag["flag_id"]], "acknowledged", Actor.person("buyer@example", "buyer"), "renewal booked for December"
+    )
+    again = flags.refresh(store, AS_OF + timedelta(days=1), actor=BUYER)
     assert (again.raised, again.still_holding, again.closed) == (0, 1, 0)
     kept = stored(store, "renewal.expiring")
     assert (kept["flag_id"], kept["state"], kept["note"]) == (
@@ -260,7 +263,7 @@ def test_workflow_survives_rederivation_and_closes_with_a_reason(store):
     )
     assert kept["last_held_on"] == AS_OF + timedelta(days=1) and kept["first_held_on"] == AS_OF
     certify(store, "scs_star3", AS_OF + timedelta(days=2), "C3-NEW")  # renewed
-    closed = flags.refresh(store, AS_OF + timedelta(days=3))
+    closed = flags.refresh(store, AS_OF + timedelta(days=3), actor=BUYER)
     assert closed.closed == 1
     done = stored(store, "renewal.expiring")
     assert (done["state"], done["state_changed_by"], done["closed_by_rule"]) == ("resolved", "system", True)
@@ -271,36 +274,36 @@ def test_workflow_survives_rederivation_and_closes_with_a_reason(store):
 
 def test_a_closed_flag_reopens_when_it_holds_again_but_a_dismissed_one_stays(store):
     certify(store, "scs_star3", AS_OF - timedelta(days=300), "C3")
-    flags.refresh(store, AS_OF)
-    flags.refresh(store, AS_OF - timedelta(days=60))  # not yet in the window on that date: closed
+    flags.refresh(store, AS_OF, actor=BUYER)
+    flags.refresh(store, AS_OF - timedelta(days=60), actor=BUYER)  # not yet in the window on that date: closed
     assert stored(store, "renewal.expiring")["state"] == "resolved"
-    result = flags.refresh(store, AS_OF)
+    result = flags.refresh(store, AS_OF, actor=BUYER)
     assert result.reopened == 1 and stored(store, "renewal.expiring")["state"] == "open"
     flag_id = stored(store, "renewal.expiring")["flag_id"]
     with pytest.raises(MonosashiError, match="needs a reason"):
-        flags.set_flag_state(store, [flag_id], "dismissed", "buyer")
-    flags.set_flag_state(store, [flag_id], "dismissed", "buyer", "supplier is being replaced")
-    flags.refresh(store, AS_OF + timedelta(days=1))
+        flags.set_flag_state(store, [flag_id], "dismissed", BUYER)
+    flags.set_flag_state(store, [flag_id], "dismissed", BUYER, "supplier is being replaced")
+    flags.refresh(store, AS_OF + timedelta(days=1), actor=BUYER)
     assert stored(store, "renewal.expiring")["state"] == "dismissed"
 
 
 def test_workflow_steps_are_all_or_nothing(store):
     certify(store, "scs_star3", AS_OF - timedelta(days=300), "C3")
     certify(store, "scs_star3", AS_OF - timedelta(days=400), "OLD", supplier="A")
-    flags.refresh(store, AS_OF)
+    flags.refresh(store, AS_OF, actor=BUYER)
     ids = flags.flags(store)["flag_id"].to_list()
-    flags.set_flag_state(store, ids[:1], "resolved", "buyer")
+    flags.set_flag_state(store, ids[:1], "resolved", BUYER)
     with pytest.raises(MonosashiError, match="cannot mark acknowledged"):
-        flags.set_flag_state(store, ids, "acknowledged", "buyer")
+        flags.set_flag_state(store, ids, "acknowledged", BUYER)
     assert flags.flags(store).filter(state="acknowledged").is_empty()
     with pytest.raises(MonosashiError, match="unknown flag 999"):
-        flags.set_flag_state(store, [999], "resolved", "buyer")
+        flags.set_flag_state(store, [999], "resolved", BUYER)
 
 
 def test_an_import_refreshes_only_its_suppliers_flags(store):
-    add_supplier(store, Supplier(supplier_id="B", name="株式会社B"))
+    add_supplier(store, Supplier(supplier_id="B", name="株式会社B"), BUYER)
     request(store, supplier="B", due=AS_OF + timedelta(days=100))
-    flags.refresh(store, AS_OF)
+    flags.refresh(store, AS_OF, actor=BUYER)
     assert flags.flags(store).filter(supplier_id="B", rule_id="stale.no_evidence").height == 1
     self_assessment(store, default="○", supplier="B")  # the import re-derives B's flags at once
     b = flags.flags(store).filter(supplier_id="B", rule_id="stale.no_evidence").row(0, named=True)

@@ -8,10 +8,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import make_store
+from conftest import BUYER, make_store
 
 from importers.base import SourceFile
-from registry import intake, queries, samples
+from registry import intake, queries, records, samples
 from registry.cli import main
 from registry.templates import build_template
 
@@ -25,7 +25,7 @@ def store(tmp_path: Path):
 
 def run_import(store, files: list[tuple[str, bytes]], mode="per_file", **options) -> list[intake.FileReport]:
     reports = intake.analyse(store, [SourceFile(n, d) for n, d in files], **options)
-    return intake.commit(store, reports, mode=mode, actor="test", today=TODAY)
+    return intake.commit(store, reports, mode=mode, actor=BUYER, today=TODAY)
 
 
 def counts(store) -> tuple[int, int, int]:
@@ -112,8 +112,19 @@ def test_template_round_trip_into_the_registry_with_declared_subcontractors(stor
     subs["A2"], subs["B2"], subs["C2"], subs["D2"] = "有限会社新顔精機", None, "研磨", "はい"
     buf = io.BytesIO()
     wb.save(buf)
+    suppliers_before = store.scalar("SELECT count(*) FROM supplier")
     reports = run_import(store, [("filled.xlsx", buf.getvalue())])
     assert reports[0].status == "imported", reports[0].errors
+    assert any("proposals" in w.message for w in reports[0].warnings)
+    # the file writes no supplier row and no link: the declared subcontractors wait for a buyer
+    assert store.scalar("SELECT count(*) FROM supplier") == suppliers_before
+    assert not store.scalar("SELECT count(*) FROM supplier_link WHERE parent_id = 'S000002' AND source = 'declared'")
+    proposals = queries.proposals(store, "S000002")
+    assert set(proposals.select("name", "child_id", "state").rows()) == {
+        (existing[0], "S000003", "open"),  # matched to the supplier we know
+        ("有限会社新顔精機", None, "open"),
+    }
+    records.resolve_proposals(store, proposals["proposal_id"].to_list(), "confirm", BUYER)
     links = store.frame(
         "SELECT parent_id, child_id, source, critical FROM supplier_link WHERE parent_id = 'S000002' AND source = 'declared' ORDER BY critical"
     )
@@ -121,7 +132,7 @@ def test_template_round_trip_into_the_registry_with_declared_subcontractors(stor
     new_child = links.filter(critical=True)["child_id"][0]
     assert new_child.startswith("D-")
     assert store.scalar("SELECT name FROM supplier WHERE supplier_id = ?", [new_child]) == "有限会社新顔精機"
-    assert any("new supplier" in w.message for w in reports[0].warnings)
+    assert queries.proposals(store, "S000002")["state"].to_list() == ["confirmed", "confirmed"]
 
 
 def test_lists_in_one_batch_resolve_each_other(store):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import ADMIN
 
 from importers.base import SourceFileError
 from importers.ipa_catalogue import parse, sniff
@@ -155,12 +156,12 @@ def test_a_file_that_is_not_a_workbook_is_refused():
 
 
 def test_import_stores_the_texts_in_one_transaction(empty_store, tmp_path: Path):
-    batch = import_official_texts(empty_store, "ipa.xlsx", official_workbook(), actor="test")
+    batch = import_official_texts(empty_store, "ipa.xlsx", official_workbook(), actor=ADMIN)
     texts = official_texts(empty_store, "2026-03-27")
     assert texts.height == 43 + 153
     assert texts.filter(item_id="1-1-1-1")["text_ja"][0] == "評価基準 1-1-1-1 の文(仮)"
     audit = empty_store.frame("SELECT sha256 FROM audit_log WHERE action = 'import_official_texts'")
     assert audit["sha256"].to_list() == [batch.sha256]
     with pytest.raises(SourceFileError):
-        import_official_texts(empty_store, "bad.xlsx", b"junk", actor="test")
+        import_official_texts(empty_store, "bad.xlsx", b"junk", actor=ADMIN)
     assert official_texts(empty_store, "2026-03-27").height == 43 + 153

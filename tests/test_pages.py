@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from conftest import lock_held_by_another_process, make_store
+from conftest import SYSTEM, lock_held_by_another_process, make_store
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -44,7 +44,7 @@ def test_overview_figures_match_the_database(monkeypatch, tmp_path):
     from registry import dashboard, flags
 
     store = make_store(tmp_path / "r.duckdb", suppliers=300, seed=8, as_of=date.today())
-    flags.replay(store, date.today(), months=2)
+    flags.replay(store, date.today(), months=2, actor=SYSTEM)
     at = open_app(monkeypatch, store.path)
     now = dashboard.kpis(store, date.today())
     before = dashboard.kpis(store, date.today() - timedelta(days=30))

@@ -4,7 +4,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import make_store
+from conftest import ADMIN, BUYER, SYSTEM, make_store
 
 from registry.models import Supplier
 from registry.records import add_supplier
@@ -14,23 +14,22 @@ from registry.renewals import certificate_states, renewals
 @pytest.fixture
 def store(tmp_path: Path):
     store = make_store(tmp_path / "r.duckdb")
-    add_supplier(store, Supplier(supplier_id="A", name="株式会社A"))
+    add_supplier(store, Supplier(supplier_id="A", name="株式会社A"), BUYER)
     return store
 
 
 def certify(store, scheme: str, issued: date, expires: date | None = None, cid: str | None = None, number: str = "N-1"):
-    with store.transaction("test") as tx:
+    with store.transaction(SYSTEM) as tx:
         tx.execute(
-            "INSERT INTO certificate (certificate_id, supplier_id, scheme, registration_no, issued_on, expires_on) VALUES (?, 'A', ?, ?, ?, ?)",
+            "INSERT INTO certificate (certificate_id, supplier_id, scheme, registration_no, issued_on, expires_on, created_at) VALUES (?, 'A', ?, ?, ?, ?, TIMESTAMP '2026-11-23 12:00:00')",
             [cid or f"{scheme}-{issued}", scheme, number, issued, expires],
         )
 
 
 def self_assess(store, on: date):
-    with store.transaction("test") as tx:
+    with store.transaction(SYSTEM) as tx:
         tx.execute(
-            "INSERT INTO submission (supplier_id, framework_id, framework_version, catalogue_version, submitted_on, source_name, sha256, imported_by) "
-            "VALUES ('A', 'scs', '2026-03-27', '2026-03-27', ?, 'sa.xlsx', 'x', 'test')",
+            "INSERT INTO submission (supplier_id, framework_id, framework_version, catalogue_version, submitted_on, source_name, sha256, imported_by, imported_at) VALUES ('A', 'scs', '2026-03-27', '2026-03-27', ?, 'sa.xlsx', 'x', 'test', TIMESTAMP '2026-11-23 12:00:00')",
             [on],
         )
 
@@ -90,7 +89,7 @@ def test_isms_three_years_with_yearly_surveillance(store):
     assert (row["state"], row["check_due_on"]) == ("surveillance_overdue", date(2026, 1, 10))  # past the 60-day grace
 
     def audit_report(on: date) -> None:  # attaching the audit report records the audit
-        with store.transaction("test") as tx:
+        with store.transaction(SYSTEM) as tx:
             tx.execute(
                 "INSERT INTO certificate_file VALUES ('I', ?, 'audit.pdf', 'application/pdf', ?, 'test')",
                 [f"h{on}", on],
@@ -201,7 +200,7 @@ def test_duplicate_registration_number_for_another_supplier(store, tmp_path):
 
     from registry.cli import main
 
-    add_supplier(store, Supplier(supplier_id="B", name="株式会社B"))
+    add_supplier(store, Supplier(supplier_id="B", name="株式会社B"), BUYER)
     certify(store, "iso27001", date(2025, 1, 10), number="IS 1")
     dup = tmp_path / "dup.csv"
     dup.write_text("取引先ID,制度,登録番号,発行日\nB,ISMS,IS 1,2025-02-01\n", encoding="utf-8")
@@ -305,20 +304,20 @@ def test_add_certificate_keeps_its_file_and_refuses_another_suppliers_number(sto
 
     pdf = samples.certificate_pdf(ISO_PDF_LINES)
     cert = Certificate(
-        certificate_id="iso27001:JQA-IM1234",
         supplier_id="A",
         scheme="iso27001",
         registration_no="JQA-IM1234",
         issued_on=date(2025, 1, 10),
     )
-    add_certificate(store, cert, [("jqa.pdf", pdf, "application/pdf")], actor="test")
+    made = add_certificate(store, cert, [("jqa.pdf", pdf, "application/pdf")], actor=BUYER)
+    assert made.startswith("CERT-")  # the registry makes the ID, never a file or a form
     files = queries.certificate_files(store, "A")
-    assert files.select("certificate_id", "file_name").rows() == [("iso27001:JQA-IM1234", "jqa.pdf")]
+    assert files.select("certificate_id", "file_name").rows() == [(made, "jqa.pdf")]
     assert queries.file_content(store, files["sha256"][0]) == pdf
-    add_supplier(store, Supplier(supplier_id="B", name="株式会社B"))
-    other = cert.model_copy(update={"certificate_id": "iso27001:B", "supplier_id": "B"})
+    add_supplier(store, Supplier(supplier_id="B", name="株式会社B"), BUYER)
+    other = cert.model_copy(update={"supplier_id": "B"})
     with pytest.raises(CertificateConflictError, match="already recorded for supplier A"):
-        add_certificate(store, other, [], actor="test")
+        add_certificate(store, other, [], actor=BUYER)
 
 
 def test_certificates_page_adds_one_from_a_pdf(monkeypatch, tmp_path):
@@ -352,9 +351,9 @@ def test_settings_page_changes_the_validity_rules(monkeypatch, tmp_path):
     from registry.validity import policy_for
 
     store = make_store(tmp_path / "r.duckdb", suppliers=10, seed=3)
-    with store.transaction("test") as tx:
+    with store.transaction(SYSTEM) as tx:
         tx.execute(
-            "INSERT INTO certificate (certificate_id, supplier_id, scheme, issued_on) VALUES ('P', 'S000001', 'pmark', DATE '2025-06-15')"
+            "INSERT INTO certificate (certificate_id, supplier_id, scheme, issued_on, created_at) VALUES ('P', 'S000001', 'pmark', DATE '2025-06-15', TIMESTAMP '2026-11-23 12:00:00')"
         )
     assert certificate_states(store, date(2027, 7, 1)).filter(certificate_id="P")["state"][0] == "expired"
     at = open_app(monkeypatch, store.path)
@@ -384,6 +383,6 @@ def test_a_registry_policy_changes_expiry_everywhere(store):
     assert state(store, date(2027, 4, 15), "S3")["state"] == "expired"
     doc = default_policy().model_dump(mode="json")
     doc["schemes"]["scs_star3"]["validity_years"] = 2
-    save_settings(store, {"validity_policy": _json.dumps(doc)}, actor="test")
+    save_settings(store, {"validity_policy": _json.dumps(doc)}, actor=ADMIN)
     assert state(store, date(2027, 4, 15), "S3")["state"] == "valid"
     assert supplier_status(store, date(2027, 4, 15)).filter(supplier_id="A")["held_level"][0] == "star3"

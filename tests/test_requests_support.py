@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from conftest import AS_OF, make_store
+from conftest import AS_OF, BUYER, SYSTEM, make_store
 from golden import assert_golden
 from openpyxl import load_workbook
 
@@ -18,6 +18,7 @@ from importers.lists import level_requests
 from questionnaires.catalogue import available_versions, load_catalogue
 from questionnaires.support import load_menus, load_remedies
 from registry import documents, requests, support
+from registry.actor import Actor
 from registry.cli import main
 from registry.errors import MonosashiError
 from registry.models import LevelRequest, Supplier
@@ -27,8 +28,8 @@ from registry.records import add_supplier
 @pytest.fixture
 def store(tmp_path: Path):
     store = make_store(tmp_path / "r.duckdb")
-    add_supplier(store, Supplier(supplier_id="A", name="株式会社A", employees=20, has_security_staff=False))
-    add_supplier(store, Supplier(supplier_id="B", name="株式会社B", corporate_number="7000012050002"))
+    add_supplier(store, Supplier(supplier_id="A", name="株式会社A", employees=20, has_security_staff=False), BUYER)
+    add_supplier(store, Supplier(supplier_id="B", name="株式会社B", corporate_number="7000012050002"), BUYER)
     return store
 
 
@@ -45,7 +46,7 @@ def ask(store, supplier="A", level=3, due=AS_OF + timedelta(days=100), requested
             outage_delays_buyer=False,
             reaches_buyer_network=False,
         ),
-        "buyer@example",
+        Actor.person("buyer@example", "buyer"),
     )
 
 
@@ -56,12 +57,12 @@ def state_of(store, supplier="A", as_of=AS_OF) -> str:
 def test_achieved_and_overdue_follow_from_the_data(store):
     ask(store, due=AS_OF - timedelta(days=1))
     assert state_of(store) == "draft"  # never sent: not overdue
-    requests.set_request_state(store, ["R-A"], "sent", AS_OF - timedelta(days=150), "buyer")
+    requests.set_request_state(store, ["R-A"], "sent", AS_OF - timedelta(days=150), BUYER)
     assert state_of(store) == "overdue"
     assert state_of(store, as_of=AS_OF - timedelta(days=2)) == "sent"
-    with store.transaction("test") as tx:
+    with store.transaction(SYSTEM) as tx:
         tx.execute(
-            "INSERT INTO certificate (certificate_id, supplier_id, scheme, issued_on) VALUES ('C', 'A', 'scs_star3', ?)",
+            "INSERT INTO certificate (certificate_id, supplier_id, scheme, issued_on, created_at) VALUES ('C', 'A', 'scs_star3', ?, TIMESTAMP '2026-11-23 12:00:00')",
             [AS_OF - timedelta(days=5)],
         )
     assert state_of(store) == "achieved"
@@ -71,9 +72,9 @@ def test_achieved_and_overdue_follow_from_the_data(store):
 def test_request_steps_go_forward_only_and_are_audited(store):
     ask(store)
     with pytest.raises(MonosashiError, match="cannot mark acknowledged: R-A \\(draft\\)"):
-        requests.set_request_state(store, ["R-A"], "acknowledged", AS_OF, "buyer")
-    requests.set_request_state(store, ["R-A"], "sent", AS_OF, "buyer")
-    requests.set_request_state(store, ["R-A"], "acknowledged", AS_OF + timedelta(days=3), "buyer")
+        requests.set_request_state(store, ["R-A"], "acknowledged", AS_OF, BUYER)
+    requests.set_request_state(store, ["R-A"], "sent", AS_OF, BUYER)
+    requests.set_request_state(store, ["R-A"], "acknowledged", AS_OF + timedelta(days=3), BUYER)
     row = requests.current_requests(store, AS_OF + timedelta(days=3), ["A"]).row(0, named=True)
     assert (row["sent_on"], row["acknowledged_on"], row["decided_by"]) == (
         AS_OF,
@@ -81,7 +82,7 @@ def test_request_steps_go_forward_only_and_are_audited(store):
         "buyer@example",
     )
     with pytest.raises(MonosashiError, match="follows from the data"):
-        requests.set_request_state(store, ["R-A"], "achieved", AS_OF, "buyer")
+        requests.set_request_state(store, ["R-A"], "achieved", AS_OF, BUYER)
     actions = store.frame("SELECT action FROM audit_log WHERE entity = 'level_request' ORDER BY audit_id")["action"]
     assert actions.to_list() == ["add_request", "request_sent", "request_acknowledged"]
 
@@ -193,7 +194,7 @@ def answer(store, supplier: str, marks: dict[str, str]) -> None:
     chosen = [marks.get(c.id, "○") for c in load_catalogue().criteria]
     data = samples.scs_self_assessment_workbook(supplier_id=supplier, answered_on="2026-11-01", marks=chosen)
     reports = intake.analyse(store, [SourceFile(f"{supplier}.xlsx", data)], supplier_id=supplier)
-    intake.commit(store, reports, mode="per_file", actor="test", today=AS_OF)
+    intake.commit(store, reports, mode="per_file", actor=BUYER, today=AS_OF)
 
 
 def test_gap_report_lists_every_gap_with_evidence_and_next_step(store):
@@ -235,7 +236,7 @@ def test_gap_report_lists_every_gap_with_evidence_and_next_step(store):
 
 
 def test_gap_report_neutralises_supplier_text(store):
-    with store.transaction("test") as tx:
+    with store.transaction(SYSTEM) as tx:
         tx.execute("UPDATE supplier SET name = '=HYPERLINK(\"http://x\")' WHERE supplier_id = 'B'")
     book = load_workbook(io.BytesIO(documents.gap_report_xlsx(support.gap(store, AS_OF, "B"), "ja")))
     assert book["概要"]["B3"].value.startswith("'=HYPERLINK")
@@ -260,7 +261,7 @@ def test_support_candidates_rank_the_most_in_need_first(store):
     ask(store, "B", level=4)
     answer(store, "A", {c.id: "✖" for c in load_catalogue().criteria})
     answer(store, "B", {c.id: "✖" for c in load_catalogue().criteria if c.id[0] in "126"})
-    flags.refresh(store, AS_OF)
+    flags.refresh(store, AS_OF, actor=BUYER)
     ranked = support.candidates(store, AS_OF, "en")
     assert ranked["supplier_id"].to_list() == ["A", "B"]  # A: low readiness, weak categories, no staff
     assert ranked.row(0, named=True)["menu"] == "SCS★3+" and ranked.row(1, named=True)["menu"] == "SCS★4"
@@ -269,7 +270,7 @@ def test_support_candidates_rank_the_most_in_need_first(store):
 
 def test_cli_flags_json_has_the_documented_fields(store):
     ask(store, "A", level=3, due=AS_OF - timedelta(days=3))
-    requests.set_request_state(store, ["R-A"], "sent", AS_OF - timedelta(days=100), "buyer")
+    requests.set_request_state(store, ["R-A"], "sent", AS_OF - timedelta(days=100), BUYER)
     runner = CliRunner()
     result = runner.invoke(main, ["flags", "--as-of", str(AS_OF), "--json", "--db", str(store.path)])
     assert result.exit_code == 0, result.output

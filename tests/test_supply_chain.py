@@ -5,7 +5,7 @@ from datetime import date
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import AS_OF, registry_data, store_with
+from conftest import AS_OF, SYSTEM, registry_data, store_with
 
 from registry import supply_chain
 from registry.cli import main
@@ -41,10 +41,9 @@ def test_required_level_passes_down_capped_at_the_default(tmp_path):
 
 def test_coverage_classes_and_per_tier_counts(tmp_path):
     store = network(tmp_path)
-    with store.transaction("test") as tx:
+    with store.transaction(SYSTEM) as tx:
         tx.execute(
-            "INSERT INTO submission (supplier_id, framework_id, framework_version, submitted_on, source_name, sha256, imported_by) "
-            "VALUES ('C', 'ipa_5min', '2019', DATE '2026-06-01', 'ipa.csv', 'x', 'test')"
+            "INSERT INTO submission (supplier_id, framework_id, framework_version, submitted_on, source_name, sha256, imported_by, imported_at) VALUES ('C', 'ipa_5min', '2019', DATE '2026-06-01', 'ipa.csv', 'x', 'test', TIMESTAMP '2026-11-23 12:00:00')"
         )
     cov = dict(supply_chain.supplier_coverage(store, AS_OF).select("supplier_id", "coverage").iter_rows())
     assert cov == {"A": "covered", "B": "below_required", "C": "questionnaire_only", "D": "unknown", "E": "unknown"}
@@ -76,7 +75,7 @@ def test_cli_coverage_json(tmp_path):
 
 def test_uncovered_critical_paths_and_sub_network(tmp_path):
     store = network(tmp_path)
-    with store.transaction("test") as tx:
+    with store.transaction(SYSTEM) as tx:
         tx.execute("UPDATE supplier_link SET critical = true WHERE parent_id = 'A' AND child_id = 'C'")
     cov = supply_chain.supplier_coverage(store, AS_OF)
     paths = supply_chain.uncovered_critical_paths(store, cov)

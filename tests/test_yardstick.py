@@ -5,7 +5,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF, make_store, two_profiles_on_one_criterion
+from conftest import ADMIN, AS_OF, BUYER, SYSTEM, make_store, two_profiles_on_one_criterion
 
 from importers.base import SourceFile
 from questionnaires.crosswalks import CrosswalkError, all_crosswalks, load_crosswalk_text, shipped_crosswalks
@@ -18,20 +18,20 @@ from registry.records import add_supplier
 def store(tmp_path: Path):
     store = make_store(tmp_path / "r.duckdb")
     for sid in ("A", "B"):
-        add_supplier(store, Supplier(supplier_id=sid, name=f"株式会社{sid}"))
+        add_supplier(store, Supplier(supplier_id=sid, name=f"株式会社{sid}"), BUYER)
     return store
 
 
 def submit(store, name: str, data: bytes, supplier: str = "A") -> None:
     reports = intake.analyse(store, [SourceFile(name, data)], supplier_id=supplier)
     assert reports[0].status == "ready", reports[0].errors
-    intake.commit(store, reports, mode="per_file", actor="test", today=AS_OF)
+    intake.commit(store, reports, mode="per_file", actor=BUYER, today=AS_OF)
 
 
 def certify(store, supplier: str, scheme: str, issued: date, number: str = "X-1") -> None:
-    with store.transaction("test") as tx:
+    with store.transaction(SYSTEM) as tx:
         tx.execute(
-            "INSERT INTO certificate (certificate_id, supplier_id, scheme, registration_no, issued_on) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO certificate (certificate_id, supplier_id, scheme, registration_no, issued_on, created_at) VALUES (?, ?, ?, ?, ?, TIMESTAMP '2026-11-23 12:00:00')",
             [f"C-{supplier}-{scheme}-{issued}", supplier, scheme, number, issued],
         )
 
@@ -345,7 +345,7 @@ def test_crosswalk_excel_round_trip_and_a_saved_crosswalk_changes_the_yardstick(
     wb.save(buf)
     edited = parse_excel(SourceFile("towa-edited.xlsx", buf.getvalue()), profiles)
     assert len(edited.entries) == len(original.entries)
-    crosswalk_store.save_user_crosswalk(store, edited, actor="test")
+    crosswalk_store.save_user_crosswalk(store, edited, actor=ADMIN)
     assert status_of(store, "4-4-5-1")["status"] == "met"  # now an equal mapping
 
 

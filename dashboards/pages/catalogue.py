@@ -1,8 +1,6 @@
 """SCS catalogue: categories, requirements and criteria with levels, CSF functions, official
 citations and our summaries; IPA's official texts when imported."""
 
-from datetime import date
-
 import polars as pl
 import streamlit as st
 
@@ -10,6 +8,7 @@ from dashboards import ui
 from dashboards.ui import tr
 from importers.base import SourceFileError
 from questionnaires.catalogue import available_versions
+from registry import clock
 from registry.catalogue_view import catalogue_table, version_differences
 from registry.queries import official_texts
 from registry.records import import_official_texts
@@ -64,7 +63,7 @@ columns = {
 }
 shown = table.select(list(columns))
 st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.columns(shown, columns))
-ui.downloads(shown, f"scs_criteria_{version}", date.today())
+ui.downloads(shown, f"scs_criteria_{version}", clock.today())
 
 st.subheader(tr("catalogue.detail"))
 criterion_id = st.selectbox(tr("col.criterion_id"), table["criterion_id"].to_list(), key="catalogue_criterion")
@@ -90,9 +89,11 @@ with st.expander(tr("catalogue.import")):
     upload = st.file_uploader(
         tr("catalogue.import"), type=["xlsx"], key="catalogue_upload", label_visibility="collapsed"
     )
-    if upload is not None and st.button(tr("catalogue.import.button"), key="catalogue_import"):
+    if upload is not None and st.button(
+        tr("catalogue.import.button"), key="catalogue_import", disabled=not ui.allowed("import_official_texts")
+    ):
         try:
-            batch = import_official_texts(store, upload.name, upload.getvalue(), actor="app")
+            batch = import_official_texts(store, upload.name, upload.getvalue(), actor=ui.actor())
         except SourceFileError as exc:
             for problem in exc.problems:
                 st.error(ui.plain(f"{problem.location}: {problem.message}"))

@@ -1,15 +1,13 @@
 """Import: drop supplier files (or a zip), check what was recognised, then write them; the history
 of every file received, with rejected files kept in quarantine."""
 
-from datetime import date
-
 import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
 from importers.container import Limits
 from questionnaires.frameworks import ProfileError
-from registry import intake, queries, records
+from registry import clock, intake, queries, records
 
 store = ui.store()
 limits = Limits()
@@ -67,7 +65,7 @@ if uploads:
             ui.fresh_analysis(store, files, supplier_id, profile, limits),
             mode=mode,
             actor=ui.actor(),
-            today=date.today(),
+            today=clock.today(),
             progress=lambda i, n, name: bar.progress(i / max(n, 1), text=name or tr("import.writing")),
         )
         st.session_state["import_result"] = intake.summary_frame(done).to_dicts()
@@ -110,7 +108,7 @@ else:
     st.dataframe(
         ui.labelled(shown, status="import.status"), hide_index=True, width="stretch", column_config=ui.columns(shown)
     )
-    ui.downloads(shown, "import_history", date.today())
+    ui.downloads(shown, "import_history", clock.today())
     kept = history.filter(content_kept=True)
     if not kept.is_empty():
         choice = st.selectbox(

@@ -2,21 +2,19 @@
 status and gap list, its template, and uploading its evidence. Nothing about any other supplier
 is reachable from here (the navigation holds this page only, and every write is checked)."""
 
-from datetime import date
-
 import polars as pl
 import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
 from importers.container import Limits
-from registry import documents, intake, support, templates
+from registry import clock, documents, intake, support, templates
 from registry.errors import MonosashiError
 
 store = ui.store()
 who = ui.actor()
 lang = ui.lang()
-today = date.today()
+today = clock.today()
 supplier_id = getattr(who, "supplier_id", None)
 if not supplier_id:
     st.info(tr("portal.not_supplier"))
@@ -98,7 +96,12 @@ if uploads:
             st.error(ui.plain(str(exc)))
         else:
             st.session_state["portal_round"] = st.session_state.get("portal_round", 0) + 1
-            st.success(tr("portal.submitted", n=sum(r.status == "imported" for r in done)))
+            accepted = sum(r.status == "imported" for r in done)
+            if accepted:
+                st.success(tr("portal.submitted", n=accepted))
+            for refused in (r for r in done if r.status == "rejected"):
+                reasons = "; ".join(p.message for p in refused.errors)
+                st.error(ui.plain(tr("portal.refused", file=refused.name, reasons=reasons)))
 
 st.subheader(tr("portal.certificates"))
 ui.certificate_history(store, today, supplier_id, data.certificates)

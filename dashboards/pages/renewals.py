@@ -1,13 +1,11 @@
 """Renewals: every certificate's validity on a timeline, what lapses in the next 30/60/90 days,
 what has lapsed or is overdue — filtered, and exported to Excel, CSV or a calendar."""
 
-from datetime import datetime
-
 import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from registry import exports, renewals
+from registry import clock, exports, renewals
 
 store = ui.store()
 as_of = ui.as_of()
@@ -98,7 +96,7 @@ downloads[1].download_button(
 )
 downloads[2].download_button(
     tr("export.ics"),
-    exports.renewals_ics(export, datetime.now()),
+    exports.renewals_ics(export, clock.now()),
     file_name=f"renewals_{as_of}.ics",
     mime="text/calendar",
     key="renewals_ics",

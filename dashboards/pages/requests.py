@@ -53,7 +53,7 @@ with st.expander(tr("requests.new"), expanded=current.is_empty()):
                 requested_on=requested_on,
                 due_on=due_on,
                 reason=reason or None,
-                decided_by=ui.actor(),
+                decided_by=ui.actor().name,
                 **answers,
             )
             requests.save_request(store, request, ui.actor())

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from registry import access, documents, flags, queries, supply_chain, support, yardstick
+from registry import access, documents, flags, queries, records, supply_chain, support, yardstick
 from registry.errors import MonosashiError
 
 store = ui.store()
@@ -183,6 +183,41 @@ else:
         figures.sub_network_graph(nodes, edges, names, tr("chain.sub_network.title", supplier=supplier_id)),
         "chain.sub_network.caption",
     )
+
+proposed = queries.proposals(store, supplier_id, state="open")
+if not proposed.is_empty():
+    st.subheader(tr("proposals.title", n=proposed.height))
+    st.caption(tr("proposals.caption"))
+    shown = proposed.select("name", "corporate_number", "supplied", "critical", "child_id", "child_name", "source_name")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config=ui.columns(shown, {"name": tr("proposals.col.name"), "child_name": tr("proposals.col.match")}),
+    )
+    labels = {r["proposal_id"]: f"{r['name']} ({r['source_name']})" for r in proposed.iter_rows(named=True)}
+    chosen = st.multiselect(
+        tr("proposals.which"), list(labels), format_func=labels.get, key="proposals_which", placeholder=tr("app.choose")
+    )
+    may = bool(chosen) and ui.allowed("resolve_proposal")
+    act = st.columns(3)
+    into = ui.supplier_picker(act[1], tr("proposals.into"), store, key="proposals_into")
+    decision = None
+    if act[0].button(tr("proposals.confirm"), key="proposals_confirm", disabled=not may, type="primary"):
+        decision = "confirm"
+    if act[1].button(tr("proposals.merge"), key="proposals_merge", disabled=not may or not into):
+        decision = "merge"
+    if act[2].button(tr("proposals.reject"), key="proposals_reject", disabled=not may):
+        decision = "reject"
+    if decision:
+        try:
+            done = records.resolve_proposals(store, chosen, decision, ui.actor(), into=into)
+        except MonosashiError as exc:
+            st.error(ui.plain(str(exc)))
+        else:
+            ui.refresh_flags(store, [supplier_id])
+            st.success(tr(f"proposals.done.{decision}", n=done))
+            st.rerun()
 
 st.subheader(tr("portal.invitations"))
 st.caption(tr("portal.invitations.caption"))

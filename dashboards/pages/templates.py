@@ -1,12 +1,10 @@
 """Templates: a blank workbook for one supplier and framework, to send out and import back as is."""
 
-from datetime import date
-
 import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
-from registry import intake
+from registry import clock, intake
 from registry.templates import build_template
 
 store = ui.store()
@@ -26,7 +24,7 @@ if framework == "scs":
     )
 supplier_id = ui.supplier_picker(st, tr("templates.supplier"), store, key="template_supplier")
 if supplier_id:
-    workbook = build_template(framework, supplier_id, level=level, profiles=profiles, generated_on=date.today())
+    workbook = build_template(framework, supplier_id, level=level, profiles=profiles, generated_on=clock.today())
     st.download_button(
         tr("templates.download"),
         workbook,

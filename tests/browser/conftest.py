@@ -105,13 +105,16 @@ def _prepare_registry(db: Path) -> tuple[str, str]:
     """Create the demo registry the app would create on its first start, and pick a supplier that
     has no evidence at all (so that the imported self-assessment is what the Supplier page shows)."""
     from registry import access, yardstick
+    from registry.actor import Actor
     from registry.queries import supplier_choices
     from registry.records import ensure_ready
     from registry.store import Store
 
     store = Store(db)
-    ensure_ready(store, DEMO_SUPPLIERS, date.today(), actor="browser-test")
-    access.add_user(store, RunningApp.user, "buyer", "browser-test", password=RunningApp.password)
+    ensure_ready(store, DEMO_SUPPLIERS, date.today())
+    access.add_user(
+        store, RunningApp.user, "buyer", Actor.person("browser-test", "admin"), password=RunningApp.password
+    )
     for supplier_id, name in supplier_choices(store, "", limit=DEMO_SUPPLIERS).iter_rows():
         readiness = yardstick.supplier_view(store, date.today(), supplier_id).readiness
         if not readiness["star3"] and not readiness["star4"] and not readiness["star3_partial"]:

@@ -1,0 +1,162 @@
+"""Holes 2 and 3: a supplier took over another supplier's certificate, and rewrote shared
+supplier rows through its portal template (issue 14).
+
+Certificates have IDs the registry makes; their registration number belongs to one supplier and
+is never the key a save deletes by. Subcontractors a template declares are proposals a buyer
+settles; a supplier writes no supplier row and no link."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import AS_OF
+from security_support import BOB, open_app, portal_actor, registry_with_accounts, template_declaring
+
+from importers.base import SourceFile
+from registry import access, intake, queries, records, samples
+from registry.errors import AccessDenied
+from registry.models import Certificate
+from registry.records import CertificateConflictError
+from registry.store import Store
+
+PDF = samples.certificate_pdf(["SCS Star 4 evaluation", "Certificate No: SCS4-0003", "Issue date: 2026-10-01"])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = registry_with_accounts(tmp_path / "r.duckdb")
+    victim = Certificate(
+        supplier_id="S000003", scheme="scs_star4", registration_no="SCS4-0003", issued_on=date(2026, 10, 1)
+    )
+    records.add_certificate(store, victim, [("star4-S000003.pdf", PDF, "application/pdf")], actor=BOB)
+    return store
+
+
+def victims_certificate(store: Store) -> dict:
+    rows = store.frame("SELECT certificate_id, supplier_id FROM certificate WHERE registration_no = 'SCS4-0003'")
+    assert rows.height == 1
+    return rows.row(0, named=True)
+
+
+def test_a_supplier_cannot_claim_another_suppliers_registration_number(store):
+    attacker = portal_actor(store, "S000001")
+    before = victims_certificate(store)
+    claim = Certificate(
+        supplier_id="S000001", scheme="scs_star4", registration_no="SCS4-0003", issued_on=date(2026, 10, 1)
+    )
+    with pytest.raises(CertificateConflictError, match="already recorded for supplier S000003"):
+        records.add_certificate(store, claim, [("mine.pdf", b"%PDF-1.4 mine", "application/pdf")], actor=attacker)
+    assert victims_certificate(store) == before
+    assert queries.certificate_files(store, "S000001").is_empty()
+    assert queries.certificate_files(store, "S000003")["file_name"].to_list() == ["star4-S000003.pdf"]
+
+
+def test_the_same_file_name_makes_a_new_certificate_and_moves_nothing(store):
+    attacker = portal_actor(store, "S000001")
+    before = victims_certificate(store)
+    # what the form used to turn into the ID "scs_star4:star4-S000003.pdf": now only a file name
+    claim = Certificate(supplier_id="S000001", scheme="scs_star4", issued_on=date(2026, 10, 1))
+    made = records.add_certificate(
+        store, claim, [("star4-S000003.pdf", b"%PDF-1.4 other", "application/pdf")], actor=attacker
+    )
+    assert made != before["certificate_id"] and made.startswith("CERT-")
+    assert victims_certificate(store) == before
+    victims_files = queries.certificate_files(store, "S000003")
+    assert victims_files["sha256"].to_list() == [__import__("hashlib").sha256(PDF).hexdigest()]
+    assert PDF not in [queries.file_content(store, h) for h in queries.certificate_files(store, "S000001")["sha256"]]
+
+
+def test_a_supplier_cannot_write_a_row_of_another_supplier_even_through_the_typed_writes(store):
+    attacker = portal_actor(store, "S000001")
+    row = pl.DataFrame(
+        {"certificate_id": ["CERT-9"], "supplier_id": ["S000003"], "scheme": ["scs_star4"], "issued_on": [AS_OF]}
+    )
+    with (
+        pytest.raises(AccessDenied, match="may only write about supplier S000001, not S000003"),
+        store.transaction(attacker) as tx,
+    ):
+        tx.insert_frame("certificate", row)
+        tx.audit("add_certificate", detail={"supplier": "S000001"})
+    with pytest.raises(AccessDenied, match="may not make this change"), store.transaction(attacker) as tx:
+        tx.execute("DELETE FROM certificate WHERE registration_no = 'SCS4-0003'")
+    assert victims_certificate(store)["supplier_id"] == "S000003"
+
+
+def test_the_portal_offers_only_the_suppliers_own_files(monkeypatch, store):
+    made = access.create_invitation(store, "S000001", BOB)
+    claim = Certificate(supplier_id="S000001", scheme="scs_star4", issued_on=date(2026, 10, 1))
+    records.add_certificate(store, claim, [("star4-S000003.pdf", b"%PDF-1.4 other", "application/pdf")], actor=BOB)
+    at = open_app(monkeypatch, store, invite=made.token)
+    offered = [b.label.replace("\\", "") for b in at.get("download_button")]
+    offered = [label for label in offered if "star4-S000003.pdf" in label]
+    assert len(offered) == 1 and "SCS4-0003" not in offered[0]  # its own file, not the victim's certificate
+
+
+# -- hole 3: declared subcontractors ----------------------------------------------------------------
+
+
+def completed_by_the_buyer(store: Store) -> dict:
+    """A subcontractor the buyer registered and completed by hand."""
+    store_row = store.frame("SELECT * FROM supplier WHERE supplier_id = 'S000010'").row(0, named=True)
+    return {k: store_row[k] for k in ("name", "corporate_number", "industry", "employees", "prefecture", "created_at")}
+
+
+def declare(store: Store, supplier_id: str, declared: list[tuple[str, str | None, str, str]]) -> None:
+    actor = portal_actor(store, supplier_id)
+    reports = intake.analyse(
+        store, [SourceFile(f"t-{supplier_id}.xlsx", template_declaring(supplier_id, declared))], supplier_id=supplier_id
+    )
+    done = intake.commit(store, reports, mode="batch", actor=actor, today=AS_OF)
+    assert done[0].status == "imported", done[0].errors
+
+
+def test_two_suppliers_declaring_the_same_company_change_no_shared_row(store):
+    known = completed_by_the_buyer(store)
+    links_before = store.frame("SELECT * FROM supplier_link ORDER BY parent_id, child_id")
+    suppliers_before = store.scalar("SELECT count(*) FROM supplier")
+    declare(store, "S000001", [(known["name"], known["corporate_number"], "めっき", "はい")])
+    declare(
+        store,
+        "S000002",
+        [(known["name"], known["corporate_number"], "研磨", "いいえ"), ("有限会社新顔", None, "塗装", "はい")],
+    )
+    assert completed_by_the_buyer(store) == known
+    assert store.scalar("SELECT count(*) FROM supplier") == suppliers_before
+    assert store.frame("SELECT * FROM supplier_link ORDER BY parent_id, child_id").equals(links_before)
+    open_ones = queries.proposals(store, state="open")
+    assert sorted(open_ones["proposed_by"].to_list()) == ["S000001", "S000002", "S000002"]
+    assert set(open_ones.filter(pl.col("name") == known["name"])["child_id"]) == {"S000010"}
+
+
+def test_a_supplier_cannot_write_supplier_rows_or_links(store):
+    attacker = portal_actor(store, "S000001")
+    for table, frame in (
+        ("supplier", pl.DataFrame({"supplier_id": ["X-NEW"], "name": ["乗っ取り"], "name_key": ["x"]})),
+        ("supplier_link", pl.DataFrame({"parent_id": ["S000001"], "child_id": ["S000030"], "source": ["declared"]})),
+    ):
+        with pytest.raises(AccessDenied, match=f"may not write {table} rows"), store.transaction(attacker) as tx:
+            tx.insert_frame(table, frame)
+            tx.audit("import_file", detail={"supplier": "S000001"})
+
+
+def test_a_buyer_settles_the_proposals(store):
+    known = completed_by_the_buyer(store)
+    declare(
+        store,
+        "S000001",
+        [(known["name"], known["corporate_number"], "めっき", "はい"), ("有限会社新顔", None, "塗装", "はい")],
+    )
+    ids = queries.proposals(store, "S000001")["proposal_id"].to_list()
+    attacker = portal_actor(store, "S000001")
+    with pytest.raises(AccessDenied):
+        records.resolve_proposals(store, ids, "confirm", attacker)
+    assert records.resolve_proposals(store, ids, "confirm", BOB) == 2
+    children = store.frame("SELECT child_id, source FROM supplier_link WHERE parent_id = 'S000001'")
+    assert "S000010" in children["child_id"].to_list()  # the demo linked them already: the link stays as it was
+    new = children.filter(pl.col("child_id").str.starts_with("D-"))
+    assert new["source"].to_list() == ["declared"]
+    assert store.scalar("SELECT name FROM supplier WHERE supplier_id = ?", [new["child_id"][0]]) == "有限会社新顔"
+    assert completed_by_the_buyer(store) == known  # confirming links to it and changes nothing of it
