@@ -1,6 +1,6 @@
 """Flag derivation at scale: the daily derivation over 100,000 suppliers.
 
-    python bench/flags_bench.py [--suppliers 100000] [--sample 100]
+    python bench/flags_bench.py [--suppliers 100000] [--sample 20]
 
 Builds the demo registry (with its self-assessments and certificates), then times:
 the first full derivation (every flag new), a second one (every flag reconciled with its stored

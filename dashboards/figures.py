@@ -1,8 +1,15 @@
-"""Figure builders: pure functions from polars frames (and label texts) to plotly figures."""
+"""Figure builders: pure functions from polars frames (and label texts) to plotly figures.
+
+Plotly reads a subset of HTML in every text it draws (titles, axis and tick labels, legend names,
+hover text, sunburst labels: ``<a href>``, ``<b>``, ``<br>``…). Every text a figure shows passes
+through :func:`_html`, so a supplier's name shows as written and never as a link or markup; the
+only tags in a figure are the ``<br>`` the builders put there themselves.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import html
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 import plotly.graph_objects as go
@@ -29,11 +36,21 @@ LEVEL_COLOURS = {"none": "#c9c9c9", "security_action": "#f2b950", "star3": "#5b9
 _FONT = "Noto Sans CJK JP, Noto Sans JP, Hiragino Sans, Yu Gothic, Meiryo, sans-serif"
 
 
+def _html(text: object) -> str:
+    """A text escaped for plotly: ``&``, ``<`` and ``>`` as entities, which plotly shows as the
+    characters."""
+    return html.escape(str(text), quote=False)
+
+
+def _all_html(texts: Iterable[object]) -> list[str]:
+    return [_html(t) for t in texts]
+
+
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
     fig.update_layout(
-        title=title,
-        xaxis_title=x_title,
-        yaxis_title=y_title,
+        title=_html(title),
+        xaxis_title=_html(x_title),
+        yaxis_title=_html(y_title),
         font_family=_FONT,
         margin={"l": 40, "r": 10, "t": 50, "b": 40},
         height=340,
@@ -48,7 +65,7 @@ def tier_bar(
     """Suppliers per tier; ``by_tier`` has columns tier (null: not linked) and suppliers."""
     fig = go.Figure(
         go.Bar(
-            x=[tier_label[t] for t in by_tier["tier"].to_list()],
+            x=_all_html(tier_label[t] for t in by_tier["tier"].to_list()),
             y=by_tier["suppliers"].to_list(),
             marker_color="#1f4e79",
             text=by_tier["suppliers"].to_list(),
@@ -65,7 +82,7 @@ def held_levels_bar(
     levels = held["held_level"].to_list()
     fig = go.Figure(
         go.Bar(
-            x=[level_label[lv] for lv in levels],
+            x=_all_html(level_label[lv] for lv in levels),
             y=held["suppliers"].to_list(),
             marker_color=[LEVEL_COLOURS[lv] for lv in levels],
             text=held["suppliers"].to_list(),
@@ -90,8 +107,8 @@ def requested_vs_held_bar(
         counts = dict(zip(part["requested_level"].to_list(), part["suppliers"].to_list(), strict=True))
         fig.add_trace(
             go.Bar(
-                name=level_label[level],
-                x=[requested_label[r] for r in requested],
+                name=_html(level_label[level]),
+                x=_all_html(requested_label[r] for r in requested),
                 y=[counts.get(r, 0) for r in requested],
                 marker_color=LEVEL_COLOURS[level],
             )
@@ -113,7 +130,7 @@ def readiness_gauge(met: float | None, partial: float | None, title: str) -> go.
             mode="gauge+number",
             value=met_pct,
             number={"suffix": " %", "valueformat": ".0f"},
-            title={"text": title},
+            title={"text": _html(title)},
             gauge={
                 "axis": {"range": [0, 100], "ticksuffix": "%"},
                 "bar": {"color": STATUS_COLOURS["met"]},
@@ -143,8 +160,10 @@ def requirement_matrix(
     for row in frame.iter_rows(named=True):
         y = categories.index(row["category_no"])
         z[y][row["position"]] = _STATUS_VALUE[row["status"]]
-        text[y][row["position"]] = row["requirement_id"]
-        hover[y][row["position"]] = f"{row['requirement_id']} {row['title']}<br>{status_names[row['status']]}"
+        text[y][row["position"]] = _html(row["requirement_id"])
+        hover[y][row["position"]] = (
+            f"{_html(row['requirement_id'])} {_html(row['title'])}<br>{_html(status_names[row['status']])}"
+        )
     scale = [
         [0.0, STATUS_COLOURS["unknown"]],
         [0.33, STATUS_COLOURS["not_met"]],
@@ -155,7 +174,7 @@ def requirement_matrix(
         go.Heatmap(
             z=z,
             x=list(range(1, width + 1)),
-            y=[category_names[c] for c in categories],
+            y=_all_html(category_names[c] for c in categories),
             text=text,
             texttemplate="%{text}",
             hovertext=hover,
@@ -169,7 +188,7 @@ def requirement_matrix(
         )
     )
     fig.update_layout(
-        title=title,
+        title=_html(title),
         font_family=_FONT,
         height=380,
         margin={"l": 10, "r": 10, "t": 50, "b": 20},
@@ -196,8 +215,8 @@ def category_heatmap(scores: pl.DataFrame, row_label: str, category_names: Mappi
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=[category_names[c] for c in categories],
-            y=rows,
+            x=_all_html(category_names[c] for c in categories),
+            y=_all_html(rows),
             colorscale="RdYlGn",
             zmin=0,
             zmax=100,
@@ -208,7 +227,7 @@ def category_heatmap(scores: pl.DataFrame, row_label: str, category_names: Mappi
         )
     )
     fig.update_layout(
-        title=title,
+        title=_html(title),
         font_family=_FONT,
         height=max(300, 24 * len(rows) + 120),
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
@@ -249,8 +268,8 @@ def certificate_timeline(
             continue
         fig.add_trace(
             go.Bar(
-                name=state_names.get(state, state),
-                y=part["label"].to_list(),
+                name=_html(state_names.get(state, state)),
+                y=_all_html(part["label"].to_list()),
                 base=[d.isoformat() for d in part["issued_on"].to_list()],
                 x=[
                     (e - s).days * 86_400_000
@@ -259,7 +278,8 @@ def certificate_timeline(
                 orientation="h",
                 marker_color=colour,
                 hovertext=[
-                    f"{sc} {n or ''} → {e}" for sc, n, e in part.select("scheme", "registration_no", "end").iter_rows()
+                    _html(f"{sc} {n or ''} → {e}")
+                    for sc, n, e in part.select("scheme", "registration_no", "end").iter_rows()
                 ],
                 hoverinfo="text",
             )
@@ -284,9 +304,9 @@ def coverage_bar(
 ) -> go.Figure:
     """Stacked bars per tier: suppliers by coverage class."""
     fig = go.Figure()
-    x = [tier_label[t] for t in per_tier["tier"].to_list()]
+    x = _all_html(tier_label[t] for t in per_tier["tier"].to_list())
     for name, colour in COVERAGE_COLOURS.items():
-        fig.add_trace(go.Bar(name=names[name], x=x, y=per_tier[name].to_list(), marker_color=colour))
+        fig.add_trace(go.Bar(name=_html(names[name]), x=x, y=per_tier[name].to_list(), marker_color=colour))
     fig.update_layout(barmode="stack")
     return _layout(fig, title, "", y_title)
 
@@ -295,9 +315,15 @@ def network_sunburst(tree: pl.DataFrame, buyer_label: str, names: Mapping[str, s
     """Buyer → tier 1 → tier 2 → tier 3 as a sunburst, each supplier coloured by its coverage."""
     ids = ["@buyer", *tree["supplier_id"].to_list()]
     parents = ["", *tree["parent"].to_list()]
-    labels = [buyer_label, *tree["name"].to_list()]
+    labels = _all_html([buyer_label, *tree["name"].to_list()])
     colours = ["#1f4e79", *[COVERAGE_COLOURS[c] for c in tree["coverage"].to_list()]]
-    hover = ["", *[f"{s} {n}<br>{names[c]}" for s, n, c in tree.select("supplier_id", "name", "coverage").iter_rows()]]
+    hover = [
+        "",
+        *[
+            f"{_html(s)} {_html(n)}<br>{_html(names[c])}"
+            for s, n, c in tree.select("supplier_id", "name", "coverage").iter_rows()
+        ],
+    ]
     fig = go.Figure(
         go.Sunburst(
             ids=ids,
@@ -309,7 +335,7 @@ def network_sunburst(tree: pl.DataFrame, buyer_label: str, names: Mapping[str, s
             maxdepth=4,
         )
     )
-    fig.update_layout(title=title, font_family=_FONT, height=560, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_layout(title=_html(title), font_family=_FONT, height=560, margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return fig
 
 
@@ -338,12 +364,12 @@ def sub_network_graph(nodes: pl.DataFrame, edges: pl.DataFrame, names: Mapping[s
                 x=[position[s][0] for s in part["supplier_id"]],
                 y=[position[s][1] for s in part["supplier_id"]],
                 mode="markers+text",
-                text=part["supplier_id"].to_list(),
+                text=_all_html(part["supplier_id"].to_list()),
                 textposition="top center",
-                hovertext=[f"{s} {n}" for s, n in part.select("supplier_id", "name").iter_rows()],
+                hovertext=[_html(f"{s} {n}") for s, n in part.select("supplier_id", "name").iter_rows()],
                 hoverinfo="text",
                 marker={"size": 14, "color": colour},
-                name=names[name],
+                name=_html(names[name]),
             )
         )
     fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False})
@@ -369,8 +395,8 @@ def held_by_tier_bar(
         counts = dict(zip(part["tier"].to_list(), part["suppliers"].to_list(), strict=True))
         fig.add_trace(
             go.Bar(
-                name=level_label[level],
-                x=[tier_label[t] for t in tiers],
+                name=_html(level_label[level]),
+                x=_all_html(tier_label[t] for t in tiers),
                 y=[counts.get(t, 0) for t in tiers],
                 customdata=[[0 if t is None else t, level] for t in tiers],
                 marker_color=LEVEL_COLOURS[level],
@@ -392,7 +418,7 @@ def readiness_history_line(history: pl.DataFrame, labels: Mapping[str, str], tit
                 y=[100 * v for v in history[column].to_list()],
                 mode="lines+markers",
                 line_shape="hv",
-                name=label,
+                name=_html(label),
             )
         )
     fig.update_yaxes(range=[0, 100], ticksuffix="%")

@@ -46,6 +46,7 @@ __all__ = [
     "run",
     "store",
     "tr",
+    "tr_text",
 ]
 
 
@@ -53,8 +54,25 @@ def lang() -> str:
     return st.session_state.get("lang", "ja")
 
 
+class Markdown(str):
+    """A text safe to show in an element that renders Markdown: a UI text whose values were
+    escaped (:func:`tr`), or text escaped by :func:`plain`. ``plain`` leaves it as it is, so it is
+    never escaped twice."""
+
+
 def tr(key: str, **values: object) -> str:
-    """The UI text of ``key`` in the session's language."""
+    """The UI text of ``key`` in the session's language, for elements that render Markdown (every
+    label, title, caption and message box): the values filled in are escaped (:func:`plain`), so
+    a supplier's name or a file's text shows as written and never as a link, image or format."""
+    if not values:
+        return t(key, lang())
+    return Markdown(t(key, lang(), **{name: plain(value) for name, value in values.items()}))
+
+
+def tr_text(key: str, **values: object) -> str:
+    """The UI text of ``key`` with its values as they are, for what shows text as text: plotly
+    figures (dashboards/figures.py escapes their HTML), selectbox and multiselect options,
+    ``st.text``, exception messages. Never for an element that renders Markdown."""
     return t(key, lang(), **values)
 
 
@@ -271,7 +289,7 @@ def account_box(who: access.Actor) -> None:
     if single_user():
         st.sidebar.caption(tr("signin.single_user"))
         return
-    st.sidebar.caption(tr("signin.as", user=plain(who.name), role=tr(f"role.{who.role}")))
+    st.sidebar.caption(tr("signin.as", user=who.name, role=tr(f"role.{who.role}")))
     if st.sidebar.button(tr("signin.signout"), key="signout"):
         st.session_state.pop("principal", None)
         if who.via == "oidc":
@@ -401,7 +419,7 @@ def policy_from_rows(policy: Any, rows: Any, windows: str) -> Any:
     try:
         days = [int(w) for w in windows.replace("、", ",").split(",") if w.strip()]
     except ValueError:
-        raise ValueError(tr("settings.windows.bad", value=windows)) from None
+        raise ValueError(tr_text("settings.windows.bad", value=windows)) from None
     doc = policy.model_dump(mode="json")
     doc["expiring_windows_days"] = days
     for row in frame.to_dicts():
@@ -431,7 +449,7 @@ def certificate_history(store: Store, as_of: date, supplier_id: str, history: pl
         content = queries.file_content(store, row["sha256"])
         if content is not None:
             st.download_button(
-                plain(tr("certificates.download", file=row["file_name"], certificate=row["certificate_id"])),
+                tr("certificates.download", file=row["file_name"], certificate=row["certificate_id"]),
                 content,
                 file_name=row["file_name"],
                 mime=row["media_type"],
@@ -503,7 +521,7 @@ def delta_points(now: float | None, before: float | None) -> str | None:
     """The change of a share, in percentage points."""
     if now is None or before is None or round(100 * now) == round(100 * before):
         return None
-    return tr("app.points", n=f"{100 * (now - before):+.0f}")
+    return tr_text("app.points", n=f"{100 * (now - before):+.0f}")  # a number: Streamlit reads its sign
 
 
 def link(container: Any, page: str, label: str, icon: str, query_params: dict[str, str] | None = None) -> None:
@@ -641,7 +659,7 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
             )
             saved = records.add_certificate(store, certificate, attached, actor=actor())
         except ValidationError as exc:
-            st.error("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+            st.error(plain("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())))
         except MonosashiError as exc:
             st.error(plain(str(exc)))
         else:
@@ -652,11 +670,14 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
 
 
-def plain(text: str) -> str:
+def plain(text: object) -> str:
     """Text from a file or a person, made safe for elements that render Markdown: every Markdown
     and Streamlit directive character is escaped, so it shows as written and never as a link,
-    image, colour or HTML."""
-    return _MARKDOWN.sub(r"\\\1", str(text))
+    image, colour or HTML. Text already made safe (:class:`Markdown`, what :func:`tr` returns) is
+    returned as it is."""
+    if isinstance(text, Markdown):
+        return text
+    return Markdown(_MARKDOWN.sub(r"\\\1", str(text)))
 
 
 def portal_link(token: str) -> str:

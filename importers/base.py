@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, Protocol
+from typing import Annotated, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from questionnaires.frameworks import MappingProfile
-from registry.models import Answer, Certificate, LevelRequest, Supplier, SupplierLink
+from registry.models import (
+    Answer,
+    Certificate,
+    LevelRequest,
+    Supplier,
+    SupplierLink,
+    refuse_control_characters,
+)
 
 __all__ = [
     "DeclaredSubcontractor",
@@ -28,8 +35,10 @@ __all__ = [
     "SupplierRef",
     "cell_name",
     "column_letter",
+    "describe_validation",
     "header_key",
     "sha256_hex",
+    "validation_problems",
 ]
 
 
@@ -90,14 +99,18 @@ class SupplierRef(BaseModel):
         return self.supplier_id or self.corporate_number or self.name or "(none)"
 
 
+# Text a file names something by: no control characters (registry.models says which and where).
+_Named = Annotated[str, BeforeValidator(refuse_control_characters)]
+
+
 class DeclaredSubcontractor(BaseModel):
     """A subcontractor a supplier lists in its template (a tier-below link)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
+    name: _Named
     corporate_number: str | None = None
-    supplied: str | None = None
+    supplied: _Named | None = None
     critical: bool = False
     location: str
 
@@ -152,6 +165,9 @@ class Limits:
     # Cells a file's sheets may span (the Excel reader allocates every cell of a sheet's used
     # rectangle, filled or not; a CSV line counts at least one): 100,000 suppliers × 20 columns fit.
     max_cells: int = 2_000_000
+    # Rows one list file (suppliers, links, certificates, requests) may hold: reading a list keeps
+    # a checked record per row, about 3 KB each, so 200,000 rows stay near 1 GB (bench/bounded_bench.py).
+    max_list_rows: int = 200_000
 
 
 @dataclass(frozen=True)
@@ -192,6 +208,24 @@ def cell_name(source_name: str, sheet: str, row0: int, col0: int) -> str:
 def header_key(text: object) -> str:
     """A header cell folded for matching: NFKC, no whitespace or line breaks."""
     return "".join(unicodedata.normalize("NFKC", str(text or "")).split())
+
+
+def _message(error: Mapping[str, object]) -> str:
+    field = ".".join(map(str, error["loc"]))  # type: ignore[arg-type]
+    text = str(error["msg"]).removeprefix("Value error, ")
+    return f"{field}: {text}" if field else text
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """A model's validation errors in one line, each naming its field
+    (``industry: contains a control character (U+0001) at position 4; remove it``)."""
+    return "; ".join(_message(e) for e in exc.errors())
+
+
+def validation_problems(exc: ValidationError, where: Callable[[str | None], str]) -> list[Problem]:
+    """A model's validation errors as problems, each at the place its field was read from
+    (``where(field)``: a cell when the field has its own column) and naming the field."""
+    return [Problem(location=where(str(e["loc"][0]) if e["loc"] else None), message=_message(e)) for e in exc.errors()]
 
 
 def sha256_hex(data: bytes) -> str:

@@ -19,6 +19,7 @@ from importers.tabular import (
     item_rows,
     macro_warnings,
     read_tables,
+    row_model,
     supplier_and_date,
 )
 from questionnaires.frameworks import MappingProfile, answer_key
@@ -119,15 +120,23 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
                 )
             )
             continue
-        answers.append(
-            Answer(
-                item_id=item,
-                raw_answer=raw,
-                status=status,
-                note=cell(row, col.get("note")),
-                location=table.where(row0, col["answer"]),
-            )
+        answer = row_model(
+            Answer,
+            {
+                "item_id": item,
+                "raw_answer": raw,
+                "status": status,
+                "note": cell(row, col.get("note")),
+                "location": table.where(row0, col["answer"]),
+            },
+            table=table,
+            row0=row0,
+            columns=col,
+            default=col["answer"],
+            problems=problems,
         )
+        if answer is not None:
+            answers.append(answer)
     if not seen and not problems:
         problems.append(Problem(location=table.where_row(header_row), message="no item rows under the header"))
     if problems:

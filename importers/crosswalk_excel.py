@@ -3,7 +3,9 @@
 Rows 1–8 hold the crosswalk's identity as label/value pairs (id, title_ja, title_en,
 source_framework, source_version, target_version, method, description); the header row
 ``source | target | relationship | strength | rationale | source_level`` follows, one entry per
-row. The result is validated like a shipped crosswalk (IDs on both sides must exist).
+row. The result is validated like a shipped crosswalk (IDs on both sides must exist). The
+export puts an apostrophe before a text that would start a formula (registry/neutralise.py);
+reading takes it off again, so a crosswalk goes out to Excel and back unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,14 @@ __all__ = ["HEADER", "META", "SHEET", "parse"]
 SHEET = "crosswalk"
 META = ("id", "title_ja", "title_en", "source_framework", "source_version", "target_version", "method", "description")
 HEADER = ("source", "target", "relationship", "strength", "rationale", "source_level")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str | None) -> str | None:
+    """A cell's text as the crosswalk had it before the export neutralised it."""
+    if value and value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value
 
 
 def parse(source: SourceFile, profiles: dict[str, MappingProfile] | None = None) -> Crosswalk:
@@ -33,12 +43,12 @@ def parse(source: SourceFile, profiles: dict[str, MappingProfile] | None = None)
     if header is None:
         raise SourceFileError.at(source.name, f"{source.name}: {SHEET}", f"no header row with {', '.join(HEADER[:5])}")
     header_row, columns = header
-    meta = {row[0]: cell(row, 1) for row in table.rows[:header_row] if row and row[0] in META}
+    meta = {row[0]: _text(cell(row, 1)) for row in table.rows[:header_row] if row and row[0] in META}
     problems: list[Problem] = []
     entries = []
     for row0 in range(header_row + 1, len(table.rows)):
         row = table.rows[row0]
-        values = {name: cell(row, columns.get(name)) for name in HEADER}
+        values = {name: _text(cell(row, columns.get(name))) for name in HEADER}
         if not any(values.values()):
             continue
         try:

@@ -15,7 +15,16 @@ from datetime import date
 
 from pydantic import ValidationError
 
-from importers.base import ImportBatch, ImportContext, Problem, SourceFile, SourceFileError, SupplierRef, header_key
+from importers.base import (
+    ImportBatch,
+    ImportContext,
+    Problem,
+    SourceFile,
+    SourceFileError,
+    SupplierRef,
+    describe_validation,
+    header_key,
+)
 from importers.normalise import parse_bool, parse_date
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, problems_full, read_tables
 from registry.models import BUYER_ID, Certificate, LevelRequest, Supplier, SupplierLink, supplier_name_key
@@ -194,13 +203,6 @@ def _whole_number(text: str, field: str) -> int:
     return int(number)
 
 
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(
-        (f"{'.'.join(map(str, e['loc']))}: " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
-        for e in exc.errors()
-    )
-
-
 def parse_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> ImportBatch:
     tables = _tables(source, context)
     found = next(((t, loc) for t in tables if (loc := spec.locate(t))), None)
@@ -208,6 +210,14 @@ def parse_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> Im
         wanted = ", ".join(spec.fields[f][0] for f in spec.required)
         raise SourceFileError.at(source.name, source.name, f"no header row with the columns {wanted}")
     table, (header_row, columns) = found
+    limit = context.limits.max_list_rows
+    if len(table.rows) - header_row - 1 > limit:
+        raise SourceFileError.at(
+            source.name,
+            table.where_row(header_row + 1 + limit),
+            f"the list has {len(table.rows) - header_row - 1:,} rows under its header; one file may hold at most "
+            f"{limit:,}: split it into several files",
+        )
     batch = ImportBatch(format=spec.name, source_name=source.name, sha256=source.sha256)
     problems: list[Problem] = []
     filled = 0
@@ -251,7 +261,7 @@ def _suppliers(table: Table, columns: dict[str, int], rows, batch: ImportBatch, 
                     values[flag] = parse_bool(values[flag])
             supplier = Supplier(**values)
         except (ValidationError, ValueError) as exc:
-            message = _describe(exc) if isinstance(exc, ValidationError) else str(exc)
+            message = describe_validation(exc) if isinstance(exc, ValidationError) else str(exc)
             problems.append(Problem(location=table.where_row(row0), message=message))
             continue
         if supplier.supplier_id in by_id:
@@ -301,7 +311,7 @@ def _links(table: Table, columns: dict[str, int], rows, batch: ImportBatch, prob
                 critical=critical,
             )
         except (ValidationError, ValueError) as exc:
-            message = _describe(exc) if isinstance(exc, ValidationError) else str(exc)
+            message = describe_validation(exc) if isinstance(exc, ValidationError) else str(exc)
             problems.append(Problem(location=table.where_row(row0), message=message))
             continue
         key = (link.parent_id, link.child_id)
@@ -358,15 +368,20 @@ def _declarations(table: Table, columns: dict[str, int], rows, batch: ImportBatc
             name=values.get("name"),
             location=table.where_row(row0),
         )
-        batch.certificates.append(
-            Certificate(
+        try:
+            certificate = Certificate(
                 supplier_id="pending",
                 scheme=f"security_action_star{star}",
                 registration_no=number,
                 issued_on=declared,
                 issuer="IPA (SECURITY ACTION self-declaration)",
             )
-        )
+        except ValidationError as exc:
+            problems.append(
+                Problem(location=table.where(row0, columns["declaration_id"]), message=describe_validation(exc))
+            )
+            continue
+        batch.certificates.append(certificate)
         batch.certificate_suppliers.append(ref)
 
 
@@ -450,7 +465,7 @@ def _certificates(table: Table, columns: dict[str, int], rows, batch: ImportBatc
                 scope=values.get("scope"),
             )
         except ValidationError as exc:
-            problems.append(Problem(location=table.where_row(row0), message=_describe(exc)))
+            problems.append(Problem(location=table.where_row(row0), message=describe_validation(exc)))
             continue
         batch.certificates.append(certificate)
         batch.certificate_suppliers.append(ref)
@@ -506,7 +521,7 @@ def _requests(table: Table, columns: dict[str, int], rows, batch: ImportBatch, p
                 **answers,
             )
         except ValidationError as exc:
-            problems.append(Problem(location=table.where_row(row0), message=_describe(exc)))
+            problems.append(Problem(location=table.where_row(row0), message=describe_validation(exc)))
             continue
         batch.requests.append(request)
         batch.request_suppliers.append(ref)

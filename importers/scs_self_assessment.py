@@ -27,6 +27,7 @@ from importers.tabular import (
     item_rows,
     macro_warnings,
     read_tables,
+    row_model,
     supplier_and_date,
 )
 from questionnaires.catalogue import Catalogue, available_versions, load_catalogue
@@ -99,9 +100,17 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
             )
             continue
         extra = {f: cell(row, c) for f, c in optional.items()}
-        answers.append(
-            Answer(item_id=crit, raw_answer=raw, status=status, location=table.where(row0, answer_col), **extra)
+        answer = row_model(
+            Answer,
+            {"item_id": crit, "raw_answer": raw, "status": status, "location": table.where(row0, answer_col), **extra},
+            table=table,
+            row0=row0,
+            columns=optional,
+            default=answer_col,
+            problems=problems,
         )
+        if answer is not None:
+            answers.append(answer)
     if not first_row and not problems:
         problems.append(
             Problem(location=table.where_row(header_row), message="the sheet has no criterion rows under its header")

@@ -13,8 +13,10 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 import fastexcel
+from pydantic import BaseModel, ValidationError
 
 from importers.base import (
     ImportContext,
@@ -25,6 +27,7 @@ from importers.base import (
     SupplierRef,
     cell_name,
     header_key,
+    validation_problems,
 )
 from importers.container import check_office_zip, decode_text
 from importers.normalise import parse_date
@@ -43,9 +46,11 @@ __all__ = [
     "read_tables",
     "reader_error",
     "reader_failed",
+    "row_model",
     "supplier_and_date",
 ]
 
+M = TypeVar("M", bound=BaseModel)
 EXCEL_SUFFIXES = {"xlsx", "xlsm"}
 TEXT_SUFFIXES = {"csv", "tsv", "txt"}
 
@@ -271,6 +276,30 @@ def problems_full(problems: list[Problem], where: str) -> bool:
             Problem(location=where, message=f"more than {MAX_PROBLEMS} problems; the rest of the file was not checked")
         )
     return True
+
+
+def row_model(
+    model: type[M],
+    values: Mapping[str, object],
+    *,
+    table: Table,
+    row0: int,
+    columns: Mapping[str, int | None],
+    default: int,
+    problems: list[Problem],
+) -> M | None:
+    """The model of one row (``model(**values)``), or None after adding one problem per invalid
+    field, each at the cell its field was read from (``columns``; ``default``'s cell otherwise)."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+
+        def where(field: str | None) -> str:
+            column = columns.get(field) if field else None
+            return table.where(row0, default if column is None else column)
+
+        problems.extend(validation_problems(exc, where))
+        return None
 
 
 def cell(row: list[str | None], col: int | None) -> str | None:

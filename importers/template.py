@@ -7,8 +7,6 @@ own subcontractors (tier-2 links).
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
 from importers.base import (
     DeclaredSubcontractor,
     ImportBatch,
@@ -28,6 +26,7 @@ from importers.tabular import (
     item_rows,
     problems_full,
     read_tables,
+    row_model,
     supplier_and_date,
 )
 from questionnaires.frameworks import answer_key, framework_definition
@@ -129,16 +128,24 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
                 )
             )
             continue
-        answers.append(
-            Answer(
-                item_id=item,
-                raw_answer=raw,
-                status=status,
-                reason=cell(row, reason_col),
-                note=cell(row, note_col),
-                location=table.where(row0, answer_col),
-            )
+        answer = row_model(
+            Answer,
+            {
+                "item_id": item,
+                "raw_answer": raw,
+                "status": status,
+                "reason": cell(row, reason_col),
+                "note": cell(row, note_col),
+                "location": table.where(row0, answer_col),
+            },
+            table=table,
+            row0=row0,
+            columns={"reason": reason_col, "note": note_col},
+            default=answer_col,
+            problems=problems,
         )
+        if answer is not None:
+            answers.append(answer)
     missing = sorted(items - seen)
     if missing:
         warnings.append(
@@ -211,15 +218,24 @@ def _subcontractors(table: Table | None, problems: list[Problem]) -> list[Declar
         try:
             corporate = normalise_corporate_number(number) if number else None
             critical = parse_bool(cell(row, critical_col)) if cell(row, critical_col) else False
-            out.append(
-                DeclaredSubcontractor(
-                    name=name,
-                    corporate_number=corporate,
-                    supplied=cell(row, supplied_col),
-                    critical=critical,
-                    location=table.where_row(row0),
-                )
-            )
-        except (ValueError, ValidationError) as exc:
+        except ValueError as exc:
             problems.append(Problem(location=table.where_row(row0), message=str(exc)))
+            continue
+        declared = row_model(
+            DeclaredSubcontractor,
+            {
+                "name": name,
+                "corporate_number": corporate,
+                "supplied": cell(row, supplied_col),
+                "critical": critical,
+                "location": table.where_row(row0),
+            },
+            table=table,
+            row0=row0,
+            columns={"name": name_col, "corporate_number": number_col, "supplied": supplied_col},
+            default=name_col,
+            problems=problems,
+        )
+        if declared is not None:
+            out.append(declared)
     return out

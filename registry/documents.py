@@ -1,6 +1,7 @@
 """Documents a buyer sends or files: the gap report of a supplier and the ★ request letter, as
-formatted Excel workbooks (Japanese first), singly or many in a zip. Every text cell is
-neutralised so that a supplier's words can never run as a formula."""
+formatted Excel workbooks (Japanese first), singly or many in a zip. The workbooks' sheets
+neutralise every value written to them (registry/neutralise.py), so that a supplier's words can
+never run as a formula nor break the file."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from registry.errors import MonosashiError
-from registry.exports import JAPANESE_FONT, japanese_workbook, neutralise
+from registry.exports import JAPANESE_FONT, japanese_workbook
 from registry.requests import request_history
 from registry.store import Store
 from registry.support import GapReport, gap
@@ -104,7 +105,7 @@ _WORDS = {
 
 
 def _cell(ws: Worksheet, row: int, column: int, value: object, font: Font = _PLAIN) -> None:
-    cell = ws.cell(row, column, neutralise(value))
+    cell = ws.cell(row, column, value)  # the sheet neutralises the value
     cell.font = font
     cell.alignment = _WRAP
 

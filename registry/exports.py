@@ -1,7 +1,9 @@
 """Exports people open in Excel or their calendar: CSV (UTF-8 with BOM), Excel and iCalendar.
 
-Cells that start with = + - @ (or a tab/CR) are neutralised with a leading apostrophe, so that a
-supplier's text can never run as a formula in the buyer's spreadsheet.
+Every text goes through the one neutraliser (registry/neutralise.py): control characters are
+shown as pictures, a text that starts with = + - @ (or a tab/CR) gets a leading apostrophe, and
+Excel's ``_xHHHH_`` escapes are written so that they show literally. So a supplier's text can
+never run as a formula in the buyer's spreadsheet, nor break the file.
 """
 
 from __future__ import annotations
@@ -11,33 +13,18 @@ from datetime import date, datetime
 
 import polars as pl
 from icalendar import Calendar, Event
-from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from registry.neutralise import NeutralWorkbook, neutralise, neutralise_frame, workbook
 
 __all__ = ["JAPANESE_FONT", "japanese_workbook", "neutralise", "renewals_ics", "to_csv", "to_excel"]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """A text that a spreadsheet would run as a formula, made inert; other values unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _safe(frame: pl.DataFrame) -> pl.DataFrame:
-    text = [c for c, t in frame.schema.items() if t == pl.String]
-    return frame.with_columns(
-        pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]")).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c in text
-    )
-
 
 def to_csv(frame: pl.DataFrame) -> bytes:
-    """CSV in UTF-8 with a BOM, so that Excel in Japan opens it with the right encoding."""
+    """CSV in UTF-8 with a BOM, so that Excel in Japan opens it with the right encoding; text
+    neutralised."""
     buffer = io.BytesIO()
-    _safe(frame).with_columns(pl.col(pl.List(pl.String)).list.join(", ")).write_csv(buffer)
+    neutralise_frame(frame).write_csv(buffer)
     return b"\xef\xbb\xbf" + buffer.getvalue()
 
 
@@ -46,9 +33,10 @@ def to_csv(frame: pl.DataFrame) -> bytes:
 JAPANESE_FONT = "游ゴシック"
 
 
-def japanese_workbook() -> Workbook:
-    """A new workbook whose default font (every cell not styled otherwise) is Japanese."""
-    wb = Workbook()
+def japanese_workbook() -> NeutralWorkbook:
+    """A new workbook whose default font (every cell not styled otherwise) is Japanese, and whose
+    sheets neutralise every value written to them."""
+    wb = workbook()
     wb._fonts[0] = Font(name=JAPANESE_FONT, size=11, family=3, charset=128)  # the default font: openpyxl's index 0
     return wb
 
@@ -61,7 +49,7 @@ def to_excel(frame: pl.DataFrame, sheet: str) -> bytes:
     ws.append(frame.columns)
     for cell in ws[1]:
         cell.font = Font(name=JAPANESE_FONT, bold=True, charset=128)
-    for row in _safe(frame).iter_rows():
+    for row in frame.iter_rows():  # the sheet neutralises every value
         ws.append([", ".join(v) if isinstance(v, list) else v for v in row])
     for column in ws.columns:
         ws.column_dimensions[column[0].column_letter].width = 18
@@ -92,7 +80,7 @@ def renewals_ics(frame: pl.DataFrame, generated: datetime) -> bytes:
             event.add("uid", f"{row['certificate_id']}-{kind}-{day.isoformat()}@monosashi")
             event.add("dtstamp", generated)
             event.add("dtstart", day)
-            event.add("summary", summary.strip())
-            event.add("description", f"supplier {row['supplier_id']}, state {row['state']}")
+            event.add("summary", neutralise(summary.strip()))
+            event.add("description", neutralise(f"supplier {row['supplier_id']}, state {row['state']}"))
             calendar.add_component(event)
     return calendar.to_ical()

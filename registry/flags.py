@@ -128,27 +128,62 @@ class _Facts:
     catalogue: yardstick.Catalogue
 
 
-def _scope(frame: pl.DataFrame, suppliers: Sequence[str] | None) -> pl.DataFrame:
-    return frame if suppliers is None else frame.filter(pl.col("supplier_id").is_in(list(suppliers)))
+# Up to this many suppliers, a derivation reads them by ID (the yardstick then prunes its tables to
+# them: tens of milliseconds after an import of a few files). More travel as a frame joined in SQL,
+# and their yardstick counts come from the set-wise portfolio query: reading many suppliers by ID
+# materialises every criterion of each (about 50 kB a supplier: 5 GB at 100,000, out of memory at
+# a million; bench/bounded_bench.py).
+_FEW = 256
+# A scope this share of the registry or more reads every supplier and keeps the scope afterwards.
+_MOST = 0.5
 
 
-def _gather(store: Store, as_of: date, suppliers: Sequence[str] | None, need_coverage: bool) -> _Facts:
+@dataclass(frozen=True)
+class _Scope:
+    """The suppliers a derivation is for: every one (``frame`` None), or those of ``frame``."""
+
+    frame: pl.DataFrame | None = None  # one column, supplier_id, each once
+    by_id: bool = False  # few: read them by ID
+    reads_all: bool = True  # read every supplier, then keep the scope
+
+    @property
+    def ids(self) -> list[str] | None:
+        return None if self.frame is None else self.frame["supplier_id"].to_list()
+
+
+def _scope_of(store: Store, suppliers: Sequence[str] | None) -> _Scope:
+    if suppliers is None:
+        return _Scope()
+    frame = pl.Series("supplier_id", list(suppliers), dtype=pl.String).unique(maintain_order=True).to_frame()
+    if frame.height <= _FEW:
+        return _Scope(frame, by_id=True, reads_all=False)
+    everyone = int(store.scalar("SELECT count(*) FROM supplier"))
+    return _Scope(frame, reads_all=frame.height >= _MOST * everyone)
+
+
+def _keep(frame: pl.DataFrame, scope: _Scope) -> pl.DataFrame:
+    """The rows of the suppliers in scope (a semi-join: order kept)."""
+    return frame if scope.frame is None else frame.join(scope.frame, on="supplier_id", how="semi")
+
+
+def _gather(store: Store, as_of: date, scope: _Scope, need_coverage: bool) -> _Facts:
     from registry.queries import supplier_status
 
-    who = "TRUE" if suppliers is None else "s.supplier_id IN (SELECT unnest($ids))"
+    # A scope travels as a registered frame joined in SQL, never as a list of IDs in a parameter.
+    who = "TRUE" if scope.reads_all else "s.supplier_id IN (SELECT supplier_id FROM scope)"
+    frames = {} if scope.reads_all or scope.frame is None else {"scope": scope.frame}
     params: dict[str, object] = {"as_of": as_of}
-    if suppliers is not None:
-        params["ids"] = list(suppliers) or [""]
     status = supplier_status(store, as_of)
-    people = store.frame(
-        f"SELECT supplier_id, employees, has_security_staff FROM supplier s WHERE {who}",
-        {k: v for k, v in params.items() if k != "as_of"},
+    people = store.frame_with(
+        f"SELECT supplier_id, employees, has_security_staff FROM supplier s WHERE {who}", None, **frames
     )
-    if suppliers is None:
-        counts = yardstick.portfolio_counts(store, as_of, with_conflicts=True)
+    if scope.by_id:
+        counts = yardstick.counts_of(yardstick.derive(store, as_of, scope.ids))
+        requests = current_requests(store, as_of, scope.ids)
     else:
-        counts = yardstick.counts_of(yardstick.derive(store, as_of, list(suppliers)))
-    answers = store.frame(
+        counts = yardstick.portfolio_counts(store, as_of, with_conflicts=True)
+        requests = current_requests(store, as_of)
+    answers = store.frame_with(
         f"""WITH current AS (
                 SELECT * FROM (
                     SELECT s.*, row_number() OVER (PARTITION BY supplier_id, framework_id
@@ -161,8 +196,9 @@ def _gather(store: Store, as_of: date, suppliers: Sequence[str] | None, need_cov
             WHERE a.status <> 'not_applicable'
             GROUP BY c.supplier_id""",
         params,
+        **frames,
     )
-    newest = store.frame(
+    newest = store.frame_with(
         f"""WITH ev AS (
                 SELECT supplier_id, submitted_on AS on_date FROM submission s WHERE submitted_on <= $as_of AND {who}
                 UNION ALL
@@ -170,16 +206,16 @@ def _gather(store: Store, as_of: date, suppliers: Sequence[str] | None, need_cov
             )
             SELECT supplier_id, max(on_date) AS newest FROM ev GROUP BY supplier_id""",
         params,
+        **frames,
     )
-    certificates = _scope(renewals.certificate_states(store, as_of), suppliers)
     return _Facts(
         as_of=as_of,
-        suppliers=_scope(status, suppliers).join(people, on="supplier_id", how="left"),
-        requests=current_requests(store, as_of, suppliers),
-        certificates=certificates,
-        counts=counts,
-        answers=answers,
-        newest=newest,
+        suppliers=_keep(status, scope).join(people, on="supplier_id", how="left"),
+        requests=_keep(requests, scope),
+        certificates=_keep(renewals.certificate_states(store, as_of), scope),
+        counts=_keep(counts, scope),
+        answers=_keep(answers, scope),
+        newest=_keep(newest, scope),
         coverage=supply_chain.supplier_coverage(store, as_of) if need_coverage else None,
         catalogue=yardstick.catalogue_in_force(store),
     )
@@ -420,7 +456,7 @@ def _stale_no_evidence(rule: FlagRule, facts: _Facts) -> pl.DataFrame:
     return _finish(rule, found.select("supplier_id", "requested_level", "requested_on", "days"))
 
 
-def _coverage_hole(rule: FlagRule, facts: _Facts, store: Store, suppliers: Sequence[str] | None) -> pl.DataFrame:
+def _coverage_hole(rule: FlagRule, facts: _Facts, store: Store, scope: _Scope) -> pl.DataFrame:
     assert facts.coverage is not None
     paths = supply_chain.uncovered_critical_paths(store, facts.coverage)
     found = (
@@ -428,7 +464,7 @@ def _coverage_hole(rule: FlagRule, facts: _Facts, store: Store, suppliers: Seque
         .explode("supplier_id")
         .with_columns(subject=pl.col("end_id"))
     )
-    found = _scope(found, suppliers)
+    found = _keep(found, scope)
     return _finish(
         rule,
         found.select("supplier_id", "subject", "path", "end_id", "end_name", "required"),
@@ -455,20 +491,17 @@ def derive(
     store: Store, as_of: date, suppliers: Sequence[str] | None = None, rules: FlagRules | None = None
 ) -> pl.DataFrame:
     """Every flag that holds on ``as_of`` (for all suppliers, or only ``suppliers``), one row each."""
-    return _derive(store, as_of, suppliers, rules or rules_in_force(store))[0]
+    with store.held_open():
+        return _derive(store, as_of, _scope_of(store, suppliers), rules or rules_in_force(store))[0]
 
 
-def _derive(
-    store: Store, as_of: date, suppliers: Sequence[str] | None, rules: FlagRules
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _derive(store: Store, as_of: date, scope: _Scope, rules: FlagRules) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The flags, and the readiness the rules read (kept as history by :func:`refresh`)."""
     enabled = [r for r in rules.rules if r.enabled]
     with store.held_open():
-        facts = _gather(store, as_of, suppliers, need_coverage=any(r.id == "coverage_hole" for r in enabled))
+        facts = _gather(store, as_of, scope, need_coverage=any(r.id == "coverage_hole" for r in enabled))
         frames = [
-            _coverage_hole(rule, facts, store, suppliers)
-            if rule.id == "coverage_hole"
-            else _RULES[rule.id](rule, facts)
+            _coverage_hole(rule, facts, store, scope) if rule.id == "coverage_hole" else _RULES[rule.id](rule, facts)
             for rule in enabled
         ]
     derived = pl.concat([f.select(FLAG_COLUMNS) for f in frames], how="vertical_relaxed")
@@ -477,23 +510,36 @@ def _derive(
 
 
 def _record_readiness(tx: Transaction, snapshot: pl.DataFrame, as_of: date) -> None:
-    """Keep the readiness of the suppliers whose readiness changed since their latest record."""
+    """Keep the readiness of the suppliers whose readiness changed since their latest record
+    before ``as_of``. Only the rows that change are written: a second derivation on the same day
+    writes nothing (deleting and inserting a million unchanged rows took 25 s)."""
     values = yardstick.HISTORY_COLUMNS
     name = tx.register("snapshot", snapshot.with_columns(taken_on=pl.lit(as_of)))
     changed = " OR ".join(f"abs(n.{c} - l.{c}) > 1e-9" for c in values)
-    tx.execute(
-        f"DELETE FROM readiness_history WHERE taken_on = $as_of AND supplier_id IN (SELECT supplier_id FROM {name})",
-        {"as_of": as_of},
-    )
-    tx.execute(
-        f"""INSERT INTO readiness_history (supplier_id, taken_on, {", ".join(values)})
-            SELECT n.supplier_id, n.taken_on, {", ".join(f"n.{c}" for c in values)}
-            FROM {name} n
+    wanted = f"""WITH wanted AS (  -- the rows the day should hold for these suppliers
+            SELECT n.* FROM {name} n
             LEFT JOIN (
                 SELECT * FROM readiness_history WHERE taken_on < $as_of
                 QUALIFY row_number() OVER (PARTITION BY supplier_id ORDER BY taken_on DESC) = 1
             ) l USING (supplier_id)
-            WHERE l.supplier_id IS NULL OR {changed}""",
+            WHERE l.supplier_id IS NULL OR {changed}
+        )"""
+    same = " AND ".join(f"w.{c} = h.{c}" for c in values)
+    tx.execute(
+        f"""{wanted}
+            DELETE FROM readiness_history h
+            WHERE h.taken_on = $as_of AND h.supplier_id IN (SELECT supplier_id FROM {name})
+              AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.supplier_id = h.supplier_id AND {same})""",
+        {"as_of": as_of},
+    )
+    tx.execute(
+        f"""{wanted}
+            INSERT INTO readiness_history (supplier_id, taken_on, {", ".join(values)})
+            SELECT w.supplier_id, w.taken_on, {", ".join(f"w.{c}" for c in values)}
+            FROM wanted w
+            WHERE NOT EXISTS (
+                SELECT 1 FROM readiness_history h WHERE h.supplier_id = w.supplier_id AND h.taken_on = $as_of
+            )""",
         {"as_of": as_of},
     )
 
@@ -516,7 +562,9 @@ class Refresh:
 def refresh(store: Store, as_of: date, suppliers: Sequence[str] | None = None, *, actor: Actor) -> Refresh:
     """Re-derive the flags and reconcile them with the stored ones, in one transaction."""
     rules = rules_in_force(store)
-    derived, snapshot = _derive(store, as_of, suppliers, rules)
+    with store.held_open():
+        scope = _scope_of(store, suppliers)
+        derived, snapshot = _derive(store, as_of, scope, rules)
     closing = pl.DataFrame(
         {
             "rule_id": [r.id for r in rules.rules],
@@ -525,9 +573,14 @@ def refresh(store: Store, as_of: date, suppliers: Sequence[str] | None = None, *
         }
     )
     now = clock.now()
-    params = {"as_of": as_of, "now": now, "ids": list(suppliers or []) or [""], "all": suppliers is None}
-    in_scope = "($all OR f.supplier_id IN (SELECT unnest($ids)))"
+    params = {"as_of": as_of, "now": now}
     with store.transaction(actor) as tx:
+        # the suppliers in scope as a frame joined in SQL (a million IDs as a list parameter do not fit)
+        in_scope = (
+            "TRUE"
+            if scope.frame is None
+            else f"f.supplier_id IN (SELECT supplier_id FROM {tx.register('scope', scope.frame)})"
+        )
         name = tx.register("derived", derived)
         closing_name = tx.register("closing", closing)
         counts = tx.execute(

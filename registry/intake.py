@@ -83,6 +83,8 @@ class FileReport:
     warnings: list[Problem] = field(default_factory=list)
     supplier_ids: list[str] = field(default_factory=list)
     planned: PlannedWrite | None = field(default=None, repr=False)
+    # imported, but the flags derived after the import failed (a warning says why; derived again later)
+    flags_deferred: bool = False
 
     @property
     def framework(self) -> str | None:
@@ -716,11 +718,31 @@ def commit(
                     write_import(store, [], [report], batch_id=batch_id, actor=actor, today=today)
     if progress:
         progress(len(reports), len(reports), "")
-    touched = sorted({s for r in reports if r.status == "imported" for s in r.supplier_ids})
+    imported = [r for r in reports if r.status == "imported"]
+    touched = sorted({s for r in imported for s in r.supplier_ids})
     if touched:  # the imported suppliers' flags follow their new evidence at once
-        # the system derives them, whoever imported (a supplier may not touch flags itself)
-        flags.refresh(store, today, suppliers=touched, actor=Actor.system("derive", on_behalf_of=actor))
+        try:
+            # the system derives them, whoever imported (a supplier may not touch flags itself)
+            flags.refresh(store, today, suppliers=touched, actor=Actor.system("derive", on_behalf_of=actor))
+        except Exception as exc:  # the files are written: a failed derivation must not say otherwise
+            _defer_flags(imported, exc)
     return reports
+
+
+def _defer_flags(imported: list[FileReport], exc: Exception) -> None:
+    """The import is committed but the flags after it failed: say so on every imported file (the
+    CLI prints the warning, the Import page shows it) instead of reporting a failed import."""
+    reason = (str(exc).strip().splitlines() or [""])[0][:300]
+    warning = Problem(
+        location="flags",
+        message=(
+            f"the file was imported, but deriving the flags after it failed ({type(exc).__name__}: {reason}); "
+            "the next daily derivation or `monosashi flags` derives them again"
+        ),
+    )
+    for report in imported:
+        report.warnings.append(warning)
+        report.flags_deferred = True
 
 
 def import_paths(

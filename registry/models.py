@@ -2,7 +2,9 @@
 
 These pydantic models are the boundary types: importers produce them, the store writes them,
 the CLI and JSON exports print them. Text is NFKC-normalised and trimmed on the way in, so
-full-width digits and stray spaces from Excel never reach the database.
+full-width digits and stray spaces from Excel never reach the database; a text that holds a
+control character (other than whitespace, which is collapsed) is refused with a message that
+names the character and where it is, so that nothing invisible reaches pages and exports.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from questionnaires.policy import SCHEMES
 
@@ -36,6 +38,7 @@ __all__ = [
     "corporate_number_check_digit",
     "normalise_corporate_number",
     "normalise_text",
+    "refuse_control_characters",
     "supplier_name_key",
 ]
 
@@ -65,6 +68,24 @@ def supplier_name_key(name: str) -> str:
     return re.sub(r"[\s・]", "", _LEGAL_FORMS.sub("", unicodedata.normalize("NFKC", name))).casefold()
 
 
+# C0 and C1 control characters; those Python counts as whitespace (tab, line breaks, the
+# separators U+001C–U+001F, NEL) are collapsed by normalise_text instead.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def refuse_control_characters(value: object) -> object:
+    """Raise ``ValueError`` naming the first control character of a text that is not whitespace
+    (``contains a control character (U+0001) at position 4; remove it``); other values pass."""
+    if isinstance(value, str):
+        for found in _CONTROL.finditer(value):
+            if not found.group().isspace():
+                code = ord(found.group())
+                raise ValueError(
+                    f"contains a control character (U+{code:04X}) at position {found.start() + 1}; remove it"
+                )
+    return value
+
+
 def _text(value: str) -> str:
     cleaned = normalise_text(value)
     if not cleaned:
@@ -78,8 +99,8 @@ def _optional_text(value: str | None) -> str | None:
     return normalise_text(value) or None
 
 
-Text = Annotated[str, AfterValidator(_text)]
-OptionalText = Annotated[str | None, AfterValidator(_optional_text)]
+Text = Annotated[str, BeforeValidator(refuse_control_characters), AfterValidator(_text)]
+OptionalText = Annotated[str | None, BeforeValidator(refuse_control_characters), AfterValidator(_optional_text)]
 
 
 def corporate_number_check_digit(base: str) -> int:

@@ -3,12 +3,15 @@
 Sheets: 記入方法 (instructions, Japanese then English), 回答 (one row per item with a dropdown
 of the allowed answers; question cells locked), 再委託先 (the supplier's own subcontractors:
 the tier-2 list), and a hidden ``_monosashi`` sheet (framework, catalogue version, supplier ID,
-template version) so that the filled workbook imports with no question asked.
+template version) so that the filled workbook imports with no question asked. The sheets come
+from ``japanese_workbook()``, which neutralises every value written to them (a profile's texts
+included: registry/neutralise.py).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from datetime import date
 
 from openpyxl.comments import Comment
@@ -17,6 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from questionnaires.frameworks import FrameworkDefinition, MappingProfile, framework_definition
 from registry.exports import japanese_workbook
+from registry.neutralise import CONTROL_CHARACTERS
 
 __all__ = ["ANSWER_SHEET", "META_SHEET", "SUBCONTRACTOR_SHEET", "TEMPLATE_VERSION", "build_template"]
 
@@ -58,6 +62,13 @@ def _instructions(definition: FrameworkDefinition, supplier_id: str) -> list[str
     ]
 
 
+def _list_formula(labels: Iterable[str]) -> str:
+    """A dropdown's list of allowed answers as Excel's list formula: ``"○,△,✖"``. A quote inside a
+    label is doubled and control characters are dropped, so a profile's label stays one item of
+    the list and never becomes part of a formula."""
+    return '"' + ",".join(CONTROL_CHARACTERS.sub("", label).replace('"', '""') for label in labels) + '"'
+
+
 def build_template(
     framework_id: str,
     supplier_id: str,
@@ -92,7 +103,7 @@ def build_template(
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     dropdown = DataValidation(
         type="list",
-        formula1='"' + ",".join(a.label for a in definition.answers) + '"',
+        formula1=_list_formula(a.label for a in definition.answers),
         allow_blank=True,
         showErrorMessage=True,
         errorTitle="回答",

@@ -33,3 +33,22 @@ def test_nothing_reads_the_shared_folder():
     for package in ("registry", "importers", "questionnaires", "dashboards", "tests", "bench"):
         for path in (ROOT / package).rglob("*.py"):
             assert shared not in path.read_text(encoding="utf-8"), path
+
+
+def test_one_clock():
+    """Only registry/clock.py reads the wall clock; no SQL asks DuckDB for the time (its clock is
+    not the one tests set), so the program has one "today" and tests decide what it is."""
+    import re
+
+    reads = re.compile(r"date\.today\(\)|datetime\.(now|utcnow|today)\(|time\.time\(\)")
+    asks_duckdb = re.compile(r"current_(timestamp|date|time)|\bnow\(\)|\btoday\(\)|get_current_time", re.IGNORECASE)
+    for package in ("registry", "importers", "questionnaires", "dashboards"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path == ROOT / "registry" / "clock.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            assert not reads.search(text), f"{path} reads the wall clock; use registry.clock"
+            assert not asks_duckdb.search(text.replace("clock.today()", "").replace("clock.now()", "")), path
+    for path in (ROOT / "registry" / "migrations").glob("*.sql"):
+        if int(path.name[:4]) >= 8:  # earlier migrations are history; 0008 dropped their clock defaults
+            assert "current_timestamp" not in re.sub(r"--.*", "", path.read_text(encoding="utf-8")), path

@@ -70,9 +70,10 @@ criterion_id = st.selectbox(tr("col.criterion_id"), table["criterion_id"].to_lis
 if criterion_id:
     row = table.row(by_predicate=pl.col("criterion_id") == criterion_id, named=True)
     st.markdown(
-        f"**{row['criterion_id']}** · ★{row['level']} · {row['csf_function']} · {row['requirement_id']} {row['requirement_title_ja']}"
+        f"**{ui.plain(row['criterion_id'])}** · ★{row['level']} · {ui.plain(row['csf_function'])}"
+        f" · {ui.plain(row['requirement_id'])} {ui.plain(row['requirement_title_ja'])}"
     )
-    st.write(row[f"summary_{lang}"])
+    st.markdown(ui.plain(row[f"summary_{lang}"]))
     st.write(ui.plain(row["official_text"]) if row["official_text"] else tr("catalogue.official_missing"))
     st.markdown(f"**{tr('catalogue.citations')}**")
     for key, col in (
@@ -83,7 +84,7 @@ if criterion_id:
         ("gov_unified", "col.gov"),
     ):
         if row[key]:
-            st.write(f"{tr(col)}: {', '.join(row[key])}")
+            st.markdown(f"{tr(col)}: {ui.plain(', '.join(row[key]))}")
 
 with st.expander(tr("catalogue.import")):
     upload = st.file_uploader(
@@ -110,9 +111,9 @@ with st.expander(tr("catalogue.import")):
 
 with st.expander(tr("catalogue.differences")):
     diff = version_differences(ui.catalogue("2025-12"), ui.catalogue("2026-03-27"))
-    st.write(f"{tr('catalogue.removed')}: {', '.join(diff.removed_requirements)}")
+    st.markdown(f"{tr('catalogue.removed')}: {ui.plain(', '.join(diff.removed_requirements))}")
     st.write(tr("catalogue.renamed"))
-    st.table({rid: f"{old} → {new}" for rid, (old, new) in diff.renamed_requirements.items()})
+    st.table({rid: ui.plain(f"{old} → {new}") for rid, (old, new) in diff.renamed_requirements.items()})
     st.write(
         tr(
             "catalogue.criteria_changes",

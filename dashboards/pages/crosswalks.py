@@ -32,7 +32,7 @@ chosen = st.selectbox(
     key="crosswalk_choice",
 )
 crosswalk = crosswalks[chosen]
-st.write(crosswalk.description)
+st.markdown(ui.plain(crosswalk.description))
 entries = ui.crosswalk_entries(crosswalk)
 edited = st.data_editor(
     entries,

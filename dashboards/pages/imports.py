@@ -66,9 +66,12 @@ if uploads:
             mode=mode,
             actor=ui.actor(),
             today=clock.today(),
-            progress=lambda i, n, name: bar.progress(i / max(n, 1), text=name or tr("import.writing")),
+            progress=lambda i, n, name: bar.progress(
+                i / max(n, 1), text=ui.plain(name) if name else tr("import.writing")
+            ),
         )
         st.session_state["import_result"] = intake.summary_frame(done).to_dicts()
+        st.session_state["import_flags_deferred"] = any(r.flags_deferred for r in done)
         st.session_state["import_round"] = st.session_state.get("import_round", 0) + 1
         st.rerun()
 
@@ -76,6 +79,8 @@ if st.session_state.get("import_result"):
     result = st.session_state["import_result"]
     imported = sum(r["status"] == "imported" for r in result)
     st.success(tr("import.done", imported=imported, total=len(result)))
+    if st.session_state.get("import_flags_deferred"):  # written; only the flags after it failed
+        st.warning(tr("import.flags_deferred"))
 
 with st.expander(tr("import.add_profile")):
     st.caption(tr("import.add_profile.help", folder=str(intake.profiles_folder(store))))

@@ -135,14 +135,17 @@ with right:
             scores,
             group,
             ui.category_names(ready.catalogue),
-            tr("readiness.heatmap", group=tr(f"readiness.group.{group}")),
+            ui.tr_text("readiness.heatmap", group=tr(f"readiness.group.{group}")),
         ),
         "readiness.heatmap.caption",
     )
     values = sorted({str(v) for v in ready.readiness[group].drop_nulls().to_list()})
     ui.links(
         SUPPLIERS,
-        [(tier_label.get(int(v), v) if group == "tier" else v, {group: v, "sort": "readiness"}) for v in values[:12]],
+        [
+            (ui.plain(tier_label.get(int(v), v) if group == "tier" else v), {group: v, "sort": "readiness"})
+            for v in values[:12]
+        ],
     )
 
 first, last = board.quarter

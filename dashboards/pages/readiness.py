@@ -22,14 +22,14 @@ left, right = st.columns(2)
 with left:
     ui.chart(
         figures.readiness_histogram(
-            portfolio.readiness, "star3", tr("readiness.histogram", level=3), percent_axis, suppliers_axis
+            portfolio.readiness, "star3", ui.tr_text("readiness.histogram", level=3), percent_axis, suppliers_axis
         ),
         "readiness.histogram.caption",
     )
 with right:
     ui.chart(
         figures.readiness_histogram(
-            portfolio.readiness, "star4", tr("readiness.histogram", level=4), percent_axis, suppliers_axis
+            portfolio.readiness, "star4", ui.tr_text("readiness.histogram", level=4), percent_axis, suppliers_axis
         ),
         "readiness.histogram.caption",
     )
@@ -43,7 +43,7 @@ ui.chart(
         scores,
         group,
         ui.category_names(portfolio.catalogue),
-        tr("readiness.heatmap", group=tr(f"readiness.group.{group}")),
+        ui.tr_text("readiness.heatmap", group=tr(f"readiness.group.{group}")),
     ),
     "readiness.heatmap.caption",
 )

@@ -58,7 +58,7 @@ with st.expander(tr("requests.new"), expanded=current.is_empty()):
             )
             requests.save_request(store, request, ui.actor())
         except (ValueError, MonosashiError) as exc:
-            st.error(str(exc).split("\n", 1)[-1] if "validation error" in str(exc) else str(exc))
+            st.error(ui.plain(str(exc).split("\n", 1)[-1] if "validation error" in str(exc) else str(exc)))
         else:
             ui.refresh_flags(store, [supplier_id])
             st.success(tr("requests.saved", supplier=supplier_id, level=level))

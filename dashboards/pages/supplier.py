@@ -67,11 +67,9 @@ with downloads[1].popover(tr("supplier.raw", n=submitted.height), disabled=submi
             current=tr("supplier.raw.current") if row["current"] else "",
         )
         if content is None:
-            st.caption(ui.plain(tr("supplier.raw.not_kept", label=label)))
+            st.caption(tr("supplier.raw.not_kept", label=label))
         else:
-            st.download_button(
-                ui.plain(label), content, file_name=row["source_name"], key=f"raw_{row['submission_id']}"
-            )
+            st.download_button(label, content, file_name=row["source_name"], key=f"raw_{row['submission_id']}")
 
 gauges = st.columns(3)
 for column, level in zip(gauges[:2], (3, 4), strict=True):
@@ -79,7 +77,7 @@ for column, level in zip(gauges[:2], (3, 4), strict=True):
         figures.readiness_gauge(
             view.readiness[f"star{level}"],
             view.readiness[f"star{level}_partial"],
-            tr("supplier.readiness", level=level),
+            ui.tr_text("supplier.readiness", level=level),
         ),
         width="stretch",
     )
@@ -87,7 +85,7 @@ with gauges[2]:
     ui.chart(
         figures.readiness_history_line(
             data.history,
-            {"star3": tr("supplier.readiness", level=3), "star4": tr("supplier.readiness", level=4)},
+            {"star3": ui.tr_text("supplier.readiness", level=3), "star4": ui.tr_text("supplier.readiness", level=4)},
             tr("supplier.history"),
             tr("readiness.axis.readiness"),
         ),
@@ -155,7 +153,7 @@ category_names = ui.category_names(view.catalogue)
 status_names = {s: tr(f"status.{s}") for s in yardstick.STATUS_ORDER}
 ui.chart(
     figures.requirement_matrix(
-        view.requirements(level), category_names, status_names, tr("supplier.matrix", level=level)
+        view.requirements(level), category_names, status_names, ui.tr_text("supplier.matrix", level=level)
     ),
     "supplier.matrix.caption",
 )
@@ -180,7 +178,7 @@ if edges.is_empty():
 else:
     names = {c: tr(f"coverage.{c}") for c in supply_chain.COVERAGE}
     ui.chart(
-        figures.sub_network_graph(nodes, edges, names, tr("chain.sub_network.title", supplier=supplier_id)),
+        figures.sub_network_graph(nodes, edges, names, ui.tr_text("chain.sub_network.title", supplier=supplier_id)),
         "chain.sub_network.caption",
     )
 

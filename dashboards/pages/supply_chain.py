@@ -55,6 +55,6 @@ supplier_id = ui.supplier_picker(st, tr("supplier.choose"), store, key="chain_su
 if supplier_id:
     nodes, edges = supply_chain.sub_network(store, supplier_id, coverage)
     ui.chart(
-        figures.sub_network_graph(nodes, edges, names, tr("chain.sub_network.title", supplier=supplier_id)),
+        figures.sub_network_graph(nodes, edges, names, ui.tr_text("chain.sub_network.title", supplier=supplier_id)),
         "chain.sub_network.caption",
     )

@@ -23,7 +23,7 @@ menus = ui.multiselect(st, tr("col.menu"), sorted(ranked["menu"].drop_nulls().un
 shown = ranked.filter(pl.col("menu").is_in(menus)) if menus else ranked
 counts = st.columns(4)
 for column, (menu, n) in zip(counts, ranked.group_by("menu").len().sort("menu").iter_rows(), strict=False):
-    column.metric(menu or "—", f"{n:,}")
+    column.metric(ui.plain(menu or "—"), f"{n:,}")
 columns = [
     "supplier_id",
     "name",
@@ -59,8 +59,8 @@ if supplier_id:
     facts[0].metric(tr("support.target"), f"★{report.target_level}")
     facts[1].metric(tr("col.readiness"), ui.percent(report.readiness))
     facts[2].metric(tr("support.gaps"), f"{report.gaps.height:,}")
-    facts[3].metric(tr("col.menu"), report.menu)
-    st.write(f"**{report.menu}** — {report.menu_description}  \n{report.menu_reason}")
+    facts[3].metric(tr("col.menu"), ui.plain(report.menu))
+    st.markdown(f"**{ui.plain(report.menu)}** — {ui.plain(report.menu_description)}  \n{ui.plain(report.menu_reason)}")
     for kind in ("tool", "organisational"):
         part = report.by_theme.filter(pl.col("remedy_kind") == kind).select(
             "remedy", "criteria", "criterion_ids", "next_step"
