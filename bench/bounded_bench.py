@@ -47,8 +47,8 @@ def supplier_list(n: int) -> bytes:
 def step(name: str, db: str, arg: str) -> None:
     """One measured step in this (child) process; prints one JSON line."""
     from importers.base import Limits, SourceFile
-    from registry import flags, intake, yardstick
-    from registry.actor import Actor
+    from registry.domain.actor import Actor
+    from registry.services import flags, intake, yardstick
     from registry.store import Store
 
     store = Store(db)
@@ -117,9 +117,9 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average at start: {load} ({os.cpu_count()} CPUs)")
-    from registry.actor import Actor
-    from registry.records import initialise
+    from registry.domain.actor import Actor
     from registry.store import Store
+    from registry.store.records import initialise
 
     n = args.suppliers
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,11 +20,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-from registry import dashboard, directory, flags, queries, supply_chain, yardstick
-from registry.actor import Actor
-from registry.demo import generate_demo
-from registry.records import initialise, replace_demo
-from registry.store import Store
+from registry.domain.actor import Actor
+from registry.services import dashboard, directory, flags, supply_chain, yardstick
+from registry.services.demo import generate_demo
+from registry.store import Store, queries
+from registry.store.records import initialise, replace_demo
 
 AS_OF = date(2026, 11, 23)
 

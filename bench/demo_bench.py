@@ -14,10 +14,10 @@ import time
 from datetime import date
 from pathlib import Path
 
-from registry.actor import Actor
-from registry.demo import generate_demo
-from registry.records import initialise, replace_demo
+from registry.domain.actor import Actor
+from registry.services.demo import generate_demo
 from registry.store import Store
+from registry.store.records import initialise, replace_demo
 
 
 def main() -> None:

@@ -22,14 +22,16 @@ import time
 from datetime import date
 from pathlib import Path
 
+import _support  # noqa: F401  (tests/support on the path)
 import openpyxl
+from support import samples
 
 from importers.base import SourceFile
-from registry import intake, samples
-from registry.actor import Actor
-from registry.demo import generate_demo
-from registry.records import initialise, replace_demo
+from registry.domain.actor import Actor
+from registry.services import intake
+from registry.services.demo import generate_demo
 from registry.store import Store
+from registry.store.records import initialise, replace_demo
 
 AS_OF = date(2026, 11, 23)
 MARKS = {"○": "met", "△": "partial", "✖": "not_met", None: "unknown"}

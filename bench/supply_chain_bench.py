@@ -21,12 +21,12 @@ from pathlib import Path
 
 import polars as pl
 
-from registry import supply_chain
-from registry.actor import Actor
-from registry.demo import generate_demo
-from registry.models import BUYER_ID
-from registry.records import RegistryData, initialise, replace_demo
+from registry.domain.actor import Actor
+from registry.domain.models import BUYER_ID
+from registry.services import supply_chain
+from registry.services.demo import generate_demo
 from registry.store import Store
+from registry.store.records import RegistryData, initialise, replace_demo
 
 AS_OF = date(2026, 11, 23)
 

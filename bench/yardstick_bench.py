@@ -26,15 +26,17 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
+import _support  # noqa: F401  (tests/support on the path)
 import polars as pl
+from support import samples
 
 from importers.base import SourceFile
 from questionnaires.crosswalks import all_crosswalks, crosswalk_frame
-from registry import intake, samples, yardstick
-from registry.actor import Actor
-from registry.demo import generate_demo
-from registry.records import initialise, replace_demo
+from registry.domain.actor import Actor
+from registry.services import intake, yardstick
+from registry.services.demo import generate_demo
 from registry.store import Store
+from registry.store.records import initialise, replace_demo
 
 AS_OF = date(2026, 11, 23)
 RULES = {

@@ -19,12 +19,13 @@ from importers.container import Limits
 from questionnaires.catalogue import Catalogue, CatalogueDataError, load_catalogue
 from questionnaires.crosswalks import Crosswalk, load_crosswalk_text
 from questionnaires.policy import parse_policy
-from registry import access, clock, flags, intake, queries, renewals, supply_chain
+from registry import access, clock
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
-from registry.queries import revision, supplier_choices
-from registry.records import ensure_ready
-from registry.store import Store, private_files
+from registry.services import flags, intake, renewals, supply_chain
+from registry.store import Store, private_files, queries
+from registry.store.queries import revision, supplier_choices
+from registry.store.records import ensure_ready
 
 __all__ = [
     "as_of",
@@ -351,7 +352,7 @@ def category_names(catalogue: Catalogue) -> dict[int, str]:
 
 @st.cache_data(show_spinner=False, max_entries=4, hash_funcs={Store: lambda s: str(s.path)})
 def _readiness(store: Store, as_of: date, revision: int) -> Any:
-    from registry import dashboard
+    from registry.services import dashboard
 
     return dashboard.readiness_board(store, as_of)
 
@@ -484,7 +485,7 @@ def labelled(frame: pl.DataFrame, **columns: str) -> pl.DataFrame:
 
 def downloads(frame: pl.DataFrame, name: str, as_of: date) -> None:
     """Excel and CSV (UTF-8 with BOM) downloads of a list, formulas neutralised."""
-    from registry import exports
+    from registry.services import exports
 
     # The files are made when the button is clicked, not on every run of the page.
     buttons = st.columns(2)
@@ -507,7 +508,7 @@ def downloads(frame: pl.DataFrame, name: str, as_of: date) -> None:
 def refresh_flags(store: Store, suppliers: list[str] | None = None) -> None:
     """Re-derive the flags after a change the page made (of these suppliers, or all), as of today:
     stored flags always describe the present, whatever date the sidebar shows."""
-    from registry import flags
+    from registry.services import flags
 
     flags.refresh(store, clock.today(), suppliers, actor=actor())
 
@@ -547,7 +548,7 @@ def chart_with_drilldown(figure: Any, caption_key: str, key: str) -> list[Any] |
 
 @st.cache_data(show_spinner=False, max_entries=4, hash_funcs={Store: lambda s: str(s.path)})
 def _board(store: Store, as_of: date, revision: int) -> Any:
-    from registry import dashboard
+    from registry.services import dashboard
 
     return dashboard.board(store, as_of)
 
@@ -580,7 +581,7 @@ def evidence_kind_labels(values: pl.Series) -> pl.Series:
 
 @st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Store: lambda s: str(s.path)})
 def _supplier_page(store: Store, as_of: date, supplier_id: str, revision: int) -> Any:
-    from registry import dashboard
+    from registry.services import dashboard
 
     return dashboard.supplier_page(store, as_of, supplier_id)
 
@@ -611,8 +612,8 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
     from importers.certificate_pdf import CertificateProposal
     from importers.certificate_pdf import parse as read_certificate_pdf
     from questionnaires.policy import SCHEMES
-    from registry import records
-    from registry.models import Certificate
+    from registry.domain.models import Certificate
+    from registry.store import records
 
     if not allowed("add_certificate"):
         st.caption(tr("app.read_only"))

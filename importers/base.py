@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Protocol
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from questionnaires.frameworks import MappingProfile
-from registry.models import (
+from registry.domain.models import (
     Answer,
     Certificate,
     LevelRequest,

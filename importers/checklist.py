@@ -23,7 +23,7 @@ from importers.tabular import (
     supplier_and_date,
 )
 from questionnaires.frameworks import MappingProfile, answer_key
-from registry.models import Answer
+from registry.domain.models import Answer
 
 __all__ = ["NAME", "match_profile", "parse", "sniff"]
 

@@ -28,7 +28,7 @@ from importers.tabular import (
     supplier_and_date,
 )
 from questionnaires.frameworks import answer_key, load_ipa_5min
-from registry.models import Answer
+from registry.domain.models import Answer
 
 __all__ = ["NAME", "parse", "sniff"]
 

@@ -22,7 +22,7 @@ from importers.base import (
     SubmissionPayload,
     SupplierRef,
 )
-from registry.models import Answer, Certificate, Supplier, SupplierLink
+from registry.domain.models import Answer, Certificate, Supplier, SupplierLink
 
 __all__ = ["NAME", "ExchangeDocument", "ExchangeSubmission", "parse", "sniff"]
 

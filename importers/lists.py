@@ -27,7 +27,7 @@ from importers.base import (
 )
 from importers.normalise import parse_bool, parse_date
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, problems_full, read_tables
-from registry.models import BUYER_ID, Certificate, LevelRequest, Supplier, SupplierLink, supplier_name_key
+from registry.domain.models import BUYER_ID, Certificate, LevelRequest, Supplier, SupplierLink, supplier_name_key
 
 __all__ = [
     "CERTIFICATES",

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
-from registry.models import AnswerStatus
+from registry.domain.models import AnswerStatus
 
 __all__ = ["SCS_MARKS", "parse_bool", "parse_date", "scs_mark_status"]
 

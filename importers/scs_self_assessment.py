@@ -31,7 +31,7 @@ from importers.tabular import (
     supplier_and_date,
 )
 from questionnaires.catalogue import Catalogue, available_versions, load_catalogue
-from registry.models import Answer
+from registry.domain.models import Answer
 
 __all__ = ["NAME", "detect_version", "parse", "sniff"]
 

@@ -30,7 +30,7 @@ from importers.tabular import (
     supplier_and_date,
 )
 from questionnaires.frameworks import answer_key, framework_definition
-from registry.models import Answer, normalise_corporate_number
+from registry.domain.models import Answer, normalise_corporate_number
 
 __all__ = ["NAME", "parse", "sniff"]
 

@@ -14,10 +14,10 @@ import polars as pl
 import pytest
 import time_machine
 
-from registry.actor import Actor
-from registry.demo import generate_demo
-from registry.records import RegistryData, initialise, replace_demo, replace_registry
+from registry.domain.actor import Actor
+from registry.services.demo import generate_demo
 from registry.store import Store
+from registry.store.records import RegistryData, initialise, replace_demo, replace_registry
 
 AS_OF = date(2026, 11, 23)
 # Who writes in tests: the system builds registries; people act with their roles.
@@ -145,7 +145,7 @@ def lock_held_by_another_process(path: Path) -> Iterator[subprocess.Popen]:
 def two_profiles_on_one_criterion(store: Store) -> None:
     """Two checklist profiles whose item 1 maps onto 4-4-2-1 with the same weight: answering them
     differently is a conflict of equal evidence."""
-    from registry import intake
+    from registry.services import intake
 
     folder = intake.profiles_folder(store)
     folder.mkdir()

@@ -9,14 +9,17 @@ import pytest
 from click.testing import CliRunner
 from conftest import ADMIN, AS_OF, SYSTEM, make_store
 from streamlit.testing.v1 import AppTest
+from support import samples
 
 from importers.base import SourceFile
-from registry import access, flags, intake, records, samples
+from registry import access
 from registry.access import AccessDenied
-from registry.actor import Actor
 from registry.cli import CLI_ROLES, main
+from registry.domain.actor import Actor
+from registry.domain.models import Supplier
 from registry.errors import MonosashiError
-from registry.models import Supplier
+from registry.services import flags, intake
+from registry.store import records
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -372,7 +375,7 @@ def test_the_cli_signs_in_once_accounts_exist(store, monkeypatch, tmp_path):
 
 
 def test_serve_makes_the_first_admin_and_shows_the_password_once(tmp_path, monkeypatch):
-    from registry import cli
+    from registry.cli import registry_cmds as cli
 
     path = tmp_path / "new.duckdb"
     shown = []

@@ -19,12 +19,12 @@ from conftest import ADMIN, BUYER, SYSTEM, lock_held_by_another_process, make_st
 from test_concurrency import INVARIANTS, check_invariants, workbook_variants
 
 from importers.base import SourceFile
-from registry import backup, intake
-from registry import store as store_module
-from registry.actor import Actor
 from registry.cli import main
+from registry.domain.actor import Actor
 from registry.errors import DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
-from registry.store import Store, migrations
+from registry.services import intake
+from registry.store import Store, backup, migrations
+from registry.store import core as store_module
 
 TODAY = date(2026, 11, 23)
 LATEST = migrations()[-1].version

@@ -8,12 +8,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import BUYER, make_store
+from support import samples
 
 from importers.base import SourceFile
 from importers.container import Limits
 from importers.normalise import parse_date
-from registry import intake, samples
-from registry.templates import build_template
+from registry.services import intake
+from registry.services.templates import build_template
 
 TODAY = date(2026, 11, 23)
 

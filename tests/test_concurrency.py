@@ -14,10 +14,11 @@ from datetime import date
 from pathlib import Path
 
 from conftest import make_store
+from support import samples
 
 from importers.base import SourceFile
-from registry import intake, samples
-from registry.actor import Actor
+from registry.domain.actor import Actor
+from registry.services import intake
 from registry.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,10 +15,10 @@ import pytest
 from conftest import AS_OF, BUYER, make_store
 from test_concurrency import workbook_variants
 
-from registry.demo import generate_demo
-from registry.models import Supplier
-from registry.records import add_supplier
+from registry.domain.models import Supplier
+from registry.services.demo import generate_demo
 from registry.store import Store
+from registry.store.records import add_supplier
 
 pytestmark = pytest.mark.skipif(
     os.name != "posix" or not hasattr(signal, "SIGKILL"),
@@ -43,8 +43,9 @@ CHILD = textwrap.dedent(
     from pathlib import Path
 
     from importers.base import Limits
-    from registry import intake, records
-    from registry.actor import Actor
+    from registry.services import intake
+    from registry.store import records
+    from registry.domain.actor import Actor
     from registry.store import Store, Transaction
 
     db, what, point, table, source = sys.argv[1:6]
@@ -78,7 +79,7 @@ CHILD = textwrap.dedent(
 
     with store.held_open():
         if what == "replace":
-            from registry.demo import generate_demo
+            from registry.services.demo import generate_demo
 
             data = generate_demo(int(source), 2, date(2026, 11, 23))
             records.replace_registry(store, data, Actor.system("demo"), reason="crash test")

@@ -3,10 +3,10 @@ from datetime import date
 import polars as pl
 from conftest import AS_OF
 
-from registry.demo import INDUSTRIES, generate_demo
-from registry.models import BUYER_ID, normalise_corporate_number
-from registry.queries import supplier_status
-from registry.validity import effective_expiry
+from registry.domain.models import BUYER_ID, normalise_corporate_number
+from registry.domain.validity import effective_expiry
+from registry.services.demo import INDUSTRIES, generate_demo
+from registry.store.queries import supplier_status
 
 
 def test_same_seed_same_registry_other_seed_other_registry():

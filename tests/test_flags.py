@@ -6,16 +6,18 @@ from pathlib import Path
 
 import pytest
 from conftest import ADMIN, AS_OF, BUYER, SYSTEM, make_store, two_profiles_on_one_criterion
+from support import samples
 
 from importers.base import SourceFile
 from questionnaires.catalogue import CatalogueDataError, load_catalogue
 from questionnaires.flag_rules import default_rules, parse_rules
-from registry import flags, intake, records, samples
-from registry.actor import Actor
+from registry.domain.actor import Actor
+from registry.domain.models import LevelRequest, Supplier, SupplierLink
 from registry.errors import MonosashiError
-from registry.models import LevelRequest, Supplier, SupplierLink
-from registry.records import add_supplier
-from registry.requests import save_request, set_request_state
+from registry.services import flags, intake
+from registry.services.requests import save_request, set_request_state
+from registry.store import records
+from registry.store.records import add_supplier
 
 
 @pytest.fixture

@@ -7,23 +7,20 @@ pipeline (``sources_from_uploads`` → ``analyse`` → ``preview``) never raises
 back on its catch-all for parser bugs; no case runs past the time limit; an upload over the size
 limit is refused before anything reads it.
 
-The generators and the oracle are ``bench/fuzz_importers.py`` (its long run is the same cases,
+The generators and the oracle are ``tests/support/fuzz.py`` (its long run is the same cases,
 many more of them). Everything here is deterministic: Hypothesis is derandomized and the fuzz
 cases come from a fixed seed. ``pytest -s tests/test_fuzz.py`` prints how many cases ran.
 """
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import random
-import sys
 import tempfile
 import zipfile
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from conftest import make_store
@@ -31,14 +28,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 from pydantic import ValidationError
+from support import fuzz
 
 from importers import IMPORTERS, container, ipa_catalogue, json_exchange, lists, tabular
 from importers.base import ImportContext, Limits, SourceFile, SourceFileError
 from questionnaires.frameworks import shipped_profiles
-from registry import intake
+from registry.services import intake
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))  # workers import it by name too
-fuzz = importlib.import_module("fuzz_importers")
 # Hypothesis keeps caches in .hypothesis/ beside the tests; keep the working tree clean.
 set_hypothesis_home_dir(tempfile.mkdtemp(prefix="monosashi-hypothesis-"))
 

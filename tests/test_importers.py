@@ -6,12 +6,12 @@ from datetime import date
 import openpyxl
 import pytest
 from golden import assert_golden
+from support import samples
 
 from importers import checklist, ipa_5min, json_exchange, lists, scs_self_assessment, template
 from importers.base import ImportContext, SourceFile, SourceFileError
 from questionnaires.frameworks import shipped_profiles
-from registry import samples
-from registry.templates import build_template
+from registry.services.templates import build_template
 
 PROFILES = shipped_profiles()
 CONTEXT = ImportContext(profiles=PROFILES)

@@ -9,11 +9,13 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from conftest import BUYER, make_store
+from support import samples
 
 from importers.base import SourceFile
-from registry import intake, queries, records, samples
 from registry.cli import main
-from registry.templates import build_template
+from registry.services import intake
+from registry.services.templates import build_template
+from registry.store import queries, records
 
 TODAY = date(2026, 11, 23)
 
@@ -69,7 +71,7 @@ def test_all_or_nothing_writes_every_file_in_one_transaction(store):
 
 
 def test_a_failing_write_leaves_the_registry_as_it_was(store, monkeypatch):
-    from registry import records
+    from registry.store import records
 
     before = counts(store), store.scalar("SELECT count(*) FROM audit_log")
     blobs = store.scalar("SELECT count(*) FROM file_blob")  # the demo's own audit report
@@ -236,7 +238,7 @@ def test_cli_template_and_history(store, tmp_path):
 
 
 def test_published_schemas_match_the_models():
-    from registry.schemas import exchange_schema, profile_schema
+    from registry.services.schemas import exchange_schema, profile_schema
 
     root = Path(__file__).resolve().parent.parent / "docs" / "schema"
     assert json.loads((root / "exchange.schema.json").read_text(encoding="utf-8")) == exchange_schema()

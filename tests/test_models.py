@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from registry.models import (
+from registry.domain.models import (
     Certificate,
     LevelRequest,
     Supplier,

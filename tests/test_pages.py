@@ -41,7 +41,7 @@ def test_first_start_fills_the_demo_and_overview_shows_real_figures(monkeypatch,
 def test_overview_figures_match_the_database(monkeypatch, tmp_path):
     from datetime import date, timedelta
 
-    from registry import dashboard, flags
+    from registry.services import dashboard, flags
 
     store = make_store(tmp_path / "r.duckdb", suppliers=300, seed=8, as_of=date.today())
     flags.replay(store, date.today(), months=2, actor=SYSTEM)
@@ -63,7 +63,7 @@ def test_overview_figures_match_the_database(monkeypatch, tmp_path):
 def test_overview_links_lead_to_the_filtered_list(monkeypatch, tmp_path):
     from datetime import date
 
-    from registry import directory
+    from registry.services import directory
 
     store = make_store(tmp_path / "r.duckdb", suppliers=200, seed=8, as_of=date.today())
     at = open_app(monkeypatch, store.path)
@@ -165,7 +165,7 @@ def test_a_broken_catalogue_file_shows_an_error_box(monkeypatch, tmp_path):
 
 
 def test_a_locked_database_shows_an_error_box(monkeypatch, tmp_path):
-    from registry import store as store_module
+    from registry.store import core as store_module
 
     db = tmp_path / "r.duckdb"
     make_store(db, suppliers=10)
@@ -184,7 +184,7 @@ def test_a_locked_database_shows_an_error_box(monkeypatch, tmp_path):
 
 
 def test_import_page_checks_first_then_writes_on_the_button(monkeypatch, tmp_path):
-    from registry import samples
+    from support import samples
 
     store = make_store(tmp_path / "r.duckdb", suppliers=20, seed=4)
     at = open_app(monkeypatch, store.path)
@@ -264,7 +264,7 @@ def test_request_flag_and_support_pages_on_the_demo_and_on_an_empty_registry(mon
 def test_requests_page_records_a_request_with_the_three_questions(monkeypatch, tmp_path):
     from datetime import date
 
-    from registry.requests import current_requests
+    from registry.services.requests import current_requests
 
     store = make_store(tmp_path / "r.duckdb", suppliers=60, seed=3, as_of=date.today())
     at = open_app(monkeypatch, store.path)
@@ -294,7 +294,7 @@ def test_requests_page_records_a_request_with_the_three_questions(monkeypatch, t
 def test_flags_page_acknowledges_in_bulk_and_filters(monkeypatch, tmp_path):
     from datetime import date
 
-    from registry import flags
+    from registry.services import flags
 
     store = make_store(tmp_path / "r.duckdb", suppliers=120, seed=3, as_of=date.today())
     at = open_app(monkeypatch, store.path)
@@ -316,7 +316,7 @@ def test_flags_page_acknowledges_in_bulk_and_filters(monkeypatch, tmp_path):
 def test_support_page_ranks_suppliers_and_offers_gap_reports(monkeypatch, tmp_path):
     from datetime import date
 
-    from registry import support
+    from registry.services import support
 
     store = make_store(tmp_path / "r.duckdb", suppliers=120, seed=3, as_of=date.today())
     at = open_app(monkeypatch, store.path)
@@ -371,7 +371,7 @@ def test_every_page_renders_on_the_demo_and_on_an_empty_registry(monkeypatch, tm
 def test_suppliers_directory_filters_sorts_and_pages(monkeypatch, tmp_path):
     from datetime import date
 
-    from registry import directory
+    from registry.services import directory
 
     store = make_store(tmp_path / "r.duckdb", suppliers=300, seed=8, as_of=date.today())
     at = open_app(monkeypatch, store.path)

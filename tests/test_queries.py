@@ -3,8 +3,8 @@ from pathlib import Path
 
 from conftest import AS_OF, registry_data, store_with
 
-from registry import dashboard
-from registry.queries import certificates_expiring, supplier_status
+from registry.services import dashboard
+from registry.store.queries import certificates_expiring, supplier_status
 
 
 def _status(store, as_of=AS_OF):

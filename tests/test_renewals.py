@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from conftest import ADMIN, BUYER, SYSTEM, make_store
 
-from registry.models import Supplier
-from registry.records import add_supplier
-from registry.renewals import certificate_states, renewals
+from registry.domain.models import Supplier
+from registry.services.renewals import certificate_states, renewals
+from registry.store.records import add_supplier
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ def test_exports_open_right_and_never_run_formulas(store):
     import icalendar
     import openpyxl
 
-    from registry import exports
+    from registry.services import exports
 
     certify(store, "scs_star4", date(2026, 4, 1), cid="F", number='=HYPERLINK("http://x")')
     frame = certificate_states(store, date(2027, 3, 10))
@@ -259,9 +259,10 @@ ISO_PDF_LINES = [
 
 
 def test_certificate_pdf_fields_are_proposed():
+    from support import samples
+
     from importers.base import SourceFile
     from importers.certificate_pdf import parse
-    from registry import samples
 
     proposal = parse(SourceFile("c.pdf", samples.certificate_pdf(ISO_PDF_LINES)))
     assert (proposal.scheme, proposal.registration_no, proposal.issued_on, proposal.expires_on) == (
@@ -279,10 +280,10 @@ def test_encrypted_broken_and_foreign_pdfs_are_refused():
     import io
 
     from pypdf import PdfWriter
+    from support import samples
 
     from importers.base import SourceFile, SourceFileError
     from importers.certificate_pdf import parse
-    from registry import samples
 
     writer = PdfWriter()
     writer.add_blank_page(width=200, height=200)
@@ -298,9 +299,11 @@ def test_encrypted_broken_and_foreign_pdfs_are_refused():
 
 
 def test_add_certificate_keeps_its_file_and_refuses_another_suppliers_number(store):
-    from registry import queries, samples
-    from registry.models import Certificate
-    from registry.records import CertificateConflictError, add_certificate
+    from support import samples
+
+    from registry.domain.models import Certificate
+    from registry.store import queries
+    from registry.store.records import CertificateConflictError, add_certificate
 
     pdf = samples.certificate_pdf(ISO_PDF_LINES)
     cert = Certificate(
@@ -322,9 +325,8 @@ def test_add_certificate_keeps_its_file_and_refuses_another_suppliers_number(sto
 
 def test_certificates_page_adds_one_from_a_pdf(monkeypatch, tmp_path):
     from conftest import make_store
+    from support import samples
     from test_pages import open_app
-
-    from registry import samples
 
     store = make_store(tmp_path / "r.duckdb", suppliers=10, seed=3)
     at = open_app(monkeypatch, store.path)
@@ -348,7 +350,7 @@ def test_settings_page_changes_the_validity_rules(monkeypatch, tmp_path):
     from conftest import make_store
     from test_pages import open_app
 
-    from registry.validity import policy_for
+    from registry.domain.validity import policy_for
 
     store = make_store(tmp_path / "r.duckdb", suppliers=10, seed=3)
     with store.transaction(SYSTEM) as tx:
@@ -376,8 +378,8 @@ def test_a_registry_policy_changes_expiry_everywhere(store):
     import json as _json
 
     from questionnaires.policy import default_policy
-    from registry.queries import supplier_status
-    from registry.records import save_settings
+    from registry.store.queries import supplier_status
+    from registry.store.records import save_settings
 
     certify(store, "scs_star3", date(2026, 4, 1), cid="S3")
     assert state(store, date(2027, 4, 15), "S3")["state"] == "expired"

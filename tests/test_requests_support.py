@@ -17,12 +17,12 @@ from importers.base import ImportContext, SourceFile
 from importers.lists import level_requests
 from questionnaires.catalogue import available_versions, load_catalogue
 from questionnaires.support import load_menus, load_remedies
-from registry import documents, requests, support
-from registry.actor import Actor
 from registry.cli import main
+from registry.domain.actor import Actor
+from registry.domain.models import LevelRequest, Supplier
 from registry.errors import MonosashiError
-from registry.models import LevelRequest, Supplier
-from registry.records import add_supplier
+from registry.services import documents, requests, support
+from registry.store.records import add_supplier
 
 
 @pytest.fixture
@@ -189,7 +189,9 @@ def test_menu_follows_the_target_and_the_need_for_on_site_help():
 
 
 def answer(store, supplier: str, marks: dict[str, str]) -> None:
-    from registry import intake, samples
+    from support import samples
+
+    from registry.services import intake
 
     chosen = [marks.get(c.id, "○") for c in load_catalogue().criteria]
     data = samples.scs_self_assessment_workbook(supplier_id=supplier, answered_on="2026-11-01", marks=chosen)
@@ -255,7 +257,7 @@ def test_gap_reports_in_bulk_and_from_the_cli(store, tmp_path):
 
 
 def test_support_candidates_rank_the_most_in_need_first(store):
-    from registry import flags
+    from registry.services import flags
 
     ask(store, "A", level=3)
     ask(store, "B", level=4)
@@ -292,9 +294,9 @@ def test_cli_flags_json_has_the_documented_fields(store):
 
 
 def test_demo_has_requests_in_every_state_and_flags(tmp_path):
-    from registry import flags
-    from registry.records import ensure_ready
+    from registry.services import flags
     from registry.store import Store
+    from registry.store.records import ensure_ready
 
     store = Store(tmp_path / "demo.duckdb")
     assert ensure_ready(store, 300, date(2026, 11, 23))

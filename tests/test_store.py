@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from conftest import BUYER, SYSTEM, lock_held_by_another_process
 
+from registry.domain.models import Supplier
 from registry.errors import DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
-from registry.models import Supplier
-from registry.records import DuplicateSupplierError, add_supplier, initialise
 from registry.store import Store, migrations
+from registry.store.records import DuplicateSupplierError, add_supplier, initialise
 
 
 def test_init_creates_the_schema_and_is_idempotent(tmp_path: Path):

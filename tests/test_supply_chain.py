@@ -7,8 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from conftest import AS_OF, SYSTEM, registry_data, store_with
 
-from registry import supply_chain
 from registry.cli import main
+from registry.services import supply_chain
 
 
 def network(tmp_path: Path):

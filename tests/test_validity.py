@@ -3,7 +3,7 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
-from registry.validity import anniversary, effective_expiry, expiry_sql
+from registry.domain.validity import anniversary, effective_expiry, expiry_sql
 
 
 @pytest.mark.parametrize(

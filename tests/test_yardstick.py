@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 from conftest import ADMIN, AS_OF, BUYER, SYSTEM, make_store, two_profiles_on_one_criterion
+from support import samples
 
 from importers.base import SourceFile
 from questionnaires.crosswalks import CrosswalkError, all_crosswalks, load_crosswalk_text, shipped_crosswalks
-from registry import intake, samples, yardstick
-from registry.models import Supplier
-from registry.records import add_supplier
+from registry.domain.models import Supplier
+from registry.services import intake, yardstick
+from registry.store.records import add_supplier
 
 
 @pytest.fixture
@@ -325,7 +326,7 @@ def test_cli_status_and_explain(store):
 
 def test_crosswalk_excel_round_trip_and_a_saved_crosswalk_changes_the_yardstick(store):
     from importers.crosswalk_excel import parse as parse_excel
-    from registry import crosswalk_store
+    from registry.services import crosswalk_store
 
     towa(store, {"C-02": "はい"})
     assert status_of(store, "4-4-5-1")["status"] == "partial"  # intersect 0.7
@@ -352,7 +353,7 @@ def test_crosswalk_excel_round_trip_and_a_saved_crosswalk_changes_the_yardstick(
 def test_crosswalk_excel_with_unknown_ids_is_refused(store):
     from importers.base import SourceFileError
     from importers.crosswalk_excel import parse as parse_excel
-    from registry import crosswalk_store
+    from registry.services import crosswalk_store
 
     profiles = intake.mapping_profiles(store)
     data = crosswalk_store.to_excel(crosswalk_store.effective_crosswalks(store, profiles)["ipa-5min-to-scs-2026-03-27"])
@@ -376,7 +377,7 @@ def test_crosswalk_excel_with_unknown_ids_is_refused(store):
 
 
 def test_coverage_of_each_questionnaire(store):
-    from registry import crosswalk_store
+    from registry.services import crosswalk_store
 
     profiles = intake.mapping_profiles(store)
     cover = crosswalk_store.coverage(

@@ -7,7 +7,8 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
-from registry import clock, queries
+from registry import clock
+from registry.store import queries
 
 store = ui.store()
 

@@ -9,9 +9,9 @@ from dashboards.ui import tr
 from importers.base import SourceFileError
 from questionnaires.catalogue import available_versions
 from registry import clock
-from registry.catalogue_view import catalogue_table, version_differences
-from registry.queries import official_texts
-from registry.records import import_official_texts
+from registry.services.catalogue_view import catalogue_table, version_differences
+from registry.store.queries import official_texts
+from registry.store.records import import_official_texts
 
 store = ui.store()
 lang = ui.lang()

@@ -8,7 +8,7 @@ from dashboards.ui import tr
 from importers.base import SourceFile, SourceFileError
 from importers.crosswalk_excel import parse as parse_crosswalk_excel
 from questionnaires.crosswalks import CrosswalkError
-from registry import crosswalk_store, intake, yardstick
+from registry.services import crosswalk_store, intake, yardstick
 
 store = ui.store()
 profiles = intake.mapping_profiles(store)

@@ -8,8 +8,8 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
-from registry import flags
 from registry.errors import MonosashiError
+from registry.services import flags
 
 store = ui.store()
 as_of = ui.as_of()

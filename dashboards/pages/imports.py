@@ -7,7 +7,9 @@ from dashboards import ui
 from dashboards.ui import tr
 from importers.container import Limits
 from questionnaires.frameworks import ProfileError
-from registry import clock, intake, queries, records
+from registry import clock
+from registry.services import intake
+from registry.store import queries, records
 
 store = ui.store()
 limits = Limits()

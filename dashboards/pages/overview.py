@@ -7,9 +7,10 @@ import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from registry import dashboard, records
-from registry.demo import generate_demo
-from registry.queries import HELD_LEVELS
+from registry.services import dashboard
+from registry.services.demo import generate_demo
+from registry.store import records
+from registry.store.queries import HELD_LEVELS
 
 SUPPLIERS = "dashboards/pages/suppliers.py"
 

@@ -8,8 +8,9 @@ import streamlit as st
 from dashboards import ui
 from dashboards.ui import tr
 from importers.container import Limits
-from registry import clock, documents, intake, support, templates
+from registry import clock
 from registry.errors import MonosashiError
+from registry.services import documents, intake, support, templates
 
 store = ui.store()
 who = ui.actor()

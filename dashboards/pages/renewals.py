@@ -5,7 +5,8 @@ import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from registry import clock, exports, renewals
+from registry import clock
+from registry.services import exports, renewals
 
 store = ui.store()
 as_of = ui.as_of()

@@ -7,9 +7,9 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
-from registry import documents, exports, requests
+from registry.domain.models import LevelRequest
 from registry.errors import MonosashiError
-from registry.models import LevelRequest
+from registry.services import documents, exports, requests
 
 store = ui.store()
 as_of = ui.as_of()

@@ -8,8 +8,9 @@ from dashboards import ui
 from dashboards.ui import tr
 from questionnaires.catalogue import CatalogueDataError
 from questionnaires.policy import default_policy
-from registry import flags, records, yardstick
-from registry.validity import policy_for
+from registry.domain.validity import policy_for
+from registry.services import flags, yardstick
+from registry.store import records
 
 store = ui.store()
 policy = policy_for(store)

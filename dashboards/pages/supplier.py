@@ -7,8 +7,10 @@ import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from registry import access, documents, flags, queries, records, supply_chain, support, yardstick
+from registry import access
 from registry.errors import MonosashiError
+from registry.services import documents, flags, supply_chain, support, yardstick
+from registry.store import queries, records
 
 store = ui.store()
 as_of = ui.as_of()

@@ -5,8 +5,8 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
-from registry import directory, exports
-from registry.queries import HELD_LEVELS
+from registry.services import directory, exports
+from registry.store.queries import HELD_LEVELS
 
 store = ui.store()
 as_of = ui.as_of()

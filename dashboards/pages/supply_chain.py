@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from registry import supply_chain
+from registry.services import supply_chain
 
 store = ui.store()
 as_of = ui.as_of()

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
-from registry import documents, support
+from registry.services import documents, support
 
 store = ui.store()
 as_of = ui.as_of()

@@ -4,8 +4,9 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
-from registry import clock, intake
-from registry.templates import build_template
+from registry import clock
+from registry.services import intake
+from registry.services.templates import build_template
 
 store = ui.store()
 profiles = intake.mapping_profiles(store)

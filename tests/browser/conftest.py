@@ -104,11 +104,12 @@ def _wait_healthy(url: str, server: subprocess.Popen, log: Path, timeout: float 
 def _prepare_registry(db: Path) -> tuple[str, str]:
     """Create the demo registry the app would create on its first start, and pick a supplier that
     has no evidence at all (so that the imported self-assessment is what the Supplier page shows)."""
-    from registry import access, yardstick
-    from registry.actor import Actor
-    from registry.queries import supplier_choices
-    from registry.records import ensure_ready
+    from registry import access
+    from registry.domain.actor import Actor
+    from registry.services import yardstick
     from registry.store import Store
+    from registry.store.queries import supplier_choices
+    from registry.store.records import ensure_ready
 
     store = Store(db)
     ensure_ready(store, DEMO_SUPPLIERS, date.today())

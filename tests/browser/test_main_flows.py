@@ -124,7 +124,7 @@ def test_01_overview_shows_the_demo_figures(page: Page, app: RunningApp, screens
 
 
 def test_02_import_an_scs_self_assessment(page: Page, app: RunningApp, screenshots: Path, tmp_path):
-    from registry.samples import scs_self_assessment_workbook
+    from support.samples import scs_self_assessment_workbook
 
     workbook = tmp_path / f"scs_{app.supplier_id}.xlsx"
     workbook.write_bytes(scs_self_assessment_workbook(supplier_id=app.supplier_id, level=4, seed=7))
@@ -147,7 +147,7 @@ def test_02_import_an_scs_self_assessment(page: Page, app: RunningApp, screensho
 
 
 def test_03_supplier_page_shows_the_readiness(page: Page, app: RunningApp, screenshots: Path):
-    from registry import yardstick
+    from registry.services import yardstick
     from registry.store import Store
 
     readiness = yardstick.supplier_view(Store(app.db), date.today(), app.supplier_id).readiness

@@ -11,9 +11,9 @@ from conftest import ADMIN, make_store
 from streamlit.testing.v1 import AppTest
 
 from registry import access
-from registry.actor import Actor
+from registry.domain.actor import Actor
+from registry.services.templates import build_template
 from registry.store import Store
-from registry.templates import build_template
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from conftest import ADMIN, make_store
 from security_support import BOB, PASSWORDS, registry_with_accounts
 
-from registry import access, audit, backup, clock
+from registry import access, clock
 from registry.cli import main
 from registry.errors import AccessDenied, MonosashiError
-from registry.store import Store
+from registry.store import Store, audit, backup
 
 
 @pytest.fixture

@@ -19,13 +19,14 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 from conftest import AS_OF, BUYER, SYSTEM, make_store
+from support import samples
 
 from importers.base import Limits, SourceFile
-from registry import flags, intake, queries, samples
 from registry.cli import main
-from registry.models import Supplier
-from registry.records import add_supplier
-from registry.store import Store, Transaction
+from registry.domain.models import Supplier
+from registry.services import flags, intake
+from registry.store import Store, Transaction, queries
+from registry.store.records import add_supplier
 
 MANY = 3_000  # well above the few read by ID (flags._FEW, 256): the set-wise path
 FEW = 256

@@ -31,8 +31,9 @@ from streamlit.testing.v1 import AppTest
 from importers.base import ImportContext, Limits, SourceFile, SourceFileError
 from importers.lists import supplier_master
 from importers.tabular import read_tables
-from registry import (
-    access,
+from registry import access
+from registry.domain.models import Certificate, Supplier
+from registry.services import (
     crosswalk_store,
     dashboard,
     directory,
@@ -40,15 +41,12 @@ from registry import (
     exports,
     flags,
     intake,
-    queries,
-    records,
     renewals,
     requests,
     support,
 )
-from registry.models import Certificate, Supplier
-from registry.store import Store
-from registry.templates import build_template
+from registry.services.templates import build_template
+from registry.store import Store, queries, records
 
 NAME_ESCAPE = "_x0001_"  # Excel reads _xHHHH_ as the character U+HHHH
 NAME_HTML = '<a href="http://evil.example">x</a>'
@@ -339,7 +337,7 @@ def test_one_neutraliser_for_cells_and_for_frames():
     import random
     import unicodedata
 
-    from registry.neutralise import neutralise, neutralise_frame, workbook
+    from registry.services.neutralise import neutralise, neutralise_frame, workbook
 
     rng = random.Random(14)
     alphabet = "=+-@\t\r\n_x0015F a'\x00\x01\x1b\x7f\x85\x9f"

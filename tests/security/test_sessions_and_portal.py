@@ -12,11 +12,13 @@ from conftest import ADMIN, AS_OF
 from security_support import BOB, open_app, portal_actor, registry_with_accounts, sign_in
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
+from support import samples
 
 from importers.base import SourceFile
-from registry import access, intake, samples
+from registry import access
 from registry.cli import main
-from registry.intake import PORTAL_QUOTA
+from registry.services import intake
+from registry.services.intake import PORTAL_QUOTA
 from registry.store import Store
 
 

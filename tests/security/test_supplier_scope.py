@@ -14,13 +14,15 @@ import polars as pl
 import pytest
 from conftest import AS_OF
 from security_support import BOB, open_app, portal_actor, registry_with_accounts, template_declaring
+from support import samples
 
 from importers.base import SourceFile
-from registry import access, intake, queries, records, samples
+from registry import access
+from registry.domain.models import Certificate
 from registry.errors import AccessDenied
-from registry.models import Certificate
-from registry.records import CertificateConflictError
-from registry.store import Store
+from registry.services import intake
+from registry.store import Store, queries, records
+from registry.store.records import CertificateConflictError
 
 PDF = samples.certificate_pdf(["SCS Star 4 evaluation", "Certificate No: SCS4-0003", "Issue date: 2026-10-01"])
 

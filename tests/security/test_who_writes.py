@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from conftest import AS_OF, BUYER, SYSTEM
 from security_support import BOB, ROOT, VERA, open_app, registry_with_accounts, sign_in
+from support import samples
 
 from importers.base import SourceFile
-from registry import intake, queries, records, samples, yardstick
-from registry.actor import PERMISSIONS, Actor
+from registry.domain.actor import PERMISSIONS, Actor
+from registry.domain.models import Certificate
 from registry.errors import AccessDenied
-from registry.models import Certificate
-from registry.store import Store
+from registry.services import intake, yardstick
+from registry.store import Store, queries, records
 
 
 @pytest.fixture

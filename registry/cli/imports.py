@@ -1,0 +1,214 @@
+"""Intake: import files, the import history, templates, mapping profiles and the list imports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from registry import clock
+from registry.cli.app import (
+    _actor,
+    _echo_json,
+    _existing_store,
+    _Group,
+    _run_import,
+    db_option,
+)
+from registry.config import resolve_db_path
+from registry.errors import MonosashiError
+from registry.store import Store, queries, records
+
+__all__ = ["certificates", "history", "import_", "links", "profiles", "template"]
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--supplier", "supplier_id", default=None, help="Supplier the files are from (when a file does not say).")
+@click.option("--profile", default=None, help="Mapping profile to read a buyer checklist with (default: recognised).")
+@click.option("--dry-run", is_flag=True, help="Read and check only; write nothing.")
+@click.option(
+    "--all-or-nothing",
+    is_flag=True,
+    help="Write the whole batch in one transaction, or nothing if any file is rejected.",
+)
+@click.option(
+    "--max-size",
+    "max_size_mb",
+    type=click.FloatRange(0.01, 1024),
+    default=20,
+    show_default=True,
+    help="Largest file accepted, in MB.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file (an array).")
+@db_option
+def import_(
+    paths: tuple[Path, ...],
+    supplier_id: str | None,
+    profile: str | None,
+    dry_run: bool,
+    all_or_nothing: bool,
+    max_size_mb: float,
+    as_json: bool,
+    db: Path | None,
+) -> None:
+    """Import files, folders or zips of supplier answers, lists and certificates."""
+    _run_import(paths, supplier_id, profile, dry_run, all_or_nothing, max_size_mb, as_json, db)
+
+
+@click.command()
+@click.argument("framework")
+@click.option("--supplier", "supplier_id", required=True, help="Supplier the workbook is for.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--level", type=click.Choice(["3", "4"]), default="4", show_default=True, help="For SCS: ★3 or ★4 criteria."
+)
+@db_option
+def template(framework: str, supplier_id: str, output: Path, level: str, db: Path | None) -> None:
+    """Write a blank supplier workbook (FRAMEWORK: scs, ipa_5min or profile.<name>)."""
+    from questionnaires.frameworks import shipped_frameworks
+    from registry.services import intake
+    from registry.services.templates import build_template
+
+    store = _existing_store(db)
+    profiles = intake.mapping_profiles(store)
+    known = {**shipped_frameworks(), **{p.framework_id: p.title_ja for p in profiles.values()}}
+    if framework not in known:
+        raise click.UsageError(f"unknown framework {framework!r}; choose one of: {', '.join(known)}")
+    if queries.supplier_status(store, clock.today()).filter(supplier_id=supplier_id).is_empty():
+        raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
+    output.write_bytes(
+        build_template(framework, supplier_id, level=int(level), profiles=profiles, generated_on=clock.today())
+    )
+    click.echo(f"{output}: {known[framework]} for {supplier_id}")
+
+
+@click.group(cls=_Group)
+def profiles() -> None:
+    """List and add mapping profiles for buyer checklists."""
+
+
+@profiles.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def profiles_list(as_json: bool, db: Path | None) -> None:
+    """Mapping profiles: shipped and added."""
+    from registry.services import intake
+
+    found = intake.mapping_profiles(_existing_store(db))
+    rows = [
+        {
+            "name": p.name,
+            "framework_id": p.framework_id,
+            "title_ja": p.title_ja,
+            "title_en": p.title_en,
+            "fingerprint": list(p.fingerprint),
+            "items": len(p.resolved_items()),
+        }
+        for p in found.values()
+    ]
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['name']:32} {r['items']:4} items  {r['title_ja']}")
+
+
+@profiles.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def profiles_add(file: Path, db: Path | None) -> None:
+    """Validate a mapping profile (YAML) and add it to the registry."""
+    store = Store(resolve_db_path(db))
+    records.initialise(store, _actor())
+    profile = records.add_profile_text(store, file.read_text(encoding="utf-8"), str(file), _actor())
+    click.echo(f"added profile {profile.name} ({len(profile.resolved_items())} items)")
+
+
+@click.command()
+@click.option("--status", type=click.Choice(["imported", "rejected"]), default=None)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def history(status: str | None, limit: int, as_json: bool, db: Path | None) -> None:
+    """Files received: when, by whom, SHA-256, result and reasons."""
+    frame = queries.import_history(_existing_store(db), limit=limit, status=status)
+    rows = [
+        {**r, "errors": json.loads(r["errors"] or "[]"), "warnings": json.loads(r["warnings"] or "[]")}
+        for r in frame.to_dicts()
+    ]
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(
+            f"{r['imported_at']:%Y-%m-%d %H:%M} {r['status']:9} {r['sha256'][:12]} {r['source_name']} ({r['imported_by']})"
+        )
+
+
+@click.group(cls=_Group)
+def certificates() -> None:
+    """Import certificate lists (SCS ★, ISMS, Pマーク, SECURITY ACTION, SEMI E187, other)."""
+
+
+@certificates.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Read and check only; write nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def certificates_import(paths: tuple[Path, ...], dry_run: bool, as_json: bool, db: Path | None) -> None:
+    """Import certificate lists from CSV, Excel or JSON (one file per transaction)."""
+    _run_import(
+        paths,
+        None,
+        None,
+        dry_run,
+        False,
+        20,
+        as_json,
+        db,
+        only_formats=("certificate_list", "security_action", "json_exchange"),
+        expected="certificate list",
+    )
+
+
+@click.group(cls=_Group)
+def links() -> None:
+    """Import supplier links (parent → child) and check the network."""
+
+
+@links.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Read and check only; write nothing.")
+@click.option(
+    "--create-missing", is_flag=True, help="Add placeholder suppliers for unknown IDs instead of refusing the file."
+)
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def links_import(paths: tuple[Path, ...], dry_run: bool, create_missing: bool, as_json: bool, db: Path | None) -> None:
+    """Import link lists (親取引先ID, 子取引先ID, 供給品目, 重要; parent 自社 is the buyer) and report cycles."""
+    from registry.services import supply_chain
+
+    try:
+        _run_import(
+            paths,
+            None,
+            None,
+            dry_run,
+            False,
+            20,
+            as_json,
+            db,
+            only_formats=("supplier_links", "json_exchange"),
+            create_missing=create_missing,
+            expected="link list",
+        )
+    finally:
+        store = Store(resolve_db_path(db))
+        if store.exists() and not as_json:
+            back = supply_chain.back_links(store, supply_chain.supplier_coverage(store, clock.today()))
+            for parent, child in back.select("parent_id", "child_id").iter_rows():
+                click.echo(
+                    f"cycle or back link: {parent} → {child} points to a supplier at the same tier or above", err=True
+                )

@@ -1,0 +1,223 @@
+"""The buyer's work: ★ requests and letters, flags and their workflow, gap reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from registry.cli.app import (
+    _actor,
+    _as_of,
+    _echo_json,
+    _existing_store,
+    _Group,
+    _run_import,
+    as_of_option,
+    db_option,
+)
+from registry.services import flags
+
+__all__ = ["flags_command", "gap_report", "requests"]
+
+
+@click.group(cls=_Group)
+def requests() -> None:
+    """★ level requests: import a list, list them with their state, print request letters."""
+
+
+@requests.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Read and check only; write nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def requests_import(paths: tuple[Path, ...], dry_run: bool, as_json: bool, db: Path | None) -> None:
+    """Import request lists (取引先ID or 法人番号 or 会社名, 要請レベル, 要請日, 期日; optional the three
+    questions 機密情報を扱う / 停止で納入が遅れる / 社内システムに接続, 判断理由, 要請ID)."""
+    _run_import(
+        paths, None, None, dry_run, True, 20, as_json, db, only_formats=("level_requests",), expected="request list"
+    )
+
+
+@requests.command("list")
+@as_of_option
+@click.option(
+    "--state", "states", multiple=True, type=click.Choice(["draft", "sent", "acknowledged", "achieved", "overdue"])
+)
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def requests_list(as_of: Any, states: tuple[str, ...], as_json: bool, db: Path | None) -> None:
+    """Each supplier's current request with its state on the date (achieved and overdue follow from the data)."""
+    from registry.services.requests import current_requests
+
+    frame = current_requests(_existing_store(db), _as_of(as_of))
+    if states:
+        frame = frame.filter(frame["state"].is_in(list(states)))
+    rows = frame.select(
+        "request_id",
+        "supplier_id",
+        "name",
+        "requested_level",
+        "recommended_level",
+        "requested_on",
+        "due_on",
+        "state",
+        "held_level",
+        "days_to_due",
+    ).to_dicts()
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(
+            f"{r['due_on']}  ★{r['requested_level']}  {r['state']:12} held {r['held_level']:15} {r['supplier_id']} {r['name']}"
+        )
+    click.echo(f"{len(rows)} requests")
+
+
+@requests.command("letter")
+@click.argument("supplier_ids", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="An .xlsx file for one supplier, a .zip for several.",
+)
+@click.option(
+    "--buyer", "buyer_name", default=None, help="Sender printed on the letter (default: the registry's buyer name)."
+)
+@click.option("--contact", default=None, help="Contact line printed under the sender.")
+@as_of_option
+@db_option
+def requests_letter(
+    supplier_ids: tuple[str, ...],
+    output: Path,
+    buyer_name: str | None,
+    contact: str | None,
+    as_of: Any,
+    db: Path | None,
+) -> None:
+    """Write the request letter (Japanese, Excel) of each supplier's current request."""
+    from registry.services import documents
+
+    store = _existing_store(db)
+    buyer = buyer_name or store.setting("buyer.name") or "発注者"
+    line = contact or store.setting("buyer.contact") or ""
+    if len(supplier_ids) == 1 and output.suffix.lower() != ".zip":
+        data = documents.request_letter_xlsx(store, _as_of(as_of), supplier_ids[0], buyer_name=buyer, contact=line)
+    else:
+        data = documents.request_letters_zip(store, _as_of(as_of), list(supplier_ids), buyer_name=buyer, contact=line)
+    output.write_bytes(data)
+    click.echo(f"wrote {output} ({len(data):,} bytes)")
+
+
+@click.group("flags", cls=_Group, invoke_without_command=True)
+@as_of_option
+@click.option(
+    "--state", "states", multiple=True, type=click.Choice(list(flags.STATES)), help="Only these states (repeatable)."
+)
+@click.option(
+    "--kind", "kinds", multiple=True, type=click.Choice(list(flags.KINDS)), help="Only these kinds (repeatable)."
+)
+@click.option("--severity", "severities", multiple=True, type=click.Choice(list(flags.SEVERITIES)))
+@click.option("--supplier", "supplier_id", default=None, help="Only this supplier's flags.")
+@click.option("--no-derive", is_flag=True, help="List the stored flags without deriving them again first.")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+@click.pass_context
+def flags_command(
+    ctx: click.Context,
+    as_of: Any,
+    states: tuple[str, ...],
+    kinds: tuple[str, ...],
+    severities: tuple[str, ...],
+    supplier_id: str | None,
+    no_derive: bool,
+    as_json: bool,
+    db: Path | None,
+) -> None:
+    """Derive the flags as of a date (default today), keep their workflow, and list them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    store = _existing_store(db)
+    if not no_derive:
+        result = flags.refresh(store, _as_of(as_of), actor=_actor())
+        click.echo(
+            f"flags as of {result.as_of}: {result.raised} raised, {result.still_holding} still hold "
+            f"({result.reopened} reopened), {result.closed} closed",
+            err=True,
+        )
+    frame = flags.flags(store, states=states, kinds=kinds, severities=severities, supplier_id=supplier_id)
+    rows = frame.select(
+        "flag_id",
+        "supplier_id",
+        "name",
+        "kind",
+        "rule_id",
+        "subject",
+        "severity",
+        "reason",
+        "reason_en",
+        "state",
+        "first_held_on",
+        "last_held_on",
+        "state_changed_by",
+        "note",
+    ).to_dicts()
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(
+            f"{r['flag_id']:>6} {r['severity']:8} {r['state']:12} {r['supplier_id']} {r['kind']:14} {r['reason']}"
+        )
+    click.echo(f"{len(rows)} flags")
+
+
+@flags_command.command("set")
+@click.argument("flag_ids", nargs=-1, required=True, type=int)
+@click.option("--state", required=True, type=click.Choice(list(flags.STATES)))
+@click.option("--note", default=None, help="Why (required to dismiss).")
+@db_option
+def flags_set(flag_ids: tuple[int, ...], state: str, note: str | None, db: Path | None) -> None:
+    """Move flags through the workflow: acknowledged, resolved, dismissed (with --note), or open again."""
+    changed = flags.set_flag_state(_existing_store(db), list(flag_ids), state, _actor(), note)
+    click.echo(f"{changed} flags marked {state}")
+
+
+@click.command("gap-report")
+@click.argument("supplier_ids", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="An .xlsx file for one supplier, a .zip for several.",
+)
+@click.option(
+    "--level", type=click.Choice(["3", "4"]), default=None, help="Target ★ (default: the supplier's request, else ★3)."
+)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@as_of_option
+@db_option
+def gap_report(
+    supplier_ids: tuple[str, ...], output: Path, level: str | None, lang: str, as_of: Any, db: Path | None
+) -> None:
+    """Write the gap report (Excel) of a supplier: unmet and unknown criteria, evidence held, next steps, support menu."""
+    from registry.services import documents, support
+
+    store = _existing_store(db)
+    if len(supplier_ids) == 1 and output.suffix.lower() != ".zip":
+        report = support.gap(store, _as_of(as_of), supplier_ids[0], int(level) if level else None, lang)
+        data = documents.gap_report_xlsx(report, lang)
+        click.echo(
+            f"{supplier_ids[0]}: ★{report.target_level}, readiness {report.readiness:.0%}, "
+            f"{report.gaps.height} criteria to close, menu {report.menu}",
+            err=True,
+        )
+    else:
+        data = documents.gap_reports_zip(store, _as_of(as_of), list(supplier_ids), lang)
+    output.write_bytes(data)
+    click.echo(f"wrote {output} ({len(data):,} bytes)")

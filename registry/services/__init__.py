@@ -1,0 +1,2 @@
+"""The use cases: intake, the derivation of flags and readiness, documents and exports, and
+the read models the pages show. Pages and the CLI call these."""

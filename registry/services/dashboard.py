@@ -1,0 +1,287 @@
+"""What the procurement team's dashboards show, computed as of a date: the Overview's key figures
+with their change over 30 days, ★ held and requested by tier, readiness and category scores of
+the whole supply base, the renewals due this quarter and the top flags.
+
+Readiness comes from ``readiness_history`` (kept by the daily derivation, registry/flags.py), so
+that the portfolio pages stay fast at 100,000 suppliers; a date before any record falls back to
+deriving it live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from questionnaires.catalogue import Catalogue
+from registry.services import renewals, yardstick
+from registry.store import Store
+from registry.store.queries import certificates_expiring, supplier_status
+
+__all__ = [
+    "COMPARE_DAYS",
+    "Board",
+    "Kpis",
+    "ReadinessBoard",
+    "SupplierPage",
+    "board",
+    "kpis",
+    "open_flags_on",
+    "quarter",
+    "readiness_board",
+    "readiness_history",
+    "supplier_page",
+    "supplier_readiness_history",
+]
+
+COMPARE_DAYS = 30
+_STAR = {"star4": 4, "star3": 3}
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The headline figures on one date."""
+
+    on: date
+    suppliers: int
+    with_request: int
+    meeting_request: int
+    expiring: int  # certificates whose validity ends within 90 days
+    open_flags: dict[str, int]  # by severity
+
+    @property
+    def share_meeting_request(self) -> float | None:
+        return self.meeting_request / self.with_request if self.with_request else None
+
+
+def open_flags_on(store: Store, on: date) -> dict[str, int]:
+    """Flags whose condition held on ``on`` and that nobody had closed by hand by then, by severity."""
+    rows = store.frame(
+        """SELECT severity, count(*) AS n FROM flag
+           WHERE first_held_on <= $on AND last_held_on >= $on
+             AND NOT (state IN ('resolved', 'dismissed') AND NOT closed_by_rule AND CAST(state_changed_at AS DATE) <= $on)
+           GROUP BY severity""",
+        {"on": on},
+    )
+    counts = dict(rows.iter_rows())
+    return {s: int(counts.get(s, 0)) for s in ("critical", "warning", "info")}
+
+
+def kpis(store: Store, on: date, status: pl.DataFrame | None = None) -> Kpis:
+    """The headline figures on ``on`` (``status`` is the supplier status on that date, if at hand)."""
+    status = supplier_status(store, on) if status is None else status
+    suppliers = store.scalar("SELECT count(*) FROM supplier WHERE CAST(created_at AS DATE) <= ?", [on])
+    requested = status.filter(pl.col("requested_level").is_not_null())
+    held = pl.col("held_level").replace_strict(_STAR, default=0, return_dtype=pl.Int32)
+    return Kpis(
+        on=on,
+        suppliers=int(suppliers),
+        with_request=requested.height,
+        meeting_request=requested.filter(held >= pl.col("requested_level")).height,
+        expiring=certificates_expiring(store, on, 90).height,
+        open_flags=open_flags_on(store, on),
+    )
+
+
+def quarter(on: date) -> tuple[date, date]:
+    """The first and last day of the calendar quarter of ``on``."""
+    first = date(on.year, 3 * ((on.month - 1) // 3) + 1, 1)
+    following = date(first.year + (first.month + 3 > 12), (first.month + 3 - 1) % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ReadinessBoard:
+    """Every supplier's readiness on a date, and the category scores of any grouping."""
+
+    catalogue: Catalogue
+    readiness: pl.DataFrame  # supplier_id, name, tier, industry, held_level, requested_level, target_level,
+    #                          target (readiness for it), star3, star4, cat1 … cat7
+    taken_on: date | None  # the newest record used; None when derived live
+
+    def by_group(self, group: str) -> pl.DataFrame:
+        """Share of the ★4 criteria met per group (e.g. ``industry`` or ``tier``) and category."""
+        return (
+            self.readiness.with_columns(pl.col(group).cast(pl.String).fill_null("—"))
+            .group_by(group)
+            .agg(pl.col(f"cat{n}").mean() for n in range(1, 8))
+            .unpivot(index=group, variable_name="category", value_name="score")
+            .with_columns(category_no=pl.col("category").str.slice(3).cast(pl.Int64))
+            .select(group, "category_no", "score")
+            .sort(group, "category_no")
+        )
+
+    def lowest(self, n: int) -> pl.DataFrame:
+        """The suppliers furthest from the ★ asked of them (★3 when nothing was asked)."""
+        return (
+            self.readiness.sort("target", "supplier_id")
+            .head(n)
+            .select("supplier_id", "name", "tier", "requested_level", "held_level", "star3", "star4")
+        )
+
+    def supplier_category_scores(self, supplier_ids: list[str]) -> pl.DataFrame:
+        """Category scores of the given suppliers, labelled ``ID 名前``, in the order given."""
+        position = {s: i for i, s in enumerate(supplier_ids)}
+        return (
+            self.readiness.filter(pl.col("supplier_id").is_in(supplier_ids))
+            .with_columns(
+                supplier=pl.concat_str("supplier_id", pl.lit(" "), "name"),
+                order=pl.col("supplier_id").replace_strict(position, return_dtype=pl.Int64),
+            )
+            .unpivot(index=["supplier", "order"], on=[f"cat{n}" for n in range(1, 8)], value_name="score")
+            .with_columns(category_no=pl.col("variable").str.slice(3).cast(pl.Int64))
+            .sort("order", "category_no")
+            .select("supplier", "category_no", "score")
+        )
+
+
+def readiness_history(store: Store, on: date) -> tuple[pl.DataFrame, date | None]:
+    """Each supplier's newest readiness record on or before ``on``, and the newest record date."""
+    frame = store.frame(
+        """SELECT * EXCLUDE (newest) FROM (
+               SELECT *, row_number() OVER (PARTITION BY supplier_id ORDER BY taken_on DESC) AS newest
+               FROM readiness_history WHERE taken_on <= $on
+           ) WHERE newest = 1""",
+        {"on": on},
+    )
+    return frame, (frame["taken_on"].max() if frame.height else None)
+
+
+def readiness_board(store: Store, on: date, status: pl.DataFrame | None = None) -> ReadinessBoard:
+    """Readiness of every supplier on ``on``: from the records, or derived live when none exist."""
+    status = supplier_status(store, on) if status is None else status
+    catalogue = yardstick.catalogue_in_force(store)
+    history, taken_on = readiness_history(store, on)
+    if history.is_empty():
+        counts = yardstick.portfolio_counts(store, on)
+        history = yardstick.readiness_snapshot(counts, status["supplier_id"], catalogue)
+    values = history.select("supplier_id", *yardstick.HISTORY_COLUMNS)
+    readiness = (
+        status.select("supplier_id", "name", "tier", "industry", "held_level", "requested_level")
+        .join(values, on="supplier_id", how="left")
+        .with_columns(pl.col(*yardstick.HISTORY_COLUMNS).fill_null(0.0))
+        .with_columns(
+            target_level=pl.col("requested_level").fill_null(3),
+            target=pl.when(pl.col("requested_level") == 4).then(pl.col("star4")).otherwise(pl.col("star3")),
+        )
+    )
+    return ReadinessBoard(catalogue=catalogue, readiness=readiness, taken_on=taken_on)
+
+
+@dataclass(frozen=True)
+class Board:
+    """Everything the Overview shows on one date, with the figures of 30 days before."""
+
+    now: Kpis
+    before: Kpis
+    held_by_tier: pl.DataFrame  # tier, held_level, suppliers
+    requested_by_tier: pl.DataFrame  # tier, requested_level, held_level, suppliers
+    readiness: ReadinessBoard
+    renewals: pl.DataFrame  # due this quarter
+    quarter: tuple[date, date]
+    top_flags: pl.DataFrame
+    catalogue_version: str | None
+
+    @property
+    def as_of(self) -> date:
+        return self.now.on
+
+
+def board(store: Store, as_of: date, top: int = 10) -> Board:
+    """The Overview's data, in one pass over the registry held open."""
+    with store.held_open():
+        status = supplier_status(store, as_of)
+        now = kpis(store, as_of, status)
+        before = kpis(store, as_of - timedelta(days=COMPARE_DAYS))
+        held_by_tier = status.group_by("tier", "held_level").agg(suppliers=pl.len()).sort("tier", "held_level")
+        requested_by_tier = (
+            status.filter(pl.col("requested_level").is_not_null())
+            .group_by("tier", "requested_level", "held_level")
+            .agg(suppliers=pl.len())
+            .sort("tier", "requested_level", "held_level")
+        )
+        first, last = quarter(as_of)
+        states = renewals.certificate_states(store, as_of)
+        due = states.filter(
+            ~pl.col("state").is_in(["superseded", "not_yet_valid"])
+            & (pl.col("expires_on").is_between(first, last) | pl.col("check_due_on").is_between(first, last))
+        ).select(
+            "certificate_id",
+            "supplier_id",
+            "name",
+            "scheme",
+            "registration_no",
+            "expires_on",
+            "check_due_on",
+            "state",
+            "days_left",
+        )
+        top_flags = store.frame(
+            """SELECT f.flag_id, f.supplier_id, s.name, f.kind, f.severity, f.reason, f.reason_en, f.state,
+                      f.first_held_on
+               FROM flag f JOIN supplier s USING (supplier_id)
+               WHERE f.state IN ('open', 'acknowledged')
+               ORDER BY CASE f.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
+                        f.state = 'acknowledged', f.first_held_on, f.supplier_id
+               LIMIT $top""",
+            {"top": top},
+        )
+        return Board(
+            now=now,
+            before=before,
+            held_by_tier=held_by_tier,
+            requested_by_tier=requested_by_tier,
+            readiness=readiness_board(store, as_of, status),
+            renewals=due.sort("expires_on"),
+            quarter=(first, last),
+            top_flags=top_flags,
+            catalogue_version=store.setting("catalogue_version"),
+        )
+
+
+def supplier_readiness_history(store: Store, supplier_id: str, on: date) -> pl.DataFrame:
+    """One supplier's readiness records up to ``on``, oldest first."""
+    return store.frame(
+        "SELECT * FROM readiness_history WHERE supplier_id = ? AND taken_on <= ? ORDER BY taken_on",
+        [supplier_id, on],
+    )
+
+
+@dataclass(frozen=True)
+class SupplierPage:
+    """Everything the Supplier page shows about one supplier (its sub-network aside)."""
+
+    profile: dict[str, object]  # supplier_status_of, and the stored master data
+    view: yardstick.SupplierView
+    history: pl.DataFrame  # taken_on, star3, star4: the records, then the value on the date
+    requests: pl.DataFrame
+    flags: pl.DataFrame  # open and acknowledged
+    certificates: pl.DataFrame
+    submissions: pl.DataFrame
+
+
+def supplier_page(store: Store, as_of: date, supplier_id: str) -> SupplierPage | None:
+    """The Supplier page's data, read for that supplier only (None when there is no such supplier)."""
+    from registry.services import flags, requests
+    from registry.store import queries
+
+    with store.held_open():
+        profile = queries.supplier_status_of(store, as_of, supplier_id)
+        if not profile:
+            return None
+        profile |= {k: v for k, v in queries.supplier_details(store, supplier_id).items() if k not in profile}
+        view = yardstick.supplier_view(store, as_of, supplier_id)
+        now = pl.DataFrame(
+            {"taken_on": [as_of], "star3": [view.readiness["star3"] or 0.0], "star4": [view.readiness["star4"] or 0.0]}
+        )
+        recorded = supplier_readiness_history(store, supplier_id, as_of).select("taken_on", "star3", "star4")
+        return SupplierPage(
+            profile=profile,
+            view=view,
+            history=pl.concat([recorded.filter(pl.col("taken_on") < as_of), now]),
+            requests=requests.request_history(store, as_of, supplier_id),
+            flags=flags.flags(store, supplier_id=supplier_id, states=["open", "acknowledged"]),
+            certificates=renewals.certificate_states(store, as_of, supplier_id),
+            submissions=queries.submissions(store, supplier_id),
+        )

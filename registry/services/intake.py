@@ -1,0 +1,845 @@
+"""Intake: from files, folders and zips to checked batches, and from checked batches to the registry.
+
+Two steps, so that a person can look before anything is written:
+
+1. :func:`analyse` reads every file (no writes): recognises its format, parses it, and checks it
+   against the registry (known suppliers, already-imported bytes, clashing corporate numbers).
+2. :func:`commit` writes what is ready — the whole batch in one transaction (all or nothing) or
+   each file in its own — and records every file in the import history, keeping the bytes of
+   rejected files (quarantine) with their reasons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from importers import IMPORTERS, checklist
+from importers.base import ImportBatch, ImportContext, Limits, Problem, SourceFile, SourceFileError, SupplierRef
+from importers.container import check_office_zip, decode_text, expand_zip, looks_like_zip
+from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES
+from questionnaires.frameworks import MappingProfile, load_profile_text, shipped_profiles
+from registry import clock
+from registry.domain.actor import Actor
+from registry.domain.models import BUYER_ID, supplier_name_key
+from registry.services import flags
+from registry.store import Store, queries
+from registry.store.records import REQUEST_SCHEMA, SUPPLIER_SCHEMA, write_import
+
+__all__ = [
+    "PORTAL_QUOTA",
+    "FileReport",
+    "Mode",
+    "PlannedWrite",
+    "PortalQuota",
+    "analyse",
+    "collect",
+    "commit",
+    "import_paths",
+    "mapping_profiles",
+    "preview",
+    "profiles_folder",
+    "sources_from_uploads",
+    "summary_frame",
+]
+
+Mode = Literal["batch", "per_file"]
+Status = Literal["ready", "imported", "duplicate", "rejected"]
+# Lists first: suppliers named by a links file or a submission may come in the same batch.
+_ORDER = {"supplier_master": 0, "supplier_links": 1}
+
+
+@dataclass
+class PlannedWrite:
+    """Rows a ready file will add, as frames whose columns are the tables' columns."""
+
+    submissions: pl.DataFrame
+    answers: pl.DataFrame
+    suppliers: pl.DataFrame
+    links: pl.DataFrame
+    certificates: pl.DataFrame
+    requests: pl.DataFrame
+    proposals: pl.DataFrame
+
+
+@dataclass
+class FileReport:
+    """What happened (or will happen) to one file."""
+
+    name: str
+    sha256: str
+    size_bytes: int
+    status: Status
+    data: bytes | None = field(default=None, repr=False)
+    format: str | None = None
+    batch: ImportBatch | None = field(default=None, repr=False)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    supplier_ids: list[str] = field(default_factory=list)
+    planned: PlannedWrite | None = field(default=None, repr=False)
+    # imported, but the flags derived after the import failed (a warning says why; derived again later)
+    flags_deferred: bool = False
+
+    @property
+    def framework(self) -> str | None:
+        subs = self.batch.submissions if self.batch else []
+        return ", ".join(sorted({s.framework_id for s in subs})) or None
+
+    @property
+    def catalogue_version(self) -> str | None:
+        subs = self.batch.submissions if self.batch else []
+        return ", ".join(sorted({s.catalogue_version for s in subs if s.catalogue_version})) or None
+
+    @property
+    def answers(self) -> int:
+        return self.batch.answer_count if self.batch else 0
+
+    def reject(self, problems: Iterable[Problem]) -> None:
+        self.status = "rejected"
+        self.errors.extend(problems)
+        self.planned = None
+
+    def as_json(self) -> dict[str, object]:
+        """The ``monosashi import --json`` object for this file (documented in docs/cli.md)."""
+        return {
+            "file": self.name,
+            "sha256": self.sha256,
+            "status": self.status,
+            "format": self.format,
+            "supplier_id": self.supplier_ids[0] if len(self.supplier_ids) == 1 else (self.supplier_ids or None),
+            "framework": self.framework,
+            "catalogue_version": self.catalogue_version,
+            "answers": self.answers,
+            "errors": [e.model_dump() for e in self.errors],
+            "warnings": [w.model_dump() for w in self.warnings],
+        }
+
+
+# -- collecting files -----------------------------------------------------------------------------
+
+
+def collect(paths: Iterable[Path], limits: Limits) -> list[FileReport | SourceFile]:
+    """Files named, files in folders (recursively) and files inside zips, in a stable order.
+
+    Files that cannot even be opened come back as rejected reports; the rest as sources.
+    """
+    out: list[FileReport | SourceFile] = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        else:
+            files = [path]
+        for file in files:
+            size = file.stat().st_size
+            if size > limits.max_file_bytes:
+                out.append(
+                    FileReport(
+                        name=str(file),
+                        sha256=_sha_of_file(file),
+                        size_bytes=size,
+                        status="rejected",
+                        errors=[
+                            Problem(
+                                location=str(file),
+                                message=f"the file is {size:,} bytes; the limit is {limits.max_file_bytes:,}; not read",
+                            )
+                        ],
+                    )
+                )
+                continue
+            out.extend(expand(SourceFile(name=str(file), data=file.read_bytes()), limits))
+    return out
+
+
+def _sha_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def expand(source: SourceFile, limits: Limits) -> list[FileReport | SourceFile]:
+    """A zip becomes its members (each checked); any other file stays itself."""
+    if source.suffix != "zip" and not (looks_like_zip(source.data) and source.suffix not in {"xlsx", "xlsm"}):
+        return [source]
+    try:
+        members, refused = expand_zip(source, limits)
+    except SourceFileError as exc:
+        return [
+            FileReport(
+                name=source.name,
+                sha256=source.sha256,
+                size_bytes=len(source.data),
+                status="rejected",
+                data=source.data,
+                errors=exc.problems,
+            )
+        ]
+    out: list[FileReport | SourceFile] = [
+        FileReport(name=kept, sha256="", size_bytes=0, status="rejected", errors=[problem])
+        if isinstance(kept, str)
+        else FileReport(
+            name=kept.name,
+            sha256=kept.sha256,
+            size_bytes=len(kept.data),
+            status="rejected",
+            data=kept.data,
+            errors=[problem],
+        )
+        for kept, problem in refused
+    ]
+    for member in members:
+        if member.suffix == "zip":
+            out.append(
+                FileReport(
+                    name=member.name,
+                    sha256=member.sha256,
+                    size_bytes=len(member.data),
+                    status="rejected",
+                    data=member.data,
+                    errors=[
+                        Problem(
+                            location=member.name, message="a zip inside a zip is not opened; send the files or one zip"
+                        )
+                    ],
+                )
+            )
+        else:
+            out.append(member)
+    return out
+
+
+# -- analysing ------------------------------------------------------------------------------------
+
+
+def profiles_folder(store: Store) -> Path:
+    """The folder of users' own profile files: ``profiles/`` beside the database file."""
+    return store.path.parent / "profiles"
+
+
+def mapping_profiles(store: Store) -> dict[str, MappingProfile]:
+    """Shipped profiles, then the YAML files in the profiles folder, then those added through the
+    app or CLI (later ones of the same name win)."""
+    profiles = dict(shipped_profiles())
+    for path in sorted(profiles_folder(store).glob("*.yaml")):
+        profile = load_profile_text(path.read_text(encoding="utf-8"), str(path))
+        profiles[profile.name] = profile
+    for name, text in queries.user_profiles(store).iter_rows():
+        profiles[name] = load_profile_text(text, f"profile {name} (database)")
+    return profiles
+
+
+def _detect(source: SourceFile, context: ImportContext) -> tuple[str, ImportBatch]:
+    # Say what is wrong with the container itself (renamed file, encryption, bomb, encoding)
+    # rather than that no format matched.
+    if source.suffix in EXCEL_SUFFIXES:
+        check_office_zip(source, context.limits)
+    elif source.suffix in TEXT_SUFFIXES:
+        decode_text(source)
+    if context.profile:
+        batch = checklist.parse(source, context)
+        return batch.format, batch
+    # Importers are listed most specific first; a sure match ends the search.
+    score, importer = 0.0, IMPORTERS[0]
+    for candidate in IMPORTERS:
+        candidate_score = candidate.sniff(source, context)
+        if candidate_score > score:
+            score, importer = candidate_score, candidate
+        if score >= 0.9:
+            break
+    if score <= 0.2:
+        raise SourceFileError.at(
+            source.name,
+            source.name,
+            "format not recognised: expected an SCS self-assessment, a Monosashi template, IPA 自社診断, a checklist "
+            "matching a mapping profile, a supplier/link/SECURITY ACTION list (.xlsx, .csv, .tsv) or a JSON exchange file",
+        )
+    batch = importer.parse(source, context)
+    return batch.format, batch
+
+
+def analyse(
+    store: Store,
+    items: Iterable[FileReport | SourceFile],
+    *,
+    supplier_id: str | None = None,
+    profile: str | None = None,
+    limits: Limits | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    create_missing_suppliers: bool = False,
+) -> list[FileReport]:
+    """Read and check every file; nothing is written. Reports come back in a writable order.
+
+    With ``create_missing_suppliers`` a link to an unknown supplier adds a placeholder supplier
+    (the caller's explicit confirmation) instead of rejecting the file.
+    """
+    limits = limits or Limits()
+    profiles = mapping_profiles(store)
+    context = ImportContext(supplier_id=supplier_id, profile=profile, profiles=profiles, limits=limits)
+    items = list(items)
+    known_hashes = queries.imported_hashes(store, [i.sha256 for i in items if i.sha256])
+    reports: list[FileReport] = []
+    seen_in_batch: set[str] = set()
+    for index, item in enumerate(items):
+        if progress:
+            progress(index, len(items), item.name)
+        if isinstance(item, FileReport):
+            reports.append(item)
+            continue
+        report = FileReport(
+            name=item.name, sha256=item.sha256, size_bytes=len(item.data), status="ready", data=item.data
+        )
+        reports.append(report)
+        if item.sha256 in known_hashes or item.sha256 in seen_in_batch:
+            report.status = "duplicate"
+            report.warnings.append(
+                Problem(location=item.name, message="the same file was imported before; nothing to do")
+            )
+            continue
+        seen_in_batch.add(item.sha256)
+        try:
+            report.format, report.batch = _detect(item, context)
+        except SourceFileError as exc:
+            report.reject(exc.problems)
+            continue
+        except Exception as exc:  # a parser bug must not lose the file: quarantine it with the reason
+            report.reject([Problem(location=item.name, message=f"could not be read ({type(exc).__name__}: {exc})")])
+            continue
+        report.warnings.extend(report.batch.warnings)
+    reports.sort(key=lambda r: _ORDER.get(r.format or "", 2))
+    _check_against_registry(store, reports, create_missing_suppliers)
+    if progress:
+        progress(len(items), len(items), "")
+    return reports
+
+
+def _check_against_registry(store: Store, reports: list[FileReport], create_missing: bool = False) -> None:
+    """Resolve suppliers and plan rows; a file whose references do not resolve is rejected."""
+    ready = [r for r in reports if r.status == "ready" and r.batch]
+    refs: list[SupplierRef] = []
+    for r in ready:
+        refs.extend(s.supplier for s in r.batch.submissions)
+        refs.extend(r.batch.certificate_suppliers)
+        refs.extend(r.batch.request_suppliers)
+        for sub in r.batch.submissions:
+            refs.extend(SupplierRef(corporate_number=d.corporate_number, name=d.name) for d in sub.subcontractors)
+        refs.extend(SupplierRef(supplier_id=link.parent_id) for link in r.batch.links)
+        refs.extend(SupplierRef(supplier_id=link.child_id) for link in r.batch.links)
+        refs.extend(
+            SupplierRef(supplier_id=s.supplier_id, corporate_number=s.corporate_number, name=s.name)
+            for s in r.batch.suppliers
+        )
+    known = queries.suppliers_matching(
+        store,
+        ids=[x.supplier_id for x in refs if x.supplier_id],
+        corporate_numbers=[x.corporate_number for x in refs if x.corporate_number],
+        name_keys=[supplier_name_key(x.name) for x in refs if x.name],
+    )
+    registry = _SupplierIndex(known)
+    existing_certificates = queries.certificates_by_registration(
+        store, [c.registration_no for r in ready for c in r.batch.certificates if c.registration_no]
+    )
+    for report in ready:
+        problems: list[Problem] = []
+        plan = _plan(report, registry, existing_certificates, problems, create_missing)
+        if problems:
+            report.reject(problems)
+        else:
+            report.planned = plan
+            registry.add(plan.suppliers)
+
+
+class _SupplierIndex:
+    """Suppliers known to the registry plus those earlier files of this batch will add."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.by_id: dict[str, tuple[str, str | None]] = {}
+        self.by_number: dict[str, str] = {}
+        self.by_name: dict[str, list[str]] = {}
+        self.add(frame)
+
+    def add(self, frame: pl.DataFrame) -> None:
+        for supplier_id, name, number, key in frame.select(
+            "supplier_id", "name", "corporate_number", "name_key"
+        ).iter_rows():
+            self.by_id[supplier_id] = (name, number)
+            if number:
+                self.by_number[number] = supplier_id
+            self.by_name.setdefault(key, [])
+            if supplier_id not in self.by_name[key]:
+                self.by_name[key].append(supplier_id)
+
+    def resolve(self, ref: SupplierRef) -> tuple[str | None, str]:
+        """The supplier ID a reference names, or None and why not."""
+        if ref.supplier_id:
+            if ref.supplier_id in self.by_id:
+                return ref.supplier_id, ""
+            return (
+                None,
+                f"supplier {ref.supplier_id} does not exist in the registry; add it first (monosashi suppliers add, or a supplier list)",
+            )
+        if ref.corporate_number:
+            if ref.corporate_number in self.by_number:
+                return self.by_number[ref.corporate_number], ""
+            return None, f"no supplier has corporate number {ref.corporate_number}"
+        if ref.name:
+            matches = self.by_name.get(supplier_name_key(ref.name), [])
+            if len(matches) == 1:
+                return matches[0], ""
+            if matches:
+                return (
+                    None,
+                    f"the name {ref.name} matches several suppliers ({', '.join(matches)}); choose the supplier",
+                )
+            return None, f"no supplier is named {ref.name}"
+        return None, "the file does not say which supplier it is from; choose the supplier (--supplier ID)"
+
+
+def _plan(
+    report: FileReport,
+    registry: _SupplierIndex,
+    existing_certificates: dict[str, str],
+    problems: list[Problem],
+    create_missing: bool = False,
+) -> PlannedWrite:
+    batch = report.batch
+    assert batch is not None
+    now = clock.now()
+    supplier_rows, link_rows, certificate_rows, submission_rows, proposal_rows = [], [], [], [], []
+    answer_columns: dict[str, list[object]] = {c: [] for c in _ANSWER_SCHEMA}
+    for supplier in batch.suppliers:
+        number_owner = registry.by_number.get(supplier.corporate_number or "")
+        if number_owner and number_owner != supplier.supplier_id:
+            problems.append(
+                Problem(
+                    location=batch.source_name,
+                    message=f"{supplier.supplier_id}: corporate number {supplier.corporate_number} already belongs to supplier {number_owner}",
+                )
+            )
+            continue
+        same_name = [s for s in registry.by_name.get(supplier_name_key(supplier.name), []) if s != supplier.supplier_id]
+        if same_name:
+            report.warnings.append(
+                Problem(
+                    location=batch.source_name,
+                    message=f"{supplier.supplier_id} {supplier.name} looks like the same company as {', '.join(same_name)}",
+                )
+            )
+        if supplier.supplier_id in registry.by_id:
+            report.warnings.append(
+                Problem(
+                    location=batch.source_name, message=f"{supplier.supplier_id} exists; its master data is updated"
+                )
+            )
+        supplier_rows.append({**supplier.model_dump(), "name_key": supplier_name_key(supplier.name)})
+    pending = _SupplierIndex(
+        pl.DataFrame(supplier_rows, schema=SUPPLIER_SCHEMA) if supplier_rows else _empty_suppliers()
+    )
+    for link in batch.links:
+        for end in (link.parent_id, link.child_id):
+            if end != BUYER_ID and end not in registry.by_id and end not in pending.by_id and create_missing:
+                row = {
+                    "supplier_id": end,
+                    "name": f"(仮) {end}",
+                    "corporate_number": None,
+                    "industry": None,
+                    "employees": None,
+                    "prefecture": None,
+                    "has_security_staff": None,
+                    "name_key": supplier_name_key(f"(仮) {end}"),
+                }
+                supplier_rows.append(row)
+                pending.add(pl.DataFrame([row], schema=SUPPLIER_SCHEMA))
+                report.warnings.append(
+                    Problem(
+                        location=batch.source_name,
+                        message=f"placeholder supplier {end} created for link {link.parent_id} → {link.child_id}; complete its details",
+                    )
+                )
+            elif end != BUYER_ID and end not in registry.by_id and end not in pending.by_id:
+                problems.append(
+                    Problem(
+                        location=batch.source_name,
+                        message=f"link {link.parent_id} → {link.child_id}: supplier {end} does not exist",
+                    )
+                )
+        link_rows.append(link.model_dump())
+    report.supplier_ids = sorted({s["supplier_id"] for s in supplier_rows})
+    for certificate, ref in zip(batch.certificates, batch.certificate_suppliers, strict=True):
+        supplier_id, why = registry.resolve(ref)
+        if supplier_id is None:
+            problems.append(Problem(location=ref.location or batch.source_name, message=why))
+            continue
+        owner = existing_certificates.get(certificate.registration_no or "")
+        if owner and owner != supplier_id:
+            problems.append(
+                Problem(
+                    location=ref.location or batch.source_name,
+                    message=f"registration number {certificate.registration_no} is already recorded for supplier {owner}",
+                )
+            )
+            continue
+        certificate_rows.append({**certificate.model_dump(), "supplier_id": supplier_id})
+        report.supplier_ids.append(supplier_id)
+    request_rows = []
+    for request, ref in zip(batch.requests, batch.request_suppliers, strict=True):
+        supplier_id, why = registry.resolve(ref)
+        if supplier_id is None:
+            problems.append(Problem(location=ref.location or batch.source_name, message=why))
+            continue
+        request_rows.append(
+            {**request.model_dump(), "supplier_id": supplier_id, "recommended_level": request.recommended_level}
+        )
+        report.supplier_ids.append(supplier_id)
+    for index, submission in enumerate(batch.submissions):
+        supplier_id, why = registry.resolve(submission.supplier)
+        if supplier_id is None:
+            problems.append(Problem(location=submission.supplier.location or batch.source_name, message=why))
+            continue
+        report.supplier_ids.append(supplier_id)
+        submission_rows.append(
+            {
+                "local_index": index,
+                "supplier_id": supplier_id,
+                "framework_id": submission.framework_id,
+                "framework_version": submission.framework_version,
+                "catalogue_version": submission.catalogue_version,
+                "submitted_on": submission.submitted_on,
+                "source_name": batch.source_name,
+                "sha256": batch.sha256,
+                "format": report.format,
+                "level": submission.level,
+                "score": submission.score,
+                "band": submission.band,
+            }
+        )
+        answer_columns["local_index"].extend([index] * len(submission.answers))
+        for column in _ANSWER_FIELDS:
+            answer_columns[column].extend([getattr(a, column) for a in submission.answers])
+        # Declared subcontractors are proposals a buyer confirms, merges or rejects: a file never
+        # writes a shared supplier row or a link for them (docs/security.md).
+        for declared in submission.subcontractors:
+            match, _ = (
+                registry.resolve(SupplierRef(corporate_number=declared.corporate_number))
+                if declared.corporate_number
+                else (None, "")
+            )
+            if match is None:
+                match, _ = registry.resolve(SupplierRef(name=declared.name))
+            if match == supplier_id:
+                continue
+            proposal_rows.append(
+                {
+                    "proposed_by": supplier_id,
+                    "name": declared.name,
+                    "corporate_number": declared.corporate_number,
+                    "supplied": declared.supplied,
+                    "critical": bool(declared.critical),
+                    "source_name": batch.source_name,
+                    "location": declared.location,
+                    "child_id": match,
+                }
+            )
+        if submission.subcontractors:
+            report.warnings.append(
+                Problem(
+                    location=batch.source_name,
+                    message=f"{len(submission.subcontractors)} declared subcontractors are kept as proposals for a buyer to confirm",
+                )
+            )
+    report.supplier_ids = sorted(set(report.supplier_ids))
+    return PlannedWrite(
+        submissions=pl.DataFrame(submission_rows, schema=_SUBMISSION_SCHEMA).with_columns(imported_at=pl.lit(now)),
+        answers=pl.DataFrame(answer_columns, schema=_ANSWER_SCHEMA),
+        suppliers=pl.DataFrame(supplier_rows, schema=SUPPLIER_SCHEMA),
+        links=pl.DataFrame(link_rows, schema=_LINK_SCHEMA).unique(
+            ["parent_id", "child_id"], keep="first", maintain_order=True
+        ),
+        certificates=pl.DataFrame(certificate_rows, schema=_CERTIFICATE_SCHEMA),
+        requests=pl.DataFrame(request_rows, schema=REQUEST_SCHEMA).with_columns(updated_at=pl.lit(now)),
+        proposals=pl.DataFrame(proposal_rows, schema=PROPOSAL_SCHEMA),
+    )
+
+
+PROPOSAL_SCHEMA = {
+    "proposed_by": pl.String,
+    "name": pl.String,
+    "corporate_number": pl.String,
+    "supplied": pl.String,
+    "critical": pl.Boolean,
+    "source_name": pl.String,
+    "location": pl.String,
+    "child_id": pl.String,
+}
+_LINK_SCHEMA = {
+    "parent_id": pl.String,
+    "child_id": pl.String,
+    "supplied": pl.String,
+    "source": pl.String,
+    "critical": pl.Boolean,
+}
+_CERTIFICATE_SCHEMA = {
+    "certificate_id": pl.String,
+    "supplier_id": pl.String,
+    "scheme": pl.String,
+    "scheme_name": pl.String,
+    "registration_no": pl.String,
+    "issued_on": pl.Date,
+    "expires_on": pl.Date,
+    "issuer": pl.String,
+    "scope": pl.String,
+}
+_SUBMISSION_SCHEMA = {
+    "local_index": pl.Int32,
+    "supplier_id": pl.String,
+    "framework_id": pl.String,
+    "framework_version": pl.String,
+    "catalogue_version": pl.String,
+    "submitted_on": pl.Date,
+    "source_name": pl.String,
+    "sha256": pl.String,
+    "format": pl.String,
+    "level": pl.Int32,
+    "score": pl.Int32,
+    "band": pl.String,
+}
+_ANSWER_FIELDS = ("item_id", "raw_answer", "status", "reason", "evidence", "note", "location")
+_ANSWER_SCHEMA = {
+    "local_index": pl.Int32,
+    "item_id": pl.String,
+    "raw_answer": pl.String,
+    "status": pl.String,
+    "reason": pl.String,
+    "evidence": pl.String,
+    "note": pl.String,
+    "location": pl.String,
+}
+
+
+def _empty_suppliers() -> pl.DataFrame:
+    return pl.DataFrame(schema=SUPPLIER_SCHEMA)
+
+
+# -- committing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortalQuota:
+    """What one portal invitation may leave in the registry (docs/security.md): the rejected files
+    kept for the buyer to look at, and the files imported. Beyond the first two, a rejected file is
+    recorded with its reasons but its bytes are not kept; beyond the last, a file is refused."""
+
+    kept_rejected_files: int = 20
+    kept_rejected_bytes: int = 20_000_000
+    imported_bytes: int = 200_000_000
+
+
+PORTAL_QUOTA = PortalQuota()
+
+
+def _apply_portal_quota(store: Store, reports: list[FileReport], actor: Actor, quota: PortalQuota) -> None:
+    """Hold a portal invitation's uploads to its quota, before anything is written."""
+    if actor.via != "invitation" or actor.credential is None:
+        return
+    files, kept_bytes, imported = queries.invitation_usage(store, actor.credential)
+    for report in reports:
+        if report.status == "ready":
+            if imported + report.size_bytes > quota.imported_bytes:
+                report.reject(
+                    [
+                        Problem(
+                            location=report.name,
+                            message=f"this portal link may bring at most {quota.imported_bytes // 1_000_000} MB of files; "
+                            "ask your buyer for a new link",
+                        )
+                    ]
+                )
+            else:
+                imported += report.size_bytes
+        if report.status == "rejected" and report.data is not None:
+            if files + 1 > quota.kept_rejected_files or kept_bytes + report.size_bytes > quota.kept_rejected_bytes:
+                report.data = None  # recorded with its reasons; its bytes are not kept
+            else:
+                files, kept_bytes = files + 1, kept_bytes + report.size_bytes
+
+
+def commit(
+    store: Store,
+    reports: list[FileReport],
+    *,
+    mode: Mode,
+    actor: Actor,
+    today: date,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[FileReport]:
+    """Write the ready files and record every file in the history; returns the final reports.
+
+    ``today`` is the submission date for files that carry none.
+    """
+    batch_id = uuid.uuid4().hex
+    _apply_portal_quota(store, reports, actor, PORTAL_QUOTA)
+    ready = [r for r in reports if r.status == "ready"]
+    if mode == "batch" and len(ready) != len([r for r in reports if r.status != "duplicate"]):
+        for r in ready:
+            r.reject(
+                [
+                    Problem(
+                        location=r.name, message="held back: the batch is all-or-nothing and another file was rejected"
+                    )
+                ]
+            )
+        ready = []
+    if mode == "batch":
+        write_import(
+            store, ready, [r for r in reports if r.status == "rejected"], batch_id=batch_id, actor=actor, today=today
+        )
+        for r in ready:
+            r.status = "imported"
+    else:
+        with store.held_open():
+            for index, report in enumerate(reports):
+                if progress:
+                    progress(index, len(reports), report.name)
+                if report.status == "ready":
+                    write_import(store, [report], [], batch_id=batch_id, actor=actor, today=today)
+                    report.status = "imported"
+                elif report.status == "rejected":
+                    write_import(store, [], [report], batch_id=batch_id, actor=actor, today=today)
+    if progress:
+        progress(len(reports), len(reports), "")
+    imported = [r for r in reports if r.status == "imported"]
+    touched = sorted({s for r in imported for s in r.supplier_ids})
+    if touched:  # the imported suppliers' flags follow their new evidence at once
+        try:
+            # the system derives them, whoever imported (a supplier may not touch flags itself)
+            flags.refresh(store, today, suppliers=touched, actor=Actor.system("derive", on_behalf_of=actor))
+        except Exception as exc:  # the files are written: a failed derivation must not say otherwise
+            _defer_flags(imported, exc)
+    return reports
+
+
+def _defer_flags(imported: list[FileReport], exc: Exception) -> None:
+    """The import is committed but the flags after it failed: say so on every imported file (the
+    CLI prints the warning, the Import page shows it) instead of reporting a failed import."""
+    reason = (str(exc).strip().splitlines() or [""])[0][:300]
+    warning = Problem(
+        location="flags",
+        message=(
+            f"the file was imported, but deriving the flags after it failed ({type(exc).__name__}: {reason}); "
+            "the next daily derivation or `monosashi flags` derives them again"
+        ),
+    )
+    for report in imported:
+        report.warnings.append(warning)
+        report.flags_deferred = True
+
+
+def import_paths(
+    store: Store,
+    paths: Iterable[Path],
+    *,
+    supplier_id: str | None = None,
+    profile: str | None = None,
+    mode: Mode = "per_file",
+    dry_run: bool = False,
+    actor: Actor,
+    today: date,
+    limits: Limits | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[FileReport]:
+    """The CLI's import: collect, analyse and (unless a dry run) commit."""
+    limits = limits or Limits()
+    reports = analyse(
+        store, collect(paths, limits), supplier_id=supplier_id, profile=profile, limits=limits, progress=progress
+    )
+    if dry_run:
+        return reports
+    return commit(store, reports, mode=mode, actor=actor, today=today)
+
+
+def sources_from_uploads(uploads: Iterable[tuple[str, bytes]], limits: Limits) -> list[FileReport | SourceFile]:
+    """Uploaded files (name, bytes) as sources, zips expanded; over-size files refused unread."""
+    out: list[FileReport | SourceFile] = []
+    for name, data in uploads:
+        if len(data) > limits.max_file_bytes:
+            out.append(
+                FileReport(
+                    name=name,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    size_bytes=len(data),
+                    status="rejected",
+                    errors=[
+                        Problem(
+                            location=name,
+                            message=f"the file is {len(data):,} bytes; the limit is {limits.max_file_bytes:,}; not read",
+                        )
+                    ],
+                )
+            )
+            continue
+        out.extend(expand(SourceFile(name=name, data=data), limits))
+    return out
+
+
+def preview(report: FileReport, rows: int = 20) -> pl.DataFrame:
+    """The first answers (or list rows) a file holds, for a person to check before importing."""
+    if report.batch is None:
+        return pl.DataFrame()
+    if report.batch.submissions:
+        return pl.DataFrame(
+            [
+                {"item_id": a.item_id, "raw_answer": a.raw_answer, "status": a.status, "location": a.location}
+                for s in report.batch.submissions
+                for a in s.answers[:rows]
+            ]
+        ).head(rows)
+    if report.batch.suppliers:
+        return pl.DataFrame([s.model_dump() for s in report.batch.suppliers[:rows]])
+    if report.batch.links:
+        return pl.DataFrame([link.model_dump() for link in report.batch.links[:rows]])
+    if report.batch.certificates:
+        return pl.DataFrame([c.model_dump() for c in report.batch.certificates[:rows]]).drop("supplier_id")
+    return pl.DataFrame()
+
+
+def summary_frame(reports: list[FileReport]) -> pl.DataFrame:
+    """One row per file: what was recognised and what will happen (or happened)."""
+    return pl.DataFrame(
+        {
+            "file": [r.name for r in reports],
+            "status": [r.status for r in reports],
+            "format": [r.format for r in reports],
+            "supplier_ids": [", ".join(r.supplier_ids) for r in reports],
+            "framework": [r.framework for r in reports],
+            "catalogue_version": [r.catalogue_version for r in reports],
+            "answers": [r.answers for r in reports],
+            "warnings": [len(r.warnings) for r in reports],
+            "errors": [len(r.errors) for r in reports],
+        },
+        schema_overrides={"format": pl.String, "framework": pl.String, "catalogue_version": pl.String},
+    )
+
+
+# What a supplier may send through the portal: its answers, never lists that change other suppliers.
+QUESTIONNAIRE_FORMATS = ("monosashi_template", "scs_self_assessment", "ipa_5min", "checklist_profile")
+
+
+def only_formats(reports: list[FileReport], formats: Iterable[str], message: str) -> list[FileReport]:
+    """Reject the ready files of any other format with ``message`` (``{format}`` is filled in)."""
+    allowed = set(formats)
+    for report in reports:
+        if report.status == "ready" and report.format not in allowed:
+            report.reject([Problem(location=report.name, message=message.format(format=report.format))])
+    return reports

@@ -1,0 +1,1 @@
+"""Builders the tests (and bench/) share: sample files and the fuzz harness."""
