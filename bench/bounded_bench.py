@@ -119,7 +119,7 @@ def main() -> None:
     print(f"load average at start: {load} ({os.cpu_count()} CPUs)")
     from registry.domain.actor import Actor
     from registry.store import Store
-    from registry.store.records import initialise
+    from registry.store.content import initialise
 
     n = args.suppliers
     with tempfile.TemporaryDirectory() as tmp:

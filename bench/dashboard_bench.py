@@ -23,8 +23,8 @@ from pathlib import Path
 from registry.domain.actor import Actor
 from registry.services import dashboard, directory, flags, supply_chain, yardstick
 from registry.services.demo import generate_demo
-from registry.store import Store, queries
-from registry.store.records import initialise, replace_demo
+from registry.store import Store, suppliers
+from registry.store.content import initialise, replace_demo
 
 AS_OF = date(2026, 11, 23)
 
@@ -69,7 +69,7 @@ def main() -> None:
             )
 
             def live_board() -> None:
-                status = queries.supplier_status(store, AS_OF)
+                status = suppliers.supplier_status(store, AS_OF)
                 counts = yardstick.portfolio_counts(store, AS_OF)
                 yardstick.readiness_snapshot(counts, status["supplier_id"], yardstick.catalogue_in_force(store))
                 dashboard.board(store, AS_OF)
@@ -84,11 +84,11 @@ def main() -> None:
 
             def old_status() -> None:
                 for supplier_id in sample[:5]:
-                    queries.supplier_status(store, AS_OF).filter(supplier_id=supplier_id)
+                    suppliers.supplier_status(store, AS_OF).filter(supplier_id=supplier_id)
 
             per_old = statistics.median(times(old_status, 3)) / 5
             per_new = (
-                statistics.median(times(lambda: [queries.supplier_status_of(store, AS_OF, s) for s in sample[:5]], 3))
+                statistics.median(times(lambda: [suppliers.supplier_status_of(store, AS_OF, s) for s in sample[:5]], 3))
                 / 5
             )
             print(

@@ -17,7 +17,7 @@ from pathlib import Path
 from registry.domain.actor import Actor
 from registry.services.demo import generate_demo
 from registry.store import Store
-from registry.store.records import initialise, replace_demo
+from registry.store.content import initialise, replace_demo
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ from registry.domain.actor import Actor
 from registry.services import intake
 from registry.services.demo import generate_demo
 from registry.store import Store
-from registry.store.records import initialise, replace_demo
+from registry.store.content import initialise, replace_demo
 
 AS_OF = date(2026, 11, 23)
 MARKS = {"○": "met", "△": "partial", "✖": "not_met", None: "unknown"}

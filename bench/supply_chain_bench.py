@@ -26,7 +26,7 @@ from registry.domain.models import BUYER_ID
 from registry.services import supply_chain
 from registry.services.demo import generate_demo
 from registry.store import Store
-from registry.store.records import RegistryData, initialise, replace_demo
+from registry.store.content import RegistryData, initialise, replace_demo
 
 AS_OF = date(2026, 11, 23)
 

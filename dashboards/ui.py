@@ -23,9 +23,10 @@ from registry import access, clock
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
 from registry.services import flags, intake, renewals, supply_chain
-from registry.store import Store, private_files, queries
-from registry.store.queries import revision, supplier_choices
-from registry.store.records import ensure_ready
+from registry.services.maintenance import ensure_ready
+from registry.store import Store, certificates, private_files, submissions, suppliers
+from registry.store.audit import revision
+from registry.store.suppliers import supplier_choices
 
 __all__ = [
     "as_of",
@@ -446,8 +447,8 @@ def certificate_history(store: Store, as_of: date, supplier_id: str, history: pl
     )
     st.dataframe(shown, hide_index=True, width="stretch", column_config=columns(shown))
     downloads(history.drop("certificate_id"), f"certificates_{supplier_id}", as_of)
-    for row in queries.certificate_files(store, supplier_id).iter_rows(named=True):
-        content = queries.file_content(store, row["sha256"])
+    for row in certificates.certificate_files(store, supplier_id).iter_rows(named=True):
+        content = submissions.file_content(store, row["sha256"])
         if content is not None:
             st.download_button(
                 tr("certificates.download", file=row["file_name"], certificate=row["certificate_id"]),
@@ -560,7 +561,7 @@ def cached_board(store: Store, as_of: date) -> Any:
 
 @st.cache_data(show_spinner=False, max_entries=4, hash_funcs={Store: lambda s: str(s.path)})
 def _facets(store: Store, revision: int) -> dict[str, list[Any]]:
-    return queries.facets(store)
+    return suppliers.facets(store)
 
 
 def cached_facets(store: Store) -> dict[str, list[Any]]:
@@ -613,7 +614,7 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
     from importers.certificate_pdf import parse as read_certificate_pdf
     from questionnaires.policy import SCHEMES
     from registry.domain.models import Certificate
-    from registry.store import records
+    from registry.store import certificates
 
     if not allowed("add_certificate"):
         st.caption(tr("app.read_only"))
@@ -658,7 +659,7 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
                 issuer=issuer or None,
                 scope=scope or None,
             )
-            saved = records.add_certificate(store, certificate, attached, actor=actor())
+            saved = certificates.add_certificate(store, certificate, attached, actor=actor())
         except ValidationError as exc:
             st.error(plain("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())))
         except MonosashiError as exc:

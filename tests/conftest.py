@@ -17,7 +17,7 @@ import time_machine
 from registry.domain.actor import Actor
 from registry.services.demo import generate_demo
 from registry.store import Store
-from registry.store.records import RegistryData, initialise, replace_demo, replace_registry
+from registry.store.content import RegistryData, initialise, replace_demo, replace_registry
 
 AS_OF = date(2026, 11, 23)
 # Who writes in tests: the system builds registries; people act with their roles.

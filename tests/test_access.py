@@ -19,7 +19,7 @@ from registry.domain.actor import Actor
 from registry.domain.models import Supplier
 from registry.errors import MonosashiError
 from registry.services import flags, intake
-from registry.store import records
+from registry.store import suppliers
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -77,9 +77,9 @@ def test_every_write_is_checked_in_the_transaction(store):
     viewer = Actor.person("vera", "viewer")
     before = store.scalar("SELECT count(*) FROM supplier")
     with pytest.raises(AccessDenied, match="vera \\(viewer\\) may not "):
-        records.add_supplier(store, Supplier(supplier_id="NEW1", name="株式会社新"), actor=viewer)
+        suppliers.add_supplier(store, Supplier(supplier_id="NEW1", name="株式会社新"), actor=viewer)
     assert store.scalar("SELECT count(*) FROM supplier") == before
-    records.add_supplier(store, Supplier(supplier_id="NEW1", name="株式会社新"), actor=Actor.person("bob", "buyer"))
+    suppliers.add_supplier(store, Supplier(supplier_id="NEW1", name="株式会社新"), actor=Actor.person("bob", "buyer"))
     with (
         pytest.raises(MonosashiError, match="must be recorded in the audit log"),
         store.transaction(Actor.person("bob", "buyer")) as tx,

@@ -18,7 +18,7 @@ from test_concurrency import workbook_variants
 from registry.domain.models import Supplier
 from registry.services.demo import generate_demo
 from registry.store import Store
-from registry.store.records import add_supplier
+from registry.store.suppliers import add_supplier
 
 pytestmark = pytest.mark.skipif(
     os.name != "posix" or not hasattr(signal, "SIGKILL"),
@@ -44,7 +44,7 @@ CHILD = textwrap.dedent(
 
     from importers.base import Limits
     from registry.services import intake
-    from registry.store import records
+    from registry.store import content
     from registry.domain.actor import Actor
     from registry.store import Store, Transaction
 
@@ -82,7 +82,7 @@ CHILD = textwrap.dedent(
             from registry.services.demo import generate_demo
 
             data = generate_demo(int(source), 2, date(2026, 11, 23))
-            records.replace_registry(store, data, Actor.system("demo"), reason="crash test")
+            content.replace_registry(store, data, Actor.system("demo"), reason="crash test")
         else:
             reports = intake.analyse(store, intake.collect([Path(source)], Limits()))
             assert all(r.status == "ready" for r in reports), [r.errors for r in reports if r.errors]

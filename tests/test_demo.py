@@ -6,7 +6,7 @@ from conftest import AS_OF
 from registry.domain.models import BUYER_ID, normalise_corporate_number
 from registry.domain.validity import effective_expiry
 from registry.services.demo import INDUSTRIES, generate_demo
-from registry.store.queries import supplier_status
+from registry.store.suppliers import supplier_status
 
 
 def test_same_seed_same_registry_other_seed_other_registry():

@@ -16,8 +16,8 @@ from registry.domain.models import LevelRequest, Supplier, SupplierLink
 from registry.errors import MonosashiError
 from registry.services import flags, intake
 from registry.services.requests import save_request, set_request_state
-from registry.store import records
-from registry.store.records import add_supplier
+from registry.store import settings
+from registry.store.suppliers import add_supplier
 
 
 @pytest.fixture
@@ -230,9 +230,9 @@ def test_coverage_hole_flags_every_supplier_on_the_path(store):
 
 def test_thresholds_and_switches_come_from_settings(store):
     certify(store, "scs_star3", AS_OF - timedelta(days=300), "C3")  # 64 days left
-    records.save_settings(store, {"flags.renewal.expiring.window_days": "30"}, ADMIN)
+    settings.save_settings(store, {"flags.renewal.expiring.window_days": "30"}, ADMIN)
     assert held(store, rule="renewal.expiring") == []
-    records.save_settings(
+    settings.save_settings(
         store, {"flags.renewal.expiring.window_days": "90", "flags.renewal.expiring.enabled": "false"}, ADMIN
     )
     assert held(store, rule="renewal.expiring") == []

@@ -15,7 +15,7 @@ from importers.base import SourceFile
 from registry.cli import main
 from registry.services import intake
 from registry.services.templates import build_template
-from registry.store import queries, records
+from registry.store import submissions, suppliers
 
 TODAY = date(2026, 11, 23)
 
@@ -45,11 +45,11 @@ def test_per_file_mode_imports_the_good_and_quarantines_the_bad(store):
     reports = run_import(store, [("good.xlsx", good), ("bad.xlsx", bad)])
     assert {r.name: r.status for r in reports} == {"good.xlsx": "imported", "bad.xlsx": "rejected"}
     assert counts(store) == (1, 153, 1)
-    history = queries.import_history(store)
+    history = submissions.import_history(store)
     assert set(history["status"]) == {"imported", "rejected"}
     rejected = history.filter(status="rejected").row(0, named=True)
     assert "not an Excel workbook" in rejected["errors"]
-    assert queries.file_content(store, rejected["sha256"]) == bad  # quarantined, unaltered
+    assert submissions.file_content(store, rejected["sha256"]) == bad  # quarantined, unaltered
 
 
 def test_all_or_nothing_writes_nothing_when_one_file_is_bad(store):
@@ -71,7 +71,6 @@ def test_all_or_nothing_writes_every_file_in_one_transaction(store):
 
 
 def test_a_failing_write_leaves_the_registry_as_it_was(store, monkeypatch):
-    from registry.store import records
 
     before = counts(store), store.scalar("SELECT count(*) FROM audit_log")
     blobs = store.scalar("SELECT count(*) FROM file_blob")  # the demo's own audit report
@@ -79,7 +78,7 @@ def test_a_failing_write_leaves_the_registry_as_it_was(store, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(records, "_write_plans", broken)
+    monkeypatch.setattr(submissions, "_write_plans", broken)
     with pytest.raises(RuntimeError):
         run_import(store, [("s.xlsx", samples.scs_self_assessment_workbook(supplier_id="S000001"))])
     assert (counts(store), store.scalar("SELECT count(*) FROM audit_log")) == before
@@ -99,7 +98,7 @@ def test_a_newer_submission_supersedes_the_older_one(store):
     new = samples.scs_self_assessment_workbook(supplier_id="S000001", answered_on="2026-10-01", seed=2)
     run_import(store, [("new.xlsx", new)])
     run_import(store, [("old.xlsx", old)])  # arrives later but answered earlier
-    subs = queries.submissions(store, "S000001").filter(framework_id="scs")
+    subs = submissions.submissions(store, "S000001").filter(framework_id="scs")
     subs = subs.filter(subs["source_name"].is_in(["new.xlsx", "old.xlsx"]))
     assert subs.select("submitted_on", "current").rows() == [(date(2026, 10, 1), True), (date(2026, 4, 1), False)]
 
@@ -121,12 +120,12 @@ def test_template_round_trip_into_the_registry_with_declared_subcontractors(stor
     # the file writes no supplier row and no link: the declared subcontractors wait for a buyer
     assert store.scalar("SELECT count(*) FROM supplier") == suppliers_before
     assert not store.scalar("SELECT count(*) FROM supplier_link WHERE parent_id = 'S000002' AND source = 'declared'")
-    proposals = queries.proposals(store, "S000002")
+    proposals = suppliers.proposals(store, "S000002")
     assert set(proposals.select("name", "child_id", "state").rows()) == {
         (existing[0], "S000003", "open"),  # matched to the supplier we know
         ("有限会社新顔精機", None, "open"),
     }
-    records.resolve_proposals(store, proposals["proposal_id"].to_list(), "confirm", BUYER)
+    suppliers.resolve_proposals(store, proposals["proposal_id"].to_list(), "confirm", BUYER)
     links = store.frame(
         "SELECT parent_id, child_id, source, critical FROM supplier_link WHERE parent_id = 'S000002' AND source = 'declared' ORDER BY critical"
     )
@@ -134,18 +133,18 @@ def test_template_round_trip_into_the_registry_with_declared_subcontractors(stor
     new_child = links.filter(critical=True)["child_id"][0]
     assert new_child.startswith("D-")
     assert store.scalar("SELECT name FROM supplier WHERE supplier_id = ?", [new_child]) == "有限会社新顔精機"
-    assert queries.proposals(store, "S000002")["state"].to_list() == ["confirmed", "confirmed"]
+    assert suppliers.proposals(store, "S000002")["state"].to_list() == ["confirmed", "confirmed"]
 
 
 def test_lists_in_one_batch_resolve_each_other(store):
-    suppliers = samples.supplier_master_csv(
+    master = samples.supplier_master_csv(
         [{"supplier_id": "N1", "name": "株式会社エヌワン"}, {"supplier_id": "N2", "name": "株式会社エヌツー"}]
     )
     links = samples.supplier_links_csv([("自社", "N1", None, True), ("N1", "N2", "部品", False)])
     ipa = samples.ipa_5min_csv(["実施している"] * 25, supplier_id="N2")
-    reports = run_import(store, [("ipa.csv", ipa), ("links.csv", links), ("suppliers.csv", suppliers)], mode="batch")
+    reports = run_import(store, [("ipa.csv", ipa), ("links.csv", links), ("suppliers.csv", master)], mode="batch")
     assert [r.status for r in reports] == ["imported"] * 3
-    status = queries.supplier_status(store, TODAY)
+    status = suppliers.supplier_status(store, TODAY)
     tiers = dict(status.filter(status["supplier_id"].is_in(["N1", "N2"])).select("supplier_id", "tier").rows())
     assert tiers == {"N1": 1, "N2": 2}
 

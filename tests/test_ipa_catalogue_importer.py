@@ -10,8 +10,8 @@ from conftest import ADMIN
 from importers.base import SourceFileError
 from importers.ipa_catalogue import parse, sniff
 from questionnaires.catalogue import available_versions, load_catalogue
-from registry.store.queries import official_texts
-from registry.store.records import import_official_texts
+from registry.services.catalogue_view import import_official_texts
+from registry.store.settings import official_texts
 
 CATALOGUES = [load_catalogue(v) for v in available_versions()]
 HEADER = [

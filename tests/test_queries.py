@@ -4,7 +4,8 @@ from pathlib import Path
 from conftest import AS_OF, registry_data, store_with
 
 from registry.services import dashboard
-from registry.store.queries import certificates_expiring, supplier_status
+from registry.store.certificates import certificates_expiring
+from registry.store.suppliers import supplier_status
 
 
 def _status(store, as_of=AS_OF):

@@ -8,7 +8,7 @@ from conftest import ADMIN, BUYER, SYSTEM, make_store
 
 from registry.domain.models import Supplier
 from registry.services.renewals import certificate_states, renewals
-from registry.store.records import add_supplier
+from registry.store.suppliers import add_supplier
 
 
 @pytest.fixture
@@ -302,8 +302,8 @@ def test_add_certificate_keeps_its_file_and_refuses_another_suppliers_number(sto
     from support import samples
 
     from registry.domain.models import Certificate
-    from registry.store import queries
-    from registry.store.records import CertificateConflictError, add_certificate
+    from registry.store import certificates, submissions
+    from registry.store.certificates import CertificateConflictError, add_certificate
 
     pdf = samples.certificate_pdf(ISO_PDF_LINES)
     cert = Certificate(
@@ -314,9 +314,9 @@ def test_add_certificate_keeps_its_file_and_refuses_another_suppliers_number(sto
     )
     made = add_certificate(store, cert, [("jqa.pdf", pdf, "application/pdf")], actor=BUYER)
     assert made.startswith("CERT-")  # the registry makes the ID, never a file or a form
-    files = queries.certificate_files(store, "A")
+    files = certificates.certificate_files(store, "A")
     assert files.select("certificate_id", "file_name").rows() == [(made, "jqa.pdf")]
-    assert queries.file_content(store, files["sha256"][0]) == pdf
+    assert submissions.file_content(store, files["sha256"][0]) == pdf
     add_supplier(store, Supplier(supplier_id="B", name="株式会社B"), BUYER)
     other = cert.model_copy(update={"supplier_id": "B"})
     with pytest.raises(CertificateConflictError, match="already recorded for supplier A"):
@@ -378,8 +378,8 @@ def test_a_registry_policy_changes_expiry_everywhere(store):
     import json as _json
 
     from questionnaires.policy import default_policy
-    from registry.store.queries import supplier_status
-    from registry.store.records import save_settings
+    from registry.store.settings import save_settings
+    from registry.store.suppliers import supplier_status
 
     certify(store, "scs_star3", date(2026, 4, 1), cid="S3")
     assert state(store, date(2027, 4, 15), "S3")["state"] == "expired"

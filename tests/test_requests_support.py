@@ -22,7 +22,7 @@ from registry.domain.actor import Actor
 from registry.domain.models import LevelRequest, Supplier
 from registry.errors import MonosashiError
 from registry.services import documents, requests, support
-from registry.store.records import add_supplier
+from registry.store.suppliers import add_supplier
 
 
 @pytest.fixture
@@ -295,8 +295,8 @@ def test_cli_flags_json_has_the_documented_fields(store):
 
 def test_demo_has_requests_in_every_state_and_flags(tmp_path):
     from registry.services import flags
+    from registry.services.maintenance import ensure_ready
     from registry.store import Store
-    from registry.store.records import ensure_ready
 
     store = Store(tmp_path / "demo.duckdb")
     assert ensure_ready(store, 300, date(2026, 11, 23))

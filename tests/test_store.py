@@ -8,7 +8,8 @@ from conftest import BUYER, SYSTEM, lock_held_by_another_process
 from registry.domain.models import Supplier
 from registry.errors import DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
 from registry.store import Store, migrations
-from registry.store.records import DuplicateSupplierError, add_supplier, initialise
+from registry.store.content import initialise
+from registry.store.suppliers import DuplicateSupplierError, add_supplier
 
 
 def test_init_creates_the_schema_and_is_idempotent(tmp_path: Path):

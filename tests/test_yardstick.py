@@ -12,7 +12,7 @@ from importers.base import SourceFile
 from questionnaires.crosswalks import CrosswalkError, all_crosswalks, load_crosswalk_text, shipped_crosswalks
 from registry.domain.models import Supplier
 from registry.services import intake, yardstick
-from registry.store.records import add_supplier
+from registry.store.suppliers import add_supplier
 
 
 @pytest.fixture

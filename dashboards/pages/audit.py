@@ -8,7 +8,7 @@ import streamlit as st
 from dashboards import ui
 from dashboards.ui import tr
 from registry import clock
-from registry.store import queries
+from registry.store import audit
 
 store = ui.store()
 
@@ -22,9 +22,9 @@ until = filters[1].date_input(tr("audit.until"), value=clock.today(), key="audit
 by = filters[2].text_input(tr("col.actor"), key="audit_actor")
 entity = filters[3].text_input(tr("audit.entity"), key="audit_entity", help=tr("audit.entity.help"))
 actions = st.multiselect(
-    tr("col.action"), queries.audit_actions(store), key="audit_actions", placeholder=tr("app.choose")
+    tr("col.action"), audit.audit_actions(store), key="audit_actions", placeholder=tr("app.choose")
 )
-entries = queries.audit_entries(store, since=since, until=until, actions=actions, by=by, entity=entity)
+entries = audit.audit_entries(store, since=since, until=until, actions=actions, by=by, entity=entity)
 if entries.is_empty():
     st.info(tr("audit.empty"))
     st.stop()

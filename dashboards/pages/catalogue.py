@@ -9,9 +9,8 @@ from dashboards.ui import tr
 from importers.base import SourceFileError
 from questionnaires.catalogue import available_versions
 from registry import clock
-from registry.services.catalogue_view import catalogue_table, version_differences
-from registry.store.queries import official_texts
-from registry.store.records import import_official_texts
+from registry.services.catalogue_view import catalogue_table, import_official_texts, version_differences
+from registry.store.settings import official_texts
 
 store = ui.store()
 lang = ui.lang()

@@ -9,7 +9,7 @@ from importers.container import Limits
 from questionnaires.frameworks import ProfileError
 from registry import clock
 from registry.services import intake
-from registry.store import queries, records
+from registry.store import submissions
 
 store = ui.store()
 limits = Limits()
@@ -91,7 +91,7 @@ with st.expander(tr("import.add_profile")):
     )
     if profile_file is not None and st.button(tr("import.add_profile.button"), key="profile_add"):
         try:
-            added = records.add_profile_text(
+            added = intake.add_profile_text(
                 store, profile_file.getvalue().decode("utf-8"), profile_file.name, actor=ui.actor()
             )
         except (ProfileError, UnicodeDecodeError) as exc:
@@ -107,7 +107,7 @@ status_filter = ui.radio(
     lambda s: tr(f"import.filter.{s}"),
     key="history_filter",
 )
-history = queries.import_history(store, status=None if status_filter == "all" else status_filter)
+history = submissions.import_history(store, status=None if status_filter == "all" else status_filter)
 if history.is_empty():
     st.info(tr("import.history.empty"))
 else:
@@ -125,7 +125,7 @@ else:
             key="history_download",
         )
         row = kept.filter(import_id=choice).row(0, named=True)
-        content = queries.file_content(store, row["sha256"])
+        content = submissions.file_content(store, row["sha256"])
         if content is not None:
             st.download_button(
                 tr("import.download"),

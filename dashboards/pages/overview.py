@@ -9,8 +9,8 @@ from dashboards import figures, ui
 from dashboards.ui import tr
 from registry.services import dashboard
 from registry.services.demo import generate_demo
-from registry.store import records
-from registry.store.queries import HELD_LEVELS
+from registry.store import content
+from registry.store.suppliers import HELD_LEVELS
 
 SUPPLIERS = "dashboards/pages/suppliers.py"
 
@@ -33,7 +33,7 @@ if board.now.suppliers == 0 and board.held_by_tier.is_empty():
     st.info(tr("overview.empty"))
     if st.button(tr("overview.load_demo"), type="primary"):
         demo = generate_demo(500, seed=1, as_of=as_of)
-        records.replace_demo(store, demo, actor=ui.actor(), seed=1)
+        content.replace_demo(store, demo, actor=ui.actor(), seed=1)
         ui.refresh_flags(store)
         st.success(tr("overview.demo_loaded", n=demo.suppliers.height))
         st.rerun()

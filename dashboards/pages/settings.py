@@ -10,7 +10,7 @@ from questionnaires.catalogue import CatalogueDataError
 from questionnaires.policy import default_policy
 from registry.domain.validity import policy_for
 from registry.services import flags, yardstick
-from registry.store import records
+from registry.store import settings
 
 store = ui.store()
 policy = policy_for(store)
@@ -61,7 +61,7 @@ if actions[0].button(tr("settings.save"), type="primary", key="settings_save"):
     except (CatalogueDataError, ValueError) as exc:
         st.error(ui.plain(str(exc)))
     else:
-        records.save_settings(
+        settings.save_settings(
             store,
             {
                 "validity_policy": proposed.model_dump_json(),
@@ -72,7 +72,7 @@ if actions[0].button(tr("settings.save"), type="primary", key="settings_save"):
         )
         st.success(tr("settings.saved"))
 if actions[1].button(tr("settings.reset"), key="settings_reset"):
-    records.save_settings(
+    settings.save_settings(
         store,
         {"validity_policy": None, "yardstick.min_strength": None, "yardstick.fresh_months": None},
         actor=ui.actor(),
@@ -129,7 +129,7 @@ if flag_actions[0].button(tr("settings.flags.save"), type="primary", key="settin
         values[f"flags.{row['rule_id']}.enabled"] = str(bool(row["enabled"]))
         if row["threshold"]:
             values[f"flags.{row['rule_id']}.{row['threshold']}"] = str(row["value"])
-    records.save_settings(store, values, actor=ui.actor())
+    settings.save_settings(store, values, actor=ui.actor())
     ui.refresh_flags(store)
     st.success(tr("settings.flags.saved"))
 if flag_actions[1].button(tr("settings.flags.reset"), key="settings_flags_reset"):

@@ -10,7 +10,7 @@ from dashboards.ui import tr
 from registry import access
 from registry.errors import MonosashiError
 from registry.services import documents, flags, supply_chain, support, yardstick
-from registry.store import queries, records
+from registry.store import submissions, suppliers
 
 store = ui.store()
 as_of = ui.as_of()
@@ -60,7 +60,7 @@ downloads[0].download_button(
 submitted = data.submissions
 with downloads[1].popover(tr("supplier.raw", n=submitted.height), disabled=submitted.is_empty()):
     for row in submitted.iter_rows(named=True):
-        content = queries.file_content(store, row["sha256"])
+        content = submissions.file_content(store, row["sha256"])
         label = tr(
             "supplier.raw.file",
             file=row["source_name"],
@@ -184,7 +184,7 @@ else:
         "chain.sub_network.caption",
     )
 
-proposed = queries.proposals(store, supplier_id, state="open")
+proposed = suppliers.proposals(store, supplier_id, state="open")
 if not proposed.is_empty():
     st.subheader(tr("proposals.title", n=proposed.height))
     st.caption(tr("proposals.caption"))
@@ -211,7 +211,7 @@ if not proposed.is_empty():
         decision = "reject"
     if decision:
         try:
-            done = records.resolve_proposals(store, chosen, decision, ui.actor(), into=into)
+            done = suppliers.resolve_proposals(store, chosen, decision, ui.actor(), into=into)
         except MonosashiError as exc:
             st.error(ui.plain(str(exc)))
         else:

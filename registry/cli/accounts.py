@@ -17,9 +17,9 @@ from registry.cli.app import (
 )
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
-from registry.store import Store, records
+from registry.store import Store, content
 
-__all__ = ["audit", "portal", "users"]
+__all__ = ["audit_group", "portal", "users"]
 
 
 @click.group(cls=_Group)
@@ -58,7 +58,7 @@ def users_add(
     from registry import access
 
     store = Store(resolve_db_path(db))
-    records.initialise(store, _actor())
+    content.initialise(store, _actor())
     password = None if oidc_only else _new_password(password_stdin)
     access.add_user(
         store,
@@ -160,12 +160,12 @@ def portal_revoke(invitation: str, db: Path | None) -> None:
     click.echo(f"invitation {invitation} revoked")
 
 
-@click.group(cls=_Group)
-def audit() -> None:
+@click.group("audit", cls=_Group)
+def audit_group() -> None:
     """Check the audit log."""
 
 
-@audit.command("verify")
+@audit_group.command("verify")
 @click.option("--json", "as_json", is_flag=True)
 @db_option
 def audit_verify(as_json: bool, db: Path | None) -> None:

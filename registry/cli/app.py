@@ -26,7 +26,7 @@ from registry import clock
 from registry.config import DEFAULT_DB, resolve_db_path
 from registry.domain.actor import Actor, role_reaches
 from registry.errors import AccessDenied, MonosashiError
-from registry.store import Store, private_files, records
+from registry.store import Store, content, private_files
 
 __all__ = ["CLI_ROLES", "describe_validation", "main"]
 
@@ -248,7 +248,7 @@ def _run_import(
     from registry.services import intake
 
     store = Store(resolve_db_path(db))
-    records.initialise(store, _actor())
+    content.initialise(store, _actor())
     limits = Limits(max_file_bytes=int(max_size_mb * 1024 * 1024))
     bar, progress = _progress_reporter(sys.stderr.isatty() and not as_json)
     reports = intake.analyse(

@@ -15,7 +15,7 @@ from registry.cli.app import (
 )
 from registry.config import resolve_db_path
 from registry.services import catalogue_view
-from registry.store import Store, records
+from registry.store import Store, content
 
 __all__ = ["catalogue"]
 
@@ -52,8 +52,8 @@ def catalogue(ctx: click.Context, version: str, as_json: bool, db: Path | None) 
 def catalogue_import_texts(ctx: click.Context, file: Path, db: Path | None) -> None:
     """Load the official sentences from IPA's Excel of requirements and criteria."""
     store = Store(resolve_db_path(db or ctx.obj["db"]))
-    records.initialise(store, _actor())
-    batch = records.import_official_texts(store, file.name, file.read_bytes(), _actor())
+    content.initialise(store, _actor())
+    batch = catalogue_view.import_official_texts(store, file.name, file.read_bytes(), _actor())
     click.echo(
         f"{file.name}: sheet {batch.sheet}, catalogue {batch.catalogue_version}: "
         f"{len(batch.requirements)} requirement and {len(batch.criteria)} criterion texts stored"

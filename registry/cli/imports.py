@@ -18,7 +18,8 @@ from registry.cli.app import (
 )
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
-from registry.store import Store, queries, records
+from registry.services import intake
+from registry.store import Store, content, submissions, suppliers
 
 __all__ = ["certificates", "history", "import_", "links", "profiles", "template"]
 
@@ -76,7 +77,7 @@ def template(framework: str, supplier_id: str, output: Path, level: str, db: Pat
     known = {**shipped_frameworks(), **{p.framework_id: p.title_ja for p in profiles.values()}}
     if framework not in known:
         raise click.UsageError(f"unknown framework {framework!r}; choose one of: {', '.join(known)}")
-    if queries.supplier_status(store, clock.today()).filter(supplier_id=supplier_id).is_empty():
+    if suppliers.supplier_status(store, clock.today()).filter(supplier_id=supplier_id).is_empty():
         raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
     output.write_bytes(
         build_template(framework, supplier_id, level=int(level), profiles=profiles, generated_on=clock.today())
@@ -121,8 +122,8 @@ def profiles_list(as_json: bool, db: Path | None) -> None:
 def profiles_add(file: Path, db: Path | None) -> None:
     """Validate a mapping profile (YAML) and add it to the registry."""
     store = Store(resolve_db_path(db))
-    records.initialise(store, _actor())
-    profile = records.add_profile_text(store, file.read_text(encoding="utf-8"), str(file), _actor())
+    content.initialise(store, _actor())
+    profile = intake.add_profile_text(store, file.read_text(encoding="utf-8"), str(file), _actor())
     click.echo(f"added profile {profile.name} ({len(profile.resolved_items())} items)")
 
 
@@ -133,7 +134,7 @@ def profiles_add(file: Path, db: Path | None) -> None:
 @db_option
 def history(status: str | None, limit: int, as_json: bool, db: Path | None) -> None:
     """Files received: when, by whom, SHA-256, result and reasons."""
-    frame = queries.import_history(_existing_store(db), limit=limit, status=status)
+    frame = submissions.import_history(_existing_store(db), limit=limit, status=status)
     rows = [
         {**r, "errors": json.loads(r["errors"] or "[]"), "warnings": json.loads(r["warnings"] or "[]")}
         for r in frame.to_dicts()

@@ -22,7 +22,7 @@ from registry.config import resolve_db_path
 from registry.errors import MonosashiError
 from registry.services import flags
 from registry.services.demo import generate_demo
-from registry.store import Store, records
+from registry.store import Store, content
 
 __all__ = ["demo", "init", "schema", "serve"]
 
@@ -32,7 +32,7 @@ __all__ = ["demo", "init", "schema", "serve"]
 def init(db: Path | None) -> None:
     """Create the registry database, or migrate it to this version's schema."""
     store = Store(resolve_db_path(db))
-    applied = records.initialise(store, _actor())
+    applied = content.initialise(store, _actor())
     if applied:
         click.echo(f"{store.path}: applied migrations {', '.join(map(str, applied))}")
     else:
@@ -55,9 +55,9 @@ def init(db: Path | None) -> None:
 def demo(db: Path | None, n_suppliers: int, seed: int, as_of: Any, force: bool, history_months: int) -> None:
     """Replace the registry's content with a synthetic demo registry."""
     store = Store(resolve_db_path(db))
-    records.initialise(store, _actor())
+    content.initialise(store, _actor())
     data = generate_demo(n_suppliers, seed, _as_of(as_of))
-    records.replace_demo(store, data, _actor(), seed=seed, force=force)
+    content.replace_demo(store, data, _actor(), seed=seed, force=force)
     flags.replay(store, _as_of(as_of), history_months, actor=_actor())
     click.echo(
         f"{store.path}: demo registry with {data.suppliers.height} suppliers, {data.links.height} links, "
@@ -124,7 +124,7 @@ def _first_admin(path: Path) -> None:
 
     store = Store(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    records.initialise(store, _os_actor())
+    content.initialise(store, _os_actor())
     if _accounts(path):
         return
     password = secrets.token_urlsafe(12)

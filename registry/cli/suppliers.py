@@ -22,17 +22,17 @@ from registry.config import resolve_db_path
 from registry.domain.actor import Actor
 from registry.domain.models import Supplier
 from registry.services import flags
-from registry.store import Store, queries, records
+from registry.store import Store, content, suppliers
 
-__all__ = ["proposals", "suppliers"]
+__all__ = ["proposals", "suppliers_group"]
 
 
-@click.group(cls=_Group)
-def suppliers() -> None:
+@click.group("suppliers", cls=_Group)
+def suppliers_group() -> None:
     """Add and list suppliers."""
 
 
-@suppliers.command("add")
+@suppliers_group.command("add")
 @click.option("--id", "supplier_id", required=True, help="Your ID for the supplier (letters, digits, . _ -).")
 @click.option("--name", required=True, help="Company name, e.g. 株式会社東邦精工.")
 @click.option("--corporate-number", default=None, help="13-digit 法人番号 (full-width digits accepted).")
@@ -59,18 +59,18 @@ def suppliers_add(
         prefecture=prefecture,
     )
     store = Store(resolve_db_path(db))
-    records.initialise(store, _actor())
-    records.add_supplier(store, supplier, _actor())
+    content.initialise(store, _actor())
+    suppliers.add_supplier(store, supplier, _actor())
     click.echo(f"added {supplier.supplier_id} {supplier.name}")
 
 
-@suppliers.command("list")
+@suppliers_group.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @as_of_option
 @db_option
 def suppliers_list(as_json: bool, as_of: Any, db: Path | None) -> None:
     """List suppliers with tier, held ★ and requested ★."""
-    frame = queries.supplier_status(_existing_store(db), _as_of(as_of))
+    frame = suppliers.supplier_status(_existing_store(db), _as_of(as_of))
     rows = frame.select(
         "supplier_id",
         "name",
@@ -108,7 +108,7 @@ def proposals() -> None:
 @db_option
 def proposals_list(supplier_id: str | None, state: str, as_json: bool, db: Path | None) -> None:
     """List declared subcontractors (open ones by default)."""
-    found = queries.proposals(_existing_store(db), supplier_id, state)
+    found = suppliers.proposals(_existing_store(db), supplier_id, state)
     if as_json:
         _echo_json(found.to_dicts())
         return
@@ -133,8 +133,8 @@ def proposals_resolve(proposal_ids: tuple[int, ...], decision: str | None, into:
     if not decision:
         raise click.UsageError("choose one of --confirm, --merge-into and --reject")
     store = _existing_store(db)
-    done = records.resolve_proposals(store, proposal_ids, decision, _actor(), into=into)  # type: ignore[arg-type]
-    touched = queries.proposals(store).filter(pl.col("proposal_id").is_in(proposal_ids))["proposed_by"].unique()
+    done = suppliers.resolve_proposals(store, proposal_ids, decision, _actor(), into=into)  # type: ignore[arg-type]
+    touched = suppliers.proposals(store).filter(pl.col("proposal_id").is_in(proposal_ids))["proposed_by"].unique()
     flags.refresh(store, clock.today(), touched.to_list(), actor=Actor.system("derive", on_behalf_of=_actor()))
     done_word = {"confirm": "confirmed", "merge": "merged", "reject": "rejected"}[decision]
     click.echo(f"{done} proposal{'' if done == 1 else 's'} {done_word}")

@@ -15,7 +15,7 @@ from registry.cli.app import (
     db_option,
 )
 from registry.errors import MonosashiError
-from registry.store import queries
+from registry.store import suppliers
 
 __all__ = ["coverage", "explain", "renewals", "status"]
 
@@ -32,7 +32,7 @@ def status(supplier_id: str | None, level: str | None, as_of: Any, as_json: bool
 
     store = _existing_store(db)
     day = _as_of(as_of)
-    overview = queries.supplier_status(store, day)
+    overview = suppliers.supplier_status(store, day)
     if supplier_id is not None:
         overview = overview.filter(overview["supplier_id"] == supplier_id)
         if overview.is_empty():
@@ -78,7 +78,7 @@ def explain(supplier_id: str, criterion_id: str, as_of: Any, as_json: bool, db: 
     store = _existing_store(db)
     if criterion_id not in {c.id for c in yardstick.catalogue_in_force(store).criteria}:
         raise click.UsageError(f"{criterion_id} is not a criterion of the SCS catalogue in force")
-    if queries.supplier_choices(store, supplier_id, limit=1_000).filter(supplier_id=supplier_id).is_empty():
+    if suppliers.supplier_choices(store, supplier_id, limit=1_000).filter(supplier_id=supplier_id).is_empty():
         raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
     pieces = yardstick.explain(store, _as_of(as_of), supplier_id, criterion_id)
     if as_json:

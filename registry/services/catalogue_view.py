@@ -8,7 +8,12 @@ from typing import Any
 
 import polars as pl
 
-from questionnaires.catalogue import Catalogue
+from importers import ipa_catalogue
+from importers.ipa_catalogue import OfficialTextBatch
+from questionnaires.catalogue import Catalogue, available_versions, load_catalogue
+from registry.domain.actor import Actor
+from registry.store import Store
+from registry.store.settings import load_official_texts
 
 __all__ = ["VersionDifferences", "catalogue_json", "catalogue_table", "version_differences"]
 
@@ -120,3 +125,10 @@ def version_differences(old: Catalogue, new: Catalogue) -> VersionDifferences:
             if old_crit[cid].level != new_crit[cid].level
         },
     )
+
+
+def import_official_texts(store: Store, source_name: str, data: bytes, actor: Actor) -> OfficialTextBatch:
+    """Parse IPA's official Excel and store its texts; raises SourceFileError, writing nothing."""
+    batch = ipa_catalogue.parse(source_name, data, [load_catalogue(v) for v in available_versions()])
+    load_official_texts(store, batch, actor)
+    return batch

@@ -17,7 +17,8 @@ import polars as pl
 from questionnaires.catalogue import Catalogue
 from registry.services import renewals, yardstick
 from registry.store import Store
-from registry.store.queries import certificates_expiring, supplier_status
+from registry.store.certificates import certificates_expiring
+from registry.store.suppliers import supplier_status
 
 __all__ = [
     "COMPARE_DAYS",
@@ -264,13 +265,13 @@ class SupplierPage:
 def supplier_page(store: Store, as_of: date, supplier_id: str) -> SupplierPage | None:
     """The Supplier page's data, read for that supplier only (None when there is no such supplier)."""
     from registry.services import flags, requests
-    from registry.store import queries
+    from registry.store import submissions, suppliers
 
     with store.held_open():
-        profile = queries.supplier_status_of(store, as_of, supplier_id)
+        profile = suppliers.supplier_status_of(store, as_of, supplier_id)
         if not profile:
             return None
-        profile |= {k: v for k, v in queries.supplier_details(store, supplier_id).items() if k not in profile}
+        profile |= {k: v for k, v in suppliers.supplier_details(store, supplier_id).items() if k not in profile}
         view = yardstick.supplier_view(store, as_of, supplier_id)
         now = pl.DataFrame(
             {"taken_on": [as_of], "star3": [view.readiness["star3"] or 0.0], "star4": [view.readiness["star4"] or 0.0]}
@@ -283,5 +284,5 @@ def supplier_page(store: Store, as_of: date, supplier_id: str) -> SupplierPage |
             requests=requests.request_history(store, as_of, supplier_id),
             flags=flags.flags(store, supplier_id=supplier_id, states=["open", "acknowledged"]),
             certificates=renewals.certificate_states(store, as_of, supplier_id),
-            submissions=queries.submissions(store, supplier_id),
+            submissions=submissions.submissions(store, supplier_id),
         )

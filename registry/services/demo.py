@@ -18,7 +18,8 @@ import polars as pl
 
 from questionnaires.catalogue import load_catalogue
 from registry.domain.models import BUYER_ID, corporate_number_check_digit, supplier_name_key
-from registry.store.records import REQUEST_SCHEMA, RegistryData
+from registry.domain.tables import REQUEST_SCHEMA
+from registry.store.content import RegistryData
 
 __all__ = ["INDUSTRIES", "generate_demo"]
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from registry.domain.validity import expiry_sql, policy_for
 from registry.store import Store
-from registry.store.queries import supplier_status_sql
+from registry.store.suppliers import supplier_status_sql
 
 __all__ = ["COLUMNS", "SORTABLE", "DirectoryPage", "DirectoryQuery", "directory", "export_all", "query_from_params"]
 

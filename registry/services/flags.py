@@ -168,7 +168,7 @@ def _keep(frame: pl.DataFrame, scope: _Scope) -> pl.DataFrame:
 
 
 def _gather(store: Store, as_of: date, scope: _Scope, need_coverage: bool) -> _Facts:
-    from registry.store.queries import supplier_status
+    from registry.store.suppliers import supplier_status
 
     # A scope travels as a registered frame joined in SQL, never as a list of IDs in a parameter.
     who = "TRUE" if scope.reads_all else "s.supplier_id IN (SELECT supplier_id FROM scope)"

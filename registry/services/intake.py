@@ -29,9 +29,21 @@ from questionnaires.frameworks import MappingProfile, load_profile_text, shipped
 from registry import clock
 from registry.domain.actor import Actor
 from registry.domain.models import BUYER_ID, supplier_name_key
+from registry.domain.tables import (
+    ANSWER_FIELDS,
+    ANSWER_SCHEMA,
+    CERTIFICATE_SCHEMA,
+    LINK_SCHEMA,
+    PROPOSAL_SCHEMA,
+    REQUEST_SCHEMA,
+    SUBMISSION_SCHEMA,
+    SUPPLIER_SCHEMA,
+    PlannedWrite,
+)
 from registry.services import flags
-from registry.store import Store, queries
-from registry.store.records import REQUEST_SCHEMA, SUPPLIER_SCHEMA, write_import
+from registry.store import Store, certificates, settings, submissions, suppliers
+from registry.store.settings import add_profile
+from registry.store.submissions import write_import
 
 __all__ = [
     "PORTAL_QUOTA",
@@ -54,19 +66,6 @@ Mode = Literal["batch", "per_file"]
 Status = Literal["ready", "imported", "duplicate", "rejected"]
 # Lists first: suppliers named by a links file or a submission may come in the same batch.
 _ORDER = {"supplier_master": 0, "supplier_links": 1}
-
-
-@dataclass
-class PlannedWrite:
-    """Rows a ready file will add, as frames whose columns are the tables' columns."""
-
-    submissions: pl.DataFrame
-    answers: pl.DataFrame
-    suppliers: pl.DataFrame
-    links: pl.DataFrame
-    certificates: pl.DataFrame
-    requests: pl.DataFrame
-    proposals: pl.DataFrame
 
 
 @dataclass
@@ -236,7 +235,7 @@ def mapping_profiles(store: Store) -> dict[str, MappingProfile]:
     for path in sorted(profiles_folder(store).glob("*.yaml")):
         profile = load_profile_text(path.read_text(encoding="utf-8"), str(path))
         profiles[profile.name] = profile
-    for name, text in queries.user_profiles(store).iter_rows():
+    for name, text in settings.user_profiles(store).iter_rows():
         profiles[name] = load_profile_text(text, f"profile {name} (database)")
     return profiles
 
@@ -289,7 +288,7 @@ def analyse(
     profiles = mapping_profiles(store)
     context = ImportContext(supplier_id=supplier_id, profile=profile, profiles=profiles, limits=limits)
     items = list(items)
-    known_hashes = queries.imported_hashes(store, [i.sha256 for i in items if i.sha256])
+    known_hashes = submissions.imported_hashes(store, [i.sha256 for i in items if i.sha256])
     reports: list[FileReport] = []
     seen_in_batch: set[str] = set()
     for index, item in enumerate(items):
@@ -341,14 +340,14 @@ def _check_against_registry(store: Store, reports: list[FileReport], create_miss
             SupplierRef(supplier_id=s.supplier_id, corporate_number=s.corporate_number, name=s.name)
             for s in r.batch.suppliers
         )
-    known = queries.suppliers_matching(
+    known = suppliers.suppliers_matching(
         store,
         ids=[x.supplier_id for x in refs if x.supplier_id],
         corporate_numbers=[x.corporate_number for x in refs if x.corporate_number],
         name_keys=[supplier_name_key(x.name) for x in refs if x.name],
     )
     registry = _SupplierIndex(known)
-    existing_certificates = queries.certificates_by_registration(
+    existing_certificates = certificates.certificates_by_registration(
         store, [c.registration_no for r in ready for c in r.batch.certificates if c.registration_no]
     )
     for report in ready:
@@ -418,7 +417,7 @@ def _plan(
     assert batch is not None
     now = clock.now()
     supplier_rows, link_rows, certificate_rows, submission_rows, proposal_rows = [], [], [], [], []
-    answer_columns: dict[str, list[object]] = {c: [] for c in _ANSWER_SCHEMA}
+    answer_columns: dict[str, list[object]] = {c: [] for c in ANSWER_SCHEMA}
     for supplier in batch.suppliers:
         number_owner = registry.by_number.get(supplier.corporate_number or "")
         if number_owner and number_owner != supplier.supplier_id:
@@ -526,7 +525,7 @@ def _plan(
             }
         )
         answer_columns["local_index"].extend([index] * len(submission.answers))
-        for column in _ANSWER_FIELDS:
+        for column in ANSWER_FIELDS:
             answer_columns[column].extend([getattr(a, column) for a in submission.answers])
         # Declared subcontractors are proposals a buyer confirms, merges or rejects: a file never
         # writes a shared supplier row or a link for them (docs/security.md).
@@ -561,71 +560,16 @@ def _plan(
             )
     report.supplier_ids = sorted(set(report.supplier_ids))
     return PlannedWrite(
-        submissions=pl.DataFrame(submission_rows, schema=_SUBMISSION_SCHEMA).with_columns(imported_at=pl.lit(now)),
-        answers=pl.DataFrame(answer_columns, schema=_ANSWER_SCHEMA),
+        submissions=pl.DataFrame(submission_rows, schema=SUBMISSION_SCHEMA).with_columns(imported_at=pl.lit(now)),
+        answers=pl.DataFrame(answer_columns, schema=ANSWER_SCHEMA),
         suppliers=pl.DataFrame(supplier_rows, schema=SUPPLIER_SCHEMA),
-        links=pl.DataFrame(link_rows, schema=_LINK_SCHEMA).unique(
+        links=pl.DataFrame(link_rows, schema=LINK_SCHEMA).unique(
             ["parent_id", "child_id"], keep="first", maintain_order=True
         ),
-        certificates=pl.DataFrame(certificate_rows, schema=_CERTIFICATE_SCHEMA),
+        certificates=pl.DataFrame(certificate_rows, schema=CERTIFICATE_SCHEMA),
         requests=pl.DataFrame(request_rows, schema=REQUEST_SCHEMA).with_columns(updated_at=pl.lit(now)),
         proposals=pl.DataFrame(proposal_rows, schema=PROPOSAL_SCHEMA),
     )
-
-
-PROPOSAL_SCHEMA = {
-    "proposed_by": pl.String,
-    "name": pl.String,
-    "corporate_number": pl.String,
-    "supplied": pl.String,
-    "critical": pl.Boolean,
-    "source_name": pl.String,
-    "location": pl.String,
-    "child_id": pl.String,
-}
-_LINK_SCHEMA = {
-    "parent_id": pl.String,
-    "child_id": pl.String,
-    "supplied": pl.String,
-    "source": pl.String,
-    "critical": pl.Boolean,
-}
-_CERTIFICATE_SCHEMA = {
-    "certificate_id": pl.String,
-    "supplier_id": pl.String,
-    "scheme": pl.String,
-    "scheme_name": pl.String,
-    "registration_no": pl.String,
-    "issued_on": pl.Date,
-    "expires_on": pl.Date,
-    "issuer": pl.String,
-    "scope": pl.String,
-}
-_SUBMISSION_SCHEMA = {
-    "local_index": pl.Int32,
-    "supplier_id": pl.String,
-    "framework_id": pl.String,
-    "framework_version": pl.String,
-    "catalogue_version": pl.String,
-    "submitted_on": pl.Date,
-    "source_name": pl.String,
-    "sha256": pl.String,
-    "format": pl.String,
-    "level": pl.Int32,
-    "score": pl.Int32,
-    "band": pl.String,
-}
-_ANSWER_FIELDS = ("item_id", "raw_answer", "status", "reason", "evidence", "note", "location")
-_ANSWER_SCHEMA = {
-    "local_index": pl.Int32,
-    "item_id": pl.String,
-    "raw_answer": pl.String,
-    "status": pl.String,
-    "reason": pl.String,
-    "evidence": pl.String,
-    "note": pl.String,
-    "location": pl.String,
-}
 
 
 def _empty_suppliers() -> pl.DataFrame:
@@ -653,7 +597,7 @@ def _apply_portal_quota(store: Store, reports: list[FileReport], actor: Actor, q
     """Hold a portal invitation's uploads to its quota, before anything is written."""
     if actor.via != "invitation" or actor.credential is None:
         return
-    files, kept_bytes, imported = queries.invitation_usage(store, actor.credential)
+    files, kept_bytes, imported = submissions.invitation_usage(store, actor.credential)
     for report in reports:
         if report.status == "ready":
             if imported + report.size_bytes > quota.imported_bytes:
@@ -843,3 +787,10 @@ def only_formats(reports: list[FileReport], formats: Iterable[str], message: str
         if report.status == "ready" and report.format not in allowed:
             report.reject([Problem(location=report.name, message=message.format(format=report.format))])
     return reports
+
+
+def add_profile_text(store: Store, text: str, origin: str, actor: Actor) -> MappingProfile:
+    """Validate a mapping profile's YAML and store it; raises ProfileError naming the problem."""
+    profile = load_profile_text(text, origin)
+    add_profile(store, profile.name, text, actor)
+    return profile

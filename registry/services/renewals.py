@@ -131,7 +131,7 @@ def renewals(store: Store, as_of: date, within_days: int, include_expired: bool 
 
 def with_supplier_facts(store: Store, as_of: date, frame: pl.DataFrame) -> pl.DataFrame:
     """Add each certificate's supplier tier and requested ★ (for filtering the lists)."""
-    from registry.store.queries import supplier_status
+    from registry.store.suppliers import supplier_status
 
     facts = supplier_status(store, as_of).select("supplier_id", "tier", "requested_level")
     return frame.join(facts, on="supplier_id", how="left")

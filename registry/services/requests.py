@@ -14,10 +14,10 @@ import polars as pl
 from registry import clock
 from registry.domain.actor import Actor
 from registry.domain.models import LevelRequest
+from registry.domain.tables import REQUEST_SCHEMA
 from registry.errors import MonosashiError
 from registry.store import Store
-from registry.store.queries import supplier_status_of, supplier_status_sql
-from registry.store.records import REQUEST_SCHEMA
+from registry.store.suppliers import supplier_status_of, supplier_status_sql
 
 __all__ = [
     "EFFECTIVE_STATES",

@@ -16,7 +16,7 @@ import polars as pl
 
 from registry.domain.models import BUYER_ID
 from registry.store import Store
-from registry.store.queries import supplier_status
+from registry.store.suppliers import supplier_status
 
 __all__ = [
     "COVERAGE",

@@ -9,6 +9,9 @@ backups keep it too).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
 
 from registry.store import AUDIT_COLUMNS, GENESIS_HASH, Store, audit_line_hash
 
@@ -60,3 +63,45 @@ def verify(store: Store) -> AuditVerdict:
             return AuditVerdict(count, audit_id, "its content was changed after it was written", previous)
         previous = line_hash
     return AuditVerdict(count, None, None, previous)
+
+
+def revision(store: Store) -> int:
+    """A number that grows with every write (the newest audit entry): a cache key for derived views."""
+    return int(store.scalar("SELECT coalesce(max(audit_id), 0) FROM audit_log") or 0)
+
+
+def audit_entries(
+    store: Store,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    actions: list[str] | None = None,
+    by: str = "",
+    entity: str = "",
+    limit: int = 5000,
+) -> pl.DataFrame:
+    """Audit lines, newest first, filtered (every filter optional)."""
+    return store.frame(
+        """SELECT audit_id, logged_at, actor, action, entity, entity_id, CAST(detail AS VARCHAR) AS detail, sha256
+           FROM audit_log
+           WHERE ($since IS NULL OR CAST(logged_at AS DATE) >= $since)
+             AND ($until IS NULL OR CAST(logged_at AS DATE) <= $until)
+             AND (len($actions) = 0 OR action IN (SELECT unnest($actions)))
+             AND ($by = '' OR actor ILIKE '%' || $by || '%')
+             AND ($entity = '' OR entity = $entity OR entity_id = $entity)
+           ORDER BY audit_id DESC
+           LIMIT $limit""",
+        {
+            "since": since,
+            "until": until,
+            "actions": list(actions or []),
+            "by": by.strip(),
+            "entity": entity.strip(),
+            "limit": limit,
+        },
+    )
+
+
+def audit_actions(store: Store) -> list[str]:
+    """Every action name the audit log holds."""
+    return store.frame("SELECT DISTINCT action FROM audit_log ORDER BY action")["action"].to_list()

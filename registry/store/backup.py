@@ -283,7 +283,7 @@ def restore(
     and (unless ``force``) to replace a registry that holds data. The previous registry is kept
     as ``<db>.before-restore-<time>``. Nothing is changed when it refuses.
     """
-    from registry.store.records import initialise  # records imports the store layer; keep this module light
+    from registry.store.content import initialise
 
     started = time.monotonic()
     source = Path(source)

@@ -107,9 +107,9 @@ def _prepare_registry(db: Path) -> tuple[str, str]:
     from registry import access
     from registry.domain.actor import Actor
     from registry.services import yardstick
+    from registry.services.maintenance import ensure_ready
     from registry.store import Store
-    from registry.store.queries import supplier_choices
-    from registry.store.records import ensure_ready
+    from registry.store.suppliers import supplier_choices
 
     store = Store(db)
     ensure_ready(store, DEMO_SUPPLIERS, date.today())

@@ -25,8 +25,8 @@ from importers.base import Limits, SourceFile
 from registry.cli import main
 from registry.domain.models import Supplier
 from registry.services import flags, intake
-from registry.store import Store, Transaction, queries
-from registry.store.records import add_supplier
+from registry.store import Store, Transaction, submissions
+from registry.store.suppliers import add_supplier
 
 MANY = 3_000  # well above the few read by ID (flags._FEW, 256): the set-wise path
 FEW = 256
@@ -184,7 +184,7 @@ def test_a_failed_derivation_after_an_import_leaves_the_files_imported_with_a_wa
     assert "was imported" in warning[0].message and "OutOfMemoryException" in warning[0].message
     assert "`monosashi flags`" in warning[0].message
     assert store.scalar("SELECT count(*) FROM supplier") == before + 50
-    assert queries.import_history(store)["status"].to_list()[:1] == ["imported"]
+    assert submissions.import_history(store)["status"].to_list()[:1] == ["imported"]
     monkeypatch.undo()  # the next derivation derives the new suppliers' flags and readiness
     assert flags.refresh(store, AS_OF, actor=SYSTEM).raised > 0
 

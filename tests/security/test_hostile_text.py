@@ -46,7 +46,7 @@ from registry.services import (
     support,
 )
 from registry.services.templates import build_template
-from registry.store import Store, queries, records
+from registry.store import Store, audit, settings
 
 NAME_ESCAPE = "_x0001_"  # Excel reads _xHHHH_ as the character U+HHHH
 NAME_HTML = '<a href="http://evil.example">x</a>'
@@ -119,7 +119,7 @@ def hostile_registry(path: Path) -> Store:
     flags.refresh(store, AS_OF, actor=SYSTEM)
     with store.transaction(SYSTEM) as tx:
         tx.execute("UPDATE flag SET note = ?", [AT_FORMULA])
-    records.save_settings(store, {"buyer.name": NAME_FORMULA, "buyer.contact": AT_FORMULA}, actor=ADMIN)
+    settings.save_settings(store, {"buyer.name": NAME_FORMULA, "buyer.contact": AT_FORMULA}, actor=ADMIN)
     towa = (ROOT / "questionnaires" / "profiles" / "towa-motors-2025.yaml").read_text(encoding="utf-8")
     hostile = (
         towa.replace("name: towa-motors-2025", "name: hostile-2026")
@@ -128,7 +128,7 @@ def hostile_registry(path: Path) -> Store:
         .replace("summary_ja: 情報セキュリティ基本方針がある", f"summary_ja: '{NAME_FORMULA}'", 1)
         .replace("group: 組織", f"group: '{NAME_ESCAPE}'", 1)
     )
-    records.add_profile_text(store, hostile, "hostile.yaml", actor=ADMIN)
+    intake.add_profile_text(store, hostile, "hostile.yaml", actor=ADMIN)
     profiles = intake.mapping_profiles(store)
     first = next(iter(crosswalk_store.effective_crosswalks(store, profiles).values()))
     crosswalk_store.save_user_crosswalk(
@@ -317,8 +317,8 @@ def test_every_list_export_shows_hostile_text_literally(store):
     readiness = both(dashboard.readiness_board(store, AS_OF).lowest(30), "readiness_lowest")
     assert NAME_ESCAPE in readiness and "'" + NAME_FORMULA in readiness
 
-    audit = both(queries.audit_entries(store, since=AS_OF - timedelta(days=1), until=AS_OF), "audit")
-    assert NAME_ESCAPE in audit and any(LINK in v for v in audit)
+    audited = both(audit.audit_entries(store, since=AS_OF - timedelta(days=1), until=AS_OF), "audit")
+    assert NAME_ESCAPE in audited and any(LINK in v for v in audited)
 
     states = renewals.with_supplier_facts(store, AS_OF, renewals.certificate_states(store, AS_OF))
     renewal = both(states, "renewals")

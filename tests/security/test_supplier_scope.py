@@ -21,8 +21,8 @@ from registry import access
 from registry.domain.models import Certificate
 from registry.errors import AccessDenied
 from registry.services import intake
-from registry.store import Store, queries, records
-from registry.store.records import CertificateConflictError
+from registry.store import Store, certificates, submissions, suppliers
+from registry.store.certificates import CertificateConflictError
 
 PDF = samples.certificate_pdf(["SCS Star 4 evaluation", "Certificate No: SCS4-0003", "Issue date: 2026-10-01"])
 
@@ -33,7 +33,7 @@ def store(tmp_path: Path) -> Store:
     victim = Certificate(
         supplier_id="S000003", scheme="scs_star4", registration_no="SCS4-0003", issued_on=date(2026, 10, 1)
     )
-    records.add_certificate(store, victim, [("star4-S000003.pdf", PDF, "application/pdf")], actor=BOB)
+    certificates.add_certificate(store, victim, [("star4-S000003.pdf", PDF, "application/pdf")], actor=BOB)
     return store
 
 
@@ -50,10 +50,10 @@ def test_a_supplier_cannot_claim_another_suppliers_registration_number(store):
         supplier_id="S000001", scheme="scs_star4", registration_no="SCS4-0003", issued_on=date(2026, 10, 1)
     )
     with pytest.raises(CertificateConflictError, match="already recorded for supplier S000003"):
-        records.add_certificate(store, claim, [("mine.pdf", b"%PDF-1.4 mine", "application/pdf")], actor=attacker)
+        certificates.add_certificate(store, claim, [("mine.pdf", b"%PDF-1.4 mine", "application/pdf")], actor=attacker)
     assert victims_certificate(store) == before
-    assert queries.certificate_files(store, "S000001").is_empty()
-    assert queries.certificate_files(store, "S000003")["file_name"].to_list() == ["star4-S000003.pdf"]
+    assert certificates.certificate_files(store, "S000001").is_empty()
+    assert certificates.certificate_files(store, "S000003")["file_name"].to_list() == ["star4-S000003.pdf"]
 
 
 def test_the_same_file_name_makes_a_new_certificate_and_moves_nothing(store):
@@ -61,14 +61,16 @@ def test_the_same_file_name_makes_a_new_certificate_and_moves_nothing(store):
     before = victims_certificate(store)
     # what the form used to turn into the ID "scs_star4:star4-S000003.pdf": now only a file name
     claim = Certificate(supplier_id="S000001", scheme="scs_star4", issued_on=date(2026, 10, 1))
-    made = records.add_certificate(
+    made = certificates.add_certificate(
         store, claim, [("star4-S000003.pdf", b"%PDF-1.4 other", "application/pdf")], actor=attacker
     )
     assert made != before["certificate_id"] and made.startswith("CERT-")
     assert victims_certificate(store) == before
-    victims_files = queries.certificate_files(store, "S000003")
+    victims_files = certificates.certificate_files(store, "S000003")
     assert victims_files["sha256"].to_list() == [__import__("hashlib").sha256(PDF).hexdigest()]
-    assert PDF not in [queries.file_content(store, h) for h in queries.certificate_files(store, "S000001")["sha256"]]
+    assert PDF not in [
+        submissions.file_content(store, h) for h in certificates.certificate_files(store, "S000001")["sha256"]
+    ]
 
 
 def test_a_supplier_cannot_write_a_row_of_another_supplier_even_through_the_typed_writes(store):
@@ -90,7 +92,7 @@ def test_a_supplier_cannot_write_a_row_of_another_supplier_even_through_the_type
 def test_the_portal_offers_only_the_suppliers_own_files(monkeypatch, store):
     made = access.create_invitation(store, "S000001", BOB)
     claim = Certificate(supplier_id="S000001", scheme="scs_star4", issued_on=date(2026, 10, 1))
-    records.add_certificate(store, claim, [("star4-S000003.pdf", b"%PDF-1.4 other", "application/pdf")], actor=BOB)
+    certificates.add_certificate(store, claim, [("star4-S000003.pdf", b"%PDF-1.4 other", "application/pdf")], actor=BOB)
     at = open_app(monkeypatch, store, invite=made.token)
     offered = [b.label.replace("\\", "") for b in at.get("download_button")]
     offered = [label for label in offered if "star4-S000003.pdf" in label]
@@ -128,7 +130,7 @@ def test_two_suppliers_declaring_the_same_company_change_no_shared_row(store):
     assert completed_by_the_buyer(store) == known
     assert store.scalar("SELECT count(*) FROM supplier") == suppliers_before
     assert store.frame("SELECT * FROM supplier_link ORDER BY parent_id, child_id").equals(links_before)
-    open_ones = queries.proposals(store, state="open")
+    open_ones = suppliers.proposals(store, state="open")
     assert sorted(open_ones["proposed_by"].to_list()) == ["S000001", "S000002", "S000002"]
     assert set(open_ones.filter(pl.col("name") == known["name"])["child_id"]) == {"S000010"}
 
@@ -151,11 +153,11 @@ def test_a_buyer_settles_the_proposals(store):
         "S000001",
         [(known["name"], known["corporate_number"], "めっき", "はい"), ("有限会社新顔", None, "塗装", "はい")],
     )
-    ids = queries.proposals(store, "S000001")["proposal_id"].to_list()
+    ids = suppliers.proposals(store, "S000001")["proposal_id"].to_list()
     attacker = portal_actor(store, "S000001")
     with pytest.raises(AccessDenied):
-        records.resolve_proposals(store, ids, "confirm", attacker)
-    assert records.resolve_proposals(store, ids, "confirm", BOB) == 2
+        suppliers.resolve_proposals(store, ids, "confirm", attacker)
+    assert suppliers.resolve_proposals(store, ids, "confirm", BOB) == 2
     children = store.frame("SELECT child_id, source FROM supplier_link WHERE parent_id = 'S000001'")
     assert "S000010" in children["child_id"].to_list()  # the demo linked them already: the link stays as it was
     new = children.filter(pl.col("child_id").str.starts_with("D-"))

@@ -18,8 +18,8 @@ from importers.base import SourceFile
 from registry.domain.actor import PERMISSIONS, Actor
 from registry.domain.models import Certificate
 from registry.errors import AccessDenied
-from registry.services import intake, yardstick
-from registry.store import Store, queries, records
+from registry.services import catalogue_view, intake, yardstick
+from registry.store import Store, certificates, suppliers
 
 
 @pytest.fixture
@@ -28,14 +28,14 @@ def store(tmp_path: Path) -> Store:
 
 
 def held_level(store: Store, supplier_id: str) -> str:
-    return queries.supplier_status(store, AS_OF).filter(supplier_id=supplier_id)["held_level"][0]
+    return suppliers.supplier_status(store, AS_OF).filter(supplier_id=supplier_id)["held_level"][0]
 
 
 def test_a_viewer_cannot_add_a_star_certificate(store):
     before = held_level(store, "S000003")
     star4 = Certificate(supplier_id="S000003", scheme="scs_star4", registration_no="F-1", issued_on=date(2026, 11, 1))
     with pytest.raises(AccessDenied, match="vera \\(viewer\\) may not"):
-        records.add_certificate(store, star4, [], actor=VERA)
+        certificates.add_certificate(store, star4, [], actor=VERA)
     assert held_level(store, "S000003") == before
     assert not store.scalar("SELECT count(*) FROM certificate WHERE registration_no = 'F-1'")
 
@@ -63,7 +63,7 @@ def test_a_plain_string_is_not_an_actor(store):
         pass
     ipa = samples.scs_self_assessment_workbook(answered_on="2026-11-01", seed=1)
     with pytest.raises(TypeError, match="needs an Actor"):
-        records.import_official_texts(store, "ipa.xlsx", ipa, actor="app")  # type: ignore[arg-type]
+        catalogue_view.import_official_texts(store, "ipa.xlsx", ipa, actor="app")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"only by Actor\.system"):
         Actor("app", "system")
 

@@ -1421,7 +1421,7 @@ def make_registry(folder: Path):
     """A small registry: the demo's first suppliers (S000001 …), so references in samples resolve."""
     from registry.services.demo import generate_demo
     from registry.store import Store
-    from registry.store.records import initialise, replace_demo
+    from registry.store.content import initialise, replace_demo
 
     store = Store(folder / "fuzz.duckdb", lock_timeout=5.0)
     initialise(store, Actor.system("demo"))
