@@ -34,6 +34,7 @@ from importers.base import SourceFile
 from questionnaires.crosswalks import all_crosswalks, crosswalk_frame
 from registry.domain.actor import Actor
 from registry.services import intake, yardstick
+from registry.services import profiles as profile_service
 from registry.services.demo import generate_demo
 from registry.store import Store
 from registry.store.content import initialise, replace_demo
@@ -54,7 +55,7 @@ def peak_mb() -> float:
 def python_loop(store: Store, supplier_ids: list[str]) -> dict[tuple[str, str], str]:
     """The rules written as loops over rows (answers only; the sample has no certificates of SCS)."""
     catalogue = yardstick.catalogue_in_force(store)
-    crosswalk = crosswalk_frame(all_crosswalks(intake.mapping_profiles(store)))
+    crosswalk = crosswalk_frame(all_crosswalks(profile_service.mapping_profiles(store)))
     mappings = defaultdict(list)
     for row in crosswalk.filter(pl.col("strength") >= 0.3).iter_rows(named=True):
         mappings[(row["source_framework"], row["source_item"])].append(row)

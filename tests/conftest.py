@@ -15,6 +15,7 @@ import pytest
 import time_machine
 
 from registry.domain.actor import Actor
+from registry.services import profiles as profile_service
 from registry.services.demo import generate_demo
 from registry.store import Store
 from registry.store.content import RegistryData, initialise, replace_demo, replace_registry
@@ -145,9 +146,8 @@ def lock_held_by_another_process(path: Path) -> Iterator[subprocess.Popen]:
 def two_profiles_on_one_criterion(store: Store) -> None:
     """Two checklist profiles whose item 1 maps onto 4-4-2-1 with the same weight: answering them
     differently is a conflict of equal evidence."""
-    from registry.services import intake
 
-    folder = intake.profiles_folder(store)
+    folder = profile_service.profiles_folder(store)
     folder.mkdir()
     for name in ("p-one", "p-two"):
         (folder / f"{name}.yaml").write_text(

@@ -14,6 +14,7 @@ from importers.base import SourceFile
 from importers.container import Limits
 from importers.normalise import parse_date
 from registry.services import intake
+from registry.services import profiles as profile_service
 from registry.services.templates import build_template
 
 TODAY = date(2026, 11, 23)
@@ -78,7 +79,7 @@ def test_missing_sheet_of_a_template(store):
 
 
 def test_wrong_sheet_for_a_profile(store):
-    profile = intake.mapping_profiles(store)["towa-motors-2025"]
+    profile = profile_service.mapping_profiles(store)["towa-motors-2025"]
     data = _edit(
         samples.checklist_workbook(profile, {"A-01": "はい"}), lambda wb: setattr(wb.active, "title", "別シート")
     )

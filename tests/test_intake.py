@@ -14,6 +14,7 @@ from support import samples
 from importers.base import SourceFile
 from registry.cli import main
 from registry.services import intake
+from registry.services import profiles as profile_service
 from registry.services.templates import build_template
 from registry.store import submissions, suppliers
 
@@ -245,7 +246,7 @@ def test_published_schemas_match_the_models():
 
 
 def test_profiles_in_the_folder_beside_the_database_are_used(store):
-    folder = intake.profiles_folder(store)
+    folder = profile_service.profiles_folder(store)
     folder.mkdir()
     (folder / "kita.yaml").write_text(
         "name: kita-2026\ntitle_ja: 北調査\ntitle_en: Kita survey\nframework_id: profile.kita-2026\nversion: '1'\n"
@@ -253,7 +254,7 @@ def test_profiles_in_the_folder_beside_the_database_are_used(store):
         "answers: [{label: 可, status: met}, {label: 否, status: not_met}]\nitem_pattern: '^K\\d+$'\n",
         encoding="utf-8",
     )
-    assert "kita-2026" in intake.mapping_profiles(store)
+    assert "kita-2026" in profile_service.mapping_profiles(store)
     reports = run_import(store, [("kita.csv", "項番,可否\nK1,可\nK2,否\n".encode())], supplier_id="S000006")
     assert (reports[0].status, reports[0].answers) == ("imported", 2)
 
@@ -273,4 +274,4 @@ def test_adding_a_profile_in_the_app(monkeypatch, store):
     at.button(key="profile_add").click().run()
     assert not at.exception
     assert any("app-2026" in s.value.replace("\\", "") for s in at.success)  # values are escaped for Markdown
-    assert "app-2026" in intake.mapping_profiles(store)
+    assert "app-2026" in profile_service.mapping_profiles(store)

@@ -350,7 +350,7 @@ def test_settings_page_changes_the_validity_rules(monkeypatch, tmp_path):
     from conftest import make_store
     from test_pages import open_app
 
-    from registry.domain.validity import policy_for
+    from registry.store.validity import policy_for
 
     store = make_store(tmp_path / "r.duckdb", suppliers=10, seed=3)
     with store.transaction(SYSTEM) as tx:

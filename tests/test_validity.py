@@ -3,7 +3,8 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
-from registry.domain.validity import anniversary, effective_expiry, expiry_sql
+from registry.domain.validity import anniversary, effective_expiry
+from registry.store.validity import expiry_sql
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from importers.base import SourceFile
 from questionnaires.crosswalks import CrosswalkError, all_crosswalks, load_crosswalk_text, shipped_crosswalks
 from registry.domain.models import Supplier
 from registry.services import intake, yardstick
+from registry.services import profiles as profile_service
 from registry.store.suppliers import add_supplier
 
 
@@ -49,7 +50,7 @@ def scs_marks(overrides: dict[str, str | None], level: int = 3) -> list[str | No
 
 
 def towa(store, answers: dict[str, str], answered_on: str = "2026-09-01", supplier: str = "A") -> None:
-    profile = intake.mapping_profiles(store)["towa-motors-2025"]
+    profile = profile_service.mapping_profiles(store)["towa-motors-2025"]
     data = samples.checklist_workbook(
         profile, answers, supplier_label_values={"取引先コード": supplier, "記入日": answered_on}
     )
@@ -185,7 +186,7 @@ def test_draft_answers_count_on_the_final_catalogue(store):
 
 def test_strongest_then_newest_wins_and_equal_rank_disagreement_is_a_conflict(store):
     towa(store, {"B-01": "はい"}, answered_on="2026-08-01")
-    profile = intake.mapping_profiles(store)["minato-semiconductor-2026"]
+    profile = profile_service.mapping_profiles(store)["minato-semiconductor-2026"]
     # Minato Q2.2 → 2-1-4-1 equal 0.8; Towa has no item on 2-1-4-1: no conflict there
     submit(
         store,
@@ -213,7 +214,7 @@ def test_conflict_between_pieces_of_equal_rank(store, tmp_path):
     submit(store, "two.csv", "回答日,2026-10-01\np-two番号,p-two回答\n1,N\n".encode())
     row = status_of(store, "4-4-2-1")
     assert (row["status"], row["conflict"], row["pieces"]) == ("not_met", True, 2)  # the newer one, flagged
-    pieces = yardstick.evidence(store, AS_OF, "A", "4-4-2-1")
+    pieces = yardstick.evidence_pieces(store, AS_OF, "A", "4-4-2-1")
     assert pieces["status"].to_list() == ["not_met", "met"] and pieces["conflict"].all()
 
 
@@ -326,13 +327,14 @@ def test_cli_status_and_explain(store):
 
 def test_crosswalk_excel_round_trip_and_a_saved_crosswalk_changes_the_yardstick(store):
     from importers.crosswalk_excel import parse as parse_excel
-    from registry.services import crosswalk_store
+    from registry.services import crosswalks
+    from registry.store import settings
 
     towa(store, {"C-02": "はい"})
     assert status_of(store, "4-4-5-1")["status"] == "partial"  # intersect 0.7
-    profiles = intake.mapping_profiles(store)
-    original = crosswalk_store.effective_crosswalks(store, profiles)["profile.towa-motors-2025"]
-    data = crosswalk_store.to_excel(original)
+    profiles = profile_service.mapping_profiles(store)
+    original = crosswalks.effective_crosswalks(store, profiles)["profile.towa-motors-2025"]
+    data = crosswalks.to_excel(original)
     import io as _io
 
     import openpyxl
@@ -346,17 +348,17 @@ def test_crosswalk_excel_round_trip_and_a_saved_crosswalk_changes_the_yardstick(
     wb.save(buf)
     edited = parse_excel(SourceFile("towa-edited.xlsx", buf.getvalue()), profiles)
     assert len(edited.entries) == len(original.entries)
-    crosswalk_store.save_user_crosswalk(store, edited, actor=ADMIN)
+    settings.save_user_crosswalk(store, edited, actor=ADMIN)
     assert status_of(store, "4-4-5-1")["status"] == "met"  # now an equal mapping
 
 
 def test_crosswalk_excel_with_unknown_ids_is_refused(store):
     from importers.base import SourceFileError
     from importers.crosswalk_excel import parse as parse_excel
-    from registry.services import crosswalk_store
+    from registry.services import crosswalks
 
-    profiles = intake.mapping_profiles(store)
-    data = crosswalk_store.to_excel(crosswalk_store.effective_crosswalks(store, profiles)["ipa-5min-to-scs-2026-03-27"])
+    profiles = profile_service.mapping_profiles(store)
+    data = crosswalks.to_excel(crosswalks.effective_crosswalks(store, profiles)["ipa-5min-to-scs-2026-03-27"])
     import io as _io
 
     import openpyxl
@@ -377,11 +379,11 @@ def test_crosswalk_excel_with_unknown_ids_is_refused(store):
 
 
 def test_coverage_of_each_questionnaire(store):
-    from registry.services import crosswalk_store
+    from registry.services import crosswalks
 
-    profiles = intake.mapping_profiles(store)
-    cover = crosswalk_store.coverage(
-        crosswalk_store.effective_crosswalks(store, profiles), yardstick.catalogue_in_force(store), 0.3
+    profiles = profile_service.mapping_profiles(store)
+    cover = crosswalks.coverage(
+        crosswalks.effective_crosswalks(store, profiles), yardstick.catalogue_in_force(store), 0.3
     )
     scores = {(c, n): s for c, n, s in cover.iter_rows()}
     assert scores[("scs-2025-12-to-scs-2026-03-27", 1)] == 1.0  # the draft speaks to every criterion it kept

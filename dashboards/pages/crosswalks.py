@@ -8,18 +8,19 @@ from dashboards.ui import tr
 from importers.base import SourceFile, SourceFileError
 from importers.crosswalk_excel import parse as parse_crosswalk_excel
 from questionnaires.crosswalks import CrosswalkError
-from registry.services import crosswalk_store, intake, yardstick
+from registry.services import crosswalks, yardstick
+from registry.services import profiles as profile_service
 
 store = ui.store()
-profiles = intake.mapping_profiles(store)
-crosswalks = crosswalk_store.effective_crosswalks(store, profiles)
+profiles = profile_service.mapping_profiles(store)
+known = crosswalks.effective_crosswalks(store, profiles)
 catalogue = yardstick.catalogue_in_force(store)
-settings = yardstick.settings_from_store(store)
+thresholds = yardstick.settings_from_store(store)
 
 st.title(tr("crosswalks.title"))
-st.caption(tr("crosswalks.caption", n=len(crosswalks), version=catalogue.version))
+st.caption(tr("crosswalks.caption", n=len(known), version=catalogue.version))
 
-coverage = crosswalk_store.coverage(crosswalks, catalogue, settings.min_strength)
+coverage = crosswalks.coverage(known, catalogue, thresholds.min_strength)
 ui.chart(
     figures.category_heatmap(coverage, "crosswalk_id", ui.category_names(catalogue), tr("crosswalks.coverage")),
     "crosswalks.coverage.caption",
@@ -27,11 +28,11 @@ ui.chart(
 
 chosen = st.selectbox(
     tr("crosswalks.choose"),
-    list(crosswalks),
-    format_func=lambda c: f"{c} — {crosswalks[c].title_ja if ui.lang() == 'ja' else crosswalks[c].title_en}",
+    list(known),
+    format_func=lambda c: f"{c} — {known[c].title_ja if ui.lang() == 'ja' else known[c].title_en}",
     key="crosswalk_choice",
 )
-crosswalk = crosswalks[chosen]
+crosswalk = known[chosen]
 st.markdown(ui.plain(crosswalk.description))
 entries = ui.crosswalk_entries(crosswalk)
 edited = st.data_editor(
@@ -49,11 +50,11 @@ if actions[0].button(tr("crosswalks.save"), key="crosswalk_save"):
     except CrosswalkError as exc:
         st.error(ui.plain(str(exc)))
     else:
-        crosswalk_store.save_user_crosswalk(store, saved, actor=ui.actor())
+        crosswalks.save_user_crosswalk(store, saved, actor=ui.actor())
         st.success(tr("crosswalks.saved", id=saved.id, n=len(saved.entries)))
 actions[1].download_button(
     tr("crosswalks.export"),
-    crosswalk_store.to_excel(crosswalk),
+    crosswalks.to_excel(crosswalk),
     file_name=f"{crosswalk.id}.xlsx",
     key="crosswalk_export",
 )
@@ -68,5 +69,5 @@ with actions[2].popover(tr("crosswalks.import")):
             for problem in exc.problems:
                 st.error(ui.plain(f"{problem.location}: {problem.message}"))
         else:
-            crosswalk_store.save_user_crosswalk(store, imported, actor=ui.actor())
+            crosswalks.save_user_crosswalk(store, imported, actor=ui.actor())
             st.success(tr("crosswalks.saved", id=imported.id, n=len(imported.entries)))

@@ -9,6 +9,7 @@ from importers.container import Limits
 from questionnaires.frameworks import ProfileError
 from registry import clock
 from registry.services import intake
+from registry.services import profiles as profile_service
 from registry.store import submissions
 
 store = ui.store()
@@ -25,7 +26,7 @@ uploads = st.file_uploader(
 )
 options = st.columns(3)
 supplier_id = ui.supplier_picker(options[0], tr("import.supplier"), store, key="import_supplier", optional=True)
-profiles = intake.mapping_profiles(store)
+profiles = profile_service.mapping_profiles(store)
 profile = options[1].selectbox(
     tr("import.profile"),
     [None, *profiles],
@@ -85,13 +86,13 @@ if st.session_state.get("import_result"):
         st.warning(tr("import.flags_deferred"))
 
 with st.expander(tr("import.add_profile")):
-    st.caption(tr("import.add_profile.help", folder=str(intake.profiles_folder(store))))
+    st.caption(tr("import.add_profile.help", folder=str(profile_service.profiles_folder(store))))
     profile_file = st.file_uploader(
         tr("import.add_profile"), type=["yaml", "yml"], key="profile_upload", label_visibility="collapsed"
     )
     if profile_file is not None and st.button(tr("import.add_profile.button"), key="profile_add"):
         try:
-            added = intake.add_profile_text(
+            added = profile_service.add_profile_text(
                 store, profile_file.getvalue().decode("utf-8"), profile_file.name, actor=ui.actor()
             )
         except (ProfileError, UnicodeDecodeError) as exc:

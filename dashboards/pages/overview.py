@@ -50,7 +50,10 @@ kpis[1].metric(
     help=tr("overview.requested_met.help", met=now.meeting_request, asked=now.with_request),
 )
 kpis[2].metric(
-    tr("overview.expiring"), f"{now.expiring:,}", ui.delta(now.expiring, before.expiring), delta_color="inverse"
+    tr("overview.expiring", days=now.window),
+    f"{now.expiring:,}",
+    ui.delta(now.expiring, before.expiring),
+    delta_color="inverse",
 )
 for column, severity in zip(kpis[3:], ("critical", "warning", "info"), strict=True):
     column.metric(
@@ -111,8 +114,6 @@ with left:
         ),
         "overview.readiness.caption",
     )
-    if ready.taken_on:
-        st.caption(tr("overview.readiness.taken_on", on=ready.taken_on.isoformat()))
     ui.links(
         SUPPLIERS,
         [

@@ -14,8 +14,6 @@ if portfolio.readiness.is_empty():
     st.info(tr("overview.empty"))
     st.stop()
 st.caption(tr("readiness.caption", n=portfolio.readiness.height, version=portfolio.catalogue.version))
-if portfolio.taken_on:
-    st.caption(tr("overview.readiness.taken_on", on=portfolio.taken_on.isoformat()))
 
 percent_axis, suppliers_axis = tr("readiness.axis.readiness"), tr("overview.axis.suppliers")
 left, right = st.columns(2)

@@ -8,9 +8,9 @@ from dashboards import ui
 from dashboards.ui import tr
 from questionnaires.catalogue import CatalogueDataError
 from questionnaires.policy import default_policy
-from registry.domain.validity import policy_for
 from registry.services import flags, yardstick
 from registry.store import settings
+from registry.store.validity import policy_for
 
 store = ui.store()
 policy = policy_for(store)

@@ -5,11 +5,11 @@ import streamlit as st
 from dashboards import ui
 from dashboards.ui import tr
 from registry import clock
-from registry.services import intake
+from registry.services import profiles as profile_service
 from registry.services.templates import build_template
 
 store = ui.store()
-profiles = intake.mapping_profiles(store)
+profiles = profile_service.mapping_profiles(store)
 frameworks = ui.framework_names(profiles)
 
 st.title(tr("templates.title"))

@@ -18,7 +18,7 @@ from registry.cli.app import (
 )
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
-from registry.services import intake
+from registry.services import profiles as profile_service
 from registry.store import Store, content, submissions, suppliers
 
 __all__ = ["certificates", "history", "import_", "links", "profiles", "template"]
@@ -69,11 +69,10 @@ def import_(
 def template(framework: str, supplier_id: str, output: Path, level: str, db: Path | None) -> None:
     """Write a blank supplier workbook (FRAMEWORK: scs, ipa_5min or profile.<name>)."""
     from questionnaires.frameworks import shipped_frameworks
-    from registry.services import intake
     from registry.services.templates import build_template
 
     store = _existing_store(db)
-    profiles = intake.mapping_profiles(store)
+    profiles = profile_service.mapping_profiles(store)
     known = {**shipped_frameworks(), **{p.framework_id: p.title_ja for p in profiles.values()}}
     if framework not in known:
         raise click.UsageError(f"unknown framework {framework!r}; choose one of: {', '.join(known)}")
@@ -95,9 +94,8 @@ def profiles() -> None:
 @db_option
 def profiles_list(as_json: bool, db: Path | None) -> None:
     """Mapping profiles: shipped and added."""
-    from registry.services import intake
 
-    found = intake.mapping_profiles(_existing_store(db))
+    found = profile_service.mapping_profiles(_existing_store(db))
     rows = [
         {
             "name": p.name,
@@ -123,7 +121,7 @@ def profiles_add(file: Path, db: Path | None) -> None:
     """Validate a mapping profile (YAML) and add it to the registry."""
     store = Store(resolve_db_path(db))
     content.initialise(store, _actor())
-    profile = intake.add_profile_text(store, file.read_text(encoding="utf-8"), str(file), _actor())
+    profile = profile_service.add_profile_text(store, file.read_text(encoding="utf-8"), str(file), _actor())
     click.echo(f"added profile {profile.name} ({len(profile.resolved_items())} items)")
 
 

@@ -8,6 +8,18 @@ from dataclasses import dataclass
 
 import polars as pl
 
+__all__ = [
+    "ANSWER_FIELDS",
+    "ANSWER_SCHEMA",
+    "CERTIFICATE_SCHEMA",
+    "LINK_SCHEMA",
+    "PROPOSAL_SCHEMA",
+    "REQUEST_SCHEMA",
+    "SUBMISSION_SCHEMA",
+    "SUPPLIER_SCHEMA",
+    "PlannedWrite",
+]
+
 # Columns of the supplier table that writers fill, with their polars types.
 SUPPLIER_SCHEMA: dict[str, pl.DataType] = {
     "supplier_id": pl.String(),

@@ -2,9 +2,10 @@
 with their change over 30 days, ★ held and requested by tier, readiness and category scores of
 the whole supply base, the renewals due this quarter and the top flags.
 
-Readiness comes from ``readiness_history`` (kept by the daily derivation, registry/flags.py), so
-that the portfolio pages stay fast at 100,000 suppliers; a date before any record falls back to
-deriving it live.
+Each figure has one home: readiness is :func:`registry.services.yardstick.readiness_of` (the
+Supplier page and ``monosashi status`` read the same), "expiring" is
+:func:`registry.services.renewals.expiring` in the policy's widest window (what the Renewals page
+lists). The readiness history kept by the derivation only draws the trend over time.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from datetime import date, timedelta
 import polars as pl
 
 from questionnaires.catalogue import Catalogue
-from registry.services import renewals, yardstick
-from registry.store import Store
-from registry.store.certificates import certificates_expiring
-from registry.store.suppliers import supplier_status
+from registry.services import renewals, requests, yardstick
+from registry.store import Store, submissions, suppliers
+from registry.store import flags as stored_flags
+from registry.store.suppliers import supplier_status, suppliers_registered_by
 
 __all__ = [
     "COMPARE_DAYS",
@@ -28,12 +29,9 @@ __all__ = [
     "SupplierPage",
     "board",
     "kpis",
-    "open_flags_on",
     "quarter",
     "readiness_board",
-    "readiness_history",
     "supplier_page",
-    "supplier_readiness_history",
 ]
 
 COMPARE_DAYS = 30
@@ -48,7 +46,8 @@ class Kpis:
     suppliers: int
     with_request: int
     meeting_request: int
-    expiring: int  # certificates whose validity ends within 90 days
+    expiring: int  # certificates whose validity ends within ``window`` days (renewals.expiring)
+    window: int  # the policy's widest expiring window
     open_flags: dict[str, int]  # by severity
 
     @property
@@ -56,32 +55,20 @@ class Kpis:
         return self.meeting_request / self.with_request if self.with_request else None
 
 
-def open_flags_on(store: Store, on: date) -> dict[str, int]:
-    """Flags whose condition held on ``on`` and that nobody had closed by hand by then, by severity."""
-    rows = store.frame(
-        """SELECT severity, count(*) AS n FROM flag
-           WHERE first_held_on <= $on AND last_held_on >= $on
-             AND NOT (state IN ('resolved', 'dismissed') AND NOT closed_by_rule AND CAST(state_changed_at AS DATE) <= $on)
-           GROUP BY severity""",
-        {"on": on},
-    )
-    counts = dict(rows.iter_rows())
-    return {s: int(counts.get(s, 0)) for s in ("critical", "warning", "info")}
-
-
 def kpis(store: Store, on: date, status: pl.DataFrame | None = None) -> Kpis:
     """The headline figures on ``on`` (``status`` is the supplier status on that date, if at hand)."""
     status = supplier_status(store, on) if status is None else status
-    suppliers = store.scalar("SELECT count(*) FROM supplier WHERE CAST(created_at AS DATE) <= ?", [on])
+    window = renewals.expiring_window(store)
     requested = status.filter(pl.col("requested_level").is_not_null())
     held = pl.col("held_level").replace_strict(_STAR, default=0, return_dtype=pl.Int32)
     return Kpis(
         on=on,
-        suppliers=int(suppliers),
+        suppliers=suppliers_registered_by(store, on),
         with_request=requested.height,
         meeting_request=requested.filter(held >= pl.col("requested_level")).height,
-        expiring=certificates_expiring(store, on, 90).height,
-        open_flags=open_flags_on(store, on),
+        expiring=renewals.expiring(renewals.certificate_states(store, on), window).height,
+        window=window,
+        open_flags=stored_flags.open_flags_on(store, on),
     )
 
 
@@ -99,7 +86,6 @@ class ReadinessBoard:
     catalogue: Catalogue
     readiness: pl.DataFrame  # supplier_id, name, tier, industry, held_level, requested_level, target_level,
     #                          target (readiness for it), star3, star4, cat1 … cat7
-    taken_on: date | None  # the newest record used; None when derived live
 
     def by_group(self, group: str) -> pl.DataFrame:
         """Share of the ★4 criteria met per group (e.g. ``industry`` or ``tier``) and category."""
@@ -137,27 +123,11 @@ class ReadinessBoard:
         )
 
 
-def readiness_history(store: Store, on: date) -> tuple[pl.DataFrame, date | None]:
-    """Each supplier's newest readiness record on or before ``on``, and the newest record date."""
-    frame = store.frame(
-        """SELECT * EXCLUDE (newest) FROM (
-               SELECT *, row_number() OVER (PARTITION BY supplier_id ORDER BY taken_on DESC) AS newest
-               FROM readiness_history WHERE taken_on <= $on
-           ) WHERE newest = 1""",
-        {"on": on},
-    )
-    return frame, (frame["taken_on"].max() if frame.height else None)
-
-
 def readiness_board(store: Store, on: date, status: pl.DataFrame | None = None) -> ReadinessBoard:
-    """Readiness of every supplier on ``on``: from the records, or derived live when none exist."""
+    """Readiness of every supplier on ``on`` (:func:`yardstick.readiness_of`, the one definition)."""
     status = supplier_status(store, on) if status is None else status
     catalogue = yardstick.catalogue_in_force(store)
-    history, taken_on = readiness_history(store, on)
-    if history.is_empty():
-        counts = yardstick.portfolio_counts(store, on)
-        history = yardstick.readiness_snapshot(counts, status["supplier_id"], catalogue)
-    values = history.select("supplier_id", *yardstick.HISTORY_COLUMNS)
+    values = yardstick.readiness_of(store, on, status["supplier_id"].to_list())
     readiness = (
         status.select("supplier_id", "name", "tier", "industry", "held_level", "requested_level")
         .join(values, on="supplier_id", how="left")
@@ -167,7 +137,7 @@ def readiness_board(store: Store, on: date, status: pl.DataFrame | None = None) 
             target=pl.when(pl.col("requested_level") == 4).then(pl.col("star4")).otherwise(pl.col("star3")),
         )
     )
-    return ReadinessBoard(catalogue=catalogue, readiness=readiness, taken_on=taken_on)
+    return ReadinessBoard(catalogue=catalogue, readiness=readiness)
 
 
 @dataclass(frozen=True)
@@ -218,16 +188,7 @@ def board(store: Store, as_of: date, top: int = 10) -> Board:
             "state",
             "days_left",
         )
-        top_flags = store.frame(
-            """SELECT f.flag_id, f.supplier_id, s.name, f.kind, f.severity, f.reason, f.reason_en, f.state,
-                      f.first_held_on
-               FROM flag f JOIN supplier s USING (supplier_id)
-               WHERE f.state IN ('open', 'acknowledged')
-               ORDER BY CASE f.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
-                        f.state = 'acknowledged', f.first_held_on, f.supplier_id
-               LIMIT $top""",
-            {"top": top},
-        )
+        top_flags = stored_flags.top_flags(store, top)
         return Board(
             now=now,
             before=before,
@@ -239,14 +200,6 @@ def board(store: Store, as_of: date, top: int = 10) -> Board:
             top_flags=top_flags,
             catalogue_version=store.setting("catalogue_version"),
         )
-
-
-def supplier_readiness_history(store: Store, supplier_id: str, on: date) -> pl.DataFrame:
-    """One supplier's readiness records up to ``on``, oldest first."""
-    return store.frame(
-        "SELECT * FROM readiness_history WHERE supplier_id = ? AND taken_on <= ? ORDER BY taken_on",
-        [supplier_id, on],
-    )
 
 
 @dataclass(frozen=True)
@@ -264,9 +217,6 @@ class SupplierPage:
 
 def supplier_page(store: Store, as_of: date, supplier_id: str) -> SupplierPage | None:
     """The Supplier page's data, read for that supplier only (None when there is no such supplier)."""
-    from registry.services import flags, requests
-    from registry.store import submissions, suppliers
-
     with store.held_open():
         profile = suppliers.supplier_status_of(store, as_of, supplier_id)
         if not profile:
@@ -276,13 +226,15 @@ def supplier_page(store: Store, as_of: date, supplier_id: str) -> SupplierPage |
         now = pl.DataFrame(
             {"taken_on": [as_of], "star3": [view.readiness["star3"] or 0.0], "star4": [view.readiness["star4"] or 0.0]}
         )
-        recorded = supplier_readiness_history(store, supplier_id, as_of).select("taken_on", "star3", "star4")
+        recorded = stored_flags.supplier_readiness_history(store, supplier_id, as_of).select(
+            "taken_on", "star3", "star4"
+        )
         return SupplierPage(
             profile=profile,
             view=view,
             history=pl.concat([recorded.filter(pl.col("taken_on") < as_of), now]),
             requests=requests.request_history(store, as_of, supplier_id),
-            flags=flags.flags(store, supplier_id=supplier_id, states=["open", "acknowledged"]),
+            flags=stored_flags.flags(store, supplier_id=supplier_id, states=["open", "acknowledged"]),
             certificates=renewals.certificate_states(store, as_of, supplier_id),
             submissions=submissions.submissions(store, supplier_id),
         )

@@ -13,9 +13,9 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from registry.domain.validity import expiry_sql, policy_for
 from registry.store import Store
 from registry.store.suppliers import supplier_status_sql
+from registry.store.validity import expiry_sql, policy_for
 
 __all__ = ["COLUMNS", "SORTABLE", "DirectoryPage", "DirectoryQuery", "directory", "export_all", "query_from_params"]
 

@@ -25,7 +25,6 @@ from importers import IMPORTERS, checklist
 from importers.base import ImportBatch, ImportContext, Limits, Problem, SourceFile, SourceFileError, SupplierRef
 from importers.container import check_office_zip, decode_text, expand_zip, looks_like_zip
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES
-from questionnaires.frameworks import MappingProfile, load_profile_text, shipped_profiles
 from registry import clock
 from registry.domain.actor import Actor
 from registry.domain.models import BUYER_ID, supplier_name_key
@@ -41,8 +40,8 @@ from registry.domain.tables import (
     PlannedWrite,
 )
 from registry.services import flags
-from registry.store import Store, certificates, settings, submissions, suppliers
-from registry.store.settings import add_profile
+from registry.services.profiles import mapping_profiles
+from registry.store import Store, certificates, submissions, suppliers
 from registry.store.submissions import write_import
 
 __all__ = [
@@ -55,9 +54,7 @@ __all__ = [
     "collect",
     "commit",
     "import_paths",
-    "mapping_profiles",
     "preview",
-    "profiles_folder",
     "sources_from_uploads",
     "summary_frame",
 ]
@@ -221,23 +218,6 @@ def expand(source: SourceFile, limits: Limits) -> list[FileReport | SourceFile]:
 
 
 # -- analysing ------------------------------------------------------------------------------------
-
-
-def profiles_folder(store: Store) -> Path:
-    """The folder of users' own profile files: ``profiles/`` beside the database file."""
-    return store.path.parent / "profiles"
-
-
-def mapping_profiles(store: Store) -> dict[str, MappingProfile]:
-    """Shipped profiles, then the YAML files in the profiles folder, then those added through the
-    app or CLI (later ones of the same name win)."""
-    profiles = dict(shipped_profiles())
-    for path in sorted(profiles_folder(store).glob("*.yaml")):
-        profile = load_profile_text(path.read_text(encoding="utf-8"), str(path))
-        profiles[profile.name] = profile
-    for name, text in settings.user_profiles(store).iter_rows():
-        profiles[name] = load_profile_text(text, f"profile {name} (database)")
-    return profiles
 
 
 def _detect(source: SourceFile, context: ImportContext) -> tuple[str, ImportBatch]:
@@ -787,10 +767,3 @@ def only_formats(reports: list[FileReport], formats: Iterable[str], message: str
         if report.status == "ready" and report.format not in allowed:
             report.reject([Problem(location=report.name, message=message.format(format=report.format))])
     return reports
-
-
-def add_profile_text(store: Store, text: str, origin: str, actor: Actor) -> MappingProfile:
-    """Validate a mapping profile's YAML and store it; raises ProfileError naming the problem."""
-    profile = load_profile_text(text, origin)
-    add_profile(store, profile.name, text, actor)
-    return profile

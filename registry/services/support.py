@@ -108,7 +108,7 @@ class GapReport:
 
 def _evidence_held(store: Store, as_of: date, supplier_id: str) -> pl.DataFrame:
     """Per criterion, the evidence we hold, as readable chains (deciding piece first)."""
-    pieces = yardstick.evidence(store, as_of, supplier_id)
+    pieces = yardstick.evidence_pieces(store, as_of, supplier_id)
     if pieces.is_empty():
         return pl.DataFrame(schema={"criterion_id": pl.String, "evidence": pl.String})
     chains = [yardstick.evidence_chain(row) for row in pieces.to_dicts()]

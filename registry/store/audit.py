@@ -15,7 +15,13 @@ import polars as pl
 
 from registry.store import AUDIT_COLUMNS, GENESIS_HASH, Store, audit_line_hash
 
-__all__ = ["AuditVerdict", "verify"]
+__all__ = [
+    "AuditVerdict",
+    "audit_actions",
+    "audit_entries",
+    "revision",
+    "verify",
+]
 
 
 @dataclass(frozen=True)

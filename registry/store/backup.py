@@ -40,7 +40,14 @@ try:  # POSIX: lock the registry file the way DuckDB does (fcntl record lock) du
 except ImportError:  # pragma: no cover - Windows: os.replace of an open file fails there anyway
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["BackupResult", "RestoreResult", "backup", "describe_content", "registry_content", "restore"]
+__all__ = [
+    "BackupResult",
+    "RestoreResult",
+    "backup",
+    "describe_content",
+    "registry_content",
+    "restore",
+]
 
 # Bookkeeping tables: rows there do not make a registry "hold data".
 _BOOKKEEPING = frozenset({"schema_migrations", "setting", "audit_log"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 
@@ -14,20 +14,15 @@ from registry.domain.actor import Actor
 from registry.domain.models import Certificate
 from registry.errors import MonosashiError
 from registry.store import Store, Transaction
-from registry.store.suppliers import _certs
+from registry.store.validity import anniversary_sql, computed_expiry_sql, expiry_sql, policy_for, stale_sql
 
-
-def certificates_expiring(store: Store, as_of: date, within_days: int) -> pl.DataFrame:
-    """Certificates valid on ``as_of`` whose validity ends within ``within_days`` days."""
-    return store.frame(
-        f"""WITH {_certs(store)}
-        SELECT c.certificate_id, c.supplier_id, s.name, c.scheme, c.registration_no,
-               c.valid_until AS expires_on, datediff('day', $as_of, c.valid_until) AS days_left
-        FROM certs c JOIN supplier s USING (supplier_id)
-        WHERE c.issued_on <= $as_of AND c.valid_until BETWEEN $as_of AND $until
-        ORDER BY c.valid_until, c.supplier_id""",
-        {"as_of": as_of, "until": as_of + timedelta(days=within_days)},
-    )
+__all__ = [
+    "CertificateConflictError",
+    "add_certificate",
+    "certificate_files",
+    "certificate_states",
+    "certificates_by_registration",
+]
 
 
 def certificates_by_registration(store: Store, numbers: list[str]) -> dict[str, str]:
@@ -154,3 +149,98 @@ def add_certificate(
             sha256=hashlib.sha256(files[0][1]).hexdigest() if files else None,
         )
     return certificate_id
+
+
+# A self-assessment submitted this many days before a due date counts for it.
+_EARLY_DAYS = 90
+
+
+# The due-soon notice for the ★4 yearly self-assessment starts this many days before the date.
+_NOTICE_DAYS = 30
+
+
+def _states_sql(store: Store) -> str:
+    policy = policy_for(store)
+    checks = {s: r for s, r in policy.schemes.items() if r.yearly_check}
+    grace = " ".join(f"WHEN '{s}' THEN {r.check_grace_days}" for s, r in checks.items()) or "WHEN '' THEN 0"
+    kind = " ".join(f"WHEN '{s}' THEN '{r.yearly_check}'" for s, r in checks.items()) or "WHEN '' THEN NULL"
+    windows = sorted(policy.expiring_windows_days)
+    window_case = " ".join(f"WHEN days_left <= {w} THEN {w}" for w in windows)
+    return f"""
+WITH certs AS (
+    SELECT c.*, {expiry_sql("c", policy)} AS valid_until, {computed_expiry_sql("c", policy)} AS computed_until,
+           {stale_sql("c", policy)} AS stale,
+           max(c.issued_on) FILTER (WHERE c.issued_on <= $as_of) OVER (PARTITION BY c.supplier_id, c.scheme) AS newest_issue,
+           date_diff('year', c.issued_on, $as_of) AS year_span
+    FROM certificate c
+    WHERE $supplier IS NULL OR c.supplier_id = $supplier  -- early: the windows are per supplier
+),
+years AS (
+    SELECT *, CASE WHEN {anniversary_sql("certs", "year_span")} > $as_of THEN year_span - 1 ELSE year_span END AS checks_passed
+    FROM certs
+),
+dues AS (
+    SELECT *,
+        CASE WHEN checks_passed >= 1 THEN {anniversary_sql("years", "checks_passed")} END AS last_due,
+        {anniversary_sql("years", "checks_passed + 1")} AS next_due,
+        (CASE scheme {grace} END) AS grace_days,
+        (CASE scheme {kind} END) AS check_kind
+    FROM years
+),
+checked AS (
+    SELECT d.*,
+        d.check_kind IS NOT NULL AS needs_check,
+        -- the newest evidence of the yearly check by the as-of date: an SCS self-assessment, or
+        -- (surveillance) an audit report attached to the certificate
+        CASE d.check_kind
+            WHEN 'self_assessment' THEN (
+                SELECT max(s.submitted_on) FROM submission s
+                WHERE s.supplier_id = d.supplier_id AND s.framework_id = 'scs' AND s.submitted_on <= $as_of)
+            WHEN 'surveillance' THEN (
+                SELECT max(CAST(f.attached_at AS DATE)) FROM certificate_file f
+                WHERE f.certificate_id = d.certificate_id AND CAST(f.attached_at AS DATE) <= $as_of)
+        END AS checked_on,
+        datediff('day', $as_of, d.valid_until) AS days_left
+    FROM dues d
+),
+done AS (
+    SELECT *,
+        coalesce(checked_on >= last_due - {_EARLY_DAYS}, false) AS last_done,
+        coalesce(checked_on >= next_due - {_EARLY_DAYS}, false) AS next_done
+    FROM checked
+)
+SELECT c.certificate_id, c.supplier_id, s.name, c.scheme,
+       CASE c.scheme WHEN 'scs_star4' THEN 4 WHEN 'scs_star3' THEN 3 END AS level,
+       c.scheme_name, c.registration_no, c.issued_on, c.valid_until AS expires_on, c.expires_on AS printed_expiry,
+       c.computed_until AS computed_expiry,
+       (c.expires_on IS NOT NULL AND c.computed_until IS NOT NULL AND c.expires_on <> c.computed_until) AS expiry_mismatch,
+       CASE
+           WHEN c.issued_on > $as_of THEN 'not_yet_valid'
+           WHEN c.issued_on < c.newest_issue THEN 'superseded'
+           WHEN c.valid_until < $as_of THEN 'expired'
+           WHEN c.stale THEN 'stale'
+           WHEN c.needs_check AND c.last_due IS NOT NULL AND NOT c.last_done
+                AND $as_of > c.last_due + c.grace_days THEN c.check_kind || '_overdue'
+           WHEN c.needs_check AND c.last_due IS NOT NULL AND NOT c.last_done THEN c.check_kind || '_due'
+           WHEN c.needs_check AND c.next_due < c.valid_until AND datediff('day', $as_of, c.next_due) <= {_NOTICE_DAYS}
+                AND NOT c.next_done THEN c.check_kind || '_due'
+           WHEN c.days_left <= {max(windows)} THEN 'expiring'
+           ELSE 'valid'
+       END AS state,
+       c.days_left,
+       CASE WHEN c.days_left >= 0 THEN CASE {window_case} END END AS window,
+       CASE WHEN c.needs_check THEN
+            CASE WHEN c.last_due IS NOT NULL AND NOT c.last_done THEN c.last_due
+                 WHEN c.next_due < c.valid_until THEN c.next_due END
+       END AS check_due_on,
+       c.issuer, c.scope
+FROM done c JOIN supplier s USING (supplier_id)
+"""
+
+
+def certificate_states(store: Store, as_of: date, supplier_id: str | None = None) -> pl.DataFrame:
+    """Every certificate with its state on ``as_of`` (optionally of one supplier), soonest expiry first."""
+    return store.frame(
+        _states_sql(store) + " ORDER BY c.valid_until NULLS LAST, c.supplier_id",
+        {"as_of": as_of, "supplier": supplier_id},
+    )

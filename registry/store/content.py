@@ -12,6 +12,14 @@ from registry.domain.actor import Actor
 from registry.errors import MonosashiError
 from registry.store import Store
 
+__all__ = [
+    "RegistryData",
+    "RegistryNotEmptyError",
+    "initialise",
+    "replace_demo",
+    "replace_registry",
+]
+
 # Tables holding registry content (not schema bookkeeping, settings or the audit log).
 _CONTENT_TABLES = (
     "answer",

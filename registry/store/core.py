@@ -36,12 +36,16 @@ from registry.errors import AccessDenied, DatabaseFileError, DatabaseLockedError
 __all__ = [
     "AUDIT_COLUMNS",
     "GENESIS_HASH",
+    "PRIVATE_MODE",
     "RECORDED_AT",
     "Migration",
+    "Params",
     "Store",
     "Transaction",
     "audit_line_hash",
+    "keep_private",
     "migrations",
+    "private_files",
 ]
 
 Params = Sequence[Any] | Mapping[str, Any] | None

@@ -6,9 +6,22 @@ from __future__ import annotations
 import polars as pl
 
 from importers.ipa_catalogue import OfficialTextBatch
+from questionnaires.crosswalks import Crosswalk
 from registry import clock
 from registry.domain.actor import Actor
+from registry.domain.yardstick import Settings
 from registry.store import Store
+
+__all__ = [
+    "add_profile",
+    "load_official_texts",
+    "official_texts",
+    "save_settings",
+    "save_user_crosswalk",
+    "user_crosswalk_texts",
+    "user_profiles",
+    "yardstick_settings",
+]
 
 
 def official_texts(store: Store, catalogue_version: str) -> pl.DataFrame:
@@ -75,3 +88,28 @@ def save_settings(store: Store, values: dict[str, str | None], actor: Actor) -> 
             else:
                 store.set_setting(tx, key, value)
         tx.audit("save_settings", entity="setting", entity_id=", ".join(values), detail=values)
+
+
+def user_crosswalk_texts(store: Store) -> list[tuple[str, str]]:
+    """(ID, JSON) of the crosswalks users saved in this registry."""
+    return list(store.frame("SELECT crosswalk_id, json FROM user_crosswalk ORDER BY crosswalk_id").iter_rows())
+
+
+def save_user_crosswalk(store: Store, crosswalk: Crosswalk, actor: Actor) -> None:
+    """Store a validated crosswalk for this registry (replacing an earlier save of the same ID)."""
+    with store.transaction(actor) as tx:
+        tx.execute(
+            "INSERT OR REPLACE INTO user_crosswalk VALUES (?, ?, ?, ?)",
+            [crosswalk.id, crosswalk.model_dump_json(), clock.now(), actor.name],
+        )
+        tx.audit(
+            "save_crosswalk", entity="crosswalk", entity_id=crosswalk.id, detail={"entries": len(crosswalk.entries)}
+        )
+
+
+def yardstick_settings(store: Store) -> Settings:
+    """The yardstick's thresholds in this registry's settings, else the defaults."""
+    return Settings(
+        min_strength=float(store.setting("yardstick.min_strength", "0.3") or 0.3),
+        fresh_months=int(store.setting("yardstick.fresh_months", "12") or 12),
+    )

@@ -17,6 +17,16 @@ from registry.store import Store, Transaction
 from registry.store.certificates import _save_certificates
 from registry.store.suppliers import _upsert_suppliers
 
+__all__ = [
+    "ImportedFile",
+    "file_content",
+    "import_history",
+    "imported_hashes",
+    "invitation_usage",
+    "submissions",
+    "write_import",
+]
+
 
 class ImportedFile(Protocol):
     """What the store needs to know of a file an import records (intake's FileReport)."""

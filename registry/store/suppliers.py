@@ -14,9 +14,26 @@ from registry import clock
 from registry.domain.actor import Actor
 from registry.domain.models import BUYER_ID, Supplier, supplier_name_key
 from registry.domain.tables import SUPPLIER_SCHEMA
-from registry.domain.validity import expiry_sql, policy_for, stale_sql
 from registry.errors import MonosashiError
 from registry.store import Store, Transaction
+from registry.store.validity import expiry_sql, policy_for, stale_sql
+
+__all__ = [
+    "HELD_LEVELS",
+    "DuplicateSupplierError",
+    "ProposalDecision",
+    "add_supplier",
+    "facets",
+    "proposals",
+    "resolve_proposals",
+    "supplier_choices",
+    "supplier_details",
+    "supplier_status",
+    "supplier_status_of",
+    "supplier_status_sql",
+    "suppliers_matching",
+    "suppliers_registered_by",
+]
 
 HELD_LEVELS = ("none", "security_action", "star3", "star4")
 
@@ -329,3 +346,8 @@ def resolve_proposals(
             ]
         )
     return len(ids)
+
+
+def suppliers_registered_by(store: Store, on: date) -> int:
+    """How many suppliers the registry held on ``on`` (registered that day or before)."""
+    return int(store.scalar("SELECT count(*) FROM supplier WHERE CAST(created_at AS DATE) <= ?", [on]))

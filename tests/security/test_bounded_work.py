@@ -24,11 +24,11 @@ from support import samples
 from importers.base import Limits, SourceFile
 from registry.cli import main
 from registry.domain.models import Supplier
-from registry.services import flags, intake
+from registry.services import derivation, flags, intake
 from registry.store import Store, Transaction, submissions
 from registry.store.suppliers import add_supplier
 
-MANY = 3_000  # well above the few read by ID (flags._FEW, 256): the set-wise path
+MANY = 3_000  # well above the few read by ID (derivation._FEW, 256): the set-wise path
 FEW = 256
 
 
@@ -131,8 +131,8 @@ def test_the_refresh_after_a_large_import_passes_no_list_of_ids_into_sql(store, 
     ids=["read by ID", "set-wise, reading everything", "set-wise, reads joined with the scope"],
 )
 def test_flags_after_importing_thousands_of_suppliers_equal_a_full_refresh(store, monkeypatch, few, most):
-    monkeypatch.setattr(flags, "_FEW", few, raising=False)
-    monkeypatch.setattr(flags, "_MOST", most, raising=False)
+    monkeypatch.setattr(derivation, "_FEW", few, raising=False)
+    monkeypatch.setattr(derivation, "_MOST", most, raising=False)
     done = import_list(store, supplier_list(store, MANY))
     assert [r.status for r in done] == ["imported"]
     after_import, readiness = stored_flags(store), readiness_rows(store)
@@ -149,17 +149,17 @@ def test_a_scope_derives_what_the_whole_registry_derives_for_it(store, monkeypat
     the rows of a derivation over every supplier, for the suppliers in scope."""
     ids = store.frame("SELECT supplier_id FROM supplier ORDER BY supplier_id")["supplier_id"]
     scope = ids.gather_every(3).to_list()
-    everything, readiness = flags._derive(store, AS_OF, flags._Scope(), flags.rules_in_force(store))
+    everything, readiness = derivation._derive(store, AS_OF, derivation._Scope(), flags.rules_in_force(store))
     expected = everything.filter(pl.col("supplier_id").is_in(scope)).sort("flag_key")
     expected_readiness = readiness.filter(pl.col("supplier_id").is_in(scope)).sort("supplier_id")
     assert expected.height > 0
     paths = {"by ID": (10**9, 0.5, True, False), "joined": (10, 2.0, False, False), "all read": (10, 0.1, False, True)}
     for few, most, by_id, reads_all in paths.values():
-        monkeypatch.setattr(flags, "_FEW", few)
-        monkeypatch.setattr(flags, "_MOST", most)
-        chosen = flags._scope_of(store, scope)
+        monkeypatch.setattr(derivation, "_FEW", few)
+        monkeypatch.setattr(derivation, "_MOST", most)
+        chosen = derivation._scope_of(store, scope)
         assert (chosen.by_id, chosen.reads_all) == (by_id, reads_all)
-        derived, snapshot = flags._derive(store, AS_OF, chosen, flags.rules_in_force(store))
+        derived, snapshot = derivation._derive(store, AS_OF, chosen, flags.rules_in_force(store))
         assert derived.sort("flag_key").equals(expected)
         assert snapshot.sort("supplier_id").equals(expected_readiness)
 
@@ -168,7 +168,7 @@ def failing_derivation(monkeypatch: pytest.MonkeyPatch) -> None:
     def out_of_memory(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 2.0 GiB")
 
-    monkeypatch.setattr(flags, "_derive", out_of_memory)
+    monkeypatch.setattr(derivation, "_derive", out_of_memory)
 
 
 def test_a_failed_derivation_after_an_import_leaves_the_files_imported_with_a_warning(store, monkeypatch):
@@ -203,8 +203,8 @@ def test_the_cli_prints_the_deferred_flags_and_counts_the_file_imported(store, m
 
 
 def test_a_set_wise_refresh_leaves_the_flags_of_suppliers_out_of_scope_alone(store, monkeypatch):
-    monkeypatch.setattr(flags, "_FEW", 0, raising=False)
-    monkeypatch.setattr(flags, "_MOST", 2.0, raising=False)
+    monkeypatch.setattr(derivation, "_FEW", 0, raising=False)
+    monkeypatch.setattr(derivation, "_MOST", 2.0, raising=False)
     untouched = stored_flags(store).filter(~pl.col("supplier_id").is_in(["S000001", "S000002"]))
     with store.transaction(SYSTEM) as tx:  # every other flag's facts go stale: a full refresh would rewrite them
         tx.execute("UPDATE flag SET reason = 'old' WHERE supplier_id NOT IN ('S000001', 'S000002')")

@@ -34,7 +34,7 @@ from importers.tabular import read_tables
 from registry import access
 from registry.domain.models import Certificate, Supplier
 from registry.services import (
-    crosswalk_store,
+    crosswalks,
     dashboard,
     directory,
     documents,
@@ -45,6 +45,7 @@ from registry.services import (
     requests,
     support,
 )
+from registry.services import profiles as profile_service
 from registry.services.templates import build_template
 from registry.store import Store, audit, settings
 
@@ -128,10 +129,10 @@ def hostile_registry(path: Path) -> Store:
         .replace("summary_ja: 情報セキュリティ基本方針がある", f"summary_ja: '{NAME_FORMULA}'", 1)
         .replace("group: 組織", f"group: '{NAME_ESCAPE}'", 1)
     )
-    intake.add_profile_text(store, hostile, "hostile.yaml", actor=ADMIN)
-    profiles = intake.mapping_profiles(store)
-    first = next(iter(crosswalk_store.effective_crosswalks(store, profiles).values()))
-    crosswalk_store.save_user_crosswalk(
+    profile_service.add_profile_text(store, hostile, "hostile.yaml", actor=ADMIN)
+    profiles = profile_service.mapping_profiles(store)
+    first = next(iter(crosswalks.effective_crosswalks(store, profiles).values()))
+    crosswalks.save_user_crosswalk(
         store,
         first.model_copy(
             update={
@@ -380,9 +381,9 @@ def test_documents_crosswalks_and_templates_show_hostile_text_literally(store):
     for name in archive.namelist():
         excel_cells(archive.read(name))
 
-    profiles = intake.mapping_profiles(store)
-    crosswalk = next(iter(crosswalk_store.effective_crosswalks(store, profiles).values()))
-    exported = crosswalk_store.to_excel(crosswalk)
+    profiles = profile_service.mapping_profiles(store)
+    crosswalk = next(iter(crosswalks.effective_crosswalks(store, profiles).values()))
+    exported = crosswalks.to_excel(crosswalk)
     cells = excel_cells(exported)
     assert {"'" + NAME_FORMULA, "'" + AT_FORMULA, CONTROL_SHOWN} <= set(cells)
     from importers.crosswalk_excel import parse as parse_crosswalk

@@ -159,7 +159,7 @@ REQUEST_ROWS = [
 @cache
 def seeds() -> dict[str, tuple[str, bytes]]:
     """Valid files of every format (name, bytes), built once per process."""
-    from registry.services.crosswalk_store import to_excel
+    from registry.services.crosswalks import to_excel
     from registry.services.templates import build_template
 
     profiles = shipped_profiles()

@@ -12,17 +12,11 @@ from importers.crosswalk_excel import HEADER, META, SHEET
 from questionnaires.catalogue import Catalogue
 from questionnaires.crosswalks import Crosswalk, all_crosswalks, crosswalk_frame, load_crosswalk_text
 from questionnaires.frameworks import MappingProfile
-from registry import clock
-from registry.domain.actor import Actor
 from registry.services.exports import japanese_workbook
 from registry.store import Store
+from registry.store.settings import save_user_crosswalk, user_crosswalk_texts
 
-__all__ = ["coverage", "effective_crosswalks", "save_user_crosswalk", "to_excel", "user_crosswalk_texts"]
-
-
-def user_crosswalk_texts(store: Store) -> list[tuple[str, str]]:
-    """(ID, JSON) of the crosswalks users saved in this registry."""
-    return list(store.frame("SELECT crosswalk_id, json FROM user_crosswalk ORDER BY crosswalk_id").iter_rows())
+__all__ = ["coverage", "effective_crosswalks", "save_user_crosswalk", "to_excel"]
 
 
 def effective_crosswalks(store: Store, profiles: dict[str, MappingProfile]) -> dict[str, Crosswalk]:
@@ -31,18 +25,6 @@ def effective_crosswalks(store: Store, profiles: dict[str, MappingProfile]) -> d
     for crosswalk_id, text in user_crosswalk_texts(store):
         out[crosswalk_id] = load_crosswalk_text(text, f"crosswalk {crosswalk_id} (database)", profiles)
     return out
-
-
-def save_user_crosswalk(store: Store, crosswalk: Crosswalk, actor: Actor) -> None:
-    """Store a validated crosswalk for this registry (replacing an earlier save of the same ID)."""
-    with store.transaction(actor) as tx:
-        tx.execute(
-            "INSERT OR REPLACE INTO user_crosswalk VALUES (?, ?, ?, ?)",
-            [crosswalk.id, crosswalk.model_dump_json(), clock.now(), actor.name],
-        )
-        tx.audit(
-            "save_crosswalk", entity="crosswalk", entity_id=crosswalk.id, detail={"entries": len(crosswalk.entries)}
-        )
 
 
 def coverage(crosswalks: dict[str, Crosswalk], catalogue: Catalogue, min_strength: float) -> pl.DataFrame:

@@ -1,0 +1,213 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from questionnaires.catalogue import Catalogue
+
+__all__ = [
+    "HISTORY_COLUMNS",
+    "STATUS_ORDER",
+    "Settings",
+    "SupplierView",
+    "category_scores",
+    "counts_of",
+    "evidence_chain",
+    "portfolio_readiness",
+    "readiness",
+    "readiness_snapshot",
+    "requirement_status",
+]
+
+
+STATUS_ORDER = ("met", "partial", "not_met", "unknown")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Thresholds of the rules (kept in the registry's settings table)."""
+
+    min_strength: float = 0.3
+    fresh_months: int = 12
+
+
+def readiness(statuses: pl.DataFrame) -> pl.DataFrame:
+    """Per supplier: share of ★3 and ★4 criteria met (fresh), and partial, from :func:`derive`."""
+    counted = statuses.with_columns(
+        met=(pl.col("status") == "met") & ~pl.col("stale"),
+        partial=(pl.col("status") == "partial") & ~pl.col("stale"),
+    )
+    star3 = pl.col("level") == 3
+    return counted.group_by("supplier_id", maintain_order=True).agg(
+        star3=pl.col("met").filter(star3).mean(),
+        star3_partial=pl.col("partial").filter(star3).mean(),
+        star4=pl.col("met").mean(),
+        star4_partial=pl.col("partial").mean(),
+        conflicts=pl.col("conflict").sum(),
+        stale=pl.col("stale").sum(),
+    )
+
+
+def category_scores(statuses: pl.DataFrame, level: int = 4) -> pl.DataFrame:
+    """Per supplier and category (1–7): share of the ★``level`` criteria met and fresh."""
+    return (
+        statuses.filter(pl.col("level") <= level)
+        .group_by("supplier_id", "category_no", maintain_order=True)
+        .agg(score=((pl.col("status") == "met") & ~pl.col("stale")).mean())
+        .sort("supplier_id", "category_no")
+    )
+
+
+def requirement_status(statuses: pl.DataFrame, level: int = 4) -> pl.DataFrame:
+    """Per supplier and requirement at ★``level``: met, not_met, unknown or partial (docs/yardstick.md §4)."""
+    known = pl.col("status").is_in(["met", "partial", "not_met"]) & ~pl.col("stale")
+    return (
+        statuses.filter(pl.col("level") <= level)
+        .group_by("supplier_id", "requirement_id", "category_no", maintain_order=True)
+        .agg(
+            all_met=((pl.col("status") == "met") & ~pl.col("stale")).all(),
+            any_not_met=((pl.col("status") == "not_met") & ~pl.col("stale")).any(),
+            any_known=known.any(),
+        )
+        .with_columns(
+            status=pl.when("all_met")
+            .then(pl.lit("met"))
+            .when("any_not_met")
+            .then(pl.lit("not_met"))
+            .when(~pl.col("any_known"))
+            .then(pl.lit("unknown"))
+            .otherwise(pl.lit("partial"))
+        )
+        .drop("all_met", "any_not_met", "any_known")
+    )
+
+
+_SCHEME_NAMES = {
+    "scs_star3": "SCS ★3 certificate",
+    "scs_star4": "SCS ★4 certificate",
+    "iso27001": "ISO/IEC 27001 certificate",
+    "security_action_star1": "SECURITY ACTION ★1 declaration",
+    "security_action_star2": "SECURITY ACTION ★2 declaration",
+}
+
+
+def evidence_chain(piece: dict[str, object]) -> str:
+    """One piece of evidence as a readable chain, e.g.
+    ``ISO/IEC 27001 certificate JQA-1234 (valid to 2027-05-31) → A.5.17 → intersect → 4-1-6-2: partial``."""
+    target = f"{piece['criterion_id']}: {piece['status']}"
+    valid = f" (valid to {piece['valid_until']})" if piece.get("valid_until") else ""
+    if piece["kind"] == "certified":
+        return f"{_SCHEME_NAMES.get(str(piece['source_framework']), piece['source_framework'])} {piece['source_item']}{valid} → {target}"
+    if piece["kind"] == "certificate":
+        name = _SCHEME_NAMES.get(str(piece["source_framework"]), piece["source_framework"])
+        return f"{name} {piece['raw_answer']}{valid} → {piece['source_item']} → {piece['relationship']} {piece['strength']:.1f} → {target}"
+    answer = f"{piece['source_ref']} ({piece['evidence_date']}), {piece['location']} {piece['raw_answer']!r}"
+    if piece["kind"] == "self_assessment":
+        return f"SCS self-assessment {answer} → {target}"
+    return f"{piece['source_framework']} {answer} → item {piece['source_item']} → {piece['relationship']} {piece['strength']:.1f} → {target}"
+
+
+def counts_of(statuses: pl.DataFrame) -> pl.DataFrame:
+    """The :func:`portfolio_counts` shape (with conflicts) from :func:`derive`'s statuses, for a few
+    suppliers."""
+    fresh = ~pl.col("stale")
+    return (
+        statuses.filter(pl.col("status").is_in(["met", "partial", "not_met"]) | pl.col("conflict"))
+        .group_by("supplier_id", "category_no", "level")
+        .agg(
+            met=((pl.col("status") == "met") & fresh).sum(),
+            partial=((pl.col("status") == "partial") & fresh).sum(),
+            conflicts=pl.col("conflict").sum(),
+            conflict_criteria=pl.col("criterion_id").filter(pl.col("conflict")).sort(),
+        )
+    )
+
+
+def portfolio_readiness(counts: pl.DataFrame, suppliers: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
+    """Readiness for ★3 and ★4 of every supplier in ``suppliers`` (those without evidence: 0)."""
+    star3_total = len(catalogue.criteria_at(3))
+    star4_total = len(catalogue.criteria)
+    per = counts.group_by("supplier_id").agg(
+        met3=pl.col("met").filter(pl.col("level") == 3).sum(),
+        partial3=pl.col("partial").filter(pl.col("level") == 3).sum(),
+        met4=pl.col("met").sum(),
+        partial4=pl.col("partial").sum(),
+    )
+    return (
+        suppliers.join(per, on="supplier_id", how="left")
+        .with_columns(pl.col("met3", "partial3", "met4", "partial4").fill_null(0))
+        .with_columns(
+            star3=pl.col("met3") / star3_total,
+            star3_partial=pl.col("partial3") / star3_total,
+            star4=pl.col("met4") / star4_total,
+            star4_partial=pl.col("partial4") / star4_total,
+        )
+        .drop("met3", "partial3", "met4", "partial4")
+    )
+
+
+HISTORY_COLUMNS = (
+    "star3",
+    "star3_partial",
+    "star4",
+    "star4_partial",
+    *(f"cat{n}" for n in range(1, 8)),
+)
+
+
+def readiness_snapshot(counts: pl.DataFrame, supplier_ids: pl.Series, catalogue: Catalogue) -> pl.DataFrame:
+    """One row per supplier: readiness for ★3 and ★4 and the share of each category's ★4 criteria
+    met (``cat1`` … ``cat7``), the shape of the ``readiness_history`` table."""
+    suppliers = pl.DataFrame({"supplier_id": supplier_ids})
+    ready = portfolio_readiness(counts, suppliers, catalogue)
+    totals = catalogue.criteria_frame().group_by("category_no").agg(total=pl.len())
+    per_category = (
+        counts.group_by("supplier_id", "category_no")
+        .agg(met=pl.col("met").sum())
+        .join(totals, on="category_no")
+        .with_columns(share=pl.col("met") / pl.col("total"), category=pl.format("cat{}", pl.col("category_no")))
+        .pivot("category", index="supplier_id", values="share")
+    )
+    for n in range(1, 8):
+        if f"cat{n}" not in per_category.columns:
+            per_category = per_category.with_columns(pl.lit(None, pl.Float64).alias(f"cat{n}"))
+    return (
+        ready.join(per_category, on="supplier_id", how="left")
+        .select("supplier_id", *HISTORY_COLUMNS)
+        .with_columns(pl.col(*HISTORY_COLUMNS).cast(pl.Float64).fill_null(0.0))
+    )
+
+
+@dataclass(frozen=True)
+class SupplierView:
+    """One supplier read on the yardstick: criterion statuses with titles, and readiness."""
+
+    catalogue: Catalogue
+    statuses: pl.DataFrame
+    readiness: dict[str, float | None]
+
+    def requirements(self, level: int) -> pl.DataFrame:
+        titles = {r.id: r.title_ja for r in self.catalogue.requirements}
+        return requirement_status(self.statuses, level).with_columns(
+            title=pl.col("requirement_id").replace_strict(titles, return_dtype=pl.String)
+        )
+
+    def criteria(self, level: int, lang: str) -> pl.DataFrame:
+        """The criteria of ★``level`` with status and deciding evidence, for a table."""
+        summaries = {
+            r.id: (self.catalogue.summaries[r.id].ja if lang == "ja" else self.catalogue.summaries[r.id].en)
+            for r in self.catalogue.requirements
+        }
+        return self.statuses.filter(pl.col("level") <= level).select(
+            "criterion_id",
+            "level",
+            "status",
+            "kind",
+            "stale",
+            "conflict",
+            "evidence_date",
+            pl.col("requirement_id").replace_strict(summaries, return_dtype=pl.String).alias("summary"),
+        )
