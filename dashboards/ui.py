@@ -22,7 +22,7 @@ from questionnaires.policy import parse_policy
 from registry import access, clock
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
-from registry.services import flags, intake, renewals, supply_chain
+from registry.services import flags, intake, neutralise, renewals, supply_chain
 from registry.services.maintenance import ensure_ready
 from registry.store import Store, certificates, private_files, submissions, suppliers
 from registry.store.audit import revision
@@ -207,12 +207,14 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 def single_user() -> bool:
     """Whether the app runs in the documented single-user local mode (no sign-in). The mode is
-    refused when the server was told to listen on an address others can reach."""
+    refused when the server was told to listen on an address others can reach, and to anyone who
+    connects from another machine (whatever address the server listens on)."""
     if os.environ.get("MONOSASHI_SINGLE_USER") != "1":
         return False
     address = st.get_option("server.address")
-    if address and address not in _LOOPBACK:
-        st.error(tr("signin.single_user.exposed", address=address))
+    client = _client()
+    if (address and address not in _LOOPBACK) or (client is not None and client not in _LOOPBACK):
+        st.error(tr("signin.single_user.exposed", address=address or client or "?"))
         st.stop()
     return True
 
@@ -243,11 +245,11 @@ def sign_in(store: Store) -> access.Actor | None:
     if token:
         del st.query_params["invite"]  # the token leaves the address bar once used
         try:
-            st.session_state["principal"] = access.redeem_invitation(store, token)
-        except access.AccessDenied as exc:
-            st.session_state.pop("principal", None)
+            st.session_state["principal"] = access.redeem_invitation(store, token, client=_client())
+        except access.AccessDenied as exc:  # a bad link changes nothing for whoever is signed in
             st.error(plain(str(exc)))
-            return None
+            if st.session_state.get("principal") is None:
+                return None
     if st.session_state.get("principal") is not None:
         try:
             st.session_state["principal"] = access.session_actor(store, st.session_state["principal"])
@@ -261,7 +263,7 @@ def sign_in(store: Store) -> access.Actor | None:
     st.title(tr("signin.title"))
     if _oidc_configured():
         if st.user.get("is_logged_in"):
-            found = access.principal_for_email(store, st.user.get("email"))
+            found = access.principal_for_email(store, st.user.get("email"), verified=st.user.get("email_verified"))
             if found is None:
                 st.error(tr("signin.oidc.unknown", email=st.user.get("email") or "?"))
                 st.button(tr("signin.signout"), on_click=st.logout, key="signin_oidc_out")
@@ -331,18 +333,36 @@ def framework_names(profiles: dict[str, Any]) -> dict[str, str]:
 
 @st.cache_data(show_spinner=False, max_entries=8, hash_funcs={Store: lambda s: str(s.path)})
 def cached_analysis(
-    store: Store, files: list[tuple[str, bytes]], supplier_id: str | None, profile: str | None, limits: Limits
+    store: Store,
+    files: list[tuple[str, bytes]],
+    supplier_id: str | None,
+    profile: str | None,
+    limits: Limits,
+    portal: bool = False,
 ) -> list[Any]:
     """The analysis of an upload (read-only), kept while the same files and options are shown."""
-    return fresh_analysis(store, files, supplier_id, profile, limits)
+    return fresh_analysis(store, files, supplier_id, profile, limits, portal)
 
 
 def fresh_analysis(
-    store: Store, files: list[tuple[str, bytes]], supplier_id: str | None, profile: str | None, limits: Limits
+    store: Store,
+    files: list[tuple[str, bytes]],
+    supplier_id: str | None,
+    profile: str | None,
+    limits: Limits,
+    portal: bool = False,
 ) -> list[Any]:
-    """Analyse again right before writing, so that the write sees the registry as it is now."""
+    """Analyse again right before writing, so that the write sees the registry as it is now. In
+    the portal only answer files are read, and only the supplier's own."""
     return intake.analyse(
-        store, intake.sources_from_uploads(files, limits), supplier_id=supplier_id, profile=profile, limits=limits
+        store,
+        intake.sources_from_uploads(files, limits),
+        supplier_id=supplier_id,
+        profile=profile,
+        limits=limits,
+        formats=intake.QUESTIONNAIRE_FORMATS if portal else None,
+        strict_supplier=portal,
+        today=clock.today(),
     )
 
 
@@ -436,6 +456,7 @@ def policy_from_rows(policy: Any, rows: Any, windows: str) -> Any:
 def certificate_history(store: Store, as_of: date, supplier_id: str, history: pl.DataFrame | None = None) -> None:
     """A supplier's certificates with their state on the date, and its evidence files to download."""
     st.subheader(tr("certificates.history"))
+    claims(store, supplier_id)
     history = renewals.certificate_states(store, as_of, supplier_id) if history is None else history
     if history.is_empty():
         st.write(tr("certificates.none"))
@@ -453,10 +474,43 @@ def certificate_history(store: Store, as_of: date, supplier_id: str, history: pl
             st.download_button(
                 tr("certificates.download", file=row["file_name"], certificate=row["certificate_id"]),
                 content,
-                file_name=row["file_name"],
+                file_name=neutralise.download_name(row["file_name"]),
                 mime=row["media_type"],
                 key=f"cert_file_{row['certificate_id']}_{row['sha256'][:12]}",
             )
+
+
+def claims(store: Store, supplier_id: str) -> None:
+    """Certificates the supplier entered that no buyer has confirmed: they count for nothing yet.
+    A buyer confirms or rejects them here; the supplier sees that they wait."""
+    waiting = certificates.unconfirmed(store, supplier_id)
+    if waiting.is_empty():
+        return
+    st.warning(tr("certificates.claims", n=waiting.height))
+    shown = labelled(
+        waiting.select("certificate_id", "scheme", "registration_no", "issued_on", "expires_on", "issuer", "added_by"),
+        scheme="scheme",
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=columns(shown))
+    if not allowed("confirm_certificate"):
+        return
+    chosen = st.multiselect(
+        tr("certificates.claims.which"),
+        waiting["certificate_id"].to_list(),
+        key=f"claims_{supplier_id}",
+        placeholder=tr("app.choose"),
+    )
+    act = st.columns(2)
+    for column, accept, key in ((act[0], True, "confirm"), (act[1], False, "reject")):
+        if column.button(tr(f"certificates.claims.{key}"), key=f"claims_{key}_{supplier_id}", disabled=not chosen):
+            try:
+                done = certificates.confirm(store, chosen, accept, actor())
+            except MonosashiError as exc:
+                st.error(plain(str(exc)))
+            else:
+                refresh_flags(store, [supplier_id])
+                st.success(tr(f"certificates.claims.{key}ed", n=done))
+                st.rerun()
 
 
 @st.cache_data(show_spinner=False, max_entries=4, hash_funcs={Store: lambda s: str(s.path)})
@@ -665,11 +719,18 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
         except MonosashiError as exc:
             st.error(plain(str(exc)))
         else:
-            st.success(tr("certificates.saved", certificate=saved))
+            st.success(
+                tr(
+                    "certificates.saved.claim" if actor().role == "supplier" else "certificates.saved",
+                    certificate=saved,
+                )
+            )
             st.rerun()
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+# Every ASCII punctuation character (CommonMark lets each be escaped): links, images, emphasis,
+# headings (``===``), entities (``&#x202E;``), Streamlit's ``:colour[...]`` and ``$`` math.
+_MARKDOWN = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 def plain(text: object) -> str:

@@ -94,6 +94,9 @@ class SupplierRef(BaseModel):
     corporate_number: str | None = None
     name: str | None = None
     location: str | None = None
+    # When the person importing chose the supplier, what the file itself says (None: nothing), so
+    # that a portal upload naming another supplier can be refused.
+    file_ref: SupplierRef | None = None
 
     def describe(self) -> str:
         return self.supplier_id or self.corporate_number or self.name or "(none)"

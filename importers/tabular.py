@@ -249,7 +249,8 @@ def supplier_and_date(
                 ref.setdefault("location", where)
                 break
     if context.supplier_id:
-        ref = {"supplier_id": context.supplier_id, "location": "chosen at import"}
+        named = SupplierRef(**ref) if any(k != "location" for k in ref) else None
+        ref = {"supplier_id": context.supplier_id, "location": "chosen at import", "file_ref": named}
     submitted = None
     for name in date_labels:
         if header_key(name) in labels:

@@ -100,7 +100,8 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
                     message=f"template made for {supplier.supplier_id}, imported for {context.supplier_id} as chosen",
                 )
             )
-        supplier = SupplierRef(supplier_id=context.supplier_id, location="chosen at import")
+        named = supplier if supplier.describe() != "(none)" else None
+        supplier = SupplierRef(supplier_id=context.supplier_id, location="chosen at import", file_ref=named)
 
     vocabulary = {answer_key(a.label): a.status for a in definition.answers}
     allowed = " / ".join(a.label for a in definition.answers)

@@ -284,6 +284,8 @@ _ARGS = {
     "explain": ["S000001", "1-2-1-1"],
     "renewals": [],
     "certificates import": ["{file}"],
+    "certificates pending": [],
+    "certificates confirm": ["CERT-0000001"],
     "coverage": [],
     "links import": ["{file}"],
     "requests import": ["{file}"],
@@ -401,7 +403,7 @@ def test_a_supplier_name_with_markup_shows_as_written(monkeypatch, tmp_path):
     from dashboards.ui import plain
 
     assert plain("[click](http://evil) <script>x</script> :red[!]") == (
-        "\\[click\\]\\(http\\://evil\\) \\<script\\>x\\</script\\> \\:red\\[\\!\\]"
+        "\\[click\\]\\(http\\:\\/\\/evil\\) \\<script\\>x\\<\\/script\\> \\:red\\[\\!\\]"
     )
     store = make_store(tmp_path / "r.duckdb", suppliers=10, seed=1)
     with store.transaction(SYSTEM) as tx:

@@ -4,6 +4,7 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import ADMIN, AS_OF, BUYER, SYSTEM, make_store, two_profiles_on_one_criterion
 from support import samples
@@ -29,9 +30,16 @@ def store(tmp_path: Path):
 
 def certify(store, scheme: str, issued: date, cid: str, supplier: str = "A") -> None:
     with store.transaction(SYSTEM) as tx:
-        tx.execute(
-            "INSERT INTO certificate (certificate_id, supplier_id, scheme, registration_no, issued_on, created_at) VALUES (?, ?, ?, ?, ?, TIMESTAMP '2026-11-23 12:00:00')",
-            [cid, supplier, scheme, f"NO-{cid}", issued],
+        tx.insert_frame(
+            "certificate",
+            pl.DataFrame(
+                {
+                    "certificate_id": [cid],
+                    "supplier_id": [supplier],
+                    "scheme": [scheme],
+                    "registration_no": [f"NO-{cid}"],
+                }
+            ).with_columns(issued_on=pl.lit(issued)),
         )
 
 

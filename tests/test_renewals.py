@@ -3,6 +3,7 @@
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import ADMIN, BUYER, SYSTEM, make_store
 
@@ -20,9 +21,19 @@ def store(tmp_path: Path):
 
 def certify(store, scheme: str, issued: date, expires: date | None = None, cid: str | None = None, number: str = "N-1"):
     with store.transaction(SYSTEM) as tx:
-        tx.execute(
-            "INSERT INTO certificate (certificate_id, supplier_id, scheme, registration_no, issued_on, expires_on, created_at) VALUES (?, 'A', ?, ?, ?, ?, TIMESTAMP '2026-11-23 12:00:00')",
-            [cid or f"{scheme}-{issued}", scheme, number, issued, expires],
+        tx.insert_frame(
+            "certificate",
+            pl.DataFrame(
+                {
+                    "certificate_id": [cid or f"{scheme}-{issued}"],
+                    "supplier_id": ["A"],
+                    "scheme": [scheme],
+                    "registration_no": [number],
+                    "issued_on": [issued],
+                    "expires_on": [expires],
+                },
+                schema_overrides={"expires_on": pl.Date},
+            ),
         )
 
 

@@ -4,6 +4,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import ADMIN, AS_OF, BUYER, SYSTEM, make_store, two_profiles_on_one_criterion
 from support import samples
@@ -32,9 +33,17 @@ def submit(store, name: str, data: bytes, supplier: str = "A") -> None:
 
 def certify(store, supplier: str, scheme: str, issued: date, number: str = "X-1") -> None:
     with store.transaction(SYSTEM) as tx:
-        tx.execute(
-            "INSERT INTO certificate (certificate_id, supplier_id, scheme, registration_no, issued_on, created_at) VALUES (?, ?, ?, ?, ?, TIMESTAMP '2026-11-23 12:00:00')",
-            [f"C-{supplier}-{scheme}-{issued}", supplier, scheme, number, issued],
+        tx.insert_frame(
+            "certificate",
+            pl.DataFrame(
+                {
+                    "certificate_id": [f"C-{supplier}-{scheme}-{issued}"],
+                    "supplier_id": [supplier],
+                    "scheme": [scheme],
+                    "registration_no": [number],
+                    "issued_on": [issued],
+                }
+            ),
         )
 
 
@@ -226,10 +235,14 @@ def test_stale_evidence_is_shown_but_counts_as_unknown_for_readiness(store):
     )
     row = status_of(store, "1-2-1-1")
     assert (row["status"], row["stale"]) == ("met", True)
-    ready = yardstick.readiness(yardstick.derive(store, AS_OF, "A")).row(0, named=True)
+    ready = yardstick.readiness(yardstick.derive(store, AS_OF, "A"), yardstick.catalogue_in_force(store)).row(
+        0, named=True
+    )
     assert ready["star3"] == 0 and ready["stale"] == 1
     fresher = yardstick.Settings(fresh_months=24)
-    assert yardstick.readiness(yardstick.derive(store, AS_OF, "A", fresher))["star3"][0] == pytest.approx(1 / 81)
+    assert yardstick.readiness(yardstick.derive(store, AS_OF, "A", fresher), yardstick.catalogue_in_force(store))[
+        "star3"
+    ][0] == pytest.approx(1 / 81)
 
 
 def test_fresh_lower_rank_beats_stale_higher_rank(store):
@@ -282,7 +295,7 @@ def test_requirement_status_readiness_and_category_scores(store):
     statuses = yardstick.derive(store, AS_OF, "A")
     reqs = dict(yardstick.requirement_status(statuses, level=3).select("requirement_id", "status").rows())
     assert (reqs["1-2-1"], reqs["1-2-3"], reqs["1-3-1"], reqs["2-1-1"]) == ("met", "not_met", "partial", "unknown")
-    ready = yardstick.readiness(statuses).row(0, named=True)
+    ready = yardstick.readiness(statuses, yardstick.catalogue_in_force(store)).row(0, named=True)
     assert ready["star3"] == pytest.approx(4 / 81) and ready["star3_partial"] == pytest.approx(1 / 81)
     assert ready["star4"] == pytest.approx(4 / 153)
     scores = dict(

@@ -8,7 +8,7 @@ from dashboards.ui import tr
 from importers.container import Limits
 from questionnaires.frameworks import ProfileError
 from registry import clock
-from registry.services import intake
+from registry.services import intake, neutralise
 from registry.services import profiles as profile_service
 from registry.store import submissions
 
@@ -131,6 +131,6 @@ else:
             st.download_button(
                 tr("import.download"),
                 content,
-                file_name=row["source_name"].rsplit("/", 1)[-1],
+                file_name=neutralise.download_name(row["source_name"]),
                 key="history_download_button",
             )

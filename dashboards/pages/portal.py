@@ -72,13 +72,11 @@ uploads = st.file_uploader(
 )
 if uploads:
     files = [(u.name, u.getvalue()) for u in uploads]
-    reports = intake.only_formats(
-        ui.cached_analysis(store, files, supplier_id, None, limits),
-        intake.QUESTIONNAIRE_FORMATS,
-        tr("portal.wrong_format"),
-    )
+    reports = ui.cached_analysis(store, files, supplier_id, None, limits, portal=True)
     for report_ in reports:
-        if report_.status == "rejected":
+        if report_.status == "rejected" and report_.format and report_.format not in intake.QUESTIONNAIRE_FORMATS:
+            st.error(tr("portal.wrong_format", format=report_.format))
+        elif report_.status == "rejected":
             st.error(ui.plain("; ".join(f"{p.location}: {p.message}" for p in report_.errors)))
         elif report_.status == "duplicate":
             st.info(ui.plain(tr("portal.duplicate", file=report_.name)))
@@ -86,11 +84,7 @@ if uploads:
             st.success(ui.plain(tr("portal.ready", file=report_.name, answers=report_.answers)))
     ready = [r for r in reports if r.status == "ready"]
     if st.button(tr("portal.submit", n=len(ready)), type="primary", disabled=not ready, key="portal_submit"):
-        fresh = intake.only_formats(
-            ui.fresh_analysis(store, files, supplier_id, None, limits),
-            intake.QUESTIONNAIRE_FORMATS,
-            tr("portal.wrong_format"),
-        )
+        fresh = ui.fresh_analysis(store, files, supplier_id, None, limits, portal=True)
         try:
             done = intake.commit(store, fresh, mode="batch", actor=who, today=today)
         except MonosashiError as exc:

@@ -9,7 +9,7 @@ from dashboards import figures, ui
 from dashboards.ui import tr
 from registry import access
 from registry.errors import MonosashiError
-from registry.services import documents, flags, supply_chain, support, yardstick
+from registry.services import documents, flags, neutralise, supply_chain, support, yardstick
 from registry.store import submissions, suppliers
 
 store = ui.store()
@@ -71,7 +71,12 @@ with downloads[1].popover(tr("supplier.raw", n=submitted.height), disabled=submi
         if content is None:
             st.caption(tr("supplier.raw.not_kept", label=label))
         else:
-            st.download_button(label, content, file_name=row["source_name"], key=f"raw_{row['submission_id']}")
+            st.download_button(
+                label,
+                content,
+                file_name=neutralise.download_name(row["source_name"]),
+                key=f"raw_{row['submission_id']}",
+            )
 
 gauges = st.columns(3)
 for column, level in zip(gauges[:2], (3, 4), strict=True):

@@ -27,6 +27,7 @@ from registry.config import DEFAULT_DB, resolve_db_path
 from registry.domain.actor import Actor, role_reaches
 from registry.errors import AccessDenied, MonosashiError
 from registry.store import Store, content, private_files
+from registry.store.accounts import account_count
 
 __all__ = ["CLI_ROLES", "describe_validation", "main"]
 
@@ -60,6 +61,8 @@ CLI_ROLES: dict[str, str | None] = {
     "explain": "viewer",
     "renewals": "viewer",
     "certificates import": "buyer",
+    "certificates pending": "viewer",
+    "certificates confirm": "buyer",
     "coverage": "viewer",
     "links import": "buyer",
     "requests import": "buyer",
@@ -100,15 +103,8 @@ def _os_actor() -> Actor:
 
 def _accounts(path: Path) -> int:
     """How many accounts the registry at ``path`` has (0 for a new or older registry)."""
-    import duckdb
-
     store = Store(path)
-    if not store.exists():
-        return 0
-    try:
-        return int(store.scalar("SELECT count(*) FROM app_user") or 0)
-    except duckdb.CatalogException:
-        return 0
+    return account_count(store) if store.exists() else 0
 
 
 def _sign_in(db: Path | None, needed: str | None) -> Actor:
@@ -259,9 +255,10 @@ def _run_import(
         limits=limits,
         progress=progress,
         create_missing_suppliers=create_missing,
+        formats=only_formats or None,
+        wrong_format=f"a {{format}} file, not a {expected}; use `monosashi import`",
+        today=clock.today(),
     )
-    if only_formats:
-        intake.only_formats(reports, only_formats, f"a {{format}} file, not a {expected}; use `monosashi import`")
     if not dry_run:
         reports = intake.commit(
             store, reports, mode="batch" if all_or_nothing else "per_file", actor=_actor(), today=clock.today()

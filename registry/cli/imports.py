@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+import polars as pl
 
 from registry import clock
 from registry.cli.app import (
@@ -17,6 +18,7 @@ from registry.cli.app import (
     db_option,
 )
 from registry.config import resolve_db_path
+from registry.domain.actor import Actor
 from registry.errors import MonosashiError
 from registry.services import profiles as profile_service
 from registry.store import Store, content, submissions, suppliers
@@ -148,7 +150,42 @@ def history(status: str | None, limit: int, as_json: bool, db: Path | None) -> N
 
 @click.group(cls=_Group)
 def certificates() -> None:
-    """Import certificate lists (SCS ★, ISMS, Pマーク, SECURITY ACTION, SEMI E187, other)."""
+    """Import certificate lists (SCS ★, ISMS, Pマーク, SECURITY ACTION, SEMI E187, other); confirm
+    the certificates suppliers entered."""
+
+
+@certificates.command("pending")
+@click.option("--supplier", "supplier_id", default=None, help="Only this supplier's.")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def certificates_pending(supplier_id: str | None, as_json: bool, db: Path | None) -> None:
+    """Certificates suppliers entered through the portal that no buyer has confirmed (they count for nothing yet)."""
+    from registry.store import certificates as stored
+
+    waiting = stored.unconfirmed(_existing_store(db), supplier_id)
+    if as_json:
+        _echo_json(waiting.to_dicts())
+        return
+    for r in waiting.iter_rows(named=True):
+        click.echo(f"{r['certificate_id']:14} {r['supplier_id']:10} {r['scheme']:16} {r['registration_no'] or '-'}")
+    click.echo(f"{waiting.height} awaiting confirmation", err=True)
+
+
+@certificates.command("confirm")
+@click.argument("certificate_ids", nargs=-1, required=True)
+@click.option("--reject", is_flag=True, help="Reject them instead (they are removed with their files).")
+@db_option
+def certificates_confirm(certificate_ids: tuple[str, ...], reject: bool, db: Path | None) -> None:
+    """Confirm certificates suppliers entered (they count from now on), or reject them; all or none."""
+    from registry.services import flags
+    from registry.store import certificates as stored
+
+    store = _existing_store(db)
+    pending = stored.unconfirmed(store)
+    owners = pending.filter(pl.col("certificate_id").is_in(list(certificate_ids)))["supplier_id"].unique().to_list()
+    done = stored.confirm(store, list(certificate_ids), not reject, _actor())
+    flags.refresh(store, clock.today(), owners, actor=Actor.system("derive", on_behalf_of=_actor()))
+    click.echo(f"{done} certificate{'' if done == 1 else 's'} {'rejected' if reject else 'confirmed'}")
 
 
 @certificates.command("import")

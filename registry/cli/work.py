@@ -17,6 +17,7 @@ from registry.cli.app import (
     as_of_option,
     db_option,
 )
+from registry.domain.actor import Actor
 from registry.services import flags
 
 __all__ = ["flags_command", "gap_report", "requests"]
@@ -143,7 +144,8 @@ def flags_command(
         return
     store = _existing_store(db)
     if not no_derive:
-        result = flags.refresh(store, _as_of(as_of), actor=_actor())
+        # the derivation is the system's work, whoever asks to see the flags (a viewer too)
+        result = flags.refresh(store, _as_of(as_of), actor=Actor.system("derive", on_behalf_of=_actor()))
         click.echo(
             f"flags as of {result.as_of}: {result.raised} raised, {result.still_holding} still hold "
             f"({result.reopened} reopened), {result.closed} closed",

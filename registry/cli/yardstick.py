@@ -38,7 +38,7 @@ def status(supplier_id: str | None, level: str | None, as_of: Any, as_json: bool
         if overview.is_empty():
             raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
     statuses = yardstick.derive(store, day, supplier_id)
-    ready = {r["supplier_id"]: r for r in yardstick.readiness(statuses).to_dicts()}
+    ready = {r["supplier_id"]: r for r in yardstick.readiness(statuses, yardstick.catalogue_in_force(store)).to_dicts()}
     shown = statuses if level is None else statuses.filter(statuses["level"] <= int(level))
     criteria: dict[str, list[dict[str, Any]]] = {}
     for row in shown.select("supplier_id", "criterion_id", "level", "status", "kind", "stale", "conflict").to_dicts():

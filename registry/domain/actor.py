@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, get_args
 
 __all__ = [
@@ -54,6 +55,7 @@ class Actor:
     supplier_id: str | None = None
     via: str = "local"
     credential: str | None = None
+    since: datetime | None = None  # when the session began (a password change ends older ones)
     _key: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -78,9 +80,10 @@ class Actor:
         supplier_id: str | None = None,
         via: str = "local",
         credential: str | None = None,
+        since: datetime | None = None,
     ) -> Actor:
         """A signed-in person (``role`` one of :data:`ROLES`)."""
-        return cls(name, role, supplier_id, via, credential)  # type: ignore[arg-type]
+        return cls(name, role, supplier_id, via, credential, since)  # type: ignore[arg-type]
 
     @classmethod
     def system(cls, purpose: SystemPurpose, on_behalf_of: Actor | None = None) -> Actor:
@@ -89,7 +92,7 @@ class Actor:
         if purpose not in _PURPOSES:
             raise ValueError(f"unknown system purpose {purpose!r}")
         name = f"system:{purpose}" + (f" (after {on_behalf_of.name})" if on_behalf_of else "")
-        return cls(name, "system", None, purpose, None, _SYSTEM_KEY)
+        return cls(name, "system", None, purpose, None, None, _SYSTEM_KEY)
 
     @property
     def is_system(self) -> bool:
@@ -124,6 +127,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "invite_created": _PEOPLE_WHO_MANAGE,
     "invite_revoked": _PEOPLE_WHO_MANAGE,
     "resolve_proposal": _PEOPLE_WHO_MANAGE,
+    "confirm_certificate": _PEOPLE_WHO_MANAGE,
+    "reject_certificate": _PEOPLE_WHO_MANAGE,
     # the derivation: the system after any change, or a buyer asking for it
     "derive_flags": frozenset({"admin", "buyer", "system"}),
     "flag_raised": frozenset({"admin", "buyer", "system"}),
@@ -161,7 +166,6 @@ SUPPLIER_TABLES: dict[str, str | None] = {
     "import_file": "supplier_ids",
     "subcontractor_proposal": "proposed_by",
     "file_blob": None,
-    "portal_invitation": "supplier_id",
 }
 
 

@@ -14,6 +14,7 @@ import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Literal
 
+import polars as pl
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from questionnaires.policy import SCHEMES
@@ -24,21 +25,28 @@ __all__ = [
     "AnswerStatus",
     "Certificate",
     "CertificateScheme",
+    "CorporateNumber",
     "Flag",
     "FlagKind",
     "FlagSeverity",
     "FlagState",
     "Framework",
     "LevelRequest",
+    "LinkSource",
+    "Model",
+    "OptionalText",
     "Question",
     "RequestState",
     "Submission",
     "Supplier",
+    "SupplierId",
     "SupplierLink",
+    "Text",
     "corporate_number_check_digit",
     "normalise_corporate_number",
     "normalise_text",
     "refuse_control_characters",
+    "registration_key",
     "supplier_name_key",
 ]
 
@@ -53,14 +61,27 @@ LinkSource = Literal["buyer_list", "declared", "import", "demo"]
 RequestState = Literal["draft", "sent", "acknowledged"]
 
 
+# Invisible characters that only hide or join: dropped (they change nothing a reader sees).
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
+# Characters that reorder what is shown (a name that reads "exe.xlsx" but is "xlsx.exe"): refused.
+_REORDERING = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
 def normalise_text(value: str) -> str:
-    """NFKC (full-width digits and letters to half-width), trimmed, inner whitespace collapsed."""
+    """NFKC (full-width digits and letters to half-width), invisible joiners dropped, trimmed,
+    inner whitespace collapsed."""
     if not unicodedata.is_normalized("NFKC", value):
         value = unicodedata.normalize("NFKC", value)
-    return " ".join(value.split())
+    return " ".join(_INVISIBLE.sub("", value).split())
 
 
 _LEGAL_FORMS = re.compile(r"株式会社|有限会社|合同会社|合資会社|合名会社|\((?:株|有|同)\)")
+
+
+def registration_key(numbers: pl.Expr) -> pl.Expr:
+    """Registration numbers folded for comparison: full-width to half-width, lower case, and only
+    letters and digits kept (``ＳＣＳ３‐２４７６９`` and ``scs3-24769.`` are the same number)."""
+    return numbers.cast(pl.String).str.normalize("NFKC").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]", "")
 
 
 def supplier_name_key(name: str) -> str:
@@ -75,8 +96,15 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def refuse_control_characters(value: object) -> object:
     """Raise ``ValueError`` naming the first control character of a text that is not whitespace
-    (``contains a control character (U+0001) at position 4; remove it``); other values pass."""
+    (``contains a control character (U+0001) at position 4; remove it``), or a character that
+    reorders text (bidirectional overrides); other values pass."""
     if isinstance(value, str):
+        reorders = _REORDERING.search(value)
+        if reorders:
+            raise ValueError(
+                f"contains a character that reorders text (U+{ord(reorders.group()):04X}) at position "
+                f"{reorders.start() + 1}; remove it"
+            )
         for found in _CONTROL.finditer(value):
             if not found.group().isspace():
                 code = ord(found.group())

@@ -1,4 +1,6 @@
-"""TODO docstring."""
+"""The yardstick's rules on derived statuses (docs/yardstick.md): readiness for ★3 and ★4, category
+and requirement scores, and evidence as a readable chain. Pure polars over the frames the store's
+evidence query returns."""
 
 from __future__ import annotations
 
@@ -34,21 +36,18 @@ class Settings:
     fresh_months: int = 12
 
 
-def readiness(statuses: pl.DataFrame) -> pl.DataFrame:
-    """Per supplier: share of ★3 and ★4 criteria met (fresh), and partial, from :func:`derive`."""
-    counted = statuses.with_columns(
-        met=(pl.col("status") == "met") & ~pl.col("stale"),
-        partial=(pl.col("status") == "partial") & ~pl.col("stale"),
+def readiness(statuses: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
+    """Per supplier of ``statuses``: share of ★3 and ★4 criteria met and partial by fresh evidence
+    (the arithmetic of :func:`readiness_snapshot`, so every reading agrees), and how many criteria
+    are in conflict or stale."""
+    ids = statuses["supplier_id"].unique(maintain_order=True)
+    shares = readiness_snapshot(counts_of(statuses), ids, catalogue).select(
+        "supplier_id", "star3", "star3_partial", "star4", "star4_partial"
     )
-    star3 = pl.col("level") == 3
-    return counted.group_by("supplier_id", maintain_order=True).agg(
-        star3=pl.col("met").filter(star3).mean(),
-        star3_partial=pl.col("partial").filter(star3).mean(),
-        star4=pl.col("met").mean(),
-        star4_partial=pl.col("partial").mean(),
-        conflicts=pl.col("conflict").sum(),
-        stale=pl.col("stale").sum(),
+    marks = statuses.group_by("supplier_id", maintain_order=True).agg(
+        conflicts=pl.col("conflict").sum(), stale=pl.col("stale").sum()
     )
+    return shares.join(marks, on="supplier_id", how="left", maintain_order="left")
 
 
 def category_scores(statuses: pl.DataFrame, level: int = 4) -> pl.DataFrame:

@@ -39,6 +39,7 @@ from registry.domain.tables import (
     SUPPLIER_SCHEMA,
     PlannedWrite,
 )
+from registry.errors import AccessDenied, MonosashiError
 from registry.services import flags
 from registry.services.profiles import mapping_profiles
 from registry.store import Store, certificates, submissions, suppliers
@@ -53,7 +54,6 @@ __all__ = [
     "analyse",
     "collect",
     "commit",
-    "import_paths",
     "preview",
     "sources_from_uploads",
     "summary_frame",
@@ -258,11 +258,19 @@ def analyse(
     limits: Limits | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     create_missing_suppliers: bool = False,
+    formats: Iterable[str] | None = None,
+    wrong_format: str = "this page takes answer files only, not {format}",
+    strict_supplier: bool = False,
+    today: date | None = None,
 ) -> list[FileReport]:
     """Read and check every file; nothing is written. Reports come back in a writable order.
 
     With ``create_missing_suppliers`` a link to an unknown supplier adds a placeholder supplier
-    (the caller's explicit confirmation) instead of rejecting the file.
+    (the caller's explicit confirmation) instead of rejecting the file. ``formats`` refuses any
+    other format (saying ``wrong_format``) before the file is checked against the registry.
+    With ``today``, answers dated after it are refused (a future date would hide later answers).
+    ``strict_supplier`` (the
+    supplier portal) refuses a file that names a supplier other than ``supplier_id``.
     """
     limits = limits or Limits()
     profiles = mapping_profiles(store)
@@ -296,20 +304,44 @@ def analyse(
         except Exception as exc:  # a parser bug must not lose the file: quarantine it with the reason
             report.reject([Problem(location=item.name, message=f"could not be read ({type(exc).__name__}: {exc})")])
             continue
+        if formats is not None and report.format not in set(formats):
+            report.reject([Problem(location=item.name, message=wrong_format.format(format=report.format))])
+            continue
         report.warnings.extend(report.batch.warnings)
     reports.sort(key=lambda r: _ORDER.get(r.format or "", 2))
-    _check_against_registry(store, reports, create_missing_suppliers)
+    if today is not None:
+        for report in reports:
+            future = _dated_after(report.batch, today) if report.status == "ready" and report.batch else []
+            if future:
+                report.reject(future)
+    _check_against_registry(store, reports, create_missing_suppliers, supplier_id if strict_supplier else None)
     if progress:
         progress(len(items), len(items), "")
     return reports
 
 
-def _check_against_registry(store: Store, reports: list[FileReport], create_missing: bool = False) -> None:
-    """Resolve suppliers and plan rows; a file whose references do not resolve is rejected."""
+def _dated_after(batch: ImportBatch, today: date) -> list[Problem]:
+    """Answers dated after ``today``: refused, or they would count as the newest for years."""
+    return [
+        Problem(
+            location=s.supplier.location or batch.source_name,
+            message=f"the answers are dated {s.submitted_on}, after today ({today}); correct the answer date (回答日)",
+        )
+        for s in batch.submissions
+        if s.submitted_on is not None and s.submitted_on > today
+    ]
+
+
+def _check_against_registry(
+    store: Store, reports: list[FileReport], create_missing: bool = False, only_supplier: str | None = None
+) -> None:
+    """Resolve suppliers and plan rows; a file whose references do not resolve is rejected, and
+    with ``only_supplier``, one that names another supplier."""
     ready = [r for r in reports if r.status == "ready" and r.batch]
     refs: list[SupplierRef] = []
     for r in ready:
         refs.extend(s.supplier for s in r.batch.submissions)
+        refs.extend(s.supplier.file_ref for s in r.batch.submissions if s.supplier.file_ref)
         refs.extend(r.batch.certificate_suppliers)
         refs.extend(r.batch.request_suppliers)
         for sub in r.batch.submissions:
@@ -332,12 +364,33 @@ def _check_against_registry(store: Store, reports: list[FileReport], create_miss
     )
     for report in ready:
         problems: list[Problem] = []
+        if only_supplier is not None:
+            problems.extend(_named_elsewhere(report, registry, only_supplier))
         plan = _plan(report, registry, existing_certificates, problems, create_missing)
         if problems:
             report.reject(problems)
         else:
             report.planned = plan
             registry.add(plan.suppliers)
+
+
+def _named_elsewhere(report: FileReport, registry: _SupplierIndex, supplier_id: str) -> list[Problem]:
+    """Why a file sent for ``supplier_id`` is another supplier's (it names that one itself)."""
+    assert report.batch is not None
+    problems = []
+    for submission in report.batch.submissions:
+        named = submission.supplier.file_ref
+        if named is None:
+            continue
+        owner, _ = registry.resolve(named)
+        if (named.supplier_id and named.supplier_id != supplier_id) or (owner is not None and owner != supplier_id):
+            problems.append(
+                Problem(
+                    location=named.location or report.name,
+                    message="this file names another supplier; send your own answers (download your template on this page)",
+                )
+            )
+    return problems
 
 
 class _SupplierIndex:
@@ -573,30 +626,49 @@ class PortalQuota:
 PORTAL_QUOTA = PortalQuota()
 
 
-def _apply_portal_quota(store: Store, reports: list[FileReport], actor: Actor, quota: PortalQuota) -> None:
-    """Hold a portal invitation's uploads to its quota, before anything is written."""
-    if actor.via != "invitation" or actor.credential is None:
+def _portal_session(actor: Actor) -> str | None:
+    """The key a supplier's uploads are counted under (its portal link, or its account); None
+    for the buyer's side, which has no quota."""
+    if actor.role != "supplier" or actor.credential is None:
+        return None
+    return f"{actor.via}:{actor.credential}"
+
+
+def _limit_imported(store: Store, reports: list[FileReport], session: str | None, quota: PortalQuota) -> None:
+    """Refuse the files that would bring a supplier's session over its imported bytes."""
+    if session is None:
         return
-    files, kept_bytes, imported = submissions.invitation_usage(store, actor.credential)
+    _, _, imported = submissions.invitation_usage(store, session)
     for report in reports:
-        if report.status == "ready":
-            if imported + report.size_bytes > quota.imported_bytes:
-                report.reject(
-                    [
-                        Problem(
-                            location=report.name,
-                            message=f"this portal link may bring at most {quota.imported_bytes // 1_000_000} MB of files; "
-                            "ask your buyer for a new link",
-                        )
-                    ]
-                )
-            else:
-                imported += report.size_bytes
-        if report.status == "rejected" and report.data is not None:
-            if files + 1 > quota.kept_rejected_files or kept_bytes + report.size_bytes > quota.kept_rejected_bytes:
-                report.data = None  # recorded with its reasons; its bytes are not kept
-            else:
-                files, kept_bytes = files + 1, kept_bytes + report.size_bytes
+        if report.status != "ready":
+            continue
+        if imported + report.size_bytes > quota.imported_bytes:
+            report.reject(
+                [
+                    Problem(
+                        location=report.name,
+                        message=f"this portal link may bring at most {quota.imported_bytes // 1_000_000} MB of files; "
+                        "ask your buyer for a new link",
+                    )
+                ]
+            )
+        else:
+            imported += report.size_bytes
+
+
+def _limit_kept(store: Store, rejected: list[FileReport], session: str | None, quota: PortalQuota) -> None:
+    """Keep the bytes of a supplier's rejected files only within its quota; beyond it a rejected
+    file is recorded with its reasons alone. Called right before rejected files are written."""
+    if session is None:
+        return
+    files, kept_bytes, _ = submissions.invitation_usage(store, session)
+    for report in rejected:
+        if report.data is None:
+            continue
+        if files + 1 > quota.kept_rejected_files or kept_bytes + report.size_bytes > quota.kept_rejected_bytes:
+            report.data = None
+        else:
+            files, kept_bytes = files + 1, kept_bytes + report.size_bytes
 
 
 def commit(
@@ -613,7 +685,8 @@ def commit(
     ``today`` is the submission date for files that carry none.
     """
     batch_id = uuid.uuid4().hex
-    _apply_portal_quota(store, reports, actor, PORTAL_QUOTA)
+    session = _portal_session(actor)
+    _limit_imported(store, reports, session, PORTAL_QUOTA)
     ready = [r for r in reports if r.status == "ready"]
     if mode == "batch" and len(ready) != len([r for r in reports if r.status != "duplicate"]):
         for r in ready:
@@ -625,21 +698,33 @@ def commit(
                 ]
             )
         ready = []
+    if actor.role == "supplier":  # what a supplier sends is about itself, whatever a file says
+        for r in reports:
+            if r.status == "rejected":
+                r.supplier_ids = [str(actor.supplier_id)]
     if mode == "batch":
-        write_import(
-            store, ready, [r for r in reports if r.status == "rejected"], batch_id=batch_id, actor=actor, today=today
-        )
-        for r in ready:
-            r.status = "imported"
+        rejected = [r for r in reports if r.status == "rejected"]
+        _limit_kept(store, rejected, session, PORTAL_QUOTA)
+        try:
+            write_import(store, ready, rejected, batch_id=batch_id, actor=actor, today=today)
+        except MonosashiError as exc:  # nothing of the batch was written: record why, and every file
+            for r in ready:
+                r.reject([Problem(location=r.name, message=f"not written: {_refusal(exc, actor)}")])
+            _limit_kept(store, ready, session, PORTAL_QUOTA)
+            write_import(store, [], [*rejected, *ready], batch_id=batch_id, actor=actor, today=today)
+        else:
+            for r in ready:
+                if r.status == "ready":
+                    r.status = "imported"
     else:
         with store.held_open():
             for index, report in enumerate(reports):
                 if progress:
                     progress(index, len(reports), report.name)
                 if report.status == "ready":
-                    write_import(store, [report], [], batch_id=batch_id, actor=actor, today=today)
-                    report.status = "imported"
+                    _write_one(store, report, batch_id, actor, today, session)
                 elif report.status == "rejected":
+                    _limit_kept(store, [report], session, PORTAL_QUOTA)
                     write_import(store, [], [report], batch_id=batch_id, actor=actor, today=today)
     if progress:
         progress(len(reports), len(reports), "")
@@ -652,6 +737,30 @@ def commit(
         except Exception as exc:  # the files are written: a failed derivation must not say otherwise
             _defer_flags(imported, exc)
     return reports
+
+
+def _refusal(exc: MonosashiError, actor: Actor) -> str:
+    """Why a write was refused, as the person who tried may read it (a supplier is not told about
+    other suppliers' records)."""
+    if actor.role == "supplier" and isinstance(exc, AccessDenied):
+        return "the file writes about records that are not yours"
+    return str(exc)
+
+
+def _write_one(store: Store, report: FileReport, batch_id: str, actor: Actor, today: date, session: str | None) -> None:
+    """Write one ready file; when the registry refuses it (a registration number of another
+    supplier, a write the role may not make), record it as rejected, saying why, and go on."""
+    try:
+        write_import(store, [report], [], batch_id=batch_id, actor=actor, today=today)
+    except MonosashiError as exc:
+        report.reject([Problem(location=report.name, message=f"not written: {_refusal(exc, actor)}")])
+        if actor.role == "supplier":
+            report.supplier_ids = [str(actor.supplier_id)]
+        _limit_kept(store, [report], session, PORTAL_QUOTA)
+        write_import(store, [], [report], batch_id=batch_id, actor=actor, today=today)
+    else:
+        if report.status == "ready":
+            report.status = "imported"
 
 
 def _defer_flags(imported: list[FileReport], exc: Exception) -> None:
@@ -668,29 +777,6 @@ def _defer_flags(imported: list[FileReport], exc: Exception) -> None:
     for report in imported:
         report.warnings.append(warning)
         report.flags_deferred = True
-
-
-def import_paths(
-    store: Store,
-    paths: Iterable[Path],
-    *,
-    supplier_id: str | None = None,
-    profile: str | None = None,
-    mode: Mode = "per_file",
-    dry_run: bool = False,
-    actor: Actor,
-    today: date,
-    limits: Limits | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
-) -> list[FileReport]:
-    """The CLI's import: collect, analyse and (unless a dry run) commit."""
-    limits = limits or Limits()
-    reports = analyse(
-        store, collect(paths, limits), supplier_id=supplier_id, profile=profile, limits=limits, progress=progress
-    )
-    if dry_run:
-        return reports
-    return commit(store, reports, mode=mode, actor=actor, today=today)
 
 
 def sources_from_uploads(uploads: Iterable[tuple[str, bytes]], limits: Limits) -> list[FileReport | SourceFile]:
@@ -758,12 +844,3 @@ def summary_frame(reports: list[FileReport]) -> pl.DataFrame:
 
 # What a supplier may send through the portal: its answers, never lists that change other suppliers.
 QUESTIONNAIRE_FORMATS = ("monosashi_template", "scs_self_assessment", "ipa_5min", "checklist_profile")
-
-
-def only_formats(reports: list[FileReport], formats: Iterable[str], message: str) -> list[FileReport]:
-    """Reject the ready files of any other format with ``message`` (``{format}`` is filled in)."""
-    allowed = set(formats)
-    for report in reports:
-        if report.status == "ready" and report.format not in allowed:
-            report.reject([Problem(location=report.name, message=message.format(format=report.format))])
-    return reports

@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from registry.domain.actor import Actor
+from registry.services import derivation
+from registry.services.demo import generate_demo
 from registry.store import Store
-from registry.store.content import initialise, replace_demo
+from registry.store.content import initialise, mark_first_start, replace_demo
+from registry.store.suppliers import supplier_count
+
+__all__ = ["ensure_ready"]
 
 
 def ensure_ready(store: Store, demo_suppliers: int, as_of: date) -> bool:
@@ -21,13 +26,9 @@ def ensure_ready(store: Store, demo_suppliers: int, as_of: date) -> bool:
         return False
     loaded = False
     demo = Actor.system("demo")
-    if not store.scalar("SELECT count(*) FROM supplier"):
-        from registry.services import flags  # flags read through the yardstick, which imports this module
-        from registry.services.demo import generate_demo  # the generator imports this module
-
+    if not supplier_count(store):
         replace_demo(store, generate_demo(demo_suppliers, seed=1, as_of=as_of), demo, seed=1)
-        flags.replay(store, as_of, months=6, actor=Actor.system("derive"))
+        derivation.replay(store, as_of, months=6, actor=Actor.system("derive"))
         loaded = True
-    with store.transaction(demo) as tx:
-        store.set_setting(tx, "first_start_done", as_of.isoformat())
+    mark_first_start(store, as_of, demo)
     return loaded

@@ -33,6 +33,7 @@ __all__ = [
     "CONTROL_CHARACTERS",
     "FORMULA_START",
     "NeutralWorkbook",
+    "download_name",
     "excel_text",
     "neutralise",
     "neutralise_frame",
@@ -133,3 +134,13 @@ class NeutralWorkbook(Workbook):
 def workbook() -> NeutralWorkbook:
     """A new, neutralising workbook."""
     return NeutralWorkbook()
+
+
+_UNSAFE_IN_NAMES = re.compile(r"[\x00-\x1f\x7f-\x9f/\\\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]")
+
+
+def download_name(name: str, fallback: str = "file") -> str:
+    """A file name as offered for download: no folders, no control characters, and nothing that
+    reorders text (a name shown as ``回答exe.xlsx`` that is really ``回答xslx.exe``)."""
+    cleaned = _UNSAFE_IN_NAMES.sub("", name.replace("\\", "/").rsplit("/", 1)[-1]).strip().lstrip(".")
+    return cleaned[:200] or fallback

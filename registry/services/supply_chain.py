@@ -1,11 +1,7 @@
-"""The supply network below the buyer (store-layer queries): the ★ each supplier must hold, how
-far down valid ★ coverage reaches per tier, and the subcontractors many tier-1 suppliers depend on.
-
-- Required ★: a supplier's own (newest) request; otherwise, for tier 1 the default, and deeper
-  down the strongest requirement any parent passes down, capped at the default (★3 unless
-  configured) — never above the parent's.
-- Coverage of a supplier: ``covered`` (a valid ★ at or above the required one), ``below_required``
-  (a valid ★ below it), ``questionnaire_only`` (no valid ★, but a current submission), ``unknown``.
+"""The supply network below the buyer as the pages and the CLI read it: the ★ each supplier must
+hold, how far down valid ★ coverage reaches per tier, the subcontractors many tier-1 suppliers
+depend on, uncovered critical paths and links that point back up the chain. The rules are
+registry/domain/supply_chain.py; the links and paths come from registry/store/network.py.
 """
 
 from __future__ import annotations
@@ -14,8 +10,9 @@ from datetime import date
 
 import polars as pl
 
-from registry.domain.models import BUYER_ID
-from registry.store import Store
+from registry.domain import supply_chain as rules
+from registry.domain.supply_chain import COVERAGE, coverage_by_tier
+from registry.store import Store, network
 from registry.store.suppliers import supplier_status
 
 __all__ = [
@@ -24,216 +21,47 @@ __all__ = [
     "concentration",
     "coverage_by_tier",
     "network_tree",
-    "shortest_paths",
     "sub_network",
     "supplier_coverage",
     "uncovered_critical_paths",
 ]
 
-COVERAGE = ("covered", "below_required", "questionnaire_only", "unknown")
-_HELD_STAR = {"star4": 4, "star3": 3}
-
-
-def _required_levels(store: Store, status: pl.DataFrame, default_level: int) -> pl.DataFrame:
-    """Required ★ per supplier, passed down tier by tier (set-wise per tier)."""
-    links = store.frame("SELECT parent_id, child_id FROM supplier_link WHERE parent_id <> ?", [BUYER_ID])
-    required = status.select(
-        "supplier_id",
-        "tier",
-        required=pl.when(pl.col("requested_level").is_not_null())
-        .then(pl.col("requested_level"))
-        .when(pl.col("tier") == 1)
-        .then(pl.lit(default_level))
-        .otherwise(pl.lit(None))
-        .cast(pl.Int32),
-    )
-    max_tier = int(status["tier"].max() or 1)
-    for tier in range(2, max_tier + 1):
-        known = required.filter(pl.col("required").is_not_null()).select(
-            parent_id="supplier_id", parent_required="required"
-        )
-        passed = (
-            links.join(known, on="parent_id")
-            .group_by("child_id")
-            .agg(passed=pl.col("parent_required").max())
-            .with_columns(pl.min_horizontal("passed", pl.lit(default_level)).cast(pl.Int32))
-        )
-        required = (
-            required.join(passed, left_on="supplier_id", right_on="child_id", how="left")
-            .with_columns(
-                required=pl.when(pl.col("required").is_null() & (pl.col("tier") == tier))
-                .then(pl.col("passed"))
-                .otherwise(pl.col("required"))
-            )
-            .drop("passed")
-        )
-    return required.select("supplier_id", "required")
-
 
 def supplier_coverage(store: Store, as_of: date, default_level: int = 3) -> pl.DataFrame:
     """Every supplier with its tier, held ★, required ★ and coverage class on ``as_of``."""
-    status = supplier_status(store, as_of)
-    with_submission = set(
-        store.frame("SELECT DISTINCT supplier_id FROM submission WHERE submitted_on <= ?", [as_of])[
-            "supplier_id"
-        ].to_list()
-    )
-    required = _required_levels(store, status, default_level)
-    held = pl.col("held_level").replace_strict(_HELD_STAR, default=0, return_dtype=pl.Int32)
-    return status.join(required, on="supplier_id", how="left").with_columns(
-        required=pl.col("required").fill_null(default_level),
-        coverage=pl.when(held >= pl.col("required").fill_null(default_level))
-        .then(pl.lit("covered"))
-        .when(held > 0)
-        .then(pl.lit("below_required"))
-        .when(pl.col("supplier_id").is_in(list(with_submission)))
-        .then(pl.lit("questionnaire_only"))
-        .otherwise(pl.lit("unknown")),
-    )
-
-
-def coverage_by_tier(coverage: pl.DataFrame) -> pl.DataFrame:
-    """Per tier (null: not linked to the buyer): suppliers and how many fall in each coverage class."""
-    return (
-        coverage.group_by("tier")
-        .agg(
-            suppliers=pl.len(),
-            **{name: (pl.col("coverage") == name).sum() for name in COVERAGE},
-        )
-        .sort("tier", nulls_last=True)
-    )
+    with store.held_open():
+        status = supplier_status(store, as_of)
+        links = network.links_between_suppliers(store)
+        with_submission = network.suppliers_with_submissions(store, as_of)
+    required = rules.required_levels(status, links, default_level)
+    return rules.classify(status, required, with_submission, default_level)
 
 
 def concentration(store: Store, coverage: pl.DataFrame, limit: int = 50) -> pl.DataFrame:
-    """Subcontractors reached through the most tier-1 suppliers (fan-in), weakest coverage first
-    among equals: the hidden single points of failure.
-
-    Tier-1 ancestors are passed down the links that go one tier deeper (the shortest-path DAG),
-    a tier at a time, so cycles and back links add nothing and the work stays linear in the links.
-    """
-    links = store.frame("SELECT DISTINCT parent_id, child_id FROM supplier_link WHERE parent_id <> ?", [BUYER_ID])
-    tiers = coverage.filter(pl.col("tier").is_not_null()).select("supplier_id", "tier")
-    downward = (
-        links.join(tiers.rename({"supplier_id": "parent_id", "tier": "parent_tier"}), on="parent_id")
-        .join(tiers.rename({"supplier_id": "child_id", "tier": "child_tier"}), on="child_id")
-        .filter(pl.col("child_tier") == pl.col("parent_tier") + 1)
-    )
-    roots = tiers.filter(pl.col("tier") == 1).select("supplier_id", root="supplier_id")
-    reached = [roots]
-    for tier in range(2, int(tiers["tier"].max() or 1) + 1):
-        step = (
-            downward.filter(pl.col("child_tier") == tier)
-            .join(reached[-1], left_on="parent_id", right_on="supplier_id")
-            .select(supplier_id="child_id", root="root")
-            .unique()
-        )
-        if step.is_empty():
-            break
-        reached.append(step)
-    fan_in = pl.concat(reached[1:]) if len(reached) > 1 else roots.clear()
-    weakness = {"unknown": 0, "questionnaire_only": 1, "below_required": 2, "covered": 3}
-    return (
-        fan_in.group_by("supplier_id")
-        .agg(tier1_through=pl.col("root").n_unique())
-        .join(coverage.select("supplier_id", "name", "tier", "held_level", "required", "coverage"), on="supplier_id")
-        .with_columns(weakness=pl.col("coverage").replace_strict(weakness, return_dtype=pl.Int32))
-        .sort(["tier1_through", "weakness", "supplier_id"], descending=[True, False, False])
-        .drop("weakness")
-        .head(limit)
-    )
-
-
-def shortest_paths(store: Store) -> pl.DataFrame:
-    """Each linked supplier's shortest path from the buyer (a list of supplier IDs, tier-1 first).
-    Cycles end: each supplier is reached once."""
-    return store.frame(
-        f"""WITH RECURSIVE p(supplier_id, path) USING KEY (supplier_id) AS (
-                SELECT DISTINCT child_id, [child_id] FROM supplier_link WHERE parent_id = '{BUYER_ID}'
-                UNION
-                SELECT l.child_id, list_append(p.path, l.child_id)
-                FROM p JOIN supplier_link l ON l.parent_id = p.supplier_id
-                LEFT JOIN recurring.p seen ON seen.supplier_id = l.child_id
-                WHERE seen.supplier_id IS NULL
-            )
-            SELECT supplier_id, path FROM p"""
-    )
+    """Subcontractors reached through the most tier-1 suppliers, weakest coverage first among equals."""
+    return rules.concentration(network.links_between_suppliers(store), coverage, limit)
 
 
 def uncovered_critical_paths(store: Store, coverage: pl.DataFrame) -> pl.DataFrame:
-    """Paths buyer → … → a supplier with no valid evidence at all, where the part is critical:
-    the supplier must hold ★4, or a link into it is marked critical."""
-    paths = shortest_paths(store)
-    critical_in = store.frame(
-        "SELECT child_id AS supplier_id, bool_or(critical) AS critical FROM supplier_link GROUP BY child_id"
-    )
-    return (
-        paths.join(critical_in, on="supplier_id", how="left")
-        .join(coverage.select("supplier_id", "name", "tier", "required", "coverage"), on="supplier_id")
-        .filter((pl.col("coverage") == "unknown") & ((pl.col("required") == 4) | pl.col("critical").fill_null(False)))
-        .with_columns(ids=pl.col("path"), path=pl.lit("発注者 → ") + pl.col("path").list.join(" → "))
-        .sort("tier", "supplier_id")
-    )
+    """Paths buyer → … → a supplier with no valid evidence, where the part is critical."""
+    with store.held_open():
+        paths, critical = network.shortest_paths(store), network.critical_into(store)
+    return rules.uncovered_critical_paths(paths, critical, coverage)
 
 
 def network_tree(store: Store, coverage: pl.DataFrame, limit: int = 3000) -> pl.DataFrame:
-    """The network as a tree (each supplier under the parent on its shortest path) for a sunburst,
-    largest tier-1 branches first, at most ``limit`` suppliers."""
-    paths = shortest_paths(store).with_columns(
-        parent=pl.col("path").list.get(-2, null_on_oob=True).fill_null(BUYER_ID),
-        branch=pl.col("path").list.first(),
-    )
-    sizes = paths.group_by("branch").agg(size=pl.len())
-    return (
-        paths.join(sizes, on="branch")
-        .join(coverage.select("supplier_id", "name", "coverage"), on="supplier_id")
-        .sort(["size", "branch", "supplier_id"], descending=[True, False, False])
-        .head(limit)
-        .select("supplier_id", "parent", "name", "coverage")
-    )
+    """The network as a tree for a sunburst, largest tier-1 branches first, at most ``limit`` suppliers."""
+    return rules.network_tree(network.shortest_paths(store), coverage, limit)
 
 
 def sub_network(
     store: Store, supplier_id: str, coverage: pl.DataFrame, depth: int = 3
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A supplier's subcontractors down to ``depth`` levels: (nodes with level and coverage, edges)."""
-    edges = store.frame(
-        """WITH RECURSIVE d(parent_id, child_id, level) AS (
-                SELECT parent_id, child_id, 1 FROM supplier_link WHERE parent_id = $s
-                UNION
-                SELECT l.parent_id, l.child_id, d.level + 1 FROM d JOIN supplier_link l ON l.parent_id = d.child_id
-                WHERE d.level < $depth
-            )
-            SELECT parent_id, child_id, min(level) AS level FROM d GROUP BY ALL""",
-        {"s": supplier_id, "depth": depth},
-    )
-    levels = (
-        pl.concat(
-            [
-                pl.DataFrame(
-                    {"supplier_id": [supplier_id], "level": [0]}, schema={"supplier_id": pl.String, "level": pl.Int32}
-                ),
-                edges.group_by("child_id")
-                .agg(level=pl.col("level").min().cast(pl.Int32))
-                .rename({"child_id": "supplier_id"}),
-            ]
-        )
-        .group_by("supplier_id")
-        .agg(pl.col("level").min())
-    )
-    nodes = levels.join(coverage.select("supplier_id", "name", "coverage"), on="supplier_id", how="left").sort(
-        "level", "supplier_id"
-    )
-    return nodes, edges.select("parent_id", "child_id")
+    edges = network.sub_network_edges(store, supplier_id, depth)
+    return rules.sub_network_nodes(supplier_id, edges, coverage), edges.select("parent_id", "child_id")
 
 
 def back_links(store: Store, coverage: pl.DataFrame) -> pl.DataFrame:
-    """Links from a supplier to one at the same tier or above it: every cycle in the network has one.
-    They are reported, never followed twice (tiers are shortest distances)."""
-    links = store.frame("SELECT parent_id, child_id, source FROM supplier_link WHERE parent_id <> ?", [BUYER_ID])
-    tiers = coverage.select("supplier_id", "tier")
-    return (
-        links.join(tiers.rename({"supplier_id": "parent_id", "tier": "parent_tier"}), on="parent_id")
-        .join(tiers.rename({"supplier_id": "child_id", "tier": "child_tier"}), on="child_id")
-        .filter(pl.col("child_tier") <= pl.col("parent_tier"))
-        .sort("parent_id", "child_id")
-    )
+    """Links from a supplier to one at the same tier or above it (every cycle has one)."""
+    return rules.back_links(network.links_between_suppliers(store), coverage)

@@ -15,7 +15,8 @@ from questionnaires.support import load_menus, load_remedies
 from registry.errors import MonosashiError
 from registry.services import yardstick
 from registry.services.requests import current_requests
-from registry.store import Store
+from registry.store import Store, suppliers
+from registry.store import flags as stored_flags
 
 __all__ = ["GapReport", "candidates", "gap", "menu_choice"]
 
@@ -60,15 +61,7 @@ def menu_choice(frame: pl.DataFrame, lang: str = "ja") -> pl.DataFrame:
 def candidates(store: Store, as_of: date, lang: str = "ja") -> pl.DataFrame:
     """Suppliers that need support, most in need first: those with open needs-support flags, with
     their target ★, readiness for it, the flags' reasons and the recommended menu."""
-    flagged = store.frame(
-        f"""SELECT f.supplier_id, s.name, s.industry, s.employees, s.prefecture, s.has_security_staff,
-                   s.far_from_it_support, count(*) AS support_flags,
-                   string_agg({"f.reason" if lang == "ja" else "f.reason_en"}, ' / ' ORDER BY f.rule_id) AS reasons,
-                   max(CASE f.severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END) AS weight
-            FROM flag f JOIN supplier s USING (supplier_id)
-            WHERE f.kind = 'needs_support' AND f.state IN ('open', 'acknowledged')
-            GROUP BY ALL"""
-    )
+    flagged = stored_flags.needing_support(store, lang)
     if flagged.is_empty():
         return flagged.with_columns(
             target_level=pl.lit(None, pl.Int32), readiness=pl.lit(None, pl.Float64), menu=pl.lit(None, pl.String)
@@ -76,7 +69,7 @@ def candidates(store: Store, as_of: date, lang: str = "ja") -> pl.DataFrame:
     ids = flagged["supplier_id"].to_list()
     requests = current_requests(store, as_of, ids).select("supplier_id", target_level="requested_level")
     statuses = yardstick.derive(store, as_of, ids)
-    ready = yardstick.readiness(statuses).select("supplier_id", "star3", "star4")
+    ready = yardstick.readiness(statuses, yardstick.catalogue_in_force(store)).select("supplier_id", "star3", "star4")
     ranked = (
         flagged.join(requests, on="supplier_id", how="left")
         .with_columns(pl.col("target_level").fill_null(3))
@@ -123,11 +116,7 @@ def _evidence_held(store: Store, as_of: date, supplier_id: str) -> pl.DataFrame:
 def gap(store: Store, as_of: date, supplier_id: str, target_level: int | None = None, lang: str = "ja") -> GapReport:
     """The gap report of one supplier: every unmet, partial or unknown criterion at the target ★
     (its request, else ★3), with requirement title, our summary, the evidence held and the next step."""
-    supplier = store.frame(
-        """SELECT supplier_id, name, corporate_number, industry, employees, prefecture, has_security_staff,
-                  far_from_it_support FROM supplier WHERE supplier_id = ?""",
-        [supplier_id],
-    )
+    supplier = suppliers.supplier_profile(store, supplier_id)
     if supplier.is_empty():
         raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
     with store.held_open():

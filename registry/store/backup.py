@@ -31,8 +31,8 @@ from pathlib import Path
 import duckdb
 
 from registry import clock
-from registry.domain.actor import Actor
-from registry.errors import DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
+from registry.domain.actor import Actor, action_allowed
+from registry.errors import AccessDenied, DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
 from registry.store.core import Store, _memory_limit, _shared_handle, keep_private, migrations
 
 try:  # POSIX: lock the registry file the way DuckDB does (fcntl record lock) during the swap
@@ -183,12 +183,29 @@ def registry_content(store: Store) -> dict[str, int]:
 # -- backup -------------------------------------------------------------------------------------
 
 
+def _detach(con: duckdb.DuckDBPyConnection, alias: str) -> None:
+    """Detach the backup copy, which checkpoints it into its file. Another session's statement
+    running on the shared database can make DETACH fail for a moment: retry briefly, so that the
+    copy is closed cleanly instead of refused as damaged."""
+    for attempt in range(50):
+        try:
+            con.execute(f"FORCE CHECKPOINT {alias}")  # the copy has no other user: write it whole now
+            con.execute(f"DETACH {alias}")
+            return
+        except duckdb.Error:
+            if attempt == 49:
+                return  # the caller finds the file not closed cleanly and says so
+            time.sleep(0.05)
+
+
 def backup(store: Store, target: str | Path, *, force: bool = False, actor: Actor) -> BackupResult:
     """Write a consistent snapshot of the registry to ``target`` and record it in the audit log.
 
     Refuses to replace an existing file unless ``force``. Safe while other sessions (threads of
     this process, or other processes taking turns on the file) are writing.
     """
+    if not action_allowed(actor, "backup"):  # before a byte is copied: a backup holds everything
+        raise AccessDenied(f"{actor} ({actor.role}) may not back up the registry")
     started = time.monotonic()
     target = Path(target)
     if not store.exists():
@@ -224,8 +241,7 @@ def backup(store: Store, target: str | Path, *, force: bool = False, actor: Acto
                         con.execute("ROLLBACK")
                     raise
             finally:
-                with contextlib.suppress(duckdb.Error):
-                    con.execute(f"DETACH {alias}")
+                _detach(con, alias)
             if written != expected:
                 differ = sorted(t for t in set(written) | set(expected) if written.get(t) != expected.get(t))
                 raise MonosashiError(f"the backup copy does not match the registry (tables {', '.join(differ)})")

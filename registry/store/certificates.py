@@ -11,7 +11,7 @@ import polars as pl
 
 from registry import clock
 from registry.domain.actor import Actor
-from registry.domain.models import Certificate
+from registry.domain.models import Certificate, registration_key
 from registry.errors import MonosashiError
 from registry.store import Store, Transaction
 from registry.store.validity import anniversary_sql, computed_expiry_sql, expiry_sql, policy_for, stale_sql
@@ -22,16 +22,24 @@ __all__ = [
     "certificate_files",
     "certificate_states",
     "certificates_by_registration",
+    "confirm",
+    "unconfirmed",
 ]
 
 
 def certificates_by_registration(store: Store, numbers: list[str]) -> dict[str, str]:
-    """Registration number → supplier, for certificates already recorded."""
+    """Registration number (as given) → the supplier it is recorded for, compared by their folded
+    keys (width, case, spaces and dashes aside)."""
     if not numbers:
         return {}
-    frame = store.frame(
-        "SELECT registration_no, supplier_id FROM certificate WHERE registration_no IN (SELECT unnest($n))",
-        {"n": numbers},
+    given = pl.DataFrame({"registration_no": numbers}, schema={"registration_no": pl.String}).with_columns(
+        registration_key=registration_key(pl.col("registration_no"))
+    )
+    frame = store.frame_with(
+        """SELECT g.registration_no, c.supplier_id FROM given g
+           JOIN certificate c ON c.registration_key = g.registration_key""",
+        None,
+        given=given,
     )
     return dict(frame.iter_rows())
 
@@ -55,31 +63,51 @@ def _save_certificates(tx: Transaction, certificates: pl.DataFrame) -> list[str]
 
     A certificate is the same one when supplier, scheme, registration number and issue date
     agree: it is updated in place and keeps its ID and files. Any other is new and gets an ID
-    the registry makes. A registration number recorded for another supplier is refused: a save
-    never moves a certificate (or its files) from one supplier to another.
+    the registry makes. A registration number (compared by its folded key) recorded for another
+    supplier, or given to two suppliers in one write, is refused: a save never moves a certificate
+    (or its files) from one supplier to another. A supplier's own entry is its claim until a buyer
+    confirms it, and a supplier may not change a certificate its buyer recorded.
     """
     if certificates.is_empty():
         return []
+    actor = tx.actor
+    by_supplier = actor.role == "supplier"
     incoming = (
-        certificates.drop("certificate_id", strict=False)
+        certificates.drop("certificate_id", "confirmed", "added_by", "registration_key", strict=False)
         .unique(["supplier_id", "scheme", "registration_no", "issued_on"], keep="last", maintain_order=True)
+        .with_columns(registration_key=registration_key(pl.col("registration_no")))
         .with_row_index("row")
     )
+    shared = (
+        incoming.filter(pl.col("registration_key").is_not_null())
+        .group_by("registration_key")
+        .agg(pl.col("registration_no").first(), suppliers=pl.col("supplier_id").n_unique())
+        .filter(pl.col("suppliers") > 1)
+    )
+    if shared.height:
+        raise CertificateConflictError(
+            f"registration number {shared['registration_no'][0]} is given to more than one supplier"
+        )
     clash = tx.execute_with(
         """SELECT n.registration_no, e.supplier_id FROM {incoming} n JOIN certificate e
-           ON e.registration_no = n.registration_no AND e.supplier_id <> n.supplier_id LIMIT 1""",
+           ON e.registration_key = n.registration_key AND e.supplier_id <> n.supplier_id LIMIT 1""",
         incoming,
     )
     if clash:
         number, owner = clash[0]
-        raise CertificateConflictError(f"registration number {number} is already recorded for supplier {owner}")
+        whose = "another supplier" if by_supplier else f"supplier {owner}"
+        raise CertificateConflictError(f"registration number {number} is already recorded for {whose}")
     known = tx.execute_with(
-        """SELECT n.row, e.certificate_id, e.created_at FROM {incoming} n JOIN certificate e
+        """SELECT n.row, e.certificate_id, e.created_at, e.confirmed, e.added_by FROM {incoming} n JOIN certificate e
            ON e.supplier_id = n.supplier_id AND e.scheme = n.scheme AND e.issued_on = n.issued_on
-          AND e.registration_no IS NOT DISTINCT FROM n.registration_no""",
+          AND e.registration_key IS NOT DISTINCT FROM n.registration_key""",
         incoming,
     )
-    found = {row: (cid, created) for row, cid, created in known}
+    if by_supplier and any(confirmed or added_by != actor.name for _, _, _, confirmed, added_by in known):
+        raise CertificateConflictError(
+            "this certificate was recorded by your buyer; ask them to change it, or enter a new one"
+        )
+    found = {row: (cid, created) for row, cid, created, _, _ in known}
     fresh = [r for r in range(incoming.height) if r not in found]
     numbers = [r[0] for r in tx.execute("SELECT nextval('certificate_seq') FROM range(?)", [len(fresh)])]
     now = clock.now()
@@ -89,6 +117,8 @@ def _save_certificates(tx: Transaction, certificates: pl.DataFrame) -> list[str]
     rows = incoming.with_columns(
         certificate_id=pl.Series([ids[r] for r in range(incoming.height)], dtype=pl.String),
         created_at=pl.Series([created[r] for r in range(incoming.height)], dtype=pl.Datetime("us")),
+        confirmed=pl.lit(not by_supplier),
+        added_by=pl.lit(actor.name),
     ).drop("row")
     if found:
         tx.delete_rows("certificate", pl.DataFrame({"certificate_id": [cid for cid, _ in found.values()]}))
@@ -172,7 +202,7 @@ WITH certs AS (
            {stale_sql("c", policy)} AS stale,
            max(c.issued_on) FILTER (WHERE c.issued_on <= $as_of) OVER (PARTITION BY c.supplier_id, c.scheme) AS newest_issue,
            date_diff('year', c.issued_on, $as_of) AS year_span
-    FROM certificate c
+    FROM certificate_counted c
     WHERE $supplier IS NULL OR c.supplier_id = $supplier  -- early: the windows are per supplier
 ),
 years AS (
@@ -244,3 +274,54 @@ def certificate_states(store: Store, as_of: date, supplier_id: str | None = None
         _states_sql(store) + " ORDER BY c.valid_until NULLS LAST, c.supplier_id",
         {"as_of": as_of, "supplier": supplier_id},
     )
+
+
+def unconfirmed(store: Store, supplier_id: str | None = None) -> pl.DataFrame:
+    """Certificates suppliers entered that no buyer has confirmed yet (they count for nothing)."""
+    return store.frame(
+        """SELECT c.certificate_id, c.supplier_id, s.name, c.scheme, c.scheme_name, c.registration_no, c.issued_on,
+                  c.expires_on, c.issuer, c.scope, c.added_by, c.created_at
+           FROM certificate c JOIN supplier s USING (supplier_id)
+           WHERE NOT c.confirmed AND ($supplier IS NULL OR c.supplier_id = $supplier)
+           ORDER BY c.created_at DESC""",
+        {"supplier": supplier_id},
+    )
+
+
+def confirm(store: Store, certificate_ids: Sequence[str], accept: bool, actor: Actor) -> int:
+    """Confirm suppliers' certificates (they count from now on) or reject them (removed, with their
+    files' links); all or none."""
+    ids = sorted(set(certificate_ids))
+    if not ids:
+        return 0
+    with store.transaction(actor) as tx:
+        rows = dict(
+            tx.execute(
+                "SELECT certificate_id, supplier_id FROM certificate WHERE certificate_id IN (SELECT unnest(?)) AND NOT confirmed",
+                [ids],
+            )
+        )
+        missing = [i for i in ids if i not in rows]
+        if missing:
+            raise MonosashiError(f"no certificate awaiting confirmation: {', '.join(missing[:5])}")
+        if accept:
+            tx.execute(
+                "UPDATE certificate SET confirmed = true, confirmed_by = ?, confirmed_at = ? WHERE certificate_id IN (SELECT unnest(?))",
+                [actor.name, clock.now(), ids],
+            )
+        else:
+            keys = pl.DataFrame({"certificate_id": ids})
+            tx.delete_rows("certificate_file", keys)
+            tx.delete_rows("certificate", keys)
+        tx.audit_many(
+            [
+                {
+                    "action": "confirm_certificate" if accept else "reject_certificate",
+                    "entity": "certificate",
+                    "entity_id": i,
+                    "detail": {"supplier": rows[i]},
+                }
+                for i in ids
+            ]
+        )
+    return len(ids)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
@@ -105,3 +106,9 @@ def replace_registry(store: Store, data: RegistryData, actor: Actor, reason: str
                 "answers": 0 if data.answers is None else data.answers.height,
             },
         )
+
+
+def mark_first_start(store: Store, on: date, actor: Actor) -> None:
+    """Record that the registry had its first start (the demo is offered once)."""
+    with store.transaction(actor) as tx:
+        store.set_setting(tx, "first_start_done", on.isoformat())

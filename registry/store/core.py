@@ -31,6 +31,7 @@ import polars as pl
 
 from registry import clock
 from registry.domain.actor import SUPPLIER_TABLES, Actor, action_allowed, suppliers_named, writes_raw_sql
+from registry.domain.models import registration_key
 from registry.errors import AccessDenied, DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
 
 __all__ = [
@@ -269,9 +270,13 @@ class Transaction:
         self._registered.clear()
 
     def _stamped(self, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+        """The frame with what the store fills itself: the time column, a certificate's folded
+        registration number."""
         column = RECORDED_AT.get(table)
         if column and column not in frame.columns:
-            return frame.with_columns(pl.lit(clock.now(), dtype=pl.Datetime("us")).alias(column))
+            frame = frame.with_columns(pl.lit(clock.now(), dtype=pl.Datetime("us")).alias(column))
+        if table == "certificate" and "registration_no" in frame.columns and "registration_key" not in frame.columns:
+            frame = frame.with_columns(registration_key=registration_key(pl.col("registration_no")))
         return frame
 
     def insert_frame(self, table: str, frame: pl.DataFrame) -> int:
@@ -453,6 +458,25 @@ class Transaction:
 
 
 _AUDIT_CHAIN_VERSION = 8  # the migration that added the audit log's hash chain
+_REGISTRATION_KEY_VERSION = 9  # the migration that added certificates' folded registration numbers
+
+
+def _fill_registration_keys(tx: Transaction) -> None:
+    """Fold the registration numbers of the certificates recorded before the key existed."""
+    numbers = pl.from_arrow(
+        tx.con.sql(
+            "SELECT certificate_id, registration_no FROM certificate WHERE registration_no IS NOT NULL"
+        ).to_arrow_table()
+    )
+    if numbers.height:
+        keys = numbers.with_columns(registration_key=registration_key(pl.col("registration_no"))).drop(
+            "registration_no"
+        )
+        tx._run_with(
+            "UPDATE certificate SET registration_key = n.registration_key FROM {incoming} n "
+            "WHERE certificate.certificate_id = n.certificate_id",
+            keys,
+        )
 
 
 def _chain_existing_audit(tx: Transaction) -> None:
@@ -627,7 +651,10 @@ class Store:
             raise TypeError(
                 f"a write needs an Actor (a signed-in person or Actor.system()), not {type(actor).__name__}"
             )
-        with self._write_lock, self.connect() as con:
+        # The connection first, then the write lock: waiting for the file (while this process gives
+        # it to another for a moment) must never happen while holding the write lock, or a session
+        # that holds the file open and waits for the lock closes a circle.
+        with self.connect() as con, self._write_lock:
             con.execute("BEGIN TRANSACTION")
             tx = Transaction(con, actor)
             try:
@@ -696,7 +723,7 @@ class Store:
         """Create or upgrade the schema; returns the versions applied (empty when up to date)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         applied: list[int] = []
-        with self._write_lock:
+        with self.connect(), self._write_lock:
             current = self.schema_version()
             shipped = migrations()
             if current > shipped[-1].version:
@@ -720,6 +747,8 @@ class Store:
                         [migration.version, migration.name, clock.now()],
                     )
                     applied.append(migration.version)
+                if current and current < _REGISTRATION_KEY_VERSION:
+                    _fill_registration_keys(tx)
                 if current and current < _AUDIT_CHAIN_VERSION:
                     _chain_existing_audit(tx)
                 tx.audit_many(

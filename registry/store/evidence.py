@@ -30,7 +30,7 @@ END"""
 
 _EVIDENCE = f"""
 WITH certs AS (
-    SELECT c.*, {{expiry}} AS valid_until, {{stale}} AS stale FROM certificate c
+    SELECT c.*, {{expiry}} AS valid_until, {{stale}} AS stale FROM certificate_counted c
     WHERE {{who_c}}
 ),
 valid_certs AS (

@@ -22,6 +22,7 @@ __all__ = [
     "answer_counts",
     "flag_history",
     "flags",
+    "needing_support",
     "newest_evidence",
     "open_flags_on",
     "people",
@@ -204,7 +205,7 @@ def newest_evidence(store: Store, as_of: date, scope: pl.DataFrame | None) -> pl
         f"""WITH ev AS (
                 SELECT supplier_id, submitted_on AS on_date FROM submission s WHERE submitted_on <= $as_of AND {who}
                 UNION ALL
-                SELECT supplier_id, issued_on FROM certificate s WHERE issued_on <= $as_of AND {who}
+                SELECT supplier_id, issued_on FROM certificate_counted s WHERE issued_on <= $as_of AND {who}
             )
             SELECT supplier_id, max(on_date) AS newest FROM ev GROUP BY supplier_id""",
         {"as_of": as_of},
@@ -364,6 +365,20 @@ def top_flags(store: Store, top: int) -> pl.DataFrame:
                     f.state = 'acknowledged', f.first_held_on, f.supplier_id
            LIMIT $top""",
         {"top": top},
+    )
+
+
+def needing_support(store: Store, lang: str) -> pl.DataFrame:
+    """Suppliers with open or acknowledged needs-support flags: their profile, how many such flags,
+    the reasons joined (in ``lang``) and the weight of the most severe."""
+    return store.frame(
+        f"""SELECT f.supplier_id, s.name, s.industry, s.employees, s.prefecture, s.has_security_staff,
+                   s.far_from_it_support, count(*) AS support_flags,
+                   string_agg({"f.reason" if lang == "ja" else "f.reason_en"}, ' / ' ORDER BY f.rule_id) AS reasons,
+                   max(CASE f.severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END) AS weight
+            FROM flag f JOIN supplier s USING (supplier_id)
+            WHERE f.kind = 'needs_support' AND f.state IN ('open', 'acknowledged')
+            GROUP BY ALL"""
     )
 
 

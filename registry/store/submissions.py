@@ -63,15 +63,16 @@ def imported_hashes(store: Store, hashes: list[str]) -> set[str]:
     return set(frame["sha256"].to_list())
 
 
-def invitation_usage(store: Store, token_hash: str) -> tuple[int, int, int]:
-    """What the files that came through one portal invitation take up: kept rejected files (count
-    and bytes) and the bytes of the files it imported."""
+def invitation_usage(store: Store, session: str) -> tuple[int, int, int]:
+    """What the files that came through one supplier session (a portal link, or a supplier's
+    account: ``via:credential``) take up: kept rejected files (count and bytes) and the bytes of
+    the files it imported."""
     row = store.frame(
         """SELECT count(*) FILTER (status = 'rejected' AND content_kept) AS rejected_files,
                   coalesce(sum(size_bytes) FILTER (status = 'rejected' AND content_kept), 0) AS rejected_bytes,
                   coalesce(sum(size_bytes) FILTER (status = 'imported'), 0) AS imported_bytes
            FROM import_file WHERE via_invitation = ?""",
-        [token_hash],
+        [session],
     ).row(0)
     return int(row[0]), int(row[1]), int(row[2])
 
@@ -163,7 +164,10 @@ def write_import(
                     "content_kept": [id(r) in kept for r in records],
                     "imported_at": [now] * len(records),
                     "imported_by": [actor.name] * len(records),
-                    "via_invitation": [actor.credential if actor.via == "invitation" else None] * len(records),
+                    "via_invitation": [
+                        f"{actor.via}:{actor.credential}" if actor.role == "supplier" and actor.credential else None
+                    ]
+                    * len(records),
                 },
                 schema_overrides={
                     "supplier_ids": pl.List(pl.String),

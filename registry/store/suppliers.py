@@ -27,7 +27,9 @@ __all__ = [
     "proposals",
     "resolve_proposals",
     "supplier_choices",
+    "supplier_count",
     "supplier_details",
+    "supplier_profile",
     "supplier_status",
     "supplier_status_of",
     "supplier_status_sql",
@@ -58,7 +60,7 @@ def _certs(store: Store) -> str:
     return f"""
 certs AS (
     SELECT c.*, {expiry_sql("c", policy_for(store))} AS valid_until, {stale_sql("c", policy_for(store))} AS stale
-    FROM certificate c
+    FROM certificate_counted c
 )"""
 
 
@@ -171,7 +173,7 @@ def supplier_status_of(store: Store, as_of: date, supplier_id: str) -> dict[str,
             ),
             certs AS (
                 SELECT c.*, {expiry_sql("c", policy)} AS valid_until, {stale_sql("c", policy)} AS stale
-                FROM certificate c WHERE c.supplier_id = $supplier
+                FROM certificate_counted c WHERE c.supplier_id = $supplier
             ),
             {_HELD.strip()},
             requested AS (
@@ -351,3 +353,17 @@ def resolve_proposals(
 def suppliers_registered_by(store: Store, on: date) -> int:
     """How many suppliers the registry held on ``on`` (registered that day or before)."""
     return int(store.scalar("SELECT count(*) FROM supplier WHERE CAST(created_at AS DATE) <= ?", [on]))
+
+
+def supplier_profile(store: Store, supplier_id: str) -> pl.DataFrame:
+    """One supplier's master data (empty when there is no such supplier)."""
+    return store.frame(
+        """SELECT supplier_id, name, corporate_number, industry, employees, prefecture, has_security_staff,
+                  far_from_it_support FROM supplier WHERE supplier_id = ?""",
+        [supplier_id],
+    )
+
+
+def supplier_count(store: Store) -> int:
+    """How many suppliers the registry holds."""
+    return int(store.scalar("SELECT count(*) FROM supplier"))

@@ -116,14 +116,16 @@ def test_every_refusal_costs_one_password_check(store, monkeypatch):
     access.add_user(store, "olga", "viewer", ADMIN, email="olga@example.jp")  # identity provider only
     access.set_user_disabled(store, "vera", True, ADMIN)
     calls: list[str] = []
-    real = access._HASHER
+    from registry.access import accounts
+
+    real = accounts._HASHER
 
     class Counting:
         def verify(self, stored: str, password: str) -> bool:
             calls.append(stored[:9])
             return real.verify(stored, password)
 
-    monkeypatch.setattr(access, "_HASHER", Counting())
+    monkeypatch.setattr(accounts, "_HASHER", Counting())
     for user, password in (("nobody", "x" * 20), ("olga", "x" * 20), ("bob", "x" * 20), ("vera", PASSWORDS["vera"])):
         calls.clear()
         with pytest.raises(AccessDenied, match="wrong name or password"):
@@ -132,21 +134,88 @@ def test_every_refusal_costs_one_password_check(store, monkeypatch):
 
 
 def test_sign_in_is_throttled_per_account_and_per_client(store):
-    for _ in range(access.FAILURES_PER_ACCOUNT):
+    for _ in range(access.FAILURES_PER_ACCOUNT_AND_CLIENT):
         with pytest.raises(AccessDenied, match="wrong name or password"):
             access.authenticate(store, "bob", "not-bobs-password", client="198.51.100.1")
     with pytest.raises(AccessDenied, match="too many failed sign-ins"):
-        access.authenticate(store, "bob", PASSWORDS["bob"], client="198.51.100.9")  # right password, still locked
-    assert access.authenticate(store, "ada", PASSWORDS["ada"]).role == "admin"  # another account is not
+        access.authenticate(store, "bob", PASSWORDS["bob"], client="198.51.100.1")  # right password, still locked
+    # the guesser locked itself out, not bob: bob signs in from his own machine, ada is not touched
+    assert access.authenticate(store, "bob", PASSWORDS["bob"], client="198.51.100.9").name == "bob"
+    assert access.authenticate(store, "ada", PASSWORDS["ada"], client="198.51.100.1").role == "admin"
     assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'sign_in_throttled'") == 1
     with time_machine.travel(clock.now() + access.THROTTLE_WINDOW + timedelta(minutes=1)):
-        assert access.authenticate(store, "bob", PASSWORDS["bob"]).name == "bob"
+        assert access.authenticate(store, "bob", PASSWORDS["bob"], client="198.51.100.1").name == "bob"
     with time_machine.travel(clock.now() + 2 * access.THROTTLE_WINDOW):
         for n in range(access.FAILURES_PER_CLIENT):
             with pytest.raises(AccessDenied, match="wrong name or password"):
                 access.authenticate(store, f"guess{n}", "whatever-password", client="203.0.113.5")
         with pytest.raises(AccessDenied, match="too many failed sign-ins"):
             access.authenticate(store, "ada", PASSWORDS["ada"], client="203.0.113.5")
+
+
+def test_parallel_guesses_cannot_outrun_the_throttle(store):
+    """Forty guesses at once on one account from one client: the first five are checked and
+    fail, every other one is refused by the lock, without checking the password."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guess(n: int) -> str:
+        try:
+            access.authenticate(store, "bob", f"wrong-guess-number-{n}", client="192.0.2.99")
+        except AccessDenied as exc:
+            return str(exc)
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(guess, range(40)))
+    assert answers.count("wrong name or password, or the account is disabled") == access.FAILURES_PER_ACCOUNT_AND_CLIENT
+    assert sum("too many failed sign-ins" in a for a in answers) == 40 - access.FAILURES_PER_ACCOUNT_AND_CLIENT
+    assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'sign_in_failed'") == 5
+
+
+def test_a_password_change_ends_the_sessions_opened_before_it(store):
+    session = access.authenticate(store, "bob", PASSWORDS["bob"])
+    assert access.session_actor(store, session) == session
+    with time_machine.travel(clock.now() + timedelta(minutes=1)):
+        access.set_password(store, "bob", "kobai-tanto-no-atarashii-kagi", ADMIN)
+        with pytest.raises(AccessDenied, match="password was changed"):
+            access.session_actor(store, session)
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "ｐａｓｓｗｏｒｄ１２３４",
+        "ｍｏｎｏｓａｓｈｉ１２３",
+        "monosashi-monosashi",
+        "password    1234",
+        "bob@example.jp",
+    ],
+)
+def test_full_width_repeated_and_personal_passwords_are_refused(store, weak):
+    with pytest.raises(MonosashiError, match=r"easy to guess|at least 12"):
+        access.add_user(store, "carol", "viewer", ADMIN, password=weak, email="bob@example.jp")
+
+
+def test_a_long_passphrase_is_judged_not_refused_with_a_traceback(store):
+    access.set_password(store, "bob", "a long sentence about the blue river under the old bridge " * 10, ADMIN)
+    with pytest.raises(MonosashiError, match="at most 1024"):
+        access.set_password(store, "bob", "x" * 1025, ADMIN)
+
+
+@pytest.mark.parametrize("name", ["admin\u200b", "ad\u202emin", " bob2", "bob 2", ""])
+def test_sign_in_names_are_plain(store, name):
+    with pytest.raises(MonosashiError, match="cannot be a sign-in name"):
+        access.add_user(
+            store, name.encode().decode("unicode_escape"), "viewer", ADMIN, password="a-sound-phrase-of-words"
+        )
+
+
+def test_e_mails_are_unique_without_case_and_must_be_verified(store):
+    access.add_user(store, "olga", "viewer", ADMIN, email="Olga@Example.jp")
+    with pytest.raises(MonosashiError, match="exists already"):
+        access.add_user(store, "olga2", "admin", ADMIN, email="olga@example.jp")
+    assert access.principal_for_email(store, "OLGA@example.jp").name == "olga"
+    assert access.principal_for_email(store, "olga@example.jp", verified=False) is None
 
 
 # -- files only their owner reads --------------------------------------------------------------------

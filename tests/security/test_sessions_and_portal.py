@@ -82,7 +82,7 @@ def test_rejected_portal_files_are_kept_only_up_to_the_quota(store):
         assert all(r.status == "rejected" for r in done)
     kept = store.frame(
         "SELECT count(*) FILTER (content_kept) AS kept, count(*) AS recorded FROM import_file WHERE via_invitation = ?",
-        [supplier.credential],
+        [f"invitation:{supplier.credential}"],
     ).row(0)
     assert kept == (PORTAL_QUOTA.kept_rejected_files, 30)  # every file is in the history; 20 keep their bytes
     grown = store.scalar("SELECT coalesce(sum(size_bytes), 0) FROM file_blob") - blobs_before

@@ -49,8 +49,9 @@ def test_a_supplier_cannot_claim_another_suppliers_registration_number(store):
     claim = Certificate(
         supplier_id="S000001", scheme="scs_star4", registration_no="SCS4-0003", issued_on=date(2026, 10, 1)
     )
-    with pytest.raises(CertificateConflictError, match="already recorded for supplier S000003"):
+    with pytest.raises(CertificateConflictError, match="already recorded for another supplier") as refused:
         certificates.add_certificate(store, claim, [("mine.pdf", b"%PDF-1.4 mine", "application/pdf")], actor=attacker)
+    assert "S000003" not in str(refused.value)  # a supplier learns nothing about who holds it
     assert victims_certificate(store) == before
     assert certificates.certificate_files(store, "S000001").is_empty()
     assert certificates.certificate_files(store, "S000003")["file_name"].to_list() == ["star4-S000003.pdf"]
@@ -164,3 +165,63 @@ def test_a_buyer_settles_the_proposals(store):
     assert new["source"].to_list() == ["declared"]
     assert store.scalar("SELECT name FROM supplier WHERE supplier_id = ?", [new["child_id"][0]]) == "有限会社新顔"
     assert completed_by_the_buyer(store) == known  # confirming links to it and changes nothing of it
+
+
+# -- the review after version 8 ---------------------------------------------------------------------
+
+
+def held(store: Store, supplier_id: str) -> str:
+    return suppliers.supplier_status(store, AS_OF).filter(supplier_id=supplier_id)["held_level"][0]
+
+
+def test_a_supplier_cannot_certify_itself(store):
+    """A ★ a supplier enters is its claim: it counts for nothing until a buyer confirms it."""
+    supplier = portal_actor(store, "S000005")
+    before = held(store, "S000005")
+    claim = Certificate(supplier_id="S000005", scheme="scs_star4", registration_no="FAKE-1", issued_on=AS_OF)
+    made = certificates.add_certificate(store, claim, [], actor=supplier)
+    assert held(store, "S000005") == before
+    assert certificates.unconfirmed(store, "S000005")["certificate_id"].to_list() == [made]
+    with pytest.raises(AccessDenied):
+        certificates.confirm(store, [made], True, supplier)
+    assert certificates.confirm(store, [made], True, BOB) == 1
+    assert held(store, "S000005") == "star4" and certificates.unconfirmed(store, "S000005").is_empty()
+
+
+def test_a_rejected_claim_is_gone_with_its_files(store):
+    supplier = portal_actor(store, "S000005")
+    claim = Certificate(supplier_id="S000005", scheme="iso27001", registration_no="IS-CLAIM", issued_on=AS_OF)
+    made = certificates.add_certificate(store, claim, [("c.pdf", b"%PDF-1.4 claim", "application/pdf")], actor=supplier)
+    assert certificates.confirm(store, [made], False, BOB) == 1
+    assert not store.scalar("SELECT count(*) FROM certificate WHERE certificate_id = ?", [made])
+    assert queries_files(store, "S000005") == []
+
+
+def queries_files(store: Store, supplier_id: str) -> list[str]:
+    return certificates.certificate_files(store, supplier_id)["file_name"].to_list()
+
+
+def test_a_supplier_cannot_change_what_its_buyer_recorded(store):
+    recorded = Certificate(supplier_id="S000005", scheme="iso27001", registration_no="IS-5", issued_on=date(2025, 4, 1))
+    certificates.add_certificate(store, recorded, [], actor=BOB)
+    supplier = portal_actor(store, "S000005")
+    longer = recorded.model_copy(update={"expires_on": date(2099, 1, 1)})
+    with pytest.raises(CertificateConflictError, match="recorded by your buyer"):
+        certificates.add_certificate(store, longer, [], actor=supplier)
+    assert store.scalar("SELECT expires_on FROM certificate WHERE registration_no = 'IS-5'") is None
+
+
+@pytest.mark.parametrize("variant", ["scs4-0003", "SCS4-0003.", "ＳＣＳ４‐０００３", "SCS4 0003", "SCS4-0003\u200b"])
+def test_a_registration_number_written_another_way_is_the_same_number(store, variant):
+    variant = variant.encode().decode("unicode_escape") if "\\u" in variant else variant
+    claim = Certificate(supplier_id="S000001", scheme="scs_star4", registration_no=variant, issued_on=AS_OF)
+    with pytest.raises(CertificateConflictError, match="already recorded"):
+        certificates.add_certificate(store, claim, [], actor=BOB)
+
+
+def test_one_number_for_two_suppliers_in_one_batch_is_refused(store, tmp_path):
+    rows = "取引先ID,制度,登録番号,発行日\nS000010,ISMS,IS-888,2025-02-01\nS000011,ISMS,is 888,2025-02-01\n"
+    reports = intake.analyse(store, [SourceFile("certs.csv", rows.encode())])
+    done = intake.commit(store, reports, mode="per_file", actor=BOB, today=AS_OF)
+    assert done[0].status == "rejected" and "more than one supplier" in done[0].errors[-1].message
+    assert not store.scalar("SELECT count(*) FROM certificate WHERE registration_key = 'is888'")

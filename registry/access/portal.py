@@ -1,0 +1,108 @@
+"""Supplier portal links (docs/security.md): a random token shown once inside the link, only its
+SHA-256 kept, an expiry, revocation, and every use and refusal audited."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from registry import clock
+from registry.domain.actor import Actor
+from registry.errors import AccessDenied, MonosashiError
+from registry.store import Store
+from registry.store import accounts as stored
+
+__all__ = [
+    "REFUSED_LINKS_PER_CLIENT",
+    "REFUSED_LINKS_WINDOW",
+    "Invitation",
+    "create_invitation",
+    "invitation_problem",
+    "invitations",
+    "redeem_invitation",
+    "revoke_invitation",
+    "token_hash",
+]
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A new invitation: the token is here once, to be put in the link; only its hash is kept."""
+
+    token: str
+    supplier_id: str
+    expires_at: datetime
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 a token is kept as."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invitation(store: Store, supplier_id: str, actor: Actor, days: int = 30) -> Invitation:
+    """A random token for a supplier's portal link, valid for ``days`` days."""
+    if not 1 <= days <= 365:
+        raise MonosashiError("an invitation is valid for 1 to 365 days")
+    token = secrets.token_urlsafe(32)
+    expires = clock.now() + timedelta(days=days)
+    stored.insert_invitation(store, actor, token_hash(token), supplier_id, expires, days)
+    return Invitation(token=token, supplier_id=supplier_id, expires_at=expires)
+
+
+def invitations(store: Store, supplier_id: str | None = None) -> pl.DataFrame:
+    """Invitations (by the first characters of their hash), newest first."""
+    return stored.invitations(store, supplier_id)
+
+
+def revoke_invitation(store: Store, invitation: str, actor: Actor) -> None:
+    """Revoke an invitation, named by the start of its hash (as :func:`invitations` lists it);
+    sessions opened with it end at their next step."""
+    if len(invitation) < 8:
+        raise MonosashiError("name the invitation by at least 8 characters of its hash")
+    stored.revoke(store, invitation, actor)
+
+
+def invitation_problem(found: dict[str, object] | None) -> str | None:
+    """Why an invitation (its row, or None) cannot be used now; None when it can."""
+    if found is None:
+        return "this portal link is not valid; ask your buyer for a new one"
+    if found["revoked_at"] is not None:
+        return "this portal link was revoked; ask your buyer for a new one"
+    expires = found["expires_at"]
+    if isinstance(expires, datetime) and expires <= clock.now():
+        return f"this portal link expired on {expires:%Y-%m-%d}; ask your buyer for a new one"
+    return None
+
+
+# Refused links from one client in the throttle window before further tries are refused unread
+# (and no longer audited one by one: a flood of junk links must not flood the audit log).
+REFUSED_LINKS_PER_CLIENT = 20
+REFUSED_LINKS_WINDOW = timedelta(minutes=15)
+
+
+def redeem_invitation(store: Store, token: str, *, client: str | None = None) -> Actor:
+    """The supplier actor of a portal link, if its token is known, not expired and not revoked.
+    Every use and every refusal is audited, until one client has had too many refusals."""
+    if client is not None:
+        since = clock.now() - REFUSED_LINKS_WINDOW
+        if stored.refused_links(store, client, since) >= REFUSED_LINKS_PER_CLIENT:
+            raise AccessDenied("too many portal links were refused from this address; try again later")
+    hashed = token_hash(token[:200])
+    found = stored.invitation(store, hashed)
+    problem = invitation_problem(found)
+    supplier_id = str(found["supplier_id"]) if found else None
+    stored.record_invitation_use(store, hashed, supplier_id, problem, client)
+    if problem is not None or supplier_id is None:
+        raise AccessDenied(problem or "this portal link is not valid")
+    return Actor.person(
+        f"portal:{supplier_id}",
+        "supplier",
+        supplier_id=supplier_id,
+        via="invitation",
+        credential=hashed,
+        since=clock.now(),
+    )
