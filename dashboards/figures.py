@@ -16,6 +16,10 @@ import plotly.graph_objects as go
 import polars as pl
 
 __all__ = [
+    "COVERAGE_COLOURS",
+    "LEVEL_COLOURS",
+    "STATE_COLOURS",
+    "STATUS_COLOURS",
     "category_heatmap",
     "certificate_timeline",
     "coverage_bar",

@@ -21,7 +21,12 @@ from importers.container import check_office_zip, looks_like_zip
 from importers.tabular import reader_error, reader_failed
 from questionnaires.catalogue import Catalogue
 
-__all__ = ["OfficialTextBatch", "parse", "sniff"]
+__all__ = [
+    "NAME",
+    "OfficialTextBatch",
+    "parse",
+    "sniff",
+]
 
 NAME = "ipa_catalogue_excel"
 _HEADER_SCAN_ROWS = 10

@@ -36,6 +36,7 @@ __all__ = [
     "EXCEL_SUFFIXES",
     "MAX_PROBLEMS",
     "TEXT_SUFFIXES",
+    "M",
     "Table",
     "cell",
     "find_header",

@@ -29,10 +29,17 @@ from importers.tabular import (
     row_model,
     supplier_and_date,
 )
-from questionnaires.frameworks import answer_key, framework_definition
+from questionnaires.frameworks import answer_key, framework_definition, load_ipa_5min
 from registry.domain.models import Answer, normalise_corporate_number
 
-__all__ = ["NAME", "parse", "sniff"]
+__all__ = [
+    "ANSWER_SHEET",
+    "META_SHEET",
+    "NAME",
+    "SUBCONTRACTOR_SHEET",
+    "parse",
+    "sniff",
+]
 
 NAME = "monosashi_template"
 META_SHEET = "_monosashi"
@@ -163,8 +170,6 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
         warnings.append(Problem(location=table.label, message=f"{blanks} items are unanswered (blank)"))
     score = band = None
     if definition.framework_id == "ipa_5min":
-        from questionnaires.frameworks import load_ipa_5min
-
         scores = {answer_key(a.label): a.score or 0 for a in definition.answers}
         if len(answers) == 25 and not blanks:
             score, band = load_ipa_5min().result(scores[answer_key(a.raw_answer)] for a in answers)

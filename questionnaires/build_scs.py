@@ -22,7 +22,24 @@ from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 
-from questionnaires.schema import CatalogueFile
+from questionnaires.schema import CatalogueFile, text_fingerprint
+
+__all__ = [
+    "CATEGORY_EN",
+    "HERE",
+    "SUBCATEGORY_EN",
+    "VERSIONS",
+    "build_version",
+    "check_jama_index",
+    "criterion_texts",
+    "main",
+    "parse_ce",
+    "parse_cmmc",
+    "parse_gov",
+    "parse_iso",
+    "parse_jama",
+    "split_draft_references",
+]
 
 HERE = Path(__file__).parent / "scs"
 
@@ -169,6 +186,16 @@ def _column(header: list[str], name: str) -> int:
     raise SystemExit(f"header column {name!r} not found")
 
 
+def criterion_texts(source_dir: Path, version: str) -> dict[str, str]:
+    """Criterion ID → its official text (評価基準), read from the CSV copy of IPA's Excel. For the
+    build tools only: the texts are never written into the repository."""
+    spec = VERSIONS[version]
+    with (source_dir / str(spec["file"])).open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    number, text = _column(rows[0], "評価基準No."), _column(rows[0], "評価基準")
+    return {_clean(r[number]): r[text] for r in rows[1:] if len(r) > number and re.match(r"^\d", r[number])}
+
+
 def build_version(source_dir: Path, version: str) -> dict[str, object]:
     spec = VERSIONS[version]
     with (source_dir / str(spec["file"])).open(encoding="utf-8-sig", newline="") as fh:
@@ -183,6 +210,7 @@ def build_version(source_dir: Path, version: str) -> dict[str, object]:
         "req_title": _column(header, "要求事項名"),
         "level": _column(header, "★3/★4"),
         "crit_no": _column(header, "評価基準No."),
+        "crit": _column(header, "評価基準"),
         "csf": _column(header, "NIST CSF"),
         "refs": _column(header, "参照文献"),
     }
@@ -218,6 +246,7 @@ def build_version(source_dir: Path, version: str) -> dict[str, object]:
                 "requirement_id": req_id,
                 "level": int(_clean(r[col["level"]]).lstrip("★")),
                 "csf_function": csf.group(1),
+                "text_sha256": text_fingerprint(r[col["crit"]]),
                 "citations": {
                     "cyber_essentials": parse_ce(refs.get("cyber_essentials", "")),
                     "cmmc": parse_cmmc(refs.get("cmmc", "")),

@@ -19,11 +19,15 @@ from questionnaires.schema import CatalogueFile, Criterion, Requirement, Require
 
 __all__ = [
     "CURRENT_VERSION",
+    "DATA_DIR",
     "Catalogue",
     "CatalogueDataError",
+    "M",
     "available_versions",
     "load_catalogue",
     "load_summaries",
+    "parse_model",
+    "read_model",
 ]
 
 M = TypeVar("M", bound=BaseModel)

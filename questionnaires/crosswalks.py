@@ -23,12 +23,14 @@ from questionnaires.frameworks import MappingProfile, load_ipa_5min, shipped_pro
 from questionnaires.schema import Strict
 
 __all__ = [
+    "HERE",
     "ISO27001_IDS",
     "SECURITY_ACTION_ITEMS",
     "Crosswalk",
     "CrosswalkEntry",
     "CrosswalkError",
     "FrameworkRef",
+    "Relationship",
     "all_crosswalks",
     "crosswalk_frame",
     "load_crosswalk_text",

@@ -14,7 +14,16 @@ from pydantic import Field, model_validator
 from questionnaires.catalogue import parse_model
 from questionnaires.schema import Strict
 
-__all__ = ["RULE_IDS", "FlagRule", "FlagRules", "default_rules", "parse_rules", "placeholders"]
+__all__ = [
+    "RULE_IDS",
+    "FlagRule",
+    "FlagRules",
+    "Kind",
+    "Severity",
+    "default_rules",
+    "parse_rules",
+    "placeholders",
+]
 
 _FILE = Path(__file__).parent / "policy" / "flag_rules.json"
 

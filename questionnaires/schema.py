@@ -6,12 +6,33 @@ error with the file and the place in it, never a silently ignored field.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from collections import Counter
 from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "CatalogueFile",
+    "Category",
+    "Citations",
+    "Criterion",
+    "CsfFunction",
+    "JamaCitation",
+    "JamaLevel",
+    "ReferenceDocuments",
+    "Requirement",
+    "RequirementSummary",
+    "StarLevel",
+    "Strict",
+    "Subcategory",
+    "SummariesFile",
+    "fold_criterion_text",
+    "text_fingerprint",
+]
 
 CsfFunction = Literal["GV", "ID", "PR", "DE", "RS", "RC"]
 StarLevel = Literal[3, 4]
@@ -19,6 +40,21 @@ JamaLevel = Literal["Lv1", "Lv2", "Lv3"]
 
 _REQUIREMENT_ID = re.compile(r"^[1-7]-\d+-\d+$")
 _CRITERION_ID = re.compile(r"^[1-7]-\d+-\d+-\d+$")
+_REFERENCE = re.compile(r"No\.\s*\d+(?:-\d+){1,3}")
+_SPACE = re.compile(r"\s+")
+
+
+def fold_criterion_text(text: str) -> str:
+    """An official criterion text as compared between versions: NFKC, white space removed, and
+    references to other criteria (``No.4-1-4-1``) masked, since renumbering changes them and not
+    the meaning."""
+    return _REFERENCE.sub("No.#", _SPACE.sub("", unicodedata.normalize("NFKC", text)))
+
+
+def text_fingerprint(text: str) -> str:
+    """A short fingerprint of a folded criterion text, so that two catalogue versions can be
+    compared without shipping IPA's sentences."""
+    return hashlib.sha256(fold_criterion_text(text).encode("utf-8")).hexdigest()[:16]
 
 
 class Strict(BaseModel):
@@ -82,6 +118,8 @@ class Criterion(Strict):
     level: StarLevel
     csf_function: CsfFunction
     citations: Citations = Citations()
+    # text_fingerprint() of the official text: the draft → final crosswalk is checked against it
+    text_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$")
 
     @field_validator("id")
     @classmethod

@@ -12,7 +12,14 @@ from pydantic import Field, model_validator
 from questionnaires.catalogue import CatalogueDataError, available_versions, load_catalogue, read_model
 from questionnaires.schema import Strict
 
-__all__ = ["Menu", "Remedies", "Theme", "load_menus", "load_remedies"]
+__all__ = [
+    "Menu",
+    "Menus",
+    "Remedies",
+    "Theme",
+    "load_menus",
+    "load_remedies",
+]
 
 _DIR = Path(__file__).parent / "support"
 

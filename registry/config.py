@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+__all__ = [
+    "DB_ENV",
+    "DEFAULT_DB",
+    "resolve_db_path",
+]
+
 DEFAULT_DB = Path("data") / "monosashi.duckdb"
 DB_ENV = "MONOSASHI_DB"
 

@@ -7,7 +7,7 @@ import pytest
 from questionnaires import catalogue as catalogue_module
 from questionnaires.build_scs import parse_ce, parse_gov, parse_iso, parse_jama, split_draft_references
 from questionnaires.catalogue import CatalogueDataError, available_versions, load_catalogue
-from registry.services.catalogue_view import catalogue_json, catalogue_table, version_differences
+from registry.services.catalogue import catalogue_json, catalogue_table, version_differences
 
 
 def test_every_shipped_data_file_validates():

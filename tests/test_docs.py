@@ -2,12 +2,15 @@
 
 import json
 import re
+import typing
 from pathlib import Path
 
 from click.testing import CliRunner
+from pydantic import BaseModel
 
 from dashboards.i18n import LANGUAGES, strings
 from registry.cli import main
+from registry.cli.shapes import SHAPES, CatalogueDoc, FlagRow, RequestRow, SupplierRow
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI_DOC = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
@@ -35,22 +38,48 @@ def test_every_command_takes_db():
             assert any("--db" in getattr(p, "opts", []) for p in command.params), f"`monosashi {path}` has no --db"
 
 
-def test_every_json_key_is_documented(tmp_path):
+def _fields(shape: type[BaseModel]) -> set[str]:
+    """Every key a shape prints, nested shapes included."""
+    keys = set(shape.model_fields)
+    for field in shape.model_fields.values():
+        for kind in (field.annotation, *typing.get_args(field.annotation)):
+            for inner in (kind, *typing.get_args(kind)):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    keys |= _fields(inner)
+    return keys
+
+
+def test_every_json_key_is_documented():
+    for command, shape in SHAPES.items():
+        assert f"monosashi {command}" in CLI_DOC, f"`monosashi {command} --json` is not in docs/cli.md"
+        for key in _fields(shape):
+            assert f'"{key}"' in CLI_DOC or f"`{key}`" in CLI_DOC, (
+                f"JSON key {key!r} of `{command} --json` missing from docs/cli.md"
+            )
+
+
+def test_every_json_command_has_a_shape():
+    """Each command with --json prints a declared shape (checked before printing)."""
+    with_json = {
+        path for path, command in _commands(main) if any("--json" in getattr(p, "opts", []) for p in command.params)
+    }
+    assert with_json == set(SHAPES), with_json ^ set(SHAPES)
+
+
+def test_json_output_has_its_shape(tmp_path):
+    """The shapes hold on a real registry, nested keys included (the CLI checks before printing)."""
     runner = CliRunner()
     catalogue = json.loads(runner.invoke(main, ["catalogue", "--json"]).output)
-    keys = set(catalogue) | set(catalogue["counts"]) | set(catalogue["requirements"][0]) | set(catalogue["criteria"][0])
-    keys |= (
-        set(catalogue["criteria"][0]["citations"])
-        | set(catalogue["categories"][0])
-        | set(catalogue["subcategories"][0])
-    )
+    CatalogueDoc.model_validate(catalogue)
     db = str(tmp_path / "r.duckdb")
     runner.invoke(main, ["demo", "--db", db, "--suppliers", "60"])
-    keys |= set(json.loads(runner.invoke(main, ["suppliers", "list", "--db", db, "--json"]).output)[0])
-    keys |= set(json.loads(runner.invoke(main, ["flags", "--db", db, "--json"]).stdout)[0])
-    keys |= set(json.loads(runner.invoke(main, ["requests", "list", "--db", db, "--json"]).output)[0])
-    for key in keys:
-        assert f'"{key}"' in CLI_DOC, f"JSON key {key!r} missing from docs/cli.md"
+    for command, shape in [
+        (["suppliers", "list"], SupplierRow),
+        (["flags"], FlagRow),
+        (["requests", "list"], RequestRow),
+    ]:
+        rows = json.loads(runner.invoke(main, [*command, "--db", db, "--json"]).stdout)
+        assert rows and all(shape.model_validate(r) for r in rows)
 
 
 def test_every_text_has_japanese_and_english():

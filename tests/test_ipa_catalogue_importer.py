@@ -10,7 +10,7 @@ from conftest import ADMIN
 from importers.base import SourceFileError
 from importers.ipa_catalogue import parse, sniff
 from questionnaires.catalogue import available_versions, load_catalogue
-from registry.services.catalogue_view import import_official_texts
+from registry.services.catalogue import import_official_texts
 from registry.store.settings import official_texts
 
 CATALOGUES = [load_catalogue(v) for v in available_versions()]

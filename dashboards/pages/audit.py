@@ -8,7 +8,7 @@ import streamlit as st
 from dashboards import ui
 from dashboards.ui import tr
 from registry import clock
-from registry.store import audit
+from registry.services import audit
 
 store = ui.store()
 

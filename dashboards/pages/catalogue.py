@@ -6,11 +6,15 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
-from importers.base import SourceFileError
-from questionnaires.catalogue import available_versions
 from registry import clock
-from registry.services.catalogue_view import catalogue_table, import_official_texts, version_differences
-from registry.store.settings import official_texts
+from registry.services.catalogue import (
+    available_versions,
+    catalogue_table,
+    import_official_texts,
+    official_texts,
+    version_differences,
+)
+from registry.services.intake import SourceFileError
 
 store = ui.store()
 lang = ui.lang()

@@ -5,11 +5,9 @@ import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from importers.base import SourceFile, SourceFileError
-from importers.crosswalk_excel import parse as parse_crosswalk_excel
-from questionnaires.crosswalks import CrosswalkError
 from registry.services import crosswalks, yardstick
 from registry.services import profiles as profile_service
+from registry.services.intake import SourceFile, SourceFileError
 
 store = ui.store()
 profiles = profile_service.mapping_profiles(store)
@@ -47,7 +45,7 @@ actions = st.columns(3)
 if actions[0].button(tr("crosswalks.save"), key="crosswalk_save"):
     try:
         saved = ui.crosswalk_from_rows(crosswalk, edited, profiles)
-    except CrosswalkError as exc:
+    except crosswalks.CrosswalkError as exc:
         st.error(ui.plain(str(exc)))
     else:
         crosswalks.save_user_crosswalk(store, saved, actor=ui.actor())
@@ -64,7 +62,7 @@ with actions[2].popover(tr("crosswalks.import")):
     )
     if upload is not None and st.button(tr("crosswalks.import.button"), key="crosswalk_import"):
         try:
-            imported = parse_crosswalk_excel(SourceFile(upload.name, upload.getvalue()), profiles)
+            imported = crosswalks.parse_crosswalk_excel(SourceFile(upload.name, upload.getvalue()), profiles)
         except SourceFileError as exc:
             for problem in exc.problems:
                 st.error(ui.plain(f"{problem.location}: {problem.message}"))

@@ -5,15 +5,12 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
-from importers.container import Limits
-from questionnaires.frameworks import ProfileError
 from registry import clock
-from registry.services import intake, neutralise
+from registry.services import intake, neutralise, suppliers
 from registry.services import profiles as profile_service
-from registry.store import submissions
 
 store = ui.store()
-limits = Limits()
+limits = intake.Limits()
 
 st.title(tr("import.title"))
 st.caption(tr("import.caption", mb=limits.max_file_bytes // (1024 * 1024)))
@@ -95,7 +92,7 @@ with st.expander(tr("import.add_profile")):
             added = profile_service.add_profile_text(
                 store, profile_file.getvalue().decode("utf-8"), profile_file.name, actor=ui.actor()
             )
-        except (ProfileError, UnicodeDecodeError) as exc:
+        except (profile_service.ProfileError, UnicodeDecodeError) as exc:
             st.error(ui.plain(str(exc)))
         else:
             st.success(tr("import.add_profile.done", name=added.name, items=len(added.resolved_items())))
@@ -108,7 +105,7 @@ status_filter = ui.radio(
     lambda s: tr(f"import.filter.{s}"),
     key="history_filter",
 )
-history = submissions.import_history(store, status=None if status_filter == "all" else status_filter)
+history = suppliers.import_history(store, status=None if status_filter == "all" else status_filter)
 if history.is_empty():
     st.info(tr("import.history.empty"))
 else:
@@ -126,7 +123,7 @@ else:
             key="history_download",
         )
         row = kept.filter(import_id=choice).row(0, named=True)
-        content = submissions.file_content(store, row["sha256"])
+        content = suppliers.file_content(store, row["sha256"])
         if content is not None:
             st.download_button(
                 tr("import.download"),

@@ -7,10 +7,8 @@ import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
-from registry.services import dashboard
-from registry.services.demo import generate_demo
-from registry.store import content
-from registry.store.suppliers import HELD_LEVELS
+from registry.services import dashboard, maintenance
+from registry.services.suppliers import HELD_LEVELS
 
 SUPPLIERS = "dashboards/pages/suppliers.py"
 
@@ -32,8 +30,8 @@ st.caption(
 if board.now.suppliers == 0 and board.held_by_tier.is_empty():
     st.info(tr("overview.empty"))
     if st.button(tr("overview.load_demo"), type="primary"):
-        demo = generate_demo(500, seed=1, as_of=as_of)
-        content.replace_demo(store, demo, actor=ui.actor(), seed=1)
+        demo = maintenance.generate_demo(500, seed=1, as_of=as_of)
+        maintenance.replace_demo(store, demo, actor=ui.actor(), seed=1)
         ui.refresh_flags(store)
         st.success(tr("overview.demo_loaded", n=demo.suppliers.height))
         st.rerun()

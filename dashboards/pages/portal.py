@@ -7,7 +7,6 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
-from importers.container import Limits
 from registry import clock
 from registry.errors import MonosashiError
 from registry.services import documents, intake, support, templates
@@ -63,7 +62,7 @@ buttons[1].download_button(
 
 st.subheader(tr("portal.upload"))
 st.caption(tr("portal.upload.caption"))
-limits = Limits()
+limits = intake.Limits()
 uploads = st.file_uploader(
     tr("import.files"),
     accept_multiple_files=True,

@@ -1,4 +1,4 @@
-"""Renewals: every certificate's validity on a timeline, what lapses in the next 30/60/90 days,
+"""Renewals: every certificate's validity on a timeline, what lapses within the policy's windows,
 what has lapsed or is overdue — filtered, and exported to Excel, CSV or a calendar."""
 
 import streamlit as st
@@ -19,11 +19,14 @@ if states.is_empty():
     st.info(tr("renewals.empty"))
     st.stop()
 
+windows = renewals.expiring_windows(store)
 filters = st.columns(4)
-within = int(
-    ui.radio(
-        filters[0], tr("renewals.within"), ["30", "60", "90"], lambda d: tr("renewals.days", n=d), key="renewals_within"
-    )
+within = ui.radio(
+    filters[0],
+    tr("renewals.within"),
+    list(reversed(windows)),
+    lambda d: tr("renewals.days", n=d),
+    key="renewals_within",
 )
 schemes = ui.multiselect(
     filters[1], tr("col.scheme"), sorted(states["scheme"].unique()), lambda s: tr(f"scheme.{s}"), key="renewals_schemes"
@@ -38,20 +41,12 @@ tiers = ui.multiselect(
 requested = ui.multiselect(filters[3], tr("col.requested_level"), [3, 4], lambda lv: f"★{lv}", key="renewals_requested")
 shown = renewals.filtered(states, schemes=schemes, tiers=tiers, requested=requested)
 
-due = shown.filter(
-    ((shown["state"] == "expiring") & (shown["days_left"] <= within))
-    | shown["state"].is_in(
-        ["self_assessment_due", "self_assessment_overdue", "surveillance_due", "surveillance_overdue"]
-    )
-)
-lapsed = shown.filter(shown["state"].is_in(["expired", "stale"]))
-counts = st.columns(4)
-for column, window in zip(counts, (30, 60, 90), strict=False):
-    column.metric(
-        tr("renewals.expiring_in", n=window),
-        f"{shown.filter((shown['state'] == 'expiring') & (shown['days_left'] <= window)).height:,}",
-    )
-counts[3].metric(tr("renewals.overdue"), f"{shown.filter(shown['state'].str.ends_with('_overdue')).height:,}")
+due = renewals.needs_action(shown, within)
+lapsed = renewals.lapsed(shown)
+counts = st.columns(len(windows) + 1)
+for column, window in zip(counts, windows, strict=False):
+    column.metric(tr("renewals.expiring_in", n=window), f"{renewals.expiring(shown, window).height:,}")
+counts[-1].metric(tr("renewals.overdue"), f"{shown.filter(shown['state'].str.ends_with('_overdue')).height:,}")
 
 state_names = {s: tr(f"state.{s}") for s in renewals.STATES}
 timeline = ui.timeline_rows(shown, due)

@@ -7,9 +7,9 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
-from registry.domain.models import LevelRequest
 from registry.errors import MonosashiError
 from registry.services import documents, exports, requests
+from registry.services.requests import LevelRequest
 
 store = ui.store()
 as_of = ui.as_of()

@@ -6,11 +6,8 @@ import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
-from questionnaires.catalogue import CatalogueDataError
-from questionnaires.policy import default_policy
 from registry.services import flags, yardstick
-from registry.store import settings
-from registry.store.validity import policy_for
+from registry.services.settings import CatalogueDataError, default_policy, policy_for, save_settings
 
 store = ui.store()
 policy = policy_for(store)
@@ -61,7 +58,7 @@ if actions[0].button(tr("settings.save"), type="primary", key="settings_save"):
     except (CatalogueDataError, ValueError) as exc:
         st.error(ui.plain(str(exc)))
     else:
-        settings.save_settings(
+        save_settings(
             store,
             {
                 "validity_policy": proposed.model_dump_json(),
@@ -72,7 +69,7 @@ if actions[0].button(tr("settings.save"), type="primary", key="settings_save"):
         )
         st.success(tr("settings.saved"))
 if actions[1].button(tr("settings.reset"), key="settings_reset"):
-    settings.save_settings(
+    save_settings(
         store,
         {"validity_policy": None, "yardstick.min_strength": None, "yardstick.fresh_months": None},
         actor=ui.actor(),
@@ -129,7 +126,7 @@ if flag_actions[0].button(tr("settings.flags.save"), type="primary", key="settin
         values[f"flags.{row['rule_id']}.enabled"] = str(bool(row["enabled"]))
         if row["threshold"]:
             values[f"flags.{row['rule_id']}.{row['threshold']}"] = str(row["value"])
-    settings.save_settings(store, values, actor=ui.actor())
+    save_settings(store, values, actor=ui.actor())
     ui.refresh_flags(store)
     st.success(tr("settings.flags.saved"))
 if flag_actions[1].button(tr("settings.flags.reset"), key="settings_flags_reset"):

@@ -9,8 +9,7 @@ from dashboards import figures, ui
 from dashboards.ui import tr
 from registry import access
 from registry.errors import MonosashiError
-from registry.services import documents, flags, neutralise, supply_chain, support, yardstick
-from registry.store import submissions, suppliers
+from registry.services import documents, flags, neutralise, suppliers, supply_chain, support, yardstick
 
 store = ui.store()
 as_of = ui.as_of()
@@ -60,7 +59,7 @@ downloads[0].download_button(
 submitted = data.submissions
 with downloads[1].popover(tr("supplier.raw", n=submitted.height), disabled=submitted.is_empty()):
     for row in submitted.iter_rows(named=True):
-        content = submissions.file_content(store, row["sha256"])
+        content = suppliers.file_content(store, row["sha256"])
         label = tr(
             "supplier.raw.file",
             file=row["source_name"],

@@ -6,7 +6,7 @@ import streamlit as st
 from dashboards import ui
 from dashboards.ui import tr
 from registry.services import directory, exports
-from registry.store.suppliers import HELD_LEVELS
+from registry.services.suppliers import HELD_LEVELS
 
 store = ui.store()
 as_of = ui.as_of()

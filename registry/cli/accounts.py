@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from registry import access
 from registry.cli.app import (
     _actor,
     _echo_json,
@@ -15,11 +16,25 @@ from registry.cli.app import (
     _Group,
     db_option,
 )
+from registry.cli.shapes import AccountRow, AuditVerdictDoc, InvitationRow
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
 from registry.store import Store, content
+from registry.store import audit as audit_log
 
-__all__ = ["audit_group", "portal", "users"]
+__all__ = [
+    "audit_group",
+    "audit_verify",
+    "portal",
+    "portal_invite",
+    "portal_list",
+    "portal_revoke",
+    "users",
+    "users_add",
+    "users_disable",
+    "users_list",
+    "users_passwd",
+]
 
 
 @click.group(cls=_Group)
@@ -55,7 +70,6 @@ def users_add(
     db: Path | None,
 ) -> None:
     """Create an account (the first one may be created by whoever can open the registry file)."""
-    from registry import access
 
     store = Store(resolve_db_path(db))
     content.initialise(store, _actor())
@@ -78,11 +92,10 @@ def users_add(
 @db_option
 def users_list(as_json: bool, db: Path | None) -> None:
     """Every account with its role (never the password hashes)."""
-    from registry import access
 
     rows = access.users(_existing_store(db)).to_dicts()
     if as_json:
-        _echo_json(rows)
+        _echo_json(rows, AccountRow)
         return
     for r in rows:
         state = " (disabled)" if r["disabled_at"] else ""
@@ -95,7 +108,6 @@ def users_list(as_json: bool, db: Path | None) -> None:
 @db_option
 def users_passwd(user_id: str, password_stdin: bool, db: Path | None) -> None:
     """Set an account's password."""
-    from registry import access
 
     access.set_password(_existing_store(db), user_id, _new_password(password_stdin), _actor())
     click.echo(f"password of {user_id} changed")
@@ -107,7 +119,6 @@ def users_passwd(user_id: str, password_stdin: bool, db: Path | None) -> None:
 @db_option
 def users_disable(user_id: str, enable: bool, db: Path | None) -> None:
     """Disable an account (it can no longer sign in), or enable it again."""
-    from registry import access
 
     access.set_user_disabled(_existing_store(db), user_id, not enable, _actor())
     click.echo(f"account {user_id} {'enabled' if enable else 'disabled'}")
@@ -125,7 +136,6 @@ def portal() -> None:
 @db_option
 def portal_invite(supplier_id: str, days: int, base_url: str, db: Path | None) -> None:
     """Create an invitation link for a supplier; the link is printed once and never stored."""
-    from registry import access
 
     made = access.create_invitation(_existing_store(db), supplier_id, _actor(), days)
     click.echo(f"{base_url.rstrip('/')}/?invite={made.token}")
@@ -138,11 +148,10 @@ def portal_invite(supplier_id: str, days: int, base_url: str, db: Path | None) -
 @db_option
 def portal_list(supplier_id: str | None, as_json: bool, db: Path | None) -> None:
     """Invitations (named by the start of their hash), with expiry, revocation and use."""
-    from registry import access
 
     rows = access.invitations(_existing_store(db), supplier_id).to_dicts()
     if as_json:
-        _echo_json(rows)
+        _echo_json(rows, InvitationRow)
         return
     for r in rows:
         state = "revoked" if r["revoked_at"] else f"until {r['expires_at']:%Y-%m-%d}"
@@ -154,7 +163,6 @@ def portal_list(supplier_id: str | None, as_json: bool, db: Path | None) -> None
 @db_option
 def portal_revoke(invitation: str, db: Path | None) -> None:
     """Revoke an invitation (named by at least 8 characters of its hash, as `portal list` shows)."""
-    from registry import access
 
     access.revoke_invitation(_existing_store(db), invitation, _actor())
     click.echo(f"invitation {invitation} revoked")
@@ -170,11 +178,10 @@ def audit_group() -> None:
 @db_option
 def audit_verify(as_json: bool, db: Path | None) -> None:
     """Check the audit log's hash chain; exit 1 naming the first broken line."""
-    from registry.store import audit as audit_log
 
     verdict = audit_log.verify(_existing_store(db))
     if as_json:
-        _echo_json(verdict.as_json())
+        _echo_json(verdict.as_json(), AuditVerdictDoc)
     elif verdict.intact:
         click.echo(f"audit log intact: {verdict.lines} lines; head hash {verdict.head_hash}")
     if not verdict.intact:

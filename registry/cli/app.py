@@ -21,15 +21,24 @@ import click
 from pydantic import ValidationError
 
 from importers.base import SourceFileError
+from importers.container import Limits
 from questionnaires.catalogue import CatalogueDataError
-from registry import clock
+from registry import access, clock
+from registry.cli.shapes import FileReportDoc, Shape, checked
 from registry.config import DEFAULT_DB, resolve_db_path
 from registry.domain.actor import Actor, role_reaches
 from registry.errors import AccessDenied, MonosashiError
+from registry.services import intake
 from registry.store import Store, content, private_files
 from registry.store.accounts import account_count
 
-__all__ = ["CLI_ROLES", "describe_validation", "main"]
+__all__ = [
+    "CLI_ROLES",
+    "as_of_option",
+    "db_option",
+    "describe_validation",
+    "main",
+]
 
 _USER_ERRORS = (MonosashiError, CatalogueDataError, SourceFileError)
 
@@ -111,7 +120,6 @@ def _sign_in(db: Path | None, needed: str | None) -> Actor:
     """Who runs this command. A registry without accounts is in single-user local mode (whoever
     can open its file acts as its owner); with accounts, MONOSASHI_USER and MONOSASHI_PASSWORD (or
     a prompt on a terminal) sign in, and the account's role must reach ``needed``."""
-    from registry import access
 
     path = resolve_db_path(db)
     if needed is None or not _accounts(path):
@@ -172,8 +180,13 @@ def _actor() -> Actor:
     return _CURRENT.get("actor") or _os_actor()
 
 
-def _echo_json(value: Any) -> None:
+def _print_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def _echo_json(value: Any, shape: type[Shape]) -> None:
+    """Print a command's ``--json`` output once it has its documented shape (registry/cli/shapes.py)."""
+    _print_json(checked(value, shape))
 
 
 db_option = click.option(
@@ -240,8 +253,6 @@ def _run_import(
     expected: str = "",
 ) -> None:
     """Collect, check and write files; with ``only_formats`` other formats are refused."""
-    from importers.container import Limits
-    from registry.services import intake
 
     store = Store(resolve_db_path(db))
     content.initialise(store, _actor())
@@ -266,7 +277,7 @@ def _run_import(
     if bar is not None:
         bar.render_finish()
     if as_json:
-        _echo_json([r.as_json() for r in reports])
+        _echo_json([r.as_json() for r in reports], FileReportDoc)
     else:
         for r in reports:
             status = "would import" if dry_run and r.status == "ready" else r.status

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import polars as pl
 
+from questionnaires.frameworks import shipped_frameworks
 from registry import clock
 from registry.cli.app import (
     _actor,
@@ -17,13 +18,30 @@ from registry.cli.app import (
     _run_import,
     db_option,
 )
+from registry.cli.shapes import FileHistoryRow, PendingCertificateRow, ProfileRow
 from registry.config import resolve_db_path
 from registry.domain.actor import Actor
 from registry.errors import MonosashiError
+from registry.services import flags, supply_chain
 from registry.services import profiles as profile_service
+from registry.services.templates import build_template
 from registry.store import Store, content, submissions, suppliers
+from registry.store import certificates as stored
 
-__all__ = ["certificates", "history", "import_", "links", "profiles", "template"]
+__all__ = [
+    "certificates",
+    "certificates_confirm",
+    "certificates_import",
+    "certificates_pending",
+    "history",
+    "import_",
+    "links",
+    "links_import",
+    "profiles",
+    "profiles_add",
+    "profiles_list",
+    "template",
+]
 
 
 @click.command("import")
@@ -70,8 +88,6 @@ def import_(
 @db_option
 def template(framework: str, supplier_id: str, output: Path, level: str, db: Path | None) -> None:
     """Write a blank supplier workbook (FRAMEWORK: scs, ipa_5min or profile.<name>)."""
-    from questionnaires.frameworks import shipped_frameworks
-    from registry.services.templates import build_template
 
     store = _existing_store(db)
     profiles = profile_service.mapping_profiles(store)
@@ -110,7 +126,7 @@ def profiles_list(as_json: bool, db: Path | None) -> None:
         for p in found.values()
     ]
     if as_json:
-        _echo_json(rows)
+        _echo_json(rows, ProfileRow)
         return
     for r in rows:
         click.echo(f"{r['name']:32} {r['items']:4} items  {r['title_ja']}")
@@ -140,7 +156,7 @@ def history(status: str | None, limit: int, as_json: bool, db: Path | None) -> N
         for r in frame.to_dicts()
     ]
     if as_json:
-        _echo_json(rows)
+        _echo_json(rows, FileHistoryRow)
         return
     for r in rows:
         click.echo(
@@ -160,11 +176,10 @@ def certificates() -> None:
 @db_option
 def certificates_pending(supplier_id: str | None, as_json: bool, db: Path | None) -> None:
     """Certificates suppliers entered through the portal that no buyer has confirmed (they count for nothing yet)."""
-    from registry.store import certificates as stored
 
     waiting = stored.unconfirmed(_existing_store(db), supplier_id)
     if as_json:
-        _echo_json(waiting.to_dicts())
+        _echo_json(waiting.to_dicts(), PendingCertificateRow)
         return
     for r in waiting.iter_rows(named=True):
         click.echo(f"{r['certificate_id']:14} {r['supplier_id']:10} {r['scheme']:16} {r['registration_no'] or '-'}")
@@ -177,8 +192,6 @@ def certificates_pending(supplier_id: str | None, as_json: bool, db: Path | None
 @db_option
 def certificates_confirm(certificate_ids: tuple[str, ...], reject: bool, db: Path | None) -> None:
     """Confirm certificates suppliers entered (they count from now on), or reject them; all or none."""
-    from registry.services import flags
-    from registry.store import certificates as stored
 
     store = _existing_store(db)
     pending = stored.unconfirmed(store)
@@ -224,7 +237,6 @@ def links() -> None:
 @db_option
 def links_import(paths: tuple[Path, ...], dry_run: bool, create_missing: bool, as_json: bool, db: Path | None) -> None:
     """Import link lists (親取引先ID, 子取引先ID, 供給品目, 重要; parent 自社 is the buyer) and report cycles."""
-    from registry.services import supply_chain
 
     try:
         _run_import(

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from registry import access
 from registry.cli.app import (
     _accounts,
     _actor,
     _as_of,
-    _echo_json,
     _os_actor,
+    _print_json,
     as_of_option,
     db_option,
 )
@@ -22,6 +24,7 @@ from registry.config import resolve_db_path
 from registry.errors import MonosashiError
 from registry.services import flags
 from registry.services.demo import generate_demo
+from registry.services.schemas import exchange_schema, profile_schema
 from registry.store import Store, content
 
 __all__ = ["demo", "init", "schema", "serve"]
@@ -118,9 +121,6 @@ def serve(db: Path | None, port: int, demo_suppliers: int, single_user: bool) ->
 
 def _first_admin(path: Path) -> None:
     """On a registry without accounts, create the admin account and print its password once."""
-    import secrets
-
-    from registry import access
 
     store = Store(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,6 +141,5 @@ def _first_admin(path: Path) -> None:
 @db_option
 def schema(which: str, db: Path | None) -> None:
     """Print the JSON Schema of the exchange format (or of mapping profiles); --db is not used."""
-    from registry.services.schemas import exchange_schema, profile_schema
 
-    _echo_json(profile_schema() if which == "profile" else exchange_schema())
+    _print_json(profile_schema() if which == "profile" else exchange_schema())

@@ -18,13 +18,21 @@ from registry.cli.app import (
     as_of_option,
     db_option,
 )
+from registry.cli.shapes import ProposalRow, SupplierRow
 from registry.config import resolve_db_path
 from registry.domain.actor import Actor
 from registry.domain.models import Supplier
 from registry.services import flags
 from registry.store import Store, content, suppliers
 
-__all__ = ["proposals", "suppliers_group"]
+__all__ = [
+    "proposals",
+    "proposals_list",
+    "proposals_resolve",
+    "suppliers_add",
+    "suppliers_group",
+    "suppliers_list",
+]
 
 
 @click.group("suppliers", cls=_Group)
@@ -83,7 +91,7 @@ def suppliers_list(as_json: bool, as_of: Any, db: Path | None) -> None:
         "requested_level",
     ).to_dicts()
     if as_json:
-        _echo_json(rows)
+        _echo_json(rows, SupplierRow)
         return
     for r in rows:
         tier = f"T{r['tier']}" if r["tier"] else "--"
@@ -110,7 +118,7 @@ def proposals_list(supplier_id: str | None, state: str, as_json: bool, db: Path 
     """List declared subcontractors (open ones by default)."""
     found = suppliers.proposals(_existing_store(db), supplier_id, state)
     if as_json:
-        _echo_json(found.to_dicts())
+        _echo_json(found.to_dicts(), ProposalRow)
         return
     for r in found.iter_rows(named=True):
         match = f" → {r['child_id']}" if r["child_id"] else ""

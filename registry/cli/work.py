@@ -17,10 +17,20 @@ from registry.cli.app import (
     as_of_option,
     db_option,
 )
+from registry.cli.shapes import FlagRow, RequestRow
 from registry.domain.actor import Actor
-from registry.services import flags
+from registry.services import documents, flags, support
+from registry.services.requests import current_requests
 
-__all__ = ["flags_command", "gap_report", "requests"]
+__all__ = [
+    "flags_command",
+    "flags_set",
+    "gap_report",
+    "requests",
+    "requests_import",
+    "requests_letter",
+    "requests_list",
+]
 
 
 @click.group(cls=_Group)
@@ -50,7 +60,6 @@ def requests_import(paths: tuple[Path, ...], dry_run: bool, as_json: bool, db: P
 @db_option
 def requests_list(as_of: Any, states: tuple[str, ...], as_json: bool, db: Path | None) -> None:
     """Each supplier's current request with its state on the date (achieved and overdue follow from the data)."""
-    from registry.services.requests import current_requests
 
     frame = current_requests(_existing_store(db), _as_of(as_of))
     if states:
@@ -68,7 +77,7 @@ def requests_list(as_of: Any, states: tuple[str, ...], as_json: bool, db: Path |
         "days_to_due",
     ).to_dicts()
     if as_json:
-        _echo_json(rows)
+        _echo_json(rows, RequestRow)
         return
     for r in rows:
         click.echo(
@@ -101,7 +110,6 @@ def requests_letter(
     db: Path | None,
 ) -> None:
     """Write the request letter (Japanese, Excel) of each supplier's current request."""
-    from registry.services import documents
 
     store = _existing_store(db)
     buyer = buyer_name or store.setting("buyer.name") or "発注者"
@@ -169,7 +177,7 @@ def flags_command(
         "note",
     ).to_dicts()
     if as_json:
-        _echo_json(rows)
+        _echo_json(rows, FlagRow)
         return
     for r in rows:
         click.echo(
@@ -208,7 +216,6 @@ def gap_report(
     supplier_ids: tuple[str, ...], output: Path, level: str | None, lang: str, as_of: Any, db: Path | None
 ) -> None:
     """Write the gap report (Excel) of a supplier: unmet and unknown criteria, evidence held, next steps, support menu."""
-    from registry.services import documents, support
 
     store = _existing_store(db)
     if len(supplier_ids) == 1 and output.suffix.lower() != ".zip":

@@ -14,7 +14,10 @@ from registry.cli.app import (
     as_of_option,
     db_option,
 )
+from registry.cli.shapes import CoverageRow, EvidencePiece, RenewalRow, StatusRow
 from registry.errors import MonosashiError
+from registry.services import supply_chain, yardstick
+from registry.services.renewals import renewals as find_renewals
 from registry.store import suppliers
 
 __all__ = ["coverage", "explain", "renewals", "status"]
@@ -28,7 +31,6 @@ __all__ = ["coverage", "explain", "renewals", "status"]
 @db_option
 def status(supplier_id: str | None, level: str | None, as_of: Any, as_json: bool, db: Path | None) -> None:
     """Suppliers read on the SCS yardstick: held and requested ★, readiness, status per criterion."""
-    from registry.services import yardstick
 
     store = _existing_store(db)
     day = _as_of(as_of)
@@ -57,7 +59,7 @@ def status(supplier_id: str | None, level: str | None, as_of: Any, as_json: bool
             }
         )
     if as_json:
-        _echo_json(out)
+        _echo_json(out, StatusRow)
         return
     for r in out:
         star3 = r["readiness"]["star3"] or 0
@@ -73,7 +75,6 @@ def status(supplier_id: str | None, level: str | None, as_of: Any, as_json: bool
 @db_option
 def explain(supplier_id: str, criterion_id: str, as_of: Any, as_json: bool, db: Path | None) -> None:
     """Why a supplier's criterion has its status: every piece of evidence, the deciding one first."""
-    from registry.services import yardstick
 
     store = _existing_store(db)
     if criterion_id not in {c.id for c in yardstick.catalogue_in_force(store).criteria}:
@@ -82,7 +83,7 @@ def explain(supplier_id: str, criterion_id: str, as_of: Any, as_json: bool, db: 
         raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
     pieces = yardstick.explain(store, _as_of(as_of), supplier_id, criterion_id)
     if as_json:
-        _echo_json(pieces)
+        _echo_json(pieces, EvidencePiece)
         return
     if not pieces:
         click.echo(f"{supplier_id} {criterion_id}: unknown — no evidence")
@@ -113,7 +114,6 @@ def explain(supplier_id: str, criterion_id: str, as_of: Any, as_json: bool, db: 
 @db_option
 def renewals(within_days: int, include_expired: bool, as_of: Any, as_json: bool, db: Path | None) -> None:
     """Certificates expiring soon, expired, and ★4 yearly self-assessments due or overdue."""
-    from registry.services.renewals import renewals as find_renewals
 
     frame = find_renewals(_existing_store(db), _as_of(as_of), within_days, include_expired)
     rows = frame.select(
@@ -131,7 +131,7 @@ def renewals(within_days: int, include_expired: bool, as_of: Any, as_json: bool,
         "expiry_mismatch",
     ).to_dicts()
     if as_json:
-        _echo_json(rows)
+        _echo_json(rows, RenewalRow)
         return
     for r in rows:
         due = f" check due {r['check_due_on']}" if r["check_due_on"] else ""
@@ -154,12 +154,11 @@ def renewals(within_days: int, include_expired: bool, as_of: Any, as_json: bool,
 @db_option
 def coverage(as_of: Any, default_level: str, as_json: bool, db: Path | None) -> None:
     """How far valid ★ coverage reaches per tier (covered, below required, questionnaire only, unknown)."""
-    from registry.services import supply_chain
 
     per_supplier = supply_chain.supplier_coverage(_existing_store(db), _as_of(as_of), int(default_level))
     rows = supply_chain.coverage_by_tier(per_supplier).to_dicts()
     if as_json:
-        _echo_json(rows)
+        _echo_json(rows, CoverageRow)
         return
     for r in rows:
         tier = f"tier {r['tier']}" if r["tier"] else "not linked"

@@ -1,4 +1,4 @@
-"""Domain model of the registry: suppliers, their links, submissions, certificates, requests, flags.
+"""Domain model of the registry: suppliers, their links, answers, certificates and ★ requests.
 
 These pydantic models are the boundary types: importers produce them, the store writes them,
 the CLI and JSON exports print them. Text is NFKC-normalised and trimmed on the way in, so
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 import polars as pl
@@ -26,18 +26,11 @@ __all__ = [
     "Certificate",
     "CertificateScheme",
     "CorporateNumber",
-    "Flag",
-    "FlagKind",
-    "FlagSeverity",
-    "FlagState",
-    "Framework",
     "LevelRequest",
     "LinkSource",
     "Model",
     "OptionalText",
-    "Question",
     "RequestState",
-    "Submission",
     "Supplier",
     "SupplierId",
     "SupplierLink",
@@ -201,26 +194,6 @@ class SupplierLink(Model):
         return self
 
 
-class Framework(Model):
-    """A questionnaire or scheme that answers can be given against (SCS, IPA 自社診断, a checklist)."""
-
-    framework_id: Annotated[str, Field(pattern=r"^[a-z0-9_.\-]+$")]
-    version: Text
-    name_ja: Text
-    name_en: Text
-    kind: Literal["scheme", "questionnaire", "checklist"]
-
-
-class Question(Model):
-    """One item of a framework, identified within its framework version."""
-
-    framework_id: str
-    version: str
-    item_id: Text
-    summary: OptionalText = None
-    answer_kind: Literal["star_mark", "score", "yes_no", "choice"] = "star_mark"
-
-
 class Answer(Model):
     """A supplier's answer to one item, with where it was read from."""
 
@@ -231,19 +204,6 @@ class Answer(Model):
     evidence: OptionalText = None
     note: OptionalText = None
     location: OptionalText = None
-
-
-class Submission(Model):
-    """One questionnaire a supplier sent: the framework and catalogue version it answers."""
-
-    supplier_id: SupplierId
-    framework_id: str
-    framework_version: str
-    catalogue_version: str | None = None
-    submitted_on: date
-    source_name: Text
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    answers: list[Answer] = Field(default_factory=list)
 
 
 class Certificate(Model):
@@ -312,21 +272,3 @@ class LevelRequest(Model):
         if all(a is False for a in answers):
             return 3
         return None
-
-
-FlagKind = Literal["renewal", "below_request", "needs_support", "conflict", "stale", "coverage_hole"]
-FlagSeverity = Literal["info", "warning", "critical"]
-FlagState = Literal["open", "acknowledged", "resolved", "dismissed"]
-
-
-class Flag(Model):
-    """Something about a supplier that needs the buyer's attention, with its workflow state."""
-
-    supplier_id: SupplierId
-    kind: FlagKind
-    rule_id: str
-    subject: str = ""
-    severity: FlagSeverity
-    reason: Text
-    state: FlagState = "open"
-    raised_at: datetime | None = None

@@ -103,7 +103,8 @@ def evidence_chain(piece: dict[str, object]) -> str:
     if piece["kind"] == "certificate":
         name = _SCHEME_NAMES.get(str(piece["source_framework"]), piece["source_framework"])
         return f"{name} {piece['raw_answer']}{valid} → {piece['source_item']} → {piece['relationship']} {piece['strength']:.1f} → {target}"
-    answer = f"{piece['source_ref']} ({piece['evidence_date']}), {piece['location']} {piece['raw_answer']!r}"
+    where = f", {piece['location']}" if piece.get("location") else ""
+    answer = f"{piece['source_ref']} ({piece['evidence_date']}){where} {piece['raw_answer']!r}"
     if piece["kind"] == "self_assessment":
         return f"SCS self-assessment {answer} → {target}"
     return f"{piece['source_framework']} {answer} → item {piece['source_item']} → {piece['relationship']} {piece['strength']:.1f} → {target}"

@@ -9,14 +9,24 @@ import polars as pl
 from openpyxl.styles import Font, PatternFill
 
 from importers.crosswalk_excel import HEADER, META, SHEET
+from importers.crosswalk_excel import parse as parse_crosswalk_excel
 from questionnaires.catalogue import Catalogue
-from questionnaires.crosswalks import Crosswalk, all_crosswalks, crosswalk_frame, load_crosswalk_text
+from questionnaires.crosswalks import Crosswalk, CrosswalkError, all_crosswalks, crosswalk_frame, load_crosswalk_text
 from questionnaires.frameworks import MappingProfile
 from registry.services.exports import japanese_workbook
 from registry.store import Store
 from registry.store.settings import save_user_crosswalk, user_crosswalk_texts
 
-__all__ = ["coverage", "effective_crosswalks", "save_user_crosswalk", "to_excel"]
+__all__ = [
+    "Crosswalk",
+    "CrosswalkError",
+    "coverage",
+    "effective_crosswalks",
+    "load_crosswalk_text",
+    "parse_crosswalk_excel",
+    "save_user_crosswalk",
+    "to_excel",
+]
 
 
 def effective_crosswalks(store: Store, profiles: dict[str, MappingProfile]) -> dict[str, Crosswalk]:

@@ -21,7 +21,11 @@ from registry.domain.models import BUYER_ID, corporate_number_check_digit, suppl
 from registry.domain.tables import REQUEST_SCHEMA
 from registry.store.content import RegistryData
 
-__all__ = ["INDUSTRIES", "generate_demo"]
+__all__ = [
+    "INDUSTRIES",
+    "certificate_pdf",
+    "generate_demo",
+]
 
 _PLACES = [
     "東邦",

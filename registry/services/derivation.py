@@ -24,7 +24,7 @@ from registry.services.requests import current_requests
 from registry.store import Store
 from registry.store import flags as stored_flags
 from registry.store.certificates import certificate_states
-from registry.store.suppliers import supplier_status
+from registry.store.suppliers import supplier_count, supplier_status
 
 __all__ = ["Refresh", "derive", "ensure_current", "refresh", "replay", "rules_in_force"]
 
@@ -62,7 +62,7 @@ def _scope_of(store: Store, suppliers: Sequence[str] | None) -> _Scope:
     frame = pl.Series("supplier_id", list(suppliers), dtype=pl.String).unique(maintain_order=True).to_frame()
     if frame.height <= _FEW:
         return _Scope(frame, by_id=True, reads_all=False)
-    everyone = int(store.scalar("SELECT count(*) FROM supplier"))
+    everyone = supplier_count(store)
     return _Scope(frame, reads_all=frame.height >= _MOST * everyone)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,7 +22,16 @@ from typing import Literal
 import polars as pl
 
 from importers import IMPORTERS, checklist
-from importers.base import ImportBatch, ImportContext, Limits, Problem, SourceFile, SourceFileError, SupplierRef
+from importers.base import (
+    DeclaredSubcontractor,
+    ImportBatch,
+    ImportContext,
+    Limits,
+    Problem,
+    SourceFile,
+    SourceFileError,
+    SupplierRef,
+)
 from importers.container import check_office_zip, decode_text, expand_zip, looks_like_zip
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES
 from registry import clock
@@ -46,14 +55,21 @@ from registry.store import Store, certificates, submissions, suppliers
 from registry.store.submissions import write_import
 
 __all__ = [
+    "FORMAT_NAMES",
     "PORTAL_QUOTA",
+    "QUESTIONNAIRE_FORMATS",
     "FileReport",
+    "Limits",
     "Mode",
     "PlannedWrite",
     "PortalQuota",
+    "SourceFile",
+    "SourceFileError",
+    "Status",
     "analyse",
     "collect",
     "commit",
+    "expand",
     "preview",
     "sources_from_uploads",
     "summary_frame",
@@ -446,11 +462,37 @@ def _plan(
     problems: list[Problem],
     create_missing: bool = False,
 ) -> PlannedWrite:
+    """The rows one checked file would write, table by table; what cannot be written goes to
+    ``problems`` (the file is then refused) and what the buyer should know to its warnings."""
     batch = report.batch
     assert batch is not None
     now = clock.now()
-    supplier_rows, link_rows, certificate_rows, submission_rows, proposal_rows = [], [], [], [], []
-    answer_columns: dict[str, list[object]] = {c: [] for c in ANSWER_SCHEMA}
+    supplier_rows = _plan_suppliers(report, registry, problems)
+    link_rows = _plan_links(report, registry, supplier_rows, problems, create_missing)
+    report.supplier_ids = [s["supplier_id"] for s in supplier_rows]
+    certificate_rows = _plan_certificates(report, registry, existing_certificates, problems)
+    request_rows = _plan_requests(report, registry, problems)
+    submission_rows, answer_columns, proposal_rows = _plan_submissions(report, registry, problems)
+    report.supplier_ids = sorted(set(report.supplier_ids))
+    return PlannedWrite(
+        submissions=pl.DataFrame(submission_rows, schema=SUBMISSION_SCHEMA).with_columns(imported_at=pl.lit(now)),
+        answers=pl.DataFrame(answer_columns, schema=ANSWER_SCHEMA),
+        suppliers=pl.DataFrame(supplier_rows, schema=SUPPLIER_SCHEMA),
+        links=pl.DataFrame(link_rows, schema=LINK_SCHEMA).unique(
+            ["parent_id", "child_id"], keep="first", maintain_order=True
+        ),
+        certificates=pl.DataFrame(certificate_rows, schema=CERTIFICATE_SCHEMA),
+        requests=pl.DataFrame(request_rows, schema=REQUEST_SCHEMA).with_columns(updated_at=pl.lit(now)),
+        proposals=pl.DataFrame(proposal_rows, schema=PROPOSAL_SCHEMA),
+    )
+
+
+def _plan_suppliers(report: FileReport, registry: _SupplierIndex, problems: list[Problem]) -> list[dict[str, object]]:
+    """Supplier rows of a supplier list: a corporate number already held by another supplier
+    refuses the row; a name like another supplier's, or an existing ID, is a warning."""
+    batch = report.batch
+    assert batch is not None
+    rows: list[dict[str, object]] = []
     for supplier in batch.suppliers:
         number_owner = registry.by_number.get(supplier.corporate_number or "")
         if number_owner and number_owner != supplier.supplier_id:
@@ -475,40 +517,72 @@ def _plan(
                     location=batch.source_name, message=f"{supplier.supplier_id} exists; its master data is updated"
                 )
             )
-        supplier_rows.append({**supplier.model_dump(), "name_key": supplier_name_key(supplier.name)})
+        rows.append({**supplier.model_dump(), "name_key": supplier_name_key(supplier.name)})
+    return rows
+
+
+def _placeholder_supplier(supplier_id: str) -> dict[str, object]:
+    name = f"(仮) {supplier_id}"
+    return {
+        "supplier_id": supplier_id,
+        "name": name,
+        "corporate_number": None,
+        "industry": None,
+        "employees": None,
+        "prefecture": None,
+        "has_security_staff": None,
+        "name_key": supplier_name_key(name),
+    }
+
+
+def _plan_links(
+    report: FileReport,
+    registry: _SupplierIndex,
+    supplier_rows: list[dict[str, object]],
+    problems: list[Problem],
+    create_missing: bool,
+) -> list[dict[str, object]]:
+    """Link rows; an end that is no supplier (in the registry or this file) refuses the link, or
+    becomes a placeholder supplier (added to ``supplier_rows``) when asked."""
+    batch = report.batch
+    assert batch is not None
     pending = _SupplierIndex(
         pl.DataFrame(supplier_rows, schema=SUPPLIER_SCHEMA) if supplier_rows else _empty_suppliers()
     )
+    rows: list[dict[str, object]] = []
     for link in batch.links:
         for end in (link.parent_id, link.child_id):
-            if end != BUYER_ID and end not in registry.by_id and end not in pending.by_id and create_missing:
-                row = {
-                    "supplier_id": end,
-                    "name": f"(仮) {end}",
-                    "corporate_number": None,
-                    "industry": None,
-                    "employees": None,
-                    "prefecture": None,
-                    "has_security_staff": None,
-                    "name_key": supplier_name_key(f"(仮) {end}"),
-                }
-                supplier_rows.append(row)
-                pending.add(pl.DataFrame([row], schema=SUPPLIER_SCHEMA))
-                report.warnings.append(
-                    Problem(
-                        location=batch.source_name,
-                        message=f"placeholder supplier {end} created for link {link.parent_id} → {link.child_id}; complete its details",
-                    )
-                )
-            elif end != BUYER_ID and end not in registry.by_id and end not in pending.by_id:
+            if end == BUYER_ID or end in registry.by_id or end in pending.by_id:
+                continue
+            if not create_missing:
                 problems.append(
                     Problem(
                         location=batch.source_name,
                         message=f"link {link.parent_id} → {link.child_id}: supplier {end} does not exist",
                     )
                 )
-        link_rows.append(link.model_dump())
-    report.supplier_ids = sorted({s["supplier_id"] for s in supplier_rows})
+                continue
+            row = _placeholder_supplier(end)
+            supplier_rows.append(row)
+            pending.add(pl.DataFrame([row], schema=SUPPLIER_SCHEMA))
+            report.warnings.append(
+                Problem(
+                    location=batch.source_name,
+                    message=f"placeholder supplier {end} created for link {link.parent_id} → {link.child_id}; complete its details",
+                )
+            )
+        rows.append(link.model_dump())
+    return rows
+
+
+def _plan_certificates(
+    report: FileReport, registry: _SupplierIndex, existing_certificates: dict[str, str], problems: list[Problem]
+) -> list[dict[str, object]]:
+    """Certificate rows of a certificate list, each for a supplier the registry knows; a
+    registration number recorded for another supplier refuses the row."""
+    batch = report.batch
+    assert batch is not None
+    rows: list[dict[str, object]] = []
     for certificate, ref in zip(batch.certificates, batch.certificate_suppliers, strict=True):
         supplier_id, why = registry.resolve(ref)
         if supplier_id is None:
@@ -523,18 +597,38 @@ def _plan(
                 )
             )
             continue
-        certificate_rows.append({**certificate.model_dump(), "supplier_id": supplier_id})
+        rows.append({**certificate.model_dump(), "supplier_id": supplier_id})
         report.supplier_ids.append(supplier_id)
-    request_rows = []
+    return rows
+
+
+def _plan_requests(report: FileReport, registry: _SupplierIndex, problems: list[Problem]) -> list[dict[str, object]]:
+    """★ request rows of a request list, each for a supplier the registry knows."""
+    batch = report.batch
+    assert batch is not None
+    rows: list[dict[str, object]] = []
     for request, ref in zip(batch.requests, batch.request_suppliers, strict=True):
         supplier_id, why = registry.resolve(ref)
         if supplier_id is None:
             problems.append(Problem(location=ref.location or batch.source_name, message=why))
             continue
-        request_rows.append(
+        rows.append(
             {**request.model_dump(), "supplier_id": supplier_id, "recommended_level": request.recommended_level}
         )
         report.supplier_ids.append(supplier_id)
+    return rows
+
+
+def _plan_submissions(
+    report: FileReport, registry: _SupplierIndex, problems: list[Problem]
+) -> tuple[list[dict[str, object]], dict[str, list[object]], list[dict[str, object]]]:
+    """Submission rows, their answers as columns (tied by ``local_index``) and the
+    subcontractors they declare as proposals."""
+    batch = report.batch
+    assert batch is not None
+    submission_rows: list[dict[str, object]] = []
+    answer_columns: dict[str, list[object]] = {c: [] for c in ANSWER_SCHEMA}
+    proposal_rows: list[dict[str, object]] = []
     for index, submission in enumerate(batch.submissions):
         supplier_id, why = registry.resolve(submission.supplier)
         if supplier_id is None:
@@ -560,30 +654,7 @@ def _plan(
         answer_columns["local_index"].extend([index] * len(submission.answers))
         for column in ANSWER_FIELDS:
             answer_columns[column].extend([getattr(a, column) for a in submission.answers])
-        # Declared subcontractors are proposals a buyer confirms, merges or rejects: a file never
-        # writes a shared supplier row or a link for them (docs/security.md).
-        for declared in submission.subcontractors:
-            match, _ = (
-                registry.resolve(SupplierRef(corporate_number=declared.corporate_number))
-                if declared.corporate_number
-                else (None, "")
-            )
-            if match is None:
-                match, _ = registry.resolve(SupplierRef(name=declared.name))
-            if match == supplier_id:
-                continue
-            proposal_rows.append(
-                {
-                    "proposed_by": supplier_id,
-                    "name": declared.name,
-                    "corporate_number": declared.corporate_number,
-                    "supplied": declared.supplied,
-                    "critical": bool(declared.critical),
-                    "source_name": batch.source_name,
-                    "location": declared.location,
-                    "child_id": match,
-                }
-            )
+        proposal_rows += _proposals(submission.subcontractors, supplier_id, registry, batch.source_name)
         if submission.subcontractors:
             report.warnings.append(
                 Problem(
@@ -591,18 +662,37 @@ def _plan(
                     message=f"{len(submission.subcontractors)} declared subcontractors are kept as proposals for a buyer to confirm",
                 )
             )
-    report.supplier_ids = sorted(set(report.supplier_ids))
-    return PlannedWrite(
-        submissions=pl.DataFrame(submission_rows, schema=SUBMISSION_SCHEMA).with_columns(imported_at=pl.lit(now)),
-        answers=pl.DataFrame(answer_columns, schema=ANSWER_SCHEMA),
-        suppliers=pl.DataFrame(supplier_rows, schema=SUPPLIER_SCHEMA),
-        links=pl.DataFrame(link_rows, schema=LINK_SCHEMA).unique(
-            ["parent_id", "child_id"], keep="first", maintain_order=True
-        ),
-        certificates=pl.DataFrame(certificate_rows, schema=CERTIFICATE_SCHEMA),
-        requests=pl.DataFrame(request_rows, schema=REQUEST_SCHEMA).with_columns(updated_at=pl.lit(now)),
-        proposals=pl.DataFrame(proposal_rows, schema=PROPOSAL_SCHEMA),
-    )
+    return submission_rows, answer_columns, proposal_rows
+
+
+def _proposals(
+    declared: Sequence[DeclaredSubcontractor], supplier_id: str, registry: _SupplierIndex, source_name: str
+) -> list[dict[str, object]]:
+    """Declared subcontractors as proposals a buyer confirms, merges or rejects: a file never
+    writes a shared supplier row or a link for them (docs/security.md). Each is matched to a
+    known supplier by corporate number, then by name, where one matches."""
+    rows: list[dict[str, object]] = []
+    for sub in declared:
+        match, _ = (
+            registry.resolve(SupplierRef(corporate_number=sub.corporate_number)) if sub.corporate_number else (None, "")
+        )
+        if match is None:
+            match, _ = registry.resolve(SupplierRef(name=sub.name))
+        if match == supplier_id:
+            continue
+        rows.append(
+            {
+                "proposed_by": supplier_id,
+                "name": sub.name,
+                "corporate_number": sub.corporate_number,
+                "supplied": sub.supplied,
+                "critical": bool(sub.critical),
+                "source_name": source_name,
+                "location": sub.location,
+                "child_id": match,
+            }
+        )
+    return rows
 
 
 def _empty_suppliers() -> pl.DataFrame:
@@ -842,5 +932,7 @@ def summary_frame(reports: list[FileReport]) -> pl.DataFrame:
     )
 
 
+# Every format intake reads, by name (the importers in importers/__init__.py, most specific first).
+FORMAT_NAMES = tuple(importer.NAME for importer in IMPORTERS)
 # What a supplier may send through the portal: its answers, never lists that change other suppliers.
 QUESTIONNAIRE_FORMATS = ("monosashi_template", "scs_self_assessment", "ipa_5min", "checklist_profile")

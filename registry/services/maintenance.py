@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+from questionnaires.catalogue import load_catalogue
 from registry.domain.actor import Actor
 from registry.services import derivation
 from registry.services.demo import generate_demo
-from registry.store import Store
+from registry.store import Store, private_files
 from registry.store.content import initialise, mark_first_start, replace_demo
 from registry.store.suppliers import supplier_count
 
-__all__ = ["ensure_ready"]
+__all__ = [
+    "Store",
+    "ensure_ready",
+    "generate_demo",
+    "open_registry",
+    "replace_demo",
+]
+
+
+def open_registry(path: Path, demo_suppliers: int, today: date) -> Store:
+    """The app's registry, ready for the day: its files private to this user, migrated, the demo
+    loaded on the very first start, the day's derivation done, the catalogue data checked."""
+    private_files()
+    store = Store(path)
+    ensure_ready(store, demo_suppliers, today)
+    derivation.ensure_current(store, today)
+    load_catalogue()  # fail here, once, if a catalogue data file is broken
+    return store
 
 
 def ensure_ready(store: Store, demo_suppliers: int, as_of: date) -> bool:

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from questionnaires.frameworks import MappingProfile, load_profile_text, shipped_profiles
+from questionnaires.frameworks import MappingProfile, ProfileError, load_profile_text, shipped_profiles
 from registry.domain.actor import Actor
 from registry.store import Store, settings
 from registry.store.settings import add_profile
+
+__all__ = [
+    "ProfileError",
+    "add_profile_text",
+    "mapping_profiles",
+    "profiles_folder",
+]
 
 
 def profiles_folder(store: Store) -> Path:

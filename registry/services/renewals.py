@@ -11,6 +11,7 @@ import polars as pl
 
 from registry.store import Store
 from registry.store.certificates import certificate_states
+from registry.store.suppliers import supplier_status
 from registry.store.validity import policy_for
 
 __all__ = [
@@ -18,7 +19,10 @@ __all__ = [
     "certificate_states",
     "expiring",
     "expiring_window",
+    "expiring_windows",
     "filtered",
+    "lapsed",
+    "needs_action",
     "renewals",
     "with_supplier_facts",
 ]
@@ -41,9 +45,18 @@ def _expiring_within(days: int) -> pl.Expr:
     return (pl.col("state") == "expiring") & (pl.col("days_left") <= days)
 
 
+_CHECKS_DUE = ("self_assessment_due", "self_assessment_overdue", "surveillance_due", "surveillance_overdue")
+_LAPSED = ("expired", "stale")
+
+
+def expiring_windows(store: Store) -> tuple[int, ...]:
+    """The "expiring" windows of the registry's validity policy, shortest first (Settings)."""
+    return tuple(sorted(set(policy_for(store).expiring_windows_days)))
+
+
 def expiring_window(store: Store) -> int:
     """The widest "expiring" window of the registry's validity policy (Settings; 90 days by default)."""
-    return max(policy_for(store).expiring_windows_days)
+    return expiring_windows(store)[-1]
 
 
 def expiring(states: pl.DataFrame, within_days: int) -> pl.DataFrame:
@@ -52,21 +65,28 @@ def expiring(states: pl.DataFrame, within_days: int) -> pl.DataFrame:
     return states.filter(_expiring_within(within_days))
 
 
+def needs_action(states: pl.DataFrame, within_days: int) -> pl.DataFrame:
+    """The certificates of ``states`` that need action soon: expiring within ``within_days``, and
+    ★4 self-assessments and ISMS surveillance due or overdue."""
+    return states.filter(pl.col("state").is_in(_CHECKS_DUE) | _expiring_within(within_days))
+
+
+def lapsed(states: pl.DataFrame) -> pl.DataFrame:
+    """The certificates of ``states`` that have lapsed: expired and not renewed, or stale declarations."""
+    return states.filter(pl.col("state").is_in(_LAPSED))
+
+
 def renewals(store: Store, as_of: date, within_days: int, include_expired: bool = True) -> pl.DataFrame:
-    """What needs action: certificates expiring within ``within_days``, ★4 self-assessments due or
-    overdue, and (unless asked not to) certificates already expired and not renewed."""
+    """What needs action (:func:`needs_action`) and, unless asked not to, what has lapsed."""
     states = certificate_states(store, as_of)
-    wanted = pl.col("state").is_in(
-        ["self_assessment_due", "self_assessment_overdue", "surveillance_due", "surveillance_overdue"]
-    ) | _expiring_within(within_days)
+    wanted = pl.col("state").is_in(_CHECKS_DUE) | _expiring_within(within_days)
     if include_expired:
-        wanted = wanted | pl.col("state").is_in(["expired", "stale"])
+        wanted = wanted | pl.col("state").is_in(_LAPSED)
     return states.filter(wanted)
 
 
 def with_supplier_facts(store: Store, as_of: date, frame: pl.DataFrame) -> pl.DataFrame:
     """Add each certificate's supplier tier and requested ★ (for filtering the lists)."""
-    from registry.store.suppliers import supplier_status
 
     facts = supplier_status(store, as_of).select("supplier_id", "tier", "requested_level")
     return frame.join(facts, on="supplier_id", how="left")

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import polars as pl
 
+from registry.domain.models import LevelRequest
 from registry.domain.requests import EFFECTIVE_STATES, RequestError, new_request_id, recommend
 from registry.store.requests import current_requests, request_history, save_request, set_request_state
 
 __all__ = [
     "EFFECTIVE_STATES",
+    "LevelRequest",
     "RequestError",
     "current_requests",
     "new_request_id",

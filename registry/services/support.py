@@ -18,7 +18,13 @@ from registry.services.requests import current_requests
 from registry.store import Store, suppliers
 from registry.store import flags as stored_flags
 
-__all__ = ["GapReport", "candidates", "gap", "menu_choice"]
+__all__ = [
+    "GAP_STATUSES",
+    "GapReport",
+    "candidates",
+    "gap",
+    "menu_choice",
+]
 
 GAP_STATUSES = ("not_met", "unknown", "partial")
 

@@ -22,7 +22,18 @@ from questionnaires.frameworks import FrameworkDefinition, MappingProfile, frame
 from registry.services.exports import japanese_workbook
 from registry.services.neutralise import CONTROL_CHARACTERS
 
-__all__ = ["ANSWER_SHEET", "META_SHEET", "SUBCONTRACTOR_SHEET", "TEMPLATE_VERSION", "build_template"]
+__all__ = [
+    "ANSWER_HEADER",
+    "ANSWER_SHEET",
+    "HEADER_ROW",
+    "INSTRUCTION_SHEET",
+    "META_SHEET",
+    "SUBCONTRACTOR_HEADER",
+    "SUBCONTRACTOR_ROWS",
+    "SUBCONTRACTOR_SHEET",
+    "TEMPLATE_VERSION",
+    "build_template",
+]
 
 TEMPLATE_VERSION = "1"
 ANSWER_SHEET = "回答"

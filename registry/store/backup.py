@@ -33,7 +33,8 @@ import duckdb
 from registry import clock
 from registry.domain.actor import Actor, action_allowed
 from registry.errors import AccessDenied, DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
-from registry.store.core import Store, _memory_limit, _shared_handle, keep_private, migrations
+from registry.store.content import initialise
+from registry.store.core import Store, keep_private, memory_limit, migrations, shared_handle
 
 try:  # POSIX: lock the registry file the way DuckDB does (fcntl record lock) during the swap
     import fcntl
@@ -175,7 +176,7 @@ def describe_content(counts: dict[str, int]) -> str:
 def registry_content(store: Store) -> dict[str, int]:
     """Rows per table of an existing registry (refuses a foreign or damaged file)."""
     with store.connect() as con:
-        store._schema_version(con)
+        store.schema_version_on(con)
         database = con.execute("SELECT current_database()").fetchone()[0]
         return _counts(con, database, _tables(con, database))
 
@@ -222,7 +223,7 @@ def backup(store: Store, target: str | Path, *, force: bool = False, actor: Acto
     alias = f"monosashi_backup_{token}"
     try:
         with store.connect() as con:
-            if store._schema_version(con) == 0:  # also refuses a foreign DuckDB file
+            if store.schema_version_on(con) == 0:  # also refuses a foreign DuckDB file
                 raise MonosashiError(f"{store.path} is not an initialised registry; nothing to back up")
             source = con.execute("SELECT current_database()").fetchone()[0]
             con.execute(f"ATTACH ? AS {alias}", [str(tmp)])
@@ -306,7 +307,6 @@ def restore(
     and (unless ``force``) to replace a registry that holds data. The previous registry is kept
     as ``<db>.before-restore-<time>``. Nothing is changed when it refuses.
     """
-    from registry.store.content import initialise
 
     started = time.monotonic()
     source = Path(source)
@@ -356,7 +356,7 @@ def _previous_name(path: Path, now: datetime) -> Path:
 def _stage(source: Path, staged_path: Path) -> int:
     """Copy the backup into a new file, reading every block; returns its schema version."""
     latest = migrations()[-1].version
-    con = duckdb.connect(config={"memory_limit": _memory_limit()})
+    con = duckdb.connect(config={"memory_limit": memory_limit()})
     try:
         try:
             con.execute("ATTACH ? AS backup_source (READ_ONLY)", [str(source)])
@@ -487,8 +487,8 @@ def _exclusive(store: Store) -> Iterator[dict[str, int] | None]:
     other processes and replays any write-ahead log), closed (which checkpoints it), and then
     locked by us. If another process slipped in between, the loop looks again.
     """
-    shared = _shared_handle(store.path.resolve())
-    with store._write_lock, shared.lock:
+    shared = shared_handle(store.path.resolve())
+    with store.write_lock, shared.lock:
         if shared.con is not None:
             raise MonosashiError(f"{store.path} is open in this process; close it before restoring")
         deadline = time.monotonic() + 3 * store.lock_timeout
@@ -496,14 +496,14 @@ def _exclusive(store: Store) -> Iterator[dict[str, int] | None]:
             content = None
             if store.exists():
                 try:
-                    con = store._open()
+                    con = store.open_connection()
                 except DatabaseLockedError:
                     raise
                 except MonosashiError:
                     con = None
                 if con is not None:
                     try:
-                        store._schema_version(con)
+                        store.schema_version_on(con)
                         database = con.execute("SELECT current_database()").fetchone()[0]
                         content = _counts(con, database, _tables(con, database))
                     except MonosashiError:

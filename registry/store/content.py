@@ -17,6 +17,7 @@ __all__ = [
     "RegistryData",
     "RegistryNotEmptyError",
     "initialise",
+    "mark_first_start",
     "replace_demo",
     "replace_registry",
 ]

@@ -41,23 +41,26 @@ __all__ = [
     "RECORDED_AT",
     "Migration",
     "Params",
+    "SharedHandle",
     "Store",
     "Transaction",
     "audit_line_hash",
     "keep_private",
+    "memory_limit",
     "migrations",
     "private_files",
+    "shared_handle",
 ]
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 
 _WRITE_LOCKS: dict[Path, threading.RLock] = {}
-_HANDLES: dict[Path, _SharedHandle] = {}
+_HANDLES: dict[Path, SharedHandle] = {}
 _GUARD = threading.Lock()
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 
-def _memory_limit() -> str:
+def memory_limit() -> str:
     """DuckDB's memory cap (it spills to disk beyond it); DuckDB's own default is 80 % of RAM,
     too greedy for an app that shares the machine. ``MONOSASHI_DUCKDB_MEMORY`` overrides it."""
     return os.environ.get("MONOSASHI_DUCKDB_MEMORY", "2GB")
@@ -139,7 +142,7 @@ def _someone_waits(path: Path) -> bool:
     return True
 
 
-class _SharedHandle:
+class SharedHandle:
     """The process's one open connection to a file, shared through cursors while in use."""
 
     def __init__(self) -> None:
@@ -151,11 +154,11 @@ class _SharedHandle:
         self.holders: dict[int, int] = {}  # thread → connections it holds (re-entrant use never waits)
 
 
-def _shared_handle(path: Path) -> _SharedHandle:
+def shared_handle(path: Path) -> SharedHandle:
     # Opening the same file from two threads at once races inside DuckDB ("Unique file handle
     # conflict"), so each process opens a file once and hands out cursors.
     with _GUARD:
-        return _HANDLES.setdefault(path, _SharedHandle())
+        return _HANDLES.setdefault(path, SharedHandle())
 
 
 # Tables whose rows record when they were written: the store fills the column from the one clock
@@ -505,7 +508,7 @@ class Store:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self._resolved = self.path.resolve()
-        self._write_lock = _write_lock(self._resolved)
+        self.write_lock = _write_lock(self._resolved)
 
     # -- connections -------------------------------------------------------------------------
     @contextmanager
@@ -515,13 +518,13 @@ class Store:
         The first user in the process opens the file, waiting briefly for another process's
         lock; the last one closes it, which releases the file for other processes.
         """
-        shared = _shared_handle(self._resolved)
+        shared = shared_handle(self._resolved)
         me = threading.get_ident()
         with shared.lock:
             if not shared.holders.get(me):  # a new unit of work (not one nested in a held one)
                 self._take_turn(shared)
             if shared.con is None:
-                shared.con = self._open()
+                shared.con = self.open_connection()
                 shared.opened_at = time.monotonic()
             shared.users += 1
             shared.holders[me] = shared.holders.get(me, 0) + 1
@@ -540,7 +543,7 @@ class Store:
                     shared.con = None
                 shared.lock.notify_all()
 
-    def _take_turn(self, shared: _SharedHandle) -> None:
+    def _take_turn(self, shared: SharedHandle) -> None:
         """Called with ``shared.lock`` held. When this process has held the file for long, wait
         for the units of work under way to end, close the file and leave it to other processes
         for a moment before opening it again."""
@@ -574,7 +577,9 @@ class Store:
         with self.connect():
             yield
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
+    def open_connection(self) -> duckdb.DuckDBPyConnection:
+        """A new connection of its own to the registry file, waiting for other processes' turns
+        (backup and restore need one outside the shared handle)."""
         started = time.monotonic()
         delay = 0.02
         marker = _waiting_marker(self._resolved)
@@ -582,7 +587,7 @@ class Store:
         try:
             while True:
                 try:
-                    con = duckdb.connect(str(self.path), config={"memory_limit": _memory_limit()})
+                    con = duckdb.connect(str(self.path), config={"memory_limit": memory_limit()})
                     keep_private(self.path)
                     return con
                 except duckdb.IOException as exc:
@@ -654,7 +659,7 @@ class Store:
         # The connection first, then the write lock: waiting for the file (while this process gives
         # it to another for a moment) must never happen while holding the write lock, or a session
         # that holds the file open and waits for the lock closes a circle.
-        with self.connect() as con, self._write_lock:
+        with self.connect() as con, self.write_lock:
             con.execute("BEGIN TRANSACTION")
             tx = Transaction(con, actor)
             try:
@@ -688,9 +693,10 @@ class Store:
     def schema_version(self) -> int:
         """Highest migration applied (0 for a new, empty file). Refuses foreign databases."""
         with self.connect() as con:
-            return self._schema_version(con)
+            return self.schema_version_on(con)
 
-    def _schema_version(self, con: duckdb.DuckDBPyConnection) -> int:
+    def schema_version_on(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Highest migration applied, read on an open connection (refuses foreign databases)."""
         tables = {
             r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()
         }
@@ -723,7 +729,7 @@ class Store:
         """Create or upgrade the schema; returns the versions applied (empty when up to date)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         applied: list[int] = []
-        with self.connect(), self._write_lock:
+        with self.connect(), self.write_lock:
             current = self.schema_version()
             shipped = migrations()
             if current > shipped[-1].version:

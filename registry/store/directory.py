@@ -46,7 +46,7 @@ def _sql(store: Store, as_of: date, query: DirectoryQuery) -> tuple[str, dict[st
         )
         params["severities"] = list(query.severities)
     if query.max_readiness is not None:
-        where.append("coalesce(d.readiness, 0) < $max_readiness")
+        where.append("d.readiness < $max_readiness")
         params["max_readiness"] = query.max_readiness
     if query.expiring_within is not None:
         where.append("d.next_expiry <= CAST($as_of AS DATE) + CAST($within AS INTEGER)")
@@ -68,7 +68,8 @@ expiry AS (
 d AS (
     SELECT st.supplier_id, st.name, st.corporate_number, st.tier, st.industry, st.requested_level, st.held_level,
            CASE st.held_level WHEN 'star4' THEN 4 WHEN 'star3' THEN 3 ELSE 0 END AS held_star,
-           CASE WHEN st.requested_level = 4 THEN r.star4 ELSE r.star3 END AS readiness,
+           -- no evidence reads 0 %, as on the Overview, the Readiness board and the Supplier page
+           coalesce(CASE WHEN st.requested_level = 4 THEN r.star4 ELSE r.star3 END, 0) AS readiness,
            coalesce(f.open_flags, 0) AS open_flags,
            CASE f.worst WHEN 0 THEN 'critical' WHEN 1 THEN 'warning' WHEN 2 THEN 'info' END AS worst_flag,
            e.next_expiry

@@ -18,7 +18,12 @@ from registry.domain.yardstick import Settings
 from registry.store.core import Store
 from registry.store.validity import expiry_sql, policy_for, stale_sql
 
-__all__ = ["counts", "pieces", "statuses"]
+__all__ = [
+    "Frames",
+    "counts",
+    "pieces",
+    "statuses",
+]
 
 _RULE = """CASE x.relationship
     WHEN 'equal' THEN a.status

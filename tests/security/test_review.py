@@ -156,9 +156,9 @@ def test_refused_links_from_one_client_are_throttled(store):
 
 
 def test_single_user_mode_refuses_a_client_on_another_machine(monkeypatch, store):
-    from dashboards import ui
+    from dashboards.ui import session
 
-    monkeypatch.setattr(ui, "_client", lambda: "192.0.2.44")
+    monkeypatch.setattr(session, "_client", lambda: "192.0.2.44")
     monkeypatch.setenv("MONOSASHI_SINGLE_USER", "1")
     monkeypatch.setenv("MONOSASHI_DB", str(store.path))
     from streamlit.testing.v1 import AppTest

@@ -18,7 +18,7 @@ from importers.base import SourceFile
 from registry.domain.actor import PERMISSIONS, Actor
 from registry.domain.models import Certificate
 from registry.errors import AccessDenied
-from registry.services import catalogue_view, intake, yardstick
+from registry.services import catalogue, intake, yardstick
 from registry.store import Store, certificates, suppliers
 
 
@@ -63,7 +63,7 @@ def test_a_plain_string_is_not_an_actor(store):
         pass
     ipa = samples.scs_self_assessment_workbook(answered_on="2026-11-01", seed=1)
     with pytest.raises(TypeError, match="needs an Actor"):
-        catalogue_view.import_official_texts(store, "ipa.xlsx", ipa, actor="app")  # type: ignore[arg-type]
+        catalogue.import_official_texts(store, "ipa.xlsx", ipa, actor="app")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"only by Actor\.system"):
         Actor("app", "system")
 
@@ -109,7 +109,9 @@ def test_no_page_makes_or_names_an_actor_itself():
             func = ast.unparse(call.func)
             assert not func.endswith(".system") and func != "system", f"{path.name}: {ast.unparse(call)}"
             if func in ("Actor", "access.Actor", "Actor.person", "access.Actor.person"):
-                assert path.name == "ui.py" and "single-user" in ast.unparse(call), f"{path.name}: {ast.unparse(call)}"
+                assert path.name == "session.py" and "single-user" in ast.unparse(call), (
+                    f"{path.name}: {ast.unparse(call)}"
+                )
             for keyword in call.keywords:
                 if keyword.arg == "actor":
                     value = ast.unparse(keyword.value)

@@ -10,12 +10,24 @@ import polars as pl
 
 from importers import ipa_catalogue
 from importers.ipa_catalogue import OfficialTextBatch
-from questionnaires.catalogue import Catalogue, available_versions, load_catalogue
+from questionnaires.catalogue import CURRENT_VERSION, Catalogue, CatalogueDataError, available_versions, load_catalogue
 from registry.domain.actor import Actor
 from registry.store import Store
-from registry.store.settings import load_official_texts
+from registry.store.settings import load_official_texts, official_texts
 
-__all__ = ["VersionDifferences", "catalogue_json", "catalogue_table", "version_differences"]
+__all__ = [
+    "CURRENT_VERSION",
+    "Catalogue",
+    "CatalogueDataError",
+    "VersionDifferences",
+    "available_versions",
+    "catalogue_json",
+    "catalogue_table",
+    "import_official_texts",
+    "load_catalogue",
+    "official_texts",
+    "version_differences",
+]
 
 
 def catalogue_json(cat: Catalogue) -> dict[str, Any]:

@@ -1,0 +1,128 @@
+"""What every page shares, in one import (``from dashboards import ui``):
+
+- :mod:`~dashboards.ui.session`: the registry, sign-in and who acts, the language, the as-of date;
+- :mod:`~dashboards.ui.text`: UI texts with escaped values, labels for codes and numbers;
+- :mod:`~dashboards.ui.widgets`: choices, the supplier picker, charts, links, downloads;
+- :mod:`~dashboards.ui.caches`: results kept until the registry changes;
+- :mod:`~dashboards.ui.forms`: the forms and editors that write.
+"""
+
+from __future__ import annotations
+
+from dashboards.ui.caches import (
+    T,
+    cached_analysis,
+    cached_board,
+    cached_coverage,
+    cached_facets,
+    cached_readiness,
+    cached_supplier_page,
+    fresh_analysis,
+    revision_cached,
+)
+from dashboards.ui.forms import (
+    certificate_form,
+    certificate_history,
+    claims,
+    crosswalk_columns,
+    crosswalk_entries,
+    crosswalk_from_rows,
+    policy_from_rows,
+)
+from dashboards.ui.session import (
+    account_box,
+    actor,
+    allowed,
+    as_of,
+    catalogue,
+    language_switch,
+    refresh_flags,
+    run,
+    sign_in,
+    single_user,
+    store,
+)
+from dashboards.ui.text import (
+    Markdown,
+    category_names,
+    delta,
+    delta_points,
+    evidence_kind_labels,
+    framework_names,
+    import_labels,
+    labelled,
+    lang,
+    percent,
+    plain,
+    severity_labels,
+    tr,
+    tr_text,
+)
+from dashboards.ui.widgets import (
+    chart,
+    chart_with_drilldown,
+    columns,
+    downloads,
+    link,
+    links,
+    multiselect,
+    portal_link,
+    radio,
+    supplier_picker,
+    timeline_rows,
+)
+
+__all__ = [
+    "Markdown",
+    "T",
+    "account_box",
+    "actor",
+    "allowed",
+    "as_of",
+    "cached_analysis",
+    "cached_board",
+    "cached_coverage",
+    "cached_facets",
+    "cached_readiness",
+    "cached_supplier_page",
+    "catalogue",
+    "category_names",
+    "certificate_form",
+    "certificate_history",
+    "chart",
+    "chart_with_drilldown",
+    "claims",
+    "columns",
+    "crosswalk_columns",
+    "crosswalk_entries",
+    "crosswalk_from_rows",
+    "delta",
+    "delta_points",
+    "downloads",
+    "evidence_kind_labels",
+    "framework_names",
+    "fresh_analysis",
+    "import_labels",
+    "labelled",
+    "lang",
+    "language_switch",
+    "link",
+    "links",
+    "multiselect",
+    "percent",
+    "plain",
+    "policy_from_rows",
+    "portal_link",
+    "radio",
+    "refresh_flags",
+    "revision_cached",
+    "run",
+    "severity_labels",
+    "sign_in",
+    "single_user",
+    "store",
+    "supplier_picker",
+    "timeline_rows",
+    "tr",
+    "tr_text",
+]

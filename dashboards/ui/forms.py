@@ -1,0 +1,225 @@
+"""Forms and editors that write: certificates (by hand, from a PDF, claims awaiting confirmation),
+crosswalk and validity-policy editors."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import polars as pl
+import streamlit as st
+from pydantic import ValidationError
+
+from dashboards.ui.session import actor, allowed, refresh_flags
+from dashboards.ui.text import labelled, plain, tr, tr_text
+from dashboards.ui.widgets import columns, downloads
+from registry.errors import MonosashiError
+from registry.services import neutralise, renewals
+from registry.services.certificates import (
+    SCHEMES,
+    Certificate,
+    CertificateProposal,
+    add_certificate,
+    certificate_files,
+    confirm,
+    read_certificate_pdf,
+    unconfirmed,
+)
+from registry.services.crosswalks import Crosswalk, load_crosswalk_text
+from registry.services.intake import SourceFile, SourceFileError
+from registry.services.maintenance import Store
+from registry.services.settings import parse_policy
+from registry.services.suppliers import file_content
+
+__all__ = [
+    "certificate_form",
+    "certificate_history",
+    "claims",
+    "crosswalk_columns",
+    "crosswalk_entries",
+    "crosswalk_from_rows",
+    "policy_from_rows",
+]
+
+
+def crosswalk_entries(crosswalk: Crosswalk) -> pl.DataFrame:
+    """A crosswalk's entries as an editable table."""
+    return pl.DataFrame(
+        [e.model_dump() for e in crosswalk.entries],
+        schema={
+            "source": pl.String,
+            "target": pl.String,
+            "relationship": pl.String,
+            "strength": pl.Float64,
+            "rationale": pl.String,
+            "source_level": pl.String,
+        },
+    )
+
+
+def crosswalk_columns() -> dict[str, object]:
+    return {
+        "source": st.column_config.TextColumn(tr("crosswalks.col.source"), required=True),
+        "target": st.column_config.TextColumn(tr("crosswalks.col.target"), required=True),
+        "relationship": st.column_config.SelectboxColumn(
+            tr("crosswalks.col.relationship"), options=["equal", "subset", "superset", "intersect"], required=True
+        ),
+        "strength": st.column_config.NumberColumn(
+            tr("crosswalks.col.strength"), min_value=0.0, max_value=1.0, step=0.05, required=True
+        ),
+        "rationale": st.column_config.TextColumn(tr("crosswalks.col.rationale"), required=True),
+        "source_level": st.column_config.TextColumn(tr("crosswalks.col.source_level")),
+    }
+
+
+def crosswalk_from_rows(crosswalk: Crosswalk, rows: Any, profiles: dict[str, Any]) -> Crosswalk:
+    """The crosswalk with the edited rows, validated like a file (raises CrosswalkError)."""
+    frame = rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)
+    doc = crosswalk.model_dump(mode="json")
+    doc["entries"] = [
+        {k: v for k, v in r.items() if not (k == "source_level" and v is None)}
+        for r in frame.drop_nulls(["source", "target"]).to_dicts()
+    ]
+    return load_crosswalk_text(json.dumps(doc, ensure_ascii=False), f"crosswalk {crosswalk.id} (edited)", profiles)
+
+
+def policy_from_rows(policy: Any, rows: Any, windows: str) -> Any:
+    """The validity policy with the edited rules and windows, validated (raises CatalogueDataError
+    or ValueError saying what is wrong)."""
+    frame = rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)
+    try:
+        days = [int(w) for w in windows.replace("、", ",").split(",") if w.strip()]
+    except ValueError:
+        raise ValueError(tr_text("settings.windows.bad", value=windows)) from None
+    doc = policy.model_dump(mode="json")
+    doc["expiring_windows_days"] = days
+    for row in frame.to_dicts():
+        scheme = row.pop("scheme")
+        # pandas gives NaN for emptied cells and floats for integers
+        doc["schemes"][scheme].update(
+            {k: None if v != v else (int(v) if isinstance(v, float) else v) for k, v in row.items()}
+        )
+    return parse_policy(json.dumps(doc, ensure_ascii=False), "settings page")
+
+
+def certificate_history(store: Store, as_of: date, supplier_id: str, history: pl.DataFrame | None = None) -> None:
+    """A supplier's certificates with their state on the date, and its evidence files to download."""
+    st.subheader(tr("certificates.history"))
+    claims(store, supplier_id)
+    history = renewals.certificate_states(store, as_of, supplier_id) if history is None else history
+    if history.is_empty():
+        st.write(tr("certificates.none"))
+        return
+    shown = labelled(
+        history.select("scheme", "registration_no", "issued_on", "expires_on", "state", "days_left", "issuer", "scope"),
+        scheme="scheme",
+        state="state",
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=columns(shown))
+    downloads(history.drop("certificate_id"), f"certificates_{supplier_id}", as_of)
+    for row in certificate_files(store, supplier_id).iter_rows(named=True):
+        content = file_content(store, row["sha256"])
+        if content is not None:
+            st.download_button(
+                tr("certificates.download", file=row["file_name"], certificate=row["certificate_id"]),
+                content,
+                file_name=neutralise.download_name(row["file_name"]),
+                mime=row["media_type"],
+                key=f"cert_file_{row['certificate_id']}_{row['sha256'][:12]}",
+            )
+
+
+def claims(store: Store, supplier_id: str) -> None:
+    """Certificates the supplier entered that no buyer has confirmed: they count for nothing yet.
+    A buyer confirms or rejects them here; the supplier sees that they wait."""
+    waiting = unconfirmed(store, supplier_id)
+    if waiting.is_empty():
+        return
+    st.warning(tr("certificates.claims", n=waiting.height))
+    shown = labelled(
+        waiting.select("certificate_id", "scheme", "registration_no", "issued_on", "expires_on", "issuer", "added_by"),
+        scheme="scheme",
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=columns(shown))
+    if not allowed("confirm_certificate"):
+        return
+    chosen = st.multiselect(
+        tr("certificates.claims.which"),
+        waiting["certificate_id"].to_list(),
+        key=f"claims_{supplier_id}",
+        placeholder=tr("app.choose"),
+    )
+    act = st.columns(2)
+    for column, accept, key in ((act[0], True, "confirm"), (act[1], False, "reject")):
+        if column.button(tr(f"certificates.claims.{key}"), key=f"claims_{key}_{supplier_id}", disabled=not chosen):
+            try:
+                done = confirm(store, chosen, accept, actor())
+            except MonosashiError as exc:
+                st.error(plain(str(exc)))
+            else:
+                refresh_flags(store, [supplier_id])
+                st.success(tr(f"certificates.claims.{key}ed", n=done))
+                st.rerun()
+
+
+def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -> None:
+    """Add a certificate of ``supplier_id`` by hand or from its PDF: the fields are proposed from
+    the PDF's text and confirmed by the person, the file is kept unaltered (audited, role-checked)."""
+
+    if not allowed("add_certificate"):
+        st.caption(tr("app.read_only"))
+        return
+    upload = st.file_uploader(tr("certificates.file"), type=["pdf", "png", "jpg", "jpeg"], key=f"{key}_file")
+    proposal = CertificateProposal(source_name="", sha256="")
+    if upload is not None and upload.name.lower().endswith(".pdf"):
+        try:
+            proposal = read_certificate_pdf(SourceFile(upload.name, upload.getvalue()))
+        except SourceFileError as exc:
+            st.warning(f"{plain(str(exc))} — {tr('certificates.manual')}")
+        else:
+            st.info(tr("certificates.image_only") if proposal.image_only else tr("certificates.proposed"))
+    with st.form(f"{key}_form"):
+        columns = st.columns(3)
+        scheme = columns[0].selectbox(
+            tr("col.scheme"),
+            SCHEMES,
+            index=SCHEMES.index(proposal.scheme) if proposal.scheme else 0,
+            format_func=lambda s: tr(f"scheme.{s}"),
+        )
+        scheme_name = columns[1].text_input(tr("certificates.scheme_name"))
+        number = columns[2].text_input(tr("col.registration_no"), value=proposal.registration_no or "")
+        dates = st.columns(3)
+        issued = dates[0].date_input(tr("col.issued_on"), value=proposal.issued_on or as_of, format="YYYY-MM-DD")
+        expires = dates[1].date_input(tr("certificates.expires"), value=proposal.expires_on, format="YYYY-MM-DD")
+        issuer = dates[2].text_input(tr("certificates.issuer"), value=proposal.issuer or "")
+        scope = st.text_input(tr("certificates.scope"))
+        submitted = st.form_submit_button(tr("certificates.save"), type="primary")
+    if submitted:
+        attached = (
+            [(upload.name, upload.getvalue(), upload.type or "application/octet-stream")] if upload is not None else []
+        )
+        try:
+            certificate = Certificate(
+                supplier_id=supplier_id,
+                scheme=scheme,
+                scheme_name=scheme_name or None,
+                registration_no=number or None,
+                issued_on=issued,
+                expires_on=expires,
+                issuer=issuer or None,
+                scope=scope or None,
+            )
+            saved = add_certificate(store, certificate, attached, actor=actor())
+        except ValidationError as exc:
+            st.error(plain("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())))
+        except MonosashiError as exc:
+            st.error(plain(str(exc)))
+        else:
+            st.success(
+                tr(
+                    "certificates.saved.claim" if actor().role == "supplier" else "certificates.saved",
+                    certificate=saved,
+                )
+            )
+            st.rerun()

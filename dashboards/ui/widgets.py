@@ -1,0 +1,158 @@
+"""Widgets the pages share: choices whose labels follow the language, the supplier picker, charts
+with captions and drill-downs, links that respect roles, and downloads of lists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from dashboards.ui.session import actor
+from dashboards.ui.text import lang, tr
+from registry import access
+from registry.services import exports
+from registry.services.maintenance import Store
+from registry.services.suppliers import supplier_choices
+
+__all__ = [
+    "chart",
+    "chart_with_drilldown",
+    "columns",
+    "downloads",
+    "link",
+    "links",
+    "multiselect",
+    "portal_link",
+    "radio",
+    "supplier_picker",
+    "timeline_rows",
+]
+
+
+def columns(frame: pl.DataFrame, labels: dict[str, str] | None = None) -> dict[str, object]:
+    """Column settings for ``st.dataframe``: UI labels (``col.<name>`` texts unless given) and
+    dates shown as YYYY-MM-DD."""
+    config: dict[str, object] = {}
+    for name, dtype in frame.schema.items():
+        label = (labels or {}).get(name) or tr(f"col.{name}")
+        if dtype == pl.Date:
+            config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        else:
+            config[name] = label
+    return config
+
+
+def radio(container: Any, label: str, options: list[Any], format_func: Callable[[Any], str], key: str) -> Any:
+    """A radio whose option labels follow the language and whose choice survives a switch.
+
+    Streamlit's browser side forgets a selection when option labels change, so the widget key
+    carries the language, the widget's options are the labels themselves, and the chosen value
+    lives in its own session key.
+    """
+    by_label = {format_func(option): option for option in options}
+    widget_key = f"{key}.{lang()}"
+    if st.session_state.get(widget_key) not in by_label:  # first show in this language
+        current = st.session_state.get(key, options[0])
+        st.session_state[widget_key] = format_func(current if current in options else options[0])
+    chosen = container.radio(label, list(by_label), key=widget_key)
+    st.session_state[key] = by_label[chosen]
+    return by_label[chosen]
+
+
+def multiselect(
+    container: Any, label: str, options: list[Any], format_func: Callable[[Any], str], key: str
+) -> list[Any]:
+    """A multiselect with language-following labels; the choice survives a language switch."""
+    by_label = {format_func(option): option for option in options}
+    widget_key = f"{key}.{lang()}"
+    if widget_key not in st.session_state:  # first show in this language
+        st.session_state[widget_key] = [format_func(v) for v in st.session_state.get(key, []) if v in options]
+    chosen = container.multiselect(label, list(by_label), key=widget_key, placeholder=tr("app.choose"))
+    st.session_state[key] = [by_label[c] for c in chosen if c in by_label]
+    return st.session_state[key]
+
+
+def chart(figure: Any, caption_key: str) -> None:
+    """A plotly figure across its column, with the caption that says what it counts."""
+    st.plotly_chart(figure, width="stretch")
+    st.caption(tr(caption_key))
+
+
+def supplier_picker(container: Any, label: str, store: Store, *, key: str, optional: bool = False) -> str | None:
+    """Pick a supplier by typing part of its ID, name or corporate number (works at 100,000)."""
+    search = container.text_input(label, key=f"{key}.search", placeholder=tr("app.supplier_search"))
+    choices = supplier_choices(store, search or "", limit=50)
+    options = ([None] if optional else []) + choices["supplier_id"].to_list()
+    names = dict(choices.iter_rows())
+    if not options:
+        container.caption(tr("app.no_supplier_found"))
+        return None
+    return container.selectbox(
+        label,
+        options,
+        format_func=lambda s: tr("import.supplier.auto") if s is None else f"{s} {names.get(s, '')}",
+        key=f"{key}.{search}",
+        label_visibility="collapsed",
+    )
+
+
+def link(container: Any, page: str, label: str, icon: str, query_params: dict[str, str] | None = None) -> None:
+    """A link to another page, shown only to those whose role may open it."""
+    if access.page_allowed(actor(), page.rsplit("/", 1)[-1].removesuffix(".py")):
+        container.page_link(page, label=label, icon=icon, query_params=query_params)
+
+
+def links(page: str, targets: list[tuple[str, dict[str, str]]]) -> None:
+    """A row of links to ``page`` with query parameters: the list behind a chart."""
+    for column, (label, params) in zip(st.columns(max(1, len(targets))), targets, strict=False):
+        link(column, page, label, ":material/arrow_forward:", params)
+
+
+def chart_with_drilldown(figure: Any, caption_key: str, key: str) -> list[Any] | None:
+    """A chart whose bars can be clicked: returns the clicked bar's customdata (else None)."""
+    event = st.plotly_chart(figure, width="stretch", key=key, on_select="rerun", selection_mode="points")
+    st.caption(tr(caption_key))
+    points = getattr(getattr(event, "selection", None), "points", None) or []
+    data = points[0].get("customdata") if points else None
+    return list(data) if data else None
+
+
+def downloads(frame: pl.DataFrame, name: str, as_of: date) -> None:
+    """Excel and CSV (UTF-8 with BOM) downloads of a list, formulas neutralised."""
+
+    # The files are made when the button is clicked, not on every run of the page.
+    buttons = st.columns(2)
+    buttons[0].download_button(
+        tr("export.excel"),
+        lambda: exports.to_excel(frame, name),
+        file_name=f"{name}_{as_of}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{name}_xlsx",
+    )
+    buttons[1].download_button(
+        tr("export.csv"),
+        lambda: exports.to_csv(frame),
+        file_name=f"{name}_{as_of}.csv",
+        mime="text/csv",
+        key=f"{name}_csv",
+    )
+
+
+def timeline_rows(certificates: pl.DataFrame, due: pl.DataFrame, limit: int = 60) -> pl.DataFrame:
+    """The certificates to draw: those needing attention first, then the rest, at most ``limit``
+    suppliers (a timeline of thousands of rows helps no one)."""
+    suppliers = due["supplier_id"].unique(maintain_order=True).to_list()
+    suppliers += [
+        s for s in certificates["supplier_id"].unique(maintain_order=True).to_list() if s not in set(suppliers)
+    ]
+    return certificates.filter(pl.col("supplier_id").is_in(suppliers[:limit]))
+
+
+def portal_link(token: str) -> str:
+    """The address a supplier opens: this app's address with the invitation token."""
+    base = (st.context.url or "").split("?")[0]
+    base = base.rsplit("/", 1)[0] if base.count("/") > 2 else base
+    return f"{base.rstrip('/') or 'http://localhost:8501'}/?invite={token}"
