@@ -72,16 +72,16 @@ def towa(store, answers: dict[str, str], answered_on: str = "2026-09-01", suppli
 def test_shipped_crosswalks_sizes_and_spot_checks():
     shipped = shipped_crosswalks()
     sizes = {k: len(v.entries) for k, v in shipped.items()}
-    assert sizes["scs-2025-12-to-scs-2026-03-27"] == 151  # 157 draft criteria less the 6 removed
+    # 157 draft criteria: 154 links (three draft criteria have no counterpart; 4-1-4-2 and
+    # 6-1-1-2 join other draft criteria on one final criterion) — tests/test_draft_to_final.py
+    assert sizes["scs-2025-12-to-scs-2026-03-27"] == 154
     assert sizes["ipa-5min-to-scs-2026-03-27"] == 29
     assert sizes["security-action-to-scs-2026-03-27"] == 9
     assert sizes["jama-japia-v2.3-to-scs-2026-03-27"] == 165
     assert sizes["iso27001-2022-to-scs-2026-03-27"] == 253
     draft = {(e.source, e.target): e for e in shipped["scs-2025-12-to-scs-2026-03-27"].entries}
-    assert (
-        draft[("4-4-4-3", "4-4-4-3")].relationship == "equal" and "★3 to ★4" in draft[("4-4-4-3", "4-4-4-3")].rationale
-    )
-    assert not any(e.source == "4-5-2-1" for e in shipped["scs-2025-12-to-scs-2026-03-27"].entries)
+    assert ("4-4-4-3", "4-4-4-3") not in draft and draft[("4-4-4-3", "4-4-4-2")].relationship == "intersect"
+    assert draft[("4-5-2-1", "5-1-1-1")].relationship == "subset"
     ipa = {(e.source, e.target): e for e in shipped["ipa-5min-to-scs-2026-03-27"].entries}
     assert ipa[("11", "4-3-4-1")].strength == 0.7 and ipa[("11", "4-3-4-1")].rationale
     assert {e.source for e in shipped["ipa-5min-to-scs-2026-03-27"].entries} == {str(n) for n in range(1, 26)}
@@ -178,8 +178,11 @@ def test_weak_mappings_below_the_threshold_give_nothing(store):
     assert yardstick.derive(store, AS_OF, "A", strict).filter(criterion_id="4-4-5-1")["status"][0] == "unknown"
 
 
-def test_draft_answers_count_on_the_final_catalogue(store):
-    marks = {"4-4-4-3": "○", "4-5-2-1": "○", "1-2-1-1": "△"}
+def test_draft_answers_count_on_the_final_catalogue_by_their_text(store):
+    """A supplier answered IPA's draft sheet. Each answer lands where its text went: renumbered
+    criteria under the new number, reworded ones as weaker evidence, and nothing on a final
+    criterion that holds another text under the old number."""
+    marks = {"4-4-4-3": "○", "4-5-2-1": "○", "1-2-1-1": "△", "4-1-6-3": "✖", "6-1-1-7": "○", "4-1-6-2": "○"}
     from questionnaires.catalogue import load_catalogue
 
     draft_marks = [marks.get(c.id) for c in load_catalogue("2025-12").criteria]
@@ -188,8 +191,16 @@ def test_draft_answers_count_on_the_final_catalogue(store):
         "draft.xlsx",
         samples.scs_self_assessment_workbook(version="2025-12", marks=draft_marks, answered_on="2026-03-01"),
     )
-    row = status_of(store, "4-4-4-3")
-    assert (row["status"], row["kind"], row["relationship"]) == ("met", "migrated", "equal")
+    # the new ★4 criterion on internet-facing devices gets nothing from the draft's ★3 mitigations
+    assert status_of(store, "4-4-4-3")["status"] == "unknown"
+    row = status_of(store, "4-4-4-2")
+    assert (row["status"], row["kind"], row["relationship"]) == ("partial", "migrated", "intersect")
+    # renumbered with the same text: the answer moves with it, ✖ included
+    row = status_of(store, "4-1-6-2")
+    assert (row["status"], row["relationship"], row["source_item"]) == ("not_met", "equal", "4-1-6-3")
+    assert (status_of(store, "6-1-1-6")["status"], status_of(store, "6-1-1-6")["source_item"]) == ("met", "6-1-1-7")
+    # the draft's outbound blocking is half of the final 5-1-1-1
+    assert status_of(store, "5-1-1-1")["status"] == "partial"
     assert status_of(store, "1-2-1-1")["status"] == "partial"
 
 
