@@ -13,6 +13,7 @@ would otherwise make the reader allocate without bound and abort the process.
 
 from __future__ import annotations
 
+import html
 import io
 import posixpath
 import re
@@ -28,6 +29,7 @@ __all__ = [
     "decode_text",
     "expand_zip",
     "looks_like_zip",
+    "sheet_origins",
 ]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .xls
@@ -92,11 +94,13 @@ def _check_office_parts(source: SourceFile, limits: Limits) -> None:
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise SourceFileError.at(source.name, source.name, "a zip file, but not an Excel workbook (.xlsx)")
     cells = 0
+    origins: dict[str, tuple[int, int]] = {}
     for info in infos:
         where = f"{source.name}: {info.filename}"
         data = _unpack(source, info, where)
         if b"sheetData" in data:
-            cells += _sheet_cells(data, where, limits)
+            part_cells, origins[info.filename] = _sheet_cells(data, where, limits)
+            cells += part_cells
             if cells > limits.max_cells:
                 raise SourceFileError.at(
                     source.name,
@@ -106,6 +110,7 @@ def _check_office_parts(source: SourceFile, limits: Limits) -> None:
                 )
         elif b"sst" in data[:4096]:
             _check_shared_strings(data, where)
+    source.cache[_ORIGINS] = origins
 
 
 # What Python's zipfile raises for archives damaged in ways it does not call BadZipFile.
@@ -192,6 +197,8 @@ def _r_attribute(attributes: bytes, where: str, source_name: str) -> bytes | Non
 # Cells as Excel, LibreOffice and openpyxl write them: ``<c r="B12"`` (every cell with its place).
 _PLAIN_CELL_ROW = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
 _PLAIN_CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+# A cell with content (``<c r="B3" s="1"/>`` is only formatting: the reader skips it).
+_PLAIN_VALUED_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>')
 # Anything else: prefixed row or cell tags, or cell tags spaced otherwise.
 _ODD_CELLS = (re.compile(rb":(?:c|row)[\s/>]"), re.compile(rb"<c[\t\n\r\f\v/>]"))
 
@@ -201,6 +208,14 @@ def _column_index(letters: bytes) -> int:
     for letter in letters.upper():
         index = index * 26 + letter - 64
     return index - 1
+
+
+def _plain_origin(xml: bytes) -> tuple[int, int]:
+    """The first row and column holding a value, for a sheet whose cells name their places plainly."""
+    valued = _PLAIN_VALUED_CELL.findall(xml)
+    if not valued:
+        return 0, 0
+    return min(int(r) for _, r in valued) - 1, min(_column_index(c) for c in {c for c, _ in valued})
 
 
 def _plain_sheet_cells(xml: bytes) -> int | None:
@@ -223,12 +238,13 @@ def _plain_sheet_cells(xml: bytes) -> int | None:
     return (bottom - top + 1) * (right - left + 1)
 
 
-def _sheet_cells(xml: bytes, where: str, limits: Limits) -> int:
+def _sheet_cells(xml: bytes, where: str, limits: Limits) -> tuple[int, tuple[int, int]]:
     """How many cells the reader will allocate for this sheet: the rectangle from its first filled
-    row and column to its last, positions worked out as the reader does (``r`` or the next one)."""
+    row and column to its last, positions worked out as the reader does (``r`` or the next one);
+    and that rectangle's first row and column (0-based), where the reader's table starts."""
     plain = _plain_sheet_cells(xml)  # counts empty <c/> too; the walk decides when that is too many
     if plain is not None and plain <= limits.max_cells:
-        return plain
+        return plain, _plain_origin(xml)
     source_name = where.split(": ", 1)[0]
     row = col = 0
     top = left = _MAX_ROWS
@@ -270,7 +286,7 @@ def _sheet_cells(xml: bytes, where: str, limits: Limits) -> int:
             left, right = min(left, col), max(right, col)
         col += 1
     if bottom < 0:
-        return 0
+        return 0, (0, 0)
     cells = (bottom - top + 1) * (right - left + 1)
     if cells > limits.max_cells:
         raise SourceFileError.at(
@@ -279,7 +295,48 @@ def _sheet_cells(xml: bytes, where: str, limits: Limits) -> int:
             f"the sheet spans {cells:,} cells (rows {top + 1:,}–{bottom + 1:,}, columns {left + 1:,}–{right + 1:,}, "
             f"counting the empty ones between); the limit is {limits.max_cells:,}",
         )
-    return cells
+    return cells, (top, left)
+
+
+_ORIGINS = "sheet parts' first filled cells"
+_SHEET_ENTRY = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?sheet(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_RELATIONSHIP = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?Relationship(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+
+
+def _attributes(tag: bytes) -> dict[str, str]:
+    """A tag's attributes by local name (``r:id`` → ``id``), entities resolved."""
+    return {
+        m.group(1).split(b":")[-1].decode(errors="replace"): html.unescape(
+            (m.group(2) if m.group(2) is not None else m.group(3) or b"").decode(errors="replace")
+        )
+        for m in _ATTRIBUTE.finditer(tag.rstrip(b"/"))
+    }
+
+
+def sheet_origins(source: SourceFile, limits: Limits) -> dict[str, tuple[int, int]]:
+    """Each sheet's first filled row and column (0-based): the Excel reader starts its table there,
+    so a location in the table is shifted by this much to name the cell a person sees."""
+    check_office_zip(source, limits)
+    parts: dict[str, tuple[int, int]] = source.cache.get(_ORIGINS, {})
+    try:
+        with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
+            workbook = archive.read("xl/workbook.xml")
+            relations = archive.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, zipfile.BadZipFile, *_ZIP_ERRORS):
+        return {}
+    targets = {}
+    for match in _RELATIONSHIP.finditer(relations):
+        found = _attributes(match.group(1))
+        if "Id" in found and "Target" in found:
+            target = found["Target"]
+            targets[found["Id"]] = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+    origins = {}
+    for match in _SHEET_ENTRY.finditer(workbook):
+        found = _attributes(match.group(1))
+        part = targets.get(found.get("id", ""))
+        if "name" in found and part in parts:
+            origins[found["name"]] = parts[part]
+    return origins
 
 
 _SST_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?sst(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")

@@ -17,7 +17,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from importers.base import Limits, Problem, SourceFile, SourceFileError, cell_name, header_key, sha256_hex
-from importers.container import check_office_zip, looks_like_zip
+from importers.container import check_office_zip, looks_like_zip, sheet_origins
 from importers.tabular import reader_error, reader_failed
 from questionnaires.catalogue import Catalogue
 
@@ -53,7 +53,7 @@ class OfficialTextBatch(BaseModel):
     criteria: dict[str, str]
 
 
-def _read_sheets(source_name: str, data: bytes) -> Iterable[tuple[str, pl.DataFrame]]:
+def _read_sheets(source_name: str, data: bytes) -> Iterable[tuple[str, pl.DataFrame, tuple[int, int]]]:
     limits = Limits()
     if not looks_like_zip(data):
         raise SourceFileError.at(
@@ -61,7 +61,9 @@ def _read_sheets(source_name: str, data: bytes) -> Iterable[tuple[str, pl.DataFr
             source_name,
             "not a readable Excel workbook (.xlsx): the content is of another type (an old .xls, an encrypted file?)",
         )
-    check_office_zip(SourceFile(source_name, data), limits)  # size, zip bomb, parts the reader would choke on
+    source = SourceFile(source_name, data)
+    check_office_zip(source, limits)  # size, zip bomb, parts the reader would choke on
+    origins = sheet_origins(source, limits)
     try:
         reader = fastexcel.read_excel(data)
     except BaseException as exc:  # calamine raises its own error types for every kind of bad file
@@ -89,7 +91,7 @@ def _read_sheets(source_name: str, data: bytes) -> Iterable[tuple[str, pl.DataFr
                 f"{source_name}: {name}",
                 f"the workbook's sheets hold more than {limits.max_cells:,} cells",
             )
-        yield name, frame
+        yield name, frame, origins.get(name, (0, 0))
 
 
 def _find_header(frame: pl.DataFrame) -> tuple[int, dict[str, int]] | None:
@@ -106,7 +108,7 @@ def sniff(source_name: str, data: bytes) -> float:
     if not data.startswith(b"PK"):
         return 0.0
     try:
-        return 1.0 if any(_find_header(frame) for _, frame in _read_sheets(source_name, data)) else 0.0
+        return 1.0 if any(_find_header(frame) for _, frame, _ in _read_sheets(source_name, data)) else 0.0
     except SourceFileError:
         return 0.0
 
@@ -114,10 +116,10 @@ def sniff(source_name: str, data: bytes) -> float:
 def parse(source_name: str, data: bytes, catalogues: list[Catalogue]) -> OfficialTextBatch:
     """Read the official texts; raises :class:`SourceFileError` naming file, sheet and cell."""
     located = None
-    for sheet_name, frame in _read_sheets(source_name, data):
+    for sheet_name, frame, origin in _read_sheets(source_name, data):
         header = _find_header(frame)
         if header:
-            located = (sheet_name, frame, *header)
+            located = (sheet_name, frame, origin, *header)
             break
     if located is None:
         raise SourceFileError(
@@ -129,14 +131,18 @@ def parse(source_name: str, data: bytes, catalogues: list[Catalogue]) -> Officia
                 )
             ],
         )
-    sheet_name, frame, header_row, columns = located
+    sheet_name, frame, (top, left), header_row, columns = located
+
+    def cell(row0: int, field: str) -> str:  # the cell a person sees, not the reader's table index
+        return cell_name(source_name, sheet_name, row0 + top, columns[field] + left)
+
     missing = [text for field, text in _COLUMNS.items() if field not in columns]
     if missing:
         raise SourceFileError(
             source_name,
             [
                 Problem(
-                    location=f"{source_name}: {sheet_name} row {header_row + 1}",
+                    location=f"{source_name}: {sheet_name} row {header_row + top + 1}",
                     message=f"header columns not found: {', '.join(missing)}",
                 )
             ],
@@ -160,24 +166,27 @@ def parse(source_name: str, data: bytes, catalogues: list[Catalogue]) -> Officia
     for row0, req_id, req_text, crit_id, crit_text in body.select(
         "row0", "requirement_id", "requirement_text", "criterion_id", "criterion_text"
     ).iter_rows():
-        where = cell_name(source_name, sheet_name, row0, columns["criterion_id"])
+        where = cell(row0, "criterion_id")
         if not crit_id or not _CRITERION_ID.match(crit_id):
             problems.append(Problem(location=where, message=f"expected a criterion ID like 4-1-2-3, found {crit_id!r}"))
         elif crit_id in seen:
             problems.append(
-                Problem(location=where, message=f"criterion {crit_id} appears twice (first on row {seen[crit_id] + 1})")
+                Problem(
+                    location=where,
+                    message=f"criterion {crit_id} appears twice (first on row {seen[crit_id] + top + 1})",
+                )
             )
         elif not crit_text:
             problems.append(
                 Problem(
-                    location=cell_name(source_name, sheet_name, row0, columns["criterion_text"]),
+                    location=cell(row0, "criterion_text"),
                     message=f"criterion {crit_id} has no text",
                 )
             )
         elif not req_id or not crit_id.startswith(f"{req_id}-") or not req_text:
             problems.append(
                 Problem(
-                    location=cell_name(source_name, sheet_name, row0, columns["requirement_id"]),
+                    location=cell(row0, "requirement_id"),
                     message=f"criterion {crit_id} is not under a requirement row with its ID and text (found {req_id!r})",
                 )
             )

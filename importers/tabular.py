@@ -29,7 +29,7 @@ from importers.base import (
     header_key,
     validation_problems,
 )
-from importers.container import check_office_zip, decode_text
+from importers.container import check_office_zip, decode_text, sheet_origins
 from importers.normalise import parse_date
 
 __all__ = [
@@ -63,19 +63,21 @@ class Table:
     source_name: str
     sheet: str | None  # None for CSV/TSV
     rows: list[list[str | None]]
+    # The sheet's first filled row and column: the reader's table starts there, not at A1.
+    origin: tuple[int, int] = (0, 0)
     _keys: dict[int, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
 
     def where(self, row0: int, col0: int) -> str:
-        """Where a cell is, as a person would look for it."""
+        """Where a cell is, as a person would look for it (the sheet's own row and column)."""
         if self.sheet is None:
             return f"{self.source_name} line {row0 + 1}, column {col0 + 1}"
-        return cell_name(self.source_name, self.sheet, row0, col0)
+        return cell_name(self.source_name, self.sheet, row0 + self.origin[0], col0 + self.origin[1])
 
     def where_row(self, row0: int) -> str:
         return (
             f"{self.source_name} line {row0 + 1}"
             if self.sheet is None
-            else f"{self.source_name}: {self.sheet} row {row0 + 1}"
+            else f"{self.source_name}: {self.sheet} row {row0 + self.origin[0] + 1}"
         )
 
     @property
@@ -128,6 +130,7 @@ def _excel_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | No
             source.name, source.name, f"not a readable Excel workbook (.xlsx): {reader_error(exc)}"
         ) from None
     wanted = list(reader.sheet_names) if sheets is None else [s for s in sheets if s in reader.sheet_names]
+    origins = sheet_origins(source, limits)
     tables = []
     cells = 0
     for name in wanted:
@@ -151,7 +154,8 @@ def _excel_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | No
                 f"the workbook's sheets hold more than the limit of {limits.max_cells:,} cells",
             )
         # Measured: cleaning in Python beats a polars select here (few cells, per-call overhead).
-        tables.append(Table(source.name, name, [[_clean(v) for v in row] for row in frame.iter_rows()]))
+        rows = [[_clean(v) for v in row] for row in frame.iter_rows()]
+        tables.append(Table(source.name, name, rows, origin=origins.get(name, (0, 0))))
     return tables
 
 
