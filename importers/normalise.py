@@ -93,6 +93,11 @@ SCS_MARKS: dict[str, AnswerStatus] = {
     "未実施": "not_met",
     "いいえ": "not_met",
     "no": "not_met",
+    # An explicit "don't know" (our vocabulary): unlike a blank, the question was asked and answered.
+    "わからない": "unknown",
+    "分からない": "unknown",
+    "不明": "unknown",
+    "?": "unknown",
 }
 
 

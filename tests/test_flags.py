@@ -178,11 +178,24 @@ def test_needs_support_needs_a_request_and_some_evidence(store):
 
 def test_many_dont_know_answers(store):
     criteria = load_catalogue().criteria
-    self_assessment(store, {c.id: None for c in criteria[:40]})  # 40 of 153 blank: わからない
+    self_assessment(store, {c.id: "わからない" for c in criteria[:40]})  # 40 of 153 say わからない
     [flag] = held(store, rule="needs_support.unknown_answers")
     assert (flag["facts"]["unknown"], flag["facts"]["answers"], flag["facts"]["share"]) == ("40", "153", "26%")
-    self_assessment(store, {c.id: None for c in criteria[:3]}, answered_on=AS_OF - timedelta(days=1))
+    self_assessment(store, {c.id: "わからない" for c in criteria[:3]}, answered_on=AS_OF - timedelta(days=1))
     assert held(store, rule="needs_support.unknown_answers") == []  # the newer answers count
+
+
+def test_blank_answers_are_not_dont_know(store):
+    """A ★3 sheet whose ★4 rows were left blank: those rows were not asked, and a blank is not
+    わからない. Only the explicit ones count, out of the answers given."""
+    criteria = load_catalogue().criteria
+    star3 = [c for c in criteria if c.level == 3]
+    marks = {c.id: None for c in criteria if c.level == 4} | {c.id: "わからない" for c in star3[:20]}
+    self_assessment(store, marks)
+    [flag] = held(store, rule="needs_support.unknown_answers")
+    assert (flag["facts"]["unknown"], flag["facts"]["answers"]) == ("20", str(len(star3)))
+    self_assessment(store, {c.id: None for c in criteria if c.level == 4}, answered_on=AS_OF - timedelta(days=1))
+    assert held(store, rule="needs_support.unknown_answers") == []  # 72 blank ★4 rows are not 72 わからない
 
 
 def test_small_company_without_security_staff(store):

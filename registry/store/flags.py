@@ -179,7 +179,8 @@ def people(store: Store, scope: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def answer_counts(store: Store, as_of: date, scope: pl.DataFrame | None) -> pl.DataFrame:
-    """Per supplier: the answers of its current submissions, and how many of them say わからない."""
+    """Per supplier: the answers its current submissions give (blank rows were not answered, and
+    on a ★3 sheet the ★4 rows were not asked: neither counts), and how many of them say わからない."""
     who, frames = _who(scope)
     return store.frame_with(
         f"""WITH current AS (
@@ -191,7 +192,7 @@ def answer_counts(store: Store, as_of: date, scope: pl.DataFrame | None) -> pl.D
             )
             SELECT c.supplier_id, count(*) AS answers, count(*) FILTER (WHERE a.status = 'unknown') AS unknown
             FROM current c JOIN answer a USING (submission_id)
-            WHERE a.status <> 'not_applicable'
+            WHERE a.status <> 'not_applicable' AND a.raw_answer IS NOT NULL
             GROUP BY c.supplier_id""",
         {"as_of": as_of},
         **frames,
