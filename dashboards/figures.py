@@ -298,6 +298,7 @@ def certificate_timeline(
 COVERAGE_COLOURS = {
     "covered": "#2e7d32",
     "below_required": "#f9a825",
+    "other_evidence": "#80cbc4",
     "questionnaire_only": "#90caf9",
     "unknown": "#bdbdbd",
 }

@@ -38,6 +38,7 @@ RULE_IDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"lookback_days"}),
     ),
     "renewal.self_assessment": (frozenset({"registration_no", "due_on", "state"}), frozenset()),
+    "renewal.surveillance": (frozenset({"registration_no", "due_on", "state"}), frozenset()),
     "below_request": (
         frozenset({"requested_level", "held", "due_on", "days_late", "request_id"}),
         frozenset(),

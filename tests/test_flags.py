@@ -15,7 +15,7 @@ from questionnaires.flag_rules import default_rules, parse_rules
 from registry.domain.actor import Actor
 from registry.domain.models import LevelRequest, Supplier, SupplierLink
 from registry.errors import MonosashiError
-from registry.services import flags, intake
+from registry.services import flags, intake, yardstick
 from registry.services.requests import save_request, set_request_state
 from registry.store import settings
 from registry.store.suppliers import add_supplier
@@ -138,6 +138,17 @@ def test_star4_yearly_self_assessment_overdue_then_done(store):
     assert flag["severity"] == "critical" and "期日超過" in flag["reason"] and "overdue" in flag["reason_en"]
     self_assessment(store, answered_on=AS_OF - timedelta(days=3))
     assert held(store, rule="renewal.self_assessment") == []
+
+
+def test_isms_surveillance_overdue_is_a_flag_not_staleness(store):
+    """ISMS issued 450 days ago: its first surveillance audit is overdue (past the 60 days' grace).
+    The buyer is told by a flag; the certificate's evidence still counts in full."""
+    certify(store, "iso27001", AS_OF - timedelta(days=450), "JQA-9")
+    [flag] = held(store, rule="renewal.surveillance")
+    assert flag["severity"] == "critical" and "期日超過" in flag["reason"] and "overdue" in flag["reason_en"]
+    assert held(store, rule="stale.evidence") == []
+    statuses = yardstick.derive(store, AS_OF, "A").filter(kind="certificate")
+    assert statuses.height > 100 and not statuses["stale"].any()
 
 
 def test_below_request_only_after_the_due_date_and_while_below(store):

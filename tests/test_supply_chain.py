@@ -16,7 +16,11 @@ def network(tmp_path: Path):
     data = registry_data(
         ["A", "B", "C", "D", "E"],
         [("@buyer", "A"), ("@buyer", "B"), ("A", "C"), ("B", "C"), ("C", "D"), ("D", "C")],
-        certificates=[("A", "scs_star4", date(2026, 1, 10), None), ("B", "scs_star3", date(2026, 2, 1), None)],
+        certificates=[
+            ("A", "scs_star4", date(2026, 1, 10), None),
+            ("B", "scs_star3", date(2026, 2, 1), None),
+            ("D", "iso27001", date(2025, 1, 10), None),  # an ISMS-only holder, valid until 2028-01-09
+        ],
         requests=[("A", 4, date(2025, 10, 1)), ("B", 4, date(2025, 10, 1))],
     )
     return store_with(tmp_path / "r.duckdb", data)
@@ -46,13 +50,24 @@ def test_coverage_classes_and_per_tier_counts(tmp_path):
             "INSERT INTO submission (supplier_id, framework_id, framework_version, submitted_on, source_name, sha256, imported_by, imported_at) VALUES ('C', 'ipa_5min', '2019', DATE '2026-06-01', 'ipa.csv', 'x', 'test', TIMESTAMP '2026-11-23 12:00:00')"
         )
     cov = dict(supply_chain.supplier_coverage(store, AS_OF).select("supplier_id", "coverage").iter_rows())
-    assert cov == {"A": "covered", "B": "below_required", "C": "questionnaire_only", "D": "unknown", "E": "unknown"}
+    assert cov == {
+        "A": "covered",
+        "B": "below_required",
+        "C": "questionnaire_only",
+        "D": "other_evidence",  # a valid ISMS is current evidence, if not a ★
+        "E": "unknown",
+    }
+    expired = dict(
+        supply_chain.supplier_coverage(store, date(2028, 1, 10)).select("supplier_id", "coverage").iter_rows()
+    )
+    assert expired["D"] == "unknown"
     per_tier = supply_chain.coverage_by_tier(supply_chain.supplier_coverage(store, AS_OF)).to_dicts()
     assert per_tier[0] == {
         "tier": 1,
         "suppliers": 2,
         "covered": 1,
         "below_required": 1,
+        "other_evidence": 0,
         "questionnaire_only": 0,
         "unknown": 0,
     }
@@ -69,7 +84,15 @@ def test_cli_coverage_json(tmp_path):
     store = network(tmp_path)
     out = CliRunner().invoke(main, ["coverage", "--as-of", "2026-11-23", "--json", "--db", str(store.path)])
     rows = json.loads(out.output)
-    assert set(rows[0]) == {"tier", "suppliers", "covered", "below_required", "questionnaire_only", "unknown"}
+    assert set(rows[0]) == {
+        "tier",
+        "suppliers",
+        "covered",
+        "below_required",
+        "other_evidence",
+        "questionnaire_only",
+        "unknown",
+    }
     assert [r["tier"] for r in rows] == [1, 2, 3, None]
 
 

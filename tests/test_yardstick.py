@@ -279,6 +279,17 @@ def test_isms_certificate_counts_as_partial_evidence_while_valid(store):
     assert status_of(store, "1-1-1-1", as_of=date(2028, 1, 10))["status"] == "unknown"  # expired
 
 
+@pytest.mark.parametrize("on", [date(2026, 1, 10), date(2027, 6, 1), date(2028, 1, 9)], ids=str)
+def test_a_valid_isms_is_current_evidence_for_its_whole_validity(store, on):
+    """ISMS certificates run three years with yearly surveillance audits: the certificate's
+    validity is its freshness, not the twelve months of an answer."""
+    certify(store, "A", "iso27001", date(2025, 1, 10), number="JQA-1234")
+    statuses = yardstick.derive(store, on, "A").filter(kind="certificate")
+    assert statuses.height > 100 and not statuses["stale"].any()
+    ready = yardstick.readiness(yardstick.derive(store, on, "A"), yardstick.catalogue_in_force(store)).row(0, named=True)
+    assert ready["star3_partial"] > 0.5 and ready["stale"] == 0
+
+
 def test_security_action_is_weak_evidence(store):
     certify(store, "A", "security_action_star2", date(2026, 5, 1), number="SA-1")
     assert status_of(store, "1-3-1-1")["status"] == "partial"

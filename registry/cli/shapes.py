@@ -163,6 +163,7 @@ class CoverageRow(Shape):
     suppliers: int
     covered: int
     below_required: int
+    other_evidence: int
     questionnaire_only: int
     unknown: int
 

@@ -164,5 +164,5 @@ def coverage(as_of: Any, default_level: str, as_json: bool, db: Path | None) -> 
         tier = f"tier {r['tier']}" if r["tier"] else "not linked"
         click.echo(
             f"{tier:11} {r['suppliers']:7,} suppliers: {r['covered']:,} covered, {r['below_required']:,} below required, "
-            f"{r['questionnaire_only']:,} questionnaire only, {r['unknown']:,} unknown"
+            f"{r['other_evidence']:,} other evidence (ISMS), {r['questionnaire_only']:,} questionnaire only, {r['unknown']:,} unknown"
         )

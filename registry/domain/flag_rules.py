@@ -183,6 +183,23 @@ def _renewal_self_assessment(rule: FlagRule, facts: Facts) -> pl.DataFrame:
     )
 
 
+def _renewal_surveillance(rule: FlagRule, facts: Facts) -> pl.DataFrame:
+    """An ISMS surveillance audit due or overdue: a flag, never staleness (docs/validity.md)."""
+    found = facts.certificates.filter(pl.col("state").is_in(["surveillance_due", "surveillance_overdue"]))
+    return _finish(
+        rule,
+        found.select(
+            "supplier_id",
+            subject="certificate_id",
+            registration_no="registration_no",
+            due_on="check_due_on",
+            state_ja=pl.col("state").replace_strict({"surveillance_due": "期日間近", "surveillance_overdue": "期日超過"}),
+            state_en=pl.col("state").replace_strict({"surveillance_due": "due", "surveillance_overdue": "overdue"}),
+        ),
+        pl.when(pl.col("state_en") == "overdue").then(pl.lit("critical")).otherwise(pl.lit(rule.severity)),
+    )
+
+
 def _below_request(rule: FlagRule, facts: Facts) -> pl.DataFrame:
     found = facts.requests.filter(pl.col("state") == "overdue")
     return _finish(
@@ -313,8 +330,12 @@ def _conflict(rule: FlagRule, facts: Facts) -> pl.DataFrame:
 def _stale_evidence(rule: FlagRule, facts: Facts) -> pl.DataFrame:
     months = int(rule.thresholds["max_age_months"])
     limit = facts.as_of - timedelta(days=round(months * 365.25 / 12))
-    stars = _valid_star_until(_star_certificates(facts)).select("supplier_id").unique()
-    found = facts.newest.join(stars, on="supplier_id", how="anti").filter(pl.col("newest") < limit)
+    # A valid ★, ISMS or SECURITY ACTION is current evidence for as long as it is valid.
+    certified = facts.certificates.filter(
+        pl.col("scheme").is_in([*_STAR_SCHEMES, "iso27001", "security_action_star1", "security_action_star2"])
+        & ~pl.col("state").is_in(["not_yet_valid", "superseded", "expired", "stale"])
+    ).select(pl.col("supplier_id").unique())
+    found = facts.newest.join(certified, on="supplier_id", how="anti").filter(pl.col("newest") < limit)
     return _finish(rule, found.select("supplier_id", "newest", months=pl.lit(months)))
 
 
@@ -332,6 +353,7 @@ RULES = {
     "renewal.expiring": _renewal_expiring,
     "renewal.expired": _renewal_expired,
     "renewal.self_assessment": _renewal_self_assessment,
+    "renewal.surveillance": _renewal_surveillance,
     "below_request": _below_request,
     "needs_support.readiness": _needs_support_readiness,
     "needs_support.weak_categories": _needs_support_weak_categories,

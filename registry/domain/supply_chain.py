@@ -4,7 +4,8 @@
   down the strongest requirement any parent passes down, capped at the default (★3 unless
   configured) — never above the parent's.
 - Coverage of a supplier: ``covered`` (a valid ★ at or above the required one), ``below_required``
-  (a valid ★ below it), ``questionnaire_only`` (no valid ★, but a current submission), ``unknown``.
+  (a valid ★ below it), ``other_evidence`` (no valid ★, but a valid ISMS certificate, which is
+  current evidence for its whole validity), ``questionnaire_only`` (only a submission), ``unknown``.
 - Concentration: the subcontractors reached through the most tier-1 suppliers.
 - Back links: links to a supplier at the same tier or above (every cycle has one).
 """
@@ -27,7 +28,7 @@ __all__ = [
     "uncovered_critical_paths",
 ]
 
-COVERAGE = ("covered", "below_required", "questionnaire_only", "unknown")
+COVERAGE = ("covered", "below_required", "other_evidence", "questionnaire_only", "unknown")
 _HELD_STAR = {"star4": 4, "star3": 3}
 
 
@@ -67,9 +68,14 @@ def required_levels(status: pl.DataFrame, links: pl.DataFrame, default_level: in
 
 
 def classify(
-    status: pl.DataFrame, required: pl.DataFrame, with_submission: pl.Series, default_level: int
+    status: pl.DataFrame,
+    required: pl.DataFrame,
+    with_submission: pl.Series,
+    default_level: int,
+    with_isms: pl.Series | None = None,
 ) -> pl.DataFrame:
     """Every supplier of ``status`` with its required ★ and coverage class."""
+    isms = with_isms if with_isms is not None else pl.Series("supplier_id", [], dtype=pl.String)
     held = pl.col("held_level").replace_strict(_HELD_STAR, default=0, return_dtype=pl.Int32)
     return status.join(required, on="supplier_id", how="left").with_columns(
         required=pl.col("required").fill_null(default_level),
@@ -77,6 +83,8 @@ def classify(
         .then(pl.lit("covered"))
         .when(held > 0)
         .then(pl.lit("below_required"))
+        .when(pl.col("supplier_id").is_in(isms.implode()))
+        .then(pl.lit("other_evidence"))
         .when(pl.col("supplier_id").is_in(with_submission.implode()))
         .then(pl.lit("questionnaire_only"))
         .otherwise(pl.lit("unknown")),
@@ -123,7 +131,7 @@ def concentration(links: pl.DataFrame, coverage: pl.DataFrame, limit: int = 50) 
             break
         reached.append(step)
     fan_in = pl.concat(reached[1:]) if len(reached) > 1 else roots.clear()
-    weakness = {"unknown": 0, "questionnaire_only": 1, "below_required": 2, "covered": 3}
+    weakness = {"unknown": 0, "questionnaire_only": 1, "other_evidence": 2, "below_required": 3, "covered": 4}
     return (
         fan_in.group_by("supplier_id")
         .agg(tier1_through=pl.col("root").n_unique())

@@ -33,8 +33,9 @@ def supplier_coverage(store: Store, as_of: date, default_level: int = 3) -> pl.D
         status = supplier_status(store, as_of)
         links = network.links_between_suppliers(store)
         with_submission = network.suppliers_with_submissions(store, as_of)
+        with_isms = network.suppliers_with_valid_isms(store, as_of)
     required = rules.required_levels(status, links, default_level)
-    return rules.classify(status, required, with_submission, default_level)
+    return rules.classify(status, required, with_submission, default_level, with_isms)
 
 
 def concentration(store: Store, coverage: pl.DataFrame, limit: int = 50) -> pl.DataFrame:

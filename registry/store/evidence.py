@@ -90,16 +90,18 @@ pieces AS (
 """
 
 
+# A certificate's evidence is fresh for as long as the certificate is valid (only valid ones
+# become pieces): its validity is its freshness, for ★, ISMS and SECURITY ACTION alike.
 _RANKING = """,
 ranked AS (
     SELECT p.*,
-           (p.kind = 'certified' OR p.evidence_date > CAST($as_of - to_months($fresh_months) AS DATE)) AS fresh,
+           (p.kind IN ('certified', 'certificate') OR p.evidence_date > CAST($as_of - to_months($fresh_months) AS DATE)) AS fresh,
            row_number() OVER w_order AS position,
            count(*) OVER w_all AS pieces
     FROM pieces p
     WHERE p.status IS NOT NULL
     WINDOW w_order AS (PARTITION BY supplier_id, criterion_id
-                       ORDER BY (p.kind = 'certified' OR p.evidence_date > CAST($as_of - to_months($fresh_months) AS DATE)) DESC,
+                       ORDER BY (p.kind IN ('certified', 'certificate') OR p.evidence_date > CAST($as_of - to_months($fresh_months) AS DATE)) DESC,
                                 rank DESC, strength DESC, evidence_date DESC, source_ref, source_item),
            w_all AS (PARTITION BY supplier_id, criterion_id)
 ),

@@ -9,6 +9,7 @@ import polars as pl
 
 from registry.domain.models import BUYER_ID
 from registry.store.core import Store
+from registry.store.validity import expiry_sql, policy_for
 
 __all__ = [
     "critical_into",
@@ -37,6 +38,17 @@ def critical_into(store: Store) -> pl.DataFrame:
 def suppliers_with_submissions(store: Store, as_of: date) -> pl.Series:
     """The suppliers that had sent any questionnaire by ``as_of``."""
     return store.frame("SELECT DISTINCT supplier_id FROM submission WHERE submitted_on <= ?", [as_of])["supplier_id"]
+
+
+def suppliers_with_valid_isms(store: Store, as_of: date) -> pl.Series:
+    """The suppliers holding an ISMS certificate valid on ``as_of`` (other evidence than a ★)."""
+    policy = policy_for(store)
+    return store.frame(
+        f"""SELECT DISTINCT c.supplier_id FROM certificate_counted c
+            WHERE c.scheme = 'iso27001' AND c.issued_on <= $as_of
+              AND coalesce({expiry_sql("c", policy)} >= $as_of, true)""",
+        {"as_of": as_of},
+    )["supplier_id"]
 
 
 def shortest_paths(store: Store) -> pl.DataFrame:
