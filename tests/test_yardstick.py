@@ -424,3 +424,26 @@ def test_coverage_of_each_questionnaire(store):
     assert scores[("scs-2025-12-to-scs-2026-03-27", 1)] == 1.0  # the draft speaks to every criterion it kept
     assert scores[("security-action-to-scs-2026-03-27", 5)] == 0.0
     assert 0 < scores[("ipa-5min-to-scs-2026-03-27", 4)] < 1
+
+
+@pytest.mark.parametrize(
+    ("question", "criterion", "expected"),
+    [
+        (2, "4-4-5-1", "not_met"),  # no anti-virus: malware protection is not met
+        (11, "4-3-4-1", "not_met"),  # no backups
+        (19, "1-2-3-1", "not_met"),  # no confidentiality obligation
+        (22, "6-1-1-1", "not_met"),  # no incident procedure
+        (14, "4-1-4-1", "unknown"),  # a screen lock is not the core of the lockout criterion: no evidence
+        (13, "4-1-9-1", "unknown"),
+    ],
+)
+def test_a_known_negative_in_the_ipa_self_check_is_kept(store, question, criterion, expected):
+    """IPA 自社診断 answered 実施していない: where the question is the core of the criterion
+    (the crosswalk says `subset`), the criterion reads not met; elsewhere nothing certain follows."""
+    answers = ["実施している"] * 25
+    answers[question - 1] = "実施していない"
+    submit(store, "ipa.csv", samples.ipa_5min_csv(answers, supplier_id="A"))
+    row = status_of(store, criterion)
+    assert row["status"] == expected
+    if expected == "not_met":
+        assert (row["kind"], row["relationship"]) == ("crosswalk", "subset")
