@@ -57,6 +57,7 @@ RULE_IDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     "needs_support.no_security_staff": (frozenset({"employees"}), frozenset({"max_employees"})),
     "conflict": (frozenset({"conflicts", "criteria"}), frozenset({"min_criteria"})),
+    "conflict.certified": (frozenset({"count", "criteria"}), frozenset({"min_criteria", "critical_criteria"})),
     "stale.evidence": (frozenset({"newest", "months"}), frozenset({"max_age_months"})),
     "stale.no_evidence": (frozenset({"requested_level", "requested_on", "days"}), frozenset({"grace_days"})),
     "coverage_hole": (frozenset({"path", "end_id", "end_name", "required"}), frozenset()),

@@ -399,3 +399,47 @@ def test_supplier_page_opens_from_a_link(monkeypatch, tmp_path):
     at.switch_page("dashboards/pages/supplier.py").run()
     assert not at.exception
     assert any("S000009" in h.value for h in at.subheader)
+
+
+def test_supplier_page_shows_certified_and_currently_declared_side_by_side(monkeypatch, tmp_path):
+    """A ★4 holder that declared 4-5-1-x not met after its ★: the page warns, says what a ★ means,
+    and lists the certified result beside the current declaration."""
+    from datetime import date
+
+    import polars as pl
+    from conftest import ADMIN
+
+    from importers.base import SourceFile
+    from questionnaires.catalogue import load_catalogue
+    from registry.domain.models import Supplier
+    from registry.services import intake
+    from registry.services.suppliers import add_supplier
+    from tests.support import samples
+
+    store = make_store(tmp_path / "r.duckdb")
+    add_supplier(store, Supplier(supplier_id="A", name="株式会社A"), ADMIN)
+    with store.transaction(SYSTEM) as tx:
+        tx.insert_frame(
+            "certificate",
+            pl.DataFrame(
+                {
+                    "certificate_id": ["C4"],
+                    "supplier_id": ["A"],
+                    "scheme": ["scs_star4"],
+                    "issued_on": [date(2026, 1, 10)],
+                    "registration_no": ["SCS4-1"],
+                }
+            ),
+        )
+    marks = ["✖" if c.id.startswith("4-5-1-") else "○" for c in load_catalogue().criteria]
+    data = samples.scs_self_assessment_workbook(supplier_id="A", answered_on="2026-10-01", marks=marks)
+    reports = intake.analyse(store, [SourceFile("after.xlsx", data)], supplier_id="A")
+    intake.commit(store, reports, mode="per_file", actor=ADMIN, today=date(2026, 11, 23))
+    at = open_app(monkeypatch, store.path)
+    at.query_params["id"] = "A"
+    at.switch_page("dashboards/pages/supplier.py").run()
+    assert not at.exception
+    assert any("未達と申告" in w.value for w in at.warning)
+    assert any("格付けではなく" in c.value for c in at.caption)
+    table = next(d.value for d in at.dataframe if "declared_status" in d.value.columns)
+    assert {"未充足", "充足"} <= set(table["declared_status"]) and set(table["status"]) == {"充足"}

@@ -286,7 +286,9 @@ def test_a_valid_isms_is_current_evidence_for_its_whole_validity(store, on):
     certify(store, "A", "iso27001", date(2025, 1, 10), number="JQA-1234")
     statuses = yardstick.derive(store, on, "A").filter(kind="certificate")
     assert statuses.height > 100 and not statuses["stale"].any()
-    ready = yardstick.readiness(yardstick.derive(store, on, "A"), yardstick.catalogue_in_force(store)).row(0, named=True)
+    ready = yardstick.readiness(yardstick.derive(store, on, "A"), yardstick.catalogue_in_force(store)).row(
+        0, named=True
+    )
     assert ready["star3_partial"] > 0.5 and ready["stale"] == 0
 
 
@@ -350,6 +352,7 @@ def test_cli_status_and_explain(store):
         "kind": "self_assessment",
         "stale": False,
         "conflict": False,
+        "declared_status": "met",
     }
     text = CliRunner().invoke(main, ["explain", "A", "1-1-1-1", *db]).output
     assert "ISO/IEC 27001 certificate JQA-1234 (valid to 2029-01-09) → 4.1 → intersect 0.5 → 1-1-1-1: partial" in text
@@ -447,3 +450,50 @@ def test_a_known_negative_in_the_ipa_self_check_is_kept(store, question, criteri
     assert row["status"] == expected
     if expected == "not_met":
         assert (row["kind"], row["relationship"]) == ("crosswalk", "subset")
+
+
+def test_newer_declarations_against_a_held_star_show_as_conflicts(store):
+    """A supplier holds a valid ★4 and later sends a self-assessment with ✖ on 4-5-1-1…7. The ★
+    still reads as certified (it shows the level at issue), but the newer first-party evidence
+    against it is a conflict on each of those criteria, explained, flagged and counted apart."""
+    from registry.services import flags
+
+    certify(store, "A", "scs_star4", date(2026, 1, 10), number="SCS4-1")
+    against = {f"4-5-1-{n}": "✖" for n in range(1, 8)}
+    submit(
+        store,
+        "after.xlsx",
+        samples.scs_self_assessment_workbook(level=4, marks=scs_marks(against, level=4), answered_on="2026-10-01"),
+    )
+    row = status_of(store, "4-5-1-1")
+    assert (row["status"], row["kind"], row["conflict"], row["declared_against"], row["declared_status"]) == (
+        "met",
+        "certified",
+        True,
+        True,
+        "not_met",
+    )
+    assert not status_of(store, "4-5-1-8")["declared_against"]  # not declared against
+    statuses = yardstick.derive(store, AS_OF, "A")
+    ready = yardstick.readiness(statuses, yardstick.catalogue_in_force(store)).row(0, named=True)
+    assert ready["star4"] == pytest.approx(1.0) and ready["declared_against"] == 7
+    chain = yardstick.explain(store, AS_OF, "A", "4-5-1-1")[0]["chain"]
+    assert "declares it not_met" in chain and "2026-10-01" in chain
+    flags.refresh(store, AS_OF, actor=SYSTEM)
+    found = flags.flags(store, supplier_id="A", states=["open"]).filter(rule_id="conflict.certified")
+    assert found.height == 1 and found["severity"][0] == "critical" and "4-5-1-1" in found["reason"][0]
+    # before the self-assessment, and for answers older than the ★, nothing is held against it
+    assert not status_of(store, "4-5-1-1", as_of=date(2026, 9, 1))["declared_against"]
+
+
+def test_an_older_declaration_does_not_contradict_a_newer_star(store):
+    submit(
+        store,
+        "before.xlsx",
+        samples.scs_self_assessment_workbook(
+            level=4, marks=scs_marks({"4-5-1-1": "✖"}, level=4), answered_on="2025-12-01"
+        ),
+    )
+    certify(store, "A", "scs_star4", date(2026, 1, 10), number="SCS4-1")
+    row = status_of(store, "4-5-1-1")
+    assert (row["status"], row["conflict"], row["declared_against"]) == ("met", False, False)

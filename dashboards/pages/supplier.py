@@ -98,6 +98,9 @@ with gauges[2]:
         "supplier.history.caption",
     )
 st.caption(tr("supplier.readiness.caption"))
+if view.declared_against:
+    st.warning(tr("supplier.declared_against", n=view.declared_against))
+st.caption(tr("supplier.star_meaning"))
 
 st.subheader(tr("supplier.requests"))
 requested = data.requests
@@ -164,7 +167,9 @@ ui.chart(
     "supplier.matrix.caption",
 )
 criteria = view.criteria(level, lang)
-table = ui.labelled(criteria, status="status").with_columns(ui.evidence_kind_labels(criteria["kind"]).alias("kind"))
+table = ui.labelled(criteria, status="status", declared_status="status").with_columns(
+    ui.evidence_kind_labels(criteria["kind"]).alias("kind")
+)
 st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
 ui.downloads(criteria, f"criteria_{supplier_id}", as_of)
 criterion = st.selectbox(tr("supplier.explain"), criteria["criterion_id"].to_list(), key="supplier_criterion")

@@ -99,6 +99,7 @@ class CriterionReading(Shape):
     kind: str | None
     stale: bool
     conflict: bool
+    declared_status: str | None  # the supplier's newest own answer, beside a ★'s reading
 
 
 class StatusRow(Shape):
@@ -112,6 +113,7 @@ class StatusRow(Shape):
     readiness_partial: Readiness
     conflicts: int
     stale: int
+    declared_against: int
     criteria: list[CriterionReading]
 
 
@@ -127,6 +129,9 @@ class EvidencePiece(Shape):
     status: str
     fresh: bool
     conflict: bool
+    declared_against: bool
+    declared_status: str | None
+    declared_on: date | None
     evidence_date: date | None
     source_framework: str | None
     source_ref: str | None

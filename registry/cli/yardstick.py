@@ -43,7 +43,9 @@ def status(supplier_id: str | None, level: str | None, as_of: Any, as_json: bool
     ready = {r["supplier_id"]: r for r in yardstick.readiness(statuses, yardstick.catalogue_in_force(store)).to_dicts()}
     shown = statuses if level is None else statuses.filter(statuses["level"] <= int(level))
     criteria: dict[str, list[dict[str, Any]]] = {}
-    for row in shown.select("supplier_id", "criterion_id", "level", "status", "kind", "stale", "conflict").to_dicts():
+    for row in shown.select(
+        "supplier_id", "criterion_id", "level", "status", "kind", "stale", "conflict", "declared_status"
+    ).to_dicts():
         criteria.setdefault(row.pop("supplier_id"), []).append(row)
     out = []
     for row in overview.select("supplier_id", "name", "held_level", "requested_level").to_dicts():
@@ -55,6 +57,7 @@ def status(supplier_id: str | None, level: str | None, as_of: Any, as_json: bool
                 "readiness_partial": {"star3": r.get("star3_partial"), "star4": r.get("star4_partial")},
                 "conflicts": r.get("conflicts", 0),
                 "stale": r.get("stale", 0),
+                "declared_against": r.get("declared_against", 0),
                 "criteria": criteria.get(row["supplier_id"], []),
             }
         )

@@ -193,7 +193,9 @@ def _renewal_surveillance(rule: FlagRule, facts: Facts) -> pl.DataFrame:
             subject="certificate_id",
             registration_no="registration_no",
             due_on="check_due_on",
-            state_ja=pl.col("state").replace_strict({"surveillance_due": "期日間近", "surveillance_overdue": "期日超過"}),
+            state_ja=pl.col("state").replace_strict(
+                {"surveillance_due": "期日間近", "surveillance_overdue": "期日超過"}
+            ),
             state_en=pl.col("state").replace_strict({"surveillance_due": "due", "surveillance_overdue": "overdue"}),
         ),
         pl.when(pl.col("state_en") == "overdue").then(pl.lit("critical")).otherwise(pl.lit(rule.severity)),
@@ -327,6 +329,30 @@ def _conflict(rule: FlagRule, facts: Facts) -> pl.DataFrame:
     return _finish(rule, found.select("supplier_id", "conflicts", "criteria"))
 
 
+def _conflict_certified(rule: FlagRule, facts: Facts) -> pl.DataFrame:
+    """Newer first-party answers say a criterion a valid ★ certifies is not (fully) met."""
+    found = (
+        facts.counts.filter(pl.col("declared_against") > 0)
+        .group_by("supplier_id")
+        .agg(
+            count=pl.col("declared_against").sum(),
+            criteria=pl.col("declared_against_criteria").list.explode(keep_nulls=False, empty_as_null=False).sort(),
+        )
+        .filter(pl.col("count") >= rule.thresholds["min_criteria"])
+        .with_columns(
+            criteria=pl.col("criteria").list.head(8).list.join(", ")
+            + pl.when(pl.col("criteria").list.len() > 8).then(pl.lit(" …")).otherwise(pl.lit(""))
+        )
+    )
+    return _finish(
+        rule,
+        found.select("supplier_id", "count", "criteria"),
+        pl.when(pl.col("count") >= rule.thresholds["critical_criteria"])
+        .then(pl.lit("critical"))
+        .otherwise(pl.lit(rule.severity)),
+    )
+
+
 def _stale_evidence(rule: FlagRule, facts: Facts) -> pl.DataFrame:
     months = int(rule.thresholds["max_age_months"])
     limit = facts.as_of - timedelta(days=round(months * 365.25 / 12))
@@ -360,6 +386,7 @@ RULES = {
     "needs_support.unknown_answers": _needs_support_unknown_answers,
     "needs_support.no_security_staff": _needs_support_no_security_staff,
     "conflict": _conflict,
+    "conflict.certified": _conflict_certified,
     "stale.evidence": _stale_evidence,
     "stale.no_evidence": _stale_no_evidence,
 }

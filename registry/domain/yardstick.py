@@ -45,7 +45,10 @@ def readiness(statuses: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
         "supplier_id", "star3", "star3_partial", "star4", "star4_partial"
     )
     marks = statuses.group_by("supplier_id", maintain_order=True).agg(
-        conflicts=pl.col("conflict").sum(), stale=pl.col("stale").sum()
+        conflicts=pl.col("conflict").sum(),
+        stale=pl.col("stale").sum(),
+        # certified, but declared not met since: counted apart, readiness keeps the ★'s reading
+        declared_against=pl.col("declared_against").sum(),
     )
     return shares.join(marks, on="supplier_id", how="left", maintain_order="left")
 
@@ -99,7 +102,12 @@ def evidence_chain(piece: dict[str, object]) -> str:
     target = f"{piece['criterion_id']}: {piece['status']}"
     valid = f" (valid to {piece['valid_until']})" if piece.get("valid_until") else ""
     if piece["kind"] == "certified":
-        return f"{_SCHEME_NAMES.get(str(piece['source_framework']), piece['source_framework'])} {piece['source_item']}{valid} → {target}"
+        against = (
+            f" — but the self-assessment of {piece['declared_on']} declares it {piece['declared_status']}"
+            if piece.get("declared_against")
+            else ""
+        )
+        return f"{_SCHEME_NAMES.get(str(piece['source_framework']), piece['source_framework'])} {piece['source_item']}{valid} → {target}{against}"
     if piece["kind"] == "certificate":
         name = _SCHEME_NAMES.get(str(piece["source_framework"]), piece["source_framework"])
         return f"{name} {piece['raw_answer']}{valid} → {piece['source_item']} → {piece['relationship']} {piece['strength']:.1f} → {target}"
@@ -112,16 +120,22 @@ def evidence_chain(piece: dict[str, object]) -> str:
 
 def counts_of(statuses: pl.DataFrame) -> pl.DataFrame:
     """The :func:`portfolio_counts` shape (with conflicts) from :func:`derive`'s statuses, for a few
-    suppliers."""
+    suppliers. A criterion a ★ decides never ties with a disagreeing piece (every ★ says met), so
+    the two kinds of conflict are apart: evidence of equal weight disagreeing, and newer
+    declarations against a ★."""
     fresh = ~pl.col("stale")
+    against = pl.col("declared_against")
+    tie = pl.col("conflict") & ~against
     return (
         statuses.filter(pl.col("status").is_in(["met", "partial", "not_met"]) | pl.col("conflict"))
         .group_by("supplier_id", "category_no", "level")
         .agg(
             met=((pl.col("status") == "met") & fresh).sum(),
             partial=((pl.col("status") == "partial") & fresh).sum(),
-            conflicts=pl.col("conflict").sum(),
-            conflict_criteria=pl.col("criterion_id").filter(pl.col("conflict")).sort(),
+            conflicts=tie.sum(),
+            conflict_criteria=pl.col("criterion_id").filter(tie).sort(),
+            declared_against=against.sum(),
+            declared_against_criteria=pl.col("criterion_id").filter(against).sort(),
         )
     )
 
@@ -189,6 +203,11 @@ class SupplierView:
     statuses: pl.DataFrame
     readiness: dict[str, float | None]
 
+    @property
+    def declared_against(self) -> int:
+        """Criteria a valid ★ certifies that the supplier has since declared not (fully) met."""
+        return int(self.statuses["declared_against"].sum())
+
     def requirements(self, level: int) -> pl.DataFrame:
         titles = {r.id: r.title_ja for r in self.catalogue.requirements}
         return requirement_status(self.statuses, level).with_columns(
@@ -201,10 +220,12 @@ class SupplierView:
             r.id: (self.catalogue.summaries[r.id].ja if lang == "ja" else self.catalogue.summaries[r.id].en)
             for r in self.catalogue.requirements
         }
+        declared = pl.col("declared_status").cast(pl.String).fill_null("undeclared")
         return self.statuses.filter(pl.col("level") <= level).select(
             "criterion_id",
             "level",
             "status",
+            declared.alias("declared_status"),
             "kind",
             "stale",
             "conflict",

@@ -105,9 +105,21 @@ ranked AS (
                                 rank DESC, strength DESC, evidence_date DESC, source_ref, source_item),
            w_all AS (PARTITION BY supplier_id, criterion_id)
 ),
-tied AS (
-    SELECT *, min(status) OVER w_tie <> max(status) OVER w_tie AS disagrees
+declared AS (
+    -- What the supplier itself declares now (its newest SCS answer), beside what a ★ certifies:
+    -- a ★ shows the level at its issue and guarantees nothing after (the scheme's own words).
+    SELECT *,
+           arg_max(status, evidence_date) FILTER (WHERE kind IN ('self_assessment', 'migrated')) OVER w_all
+               AS declared_status,
+           max(evidence_date) FILTER (WHERE kind IN ('self_assessment', 'migrated')) OVER w_all AS declared_on
     FROM ranked
+    WINDOW w_all AS (PARTITION BY supplier_id, criterion_id)
+),
+tied AS (
+    SELECT *, min(status) OVER w_tie <> max(status) OVER w_tie AS disagrees,
+           coalesce(kind = 'certified' AND declared_on > evidence_date AND declared_status <> 'met', false)
+               AS declared_against
+    FROM declared
     WINDOW w_tie AS (PARTITION BY supplier_id, criterion_id, fresh, rank, strength)
 )
 """
@@ -171,7 +183,8 @@ def pieces(
     sql = _sql(
         store,
         """
-        SELECT supplier_id, criterion_id, position, kind, rank, strength, status, fresh, disagrees AS conflict,
+        SELECT supplier_id, criterion_id, position, kind, rank, strength, status, fresh,
+               disagrees OR declared_against AS conflict, declared_against, declared_status, declared_on,
                evidence_date, source_framework, source_ref, source_item, relationship, raw_answer, location, valid_until
         FROM tied WHERE $criterion IS NULL OR criterion_id = $criterion
         ORDER BY criterion_id, position""",
@@ -213,7 +226,10 @@ def statuses(
                CAST(coalesce(w.status, 'unknown') AS ENUM('met', 'partial', 'not_met', 'unknown')) AS status,
                CAST(w.kind AS ENUM('certified', 'self_assessment', 'migrated', 'crosswalk', 'certificate')) AS kind,
                CAST(w.strength AS FLOAT) AS strength, w.evidence_date, coalesce(NOT w.fresh, false) AS stale,
-               (c.criterion_id IS NOT NULL) AS conflict,
+               (c.criterion_id IS NOT NULL OR coalesce(w.declared_against, false)) AS conflict,
+               coalesce(w.declared_against, false) AS declared_against,
+               CAST(w.declared_status AS ENUM('met', 'partial', 'not_met')) AS declared_status,
+               w.declared_on,
                w.source_framework, w.source_ref, w.source_item,
                CAST(w.relationship AS ENUM('equal', 'subset', 'superset', 'intersect')) AS relationship, w.raw_answer,
                CAST(coalesce(w.pieces, 0) AS SMALLINT) AS pieces
@@ -237,7 +253,9 @@ def counts(
     conflicts = (
         """,
                count(*) FILTER (WHERE t.disagrees) AS conflicts,
-               list(t.criterion_id ORDER BY t.criterion_id) FILTER (WHERE t.disagrees) AS conflict_criteria"""
+               list(t.criterion_id ORDER BY t.criterion_id) FILTER (WHERE t.disagrees) AS conflict_criteria,
+               count(*) FILTER (WHERE t.declared_against) AS declared_against,
+               list(t.criterion_id ORDER BY t.criterion_id) FILTER (WHERE t.declared_against) AS declared_against_criteria"""
         if with_conflicts
         else ""
     )
