@@ -98,6 +98,15 @@ with gauges[2]:
         "supplier.history.caption",
     )
 st.caption(tr("supplier.readiness.caption"))
+if data.self_check:
+    st.info(
+        tr(
+            "supplier.self_check",
+            score=data.self_check["score"],
+            band=suppliers.self_check_band(int(data.self_check["score"]), lang),
+            on=data.self_check["submitted_on"].isoformat(),
+        )
+    )
 if view.declared_against:
     st.warning(tr("supplier.declared_against", n=view.declared_against))
 st.caption(tr("supplier.star_meaning"))

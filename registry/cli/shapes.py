@@ -36,6 +36,7 @@ __all__ = [
     "Readiness",
     "RenewalRow",
     "RequestRow",
+    "SelfCheck",
     "Shape",
     "StatusRow",
     "SupplierRow",
@@ -102,6 +103,14 @@ class CriterionReading(Shape):
     declared_status: str | None  # the supplier's newest own answer, beside a ★'s reading
 
 
+class SelfCheck(Shape):
+    """The supplier's current IPA 自社診断: total score out of 100 and its band."""
+
+    score: int | None
+    band: str | None
+    answered_on: date
+
+
 class StatusRow(Shape):
     """``status --json``: a supplier read on the yardstick."""
 
@@ -114,6 +123,7 @@ class StatusRow(Shape):
     conflicts: int
     stale: int
     declared_against: int
+    self_check: SelfCheck | None
     criteria: list[CriterionReading]
 
 

@@ -18,7 +18,7 @@ from registry.cli.shapes import CoverageRow, EvidencePiece, RenewalRow, StatusRo
 from registry.errors import MonosashiError
 from registry.services import supply_chain, yardstick
 from registry.services.renewals import renewals as find_renewals
-from registry.store import suppliers
+from registry.store import submissions, suppliers
 
 __all__ = ["coverage", "explain", "renewals", "status"]
 
@@ -41,6 +41,10 @@ def status(supplier_id: str | None, level: str | None, as_of: Any, as_json: bool
             raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
     statuses = yardstick.derive(store, day, supplier_id)
     ready = {r["supplier_id"]: r for r in yardstick.readiness(statuses, yardstick.catalogue_in_force(store)).to_dicts()}
+    checks = {
+        r["supplier_id"]: {"score": r["score"], "band": r["band"], "answered_on": r["submitted_on"]}
+        for r in submissions.self_check_results(store, day, overview["supplier_id"].to_list()).to_dicts()
+    }
     shown = statuses if level is None else statuses.filter(statuses["level"] <= int(level))
     criteria: dict[str, list[dict[str, Any]]] = {}
     for row in shown.select(
@@ -58,6 +62,7 @@ def status(supplier_id: str | None, level: str | None, as_of: Any, as_json: bool
                 "conflicts": r.get("conflicts", 0),
                 "stale": r.get("stale", 0),
                 "declared_against": r.get("declared_against", 0),
+                "self_check": checks.get(row["supplier_id"]),
                 "criteria": criteria.get(row["supplier_id"], []),
             }
         )

@@ -213,6 +213,7 @@ class SupplierPage:
     flags: pl.DataFrame  # open and acknowledged
     certificates: pl.DataFrame
     submissions: pl.DataFrame
+    self_check: dict[str, object] | None  # the current IPA 自社診断: score, band, submitted_on
 
 
 def supplier_page(store: Store, as_of: date, supplier_id: str) -> SupplierPage | None:
@@ -237,4 +238,5 @@ def supplier_page(store: Store, as_of: date, supplier_id: str) -> SupplierPage |
             flags=stored_flags.flags(store, supplier_id=supplier_id, states=["open", "acknowledged"]),
             certificates=renewals.certificate_states(store, as_of, supplier_id),
             submissions=submissions.submissions(store, supplier_id),
+            self_check=next(iter(submissions.self_check_results(store, as_of, [supplier_id]).to_dicts()), None),
         )

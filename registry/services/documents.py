@@ -52,6 +52,8 @@ _WORDS = {
         "none": "なし",
         "menu": "推奨するお助け隊メニュー",
         "menu_reason": "推奨の理由",
+        "self_check": "IPA 5分でできる！自社診断",
+        "self_check_text": "{score}点（{band}、{submitted_on}回答）",
         "catalogue": "SCS 基準の版",
         "note": "この報告書は登録されている回答・証明書から自動で作成しました。「不明」は根拠がない基準です。",
         "columns": (
@@ -84,6 +86,8 @@ _WORDS = {
         "none": "none",
         "menu": "Recommended お助け隊 menu",
         "menu_reason": "Why",
+        "self_check": "IPA 5-minute self-check",
+        "self_check_text": "{score} points ({band}, answered {submitted_on})",
         "catalogue": "SCS catalogue version",
         "note": "Generated from the answers and certificates on record. 'Unknown' means no evidence covers the criterion.",
         "columns": (
@@ -154,6 +158,10 @@ def gap_report_xlsx(report: GapReport, lang: str = "ja") -> bytes:
         (w["readiness"], f"{report.readiness:.0%}"),
         (w["partial"], f"{report.readiness_partial:.0%}"),
         (w["gaps"], report.gaps.height),
+        (
+            w["self_check"],
+            w["self_check_text"].format(**report.self_check) if report.self_check else w["none"],
+        ),
         (
             w["request"],
             w["request_text"].format(level=request["requested_level"], due=request["due_on"], state=request["state"])

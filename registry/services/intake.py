@@ -925,10 +925,20 @@ def summary_frame(reports: list[FileReport]) -> pl.DataFrame:
             "framework": [r.framework for r in reports],
             "catalogue_version": [r.catalogue_version for r in reports],
             "answers": [r.answers for r in reports],
+            # an IPA 自社診断's total (out of 100), shown before the file is written
+            "self_check_score": [
+                next((s.score for s in r.batch.submissions if s.score is not None), None) if r.batch else None
+                for r in reports
+            ],
             "warnings": [len(r.warnings) for r in reports],
             "errors": [len(r.errors) for r in reports],
         },
-        schema_overrides={"format": pl.String, "framework": pl.String, "catalogue_version": pl.String},
+        schema_overrides={
+            "format": pl.String,
+            "framework": pl.String,
+            "catalogue_version": pl.String,
+            "self_check_score": pl.Int32,
+        },
     )
 
 

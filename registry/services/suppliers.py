@@ -3,7 +3,8 @@ the subcontractors it declared (proposals a buyer settles), and the files it sen
 
 from __future__ import annotations
 
-from registry.store.submissions import file_content, import_history, submissions
+from questionnaires.frameworks import load_ipa_5min
+from registry.store.submissions import file_content, import_history, self_check_results, submissions
 from registry.store.suppliers import (
     HELD_LEVELS,
     DuplicateSupplierError,
@@ -26,9 +27,17 @@ __all__ = [
     "import_history",
     "proposals",
     "resolve_proposals",
+    "self_check_band",
+    "self_check_results",
     "submissions",
     "supplier_choices",
     "supplier_details",
     "supplier_status",
     "supplier_status_of",
 ]
+
+
+def self_check_band(score: int, lang: str) -> str:
+    """The band of an IPA 自社診断 total in the reader's language (e.g. "50-69: needs improvement")."""
+    band = load_ipa_5min().band(score)
+    return band.label_ja if lang == "ja" else band.label_en

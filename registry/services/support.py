@@ -17,6 +17,7 @@ from registry.services import yardstick
 from registry.services.requests import current_requests
 from registry.store import Store, suppliers
 from registry.store import flags as stored_flags
+from registry.store.submissions import self_check_results
 
 __all__ = [
     "GAP_STATUSES",
@@ -103,6 +104,7 @@ class GapReport:
     menu_description: str
     request: dict[str, object] | None
     catalogue: Catalogue
+    self_check: dict[str, object] | None = None  # the current IPA 自社診断: score, band, submitted_on
 
 
 def _evidence_held(store: Store, as_of: date, supplier_id: str) -> pl.DataFrame:
@@ -187,4 +189,5 @@ def gap(store: Store, as_of: date, supplier_id: str, target_level: int | None = 
         menu_description=menu.description_ja if lang == "ja" else menu.description_en,
         request=request,
         catalogue=catalogue,
+        self_check=next(iter(self_check_results(store, as_of, [supplier_id]).to_dicts()), None),
     )

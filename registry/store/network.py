@@ -17,6 +17,7 @@ __all__ = [
     "shortest_paths",
     "sub_network_edges",
     "suppliers_with_submissions",
+    "suppliers_with_valid_isms",
 ]
 
 

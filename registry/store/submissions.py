@@ -23,6 +23,7 @@ __all__ = [
     "import_history",
     "imported_hashes",
     "invitation_usage",
+    "self_check_results",
     "submissions",
     "write_import",
 ]
@@ -105,6 +106,20 @@ def submissions(store: Store, supplier_id: str | None = None) -> pl.DataFrame:
            FROM submission s WHERE $supplier IS NULL OR s.supplier_id = $supplier
            ORDER BY s.supplier_id, s.framework_id, s.submitted_on DESC, s.submission_id DESC""",
         {"supplier": supplier_id},
+    )
+
+
+def self_check_results(store: Store, as_of: date, supplier_ids: Sequence[str] | None = None) -> pl.DataFrame:
+    """Each supplier's current IPA 自社診断 on ``as_of``: its total score (out of 100), band and date."""
+    return store.frame(
+        """SELECT supplier_id, score, band, submitted_on FROM (
+               SELECT s.*, row_number() OVER (PARTITION BY supplier_id
+                   ORDER BY submitted_on DESC, imported_at DESC, submission_id DESC) AS newest
+               FROM submission s
+               WHERE s.framework_id = 'ipa_5min' AND s.submitted_on <= $as_of
+                 AND ($ids IS NULL OR list_contains($ids, s.supplier_id))
+           ) WHERE newest = 1 ORDER BY supplier_id""",
+        {"as_of": as_of, "ids": list(supplier_ids) if supplier_ids is not None else None},
     )
 
 
