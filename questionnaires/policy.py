@@ -3,6 +3,7 @@ yearly check it needs — data with a schema, so a registry can change it withou
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -43,6 +44,9 @@ class SchemeRule(Strict):
 class ValidityPolicy(Strict):
     note: str = ""
     expiring_windows_days: tuple[int, ...] = Field(min_length=1)
+    # When SCS ★3/★4 start: "around the end of FY2026" (令和8年度末頃) in METI's material; the
+    # admin sets the announced date in Settings. Before it no ★ can have been issued.
+    scheme_start: date = date(2027, 3, 31)
     schemes: dict[str, SchemeRule]
 
     @model_validator(mode="after")

@@ -149,6 +149,36 @@ def test_request_letter_is_a_clear_japanese_document(store):
         documents.request_letter_xlsx(store, AS_OF, "B", buyer_name="x", contact="")
 
 
+def _letter_text(store, issued_on):
+    data = documents.request_letter_xlsx(
+        store,
+        AS_OF,
+        "A",
+        buyer_name="架空自動車株式会社 調達部",
+        contact="調達部 佐藤 03-0000-0000",
+        issued_on=issued_on,
+    )
+    sheet = load_workbook(io.BytesIO(data)).active
+    return "\n".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
+
+
+def test_the_letter_commits_to_price_talks_and_says_what_a_star_is(store):
+    """The buyer opens the price talks itself, names the contact, and quotes the scheme: a ★ is
+    not a rating and guarantees nothing after its issue or renewal."""
+    ask(store, level=4)
+    text = _letter_text(store, AS_OF)
+    assert "弊社から積極的に価格協議の場を設けます" in text and "調達部 佐藤 03-0000-0000" in text
+    assert "お申し出があった場合" not in text  # no longer only "if the supplier asks"
+    assert "「格付け」ではなく" in text and "保証するものではありません" in text
+    assert "実証段階" in text  # お助け隊 (new type) is a planned service, in its pilot
+
+
+def test_a_letter_written_before_the_scheme_starts_says_it_is_planned(store):
+    ask(store, level=4)
+    assert "令和9年3月31日頃に開始される予定" in _letter_text(store, AS_OF)  # the default start: 2027-03-31
+    assert "開始される予定" not in _letter_text(store, date(2027, 4, 1))
+
+
 # -- support -----------------------------------------------------------------------------------------
 
 
@@ -300,6 +330,13 @@ def test_demo_has_requests_in_every_state_and_flags(tmp_path):
 
     store = Store(tmp_path / "demo.duckdb")
     assert ensure_ready(store, 300, date(2026, 11, 23))
-    states = set(requests.current_requests(store, date(2026, 11, 23))["state"])
-    assert states == {"draft", "sent", "acknowledged", "achieved", "overdue"}
-    assert set(flags.flags(store)["kind"]) >= {"renewal", "below_request", "needs_support", "stale", "coverage_hole"}
+    # Before SCS ★3/★4 start (2027-03-31 by default) no request can be due nor met: the demo
+    # follows the scheme's timeline.
+    before = requests.current_requests(store, date(2026, 11, 23))
+    assert set(before["state"]) == {"draft", "sent", "acknowledged"}
+    assert (before["due_on"] > date(2027, 3, 31)).all()
+    assert set(flags.flags(store)["kind"]) >= {"renewal", "needs_support", "stale", "coverage_hole"}
+    later = date(2028, 6, 1)
+    assert {"achieved", "overdue"} <= set(requests.current_requests(store, later)["state"])
+    flags.refresh(store, later, actor=SYSTEM)
+    assert "below_request" in set(flags.flags(store)["kind"])

@@ -10,6 +10,7 @@ from dashboards.ui import tr
 from registry.errors import MonosashiError
 from registry.services import documents, exports, requests
 from registry.services.requests import LevelRequest
+from registry.services.settings import scheme_start
 
 store = ui.store()
 as_of = ui.as_of()
@@ -33,6 +34,7 @@ with st.expander(tr("requests.new"), expanded=current.is_empty()):
     }
     recommended = requests.recommend(**answers)
     st.info(tr("requests.recommended", level=recommended))
+    st.caption(tr("requests.questions.source"))
     form = st.columns(3)
     level = int(
         form[0].radio(tr("col.requested_level"), ["3", "4"], index=recommended - 3, key="rq_level", horizontal=True)
@@ -41,6 +43,9 @@ with st.expander(tr("requests.new"), expanded=current.is_empty()):
     due_on = form[2].date_input(
         tr("col.due_on"), value=as_of + timedelta(days=365), key="rq_due_on", format="YYYY-MM-DD"
     )
+    start = scheme_start(store)
+    if due_on < start:
+        st.warning(tr("requests.before_scheme", start=start.isoformat()))
     reason = st.text_input(tr("requests.reason"), key="rq_reason", help=tr("requests.reason.help"))
     if st.button(
         tr("requests.save"), type="primary", key="rq_save", disabled=not supplier_id or not ui.allowed("add_request")

@@ -43,6 +43,10 @@ edited = st.data_editor(
 windows = st.text_input(
     tr("settings.windows"), value=", ".join(map(str, policy.expiring_windows_days)), key="settings_windows"
 )
+scheme_start = st.date_input(
+    tr("settings.scheme_start"), value=policy.scheme_start, format="YYYY-MM-DD", key="settings_scheme_start"
+)
+st.caption(tr("settings.scheme_start.caption"))
 columns = st.columns(2)
 min_strength = columns[0].number_input(
     tr("settings.min_strength"), 0.0, 1.0, thresholds.min_strength, step=0.05, key="settings_strength"
@@ -54,7 +58,7 @@ fresh_months = columns[1].number_input(
 actions = st.columns(2)
 if actions[0].button(tr("settings.save"), type="primary", key="settings_save"):
     try:
-        proposed = ui.policy_from_rows(policy, edited, windows)
+        proposed = ui.policy_from_rows(policy, edited, windows, scheme_start)
     except (CatalogueDataError, ValueError) as exc:
         st.error(ui.plain(str(exc)))
     else:

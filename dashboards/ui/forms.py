@@ -29,7 +29,7 @@ from registry.services.certificates import (
 from registry.services.crosswalks import Crosswalk, load_crosswalk_text
 from registry.services.intake import SourceFile, SourceFileError
 from registry.services.maintenance import Store
-from registry.services.settings import parse_policy
+from registry.services.settings import parse_policy, scheme_start
 from registry.services.suppliers import file_content
 
 __all__ = [
@@ -84,9 +84,9 @@ def crosswalk_from_rows(crosswalk: Crosswalk, rows: Any, profiles: dict[str, Any
     return load_crosswalk_text(json.dumps(doc, ensure_ascii=False), f"crosswalk {crosswalk.id} (edited)", profiles)
 
 
-def policy_from_rows(policy: Any, rows: Any, windows: str) -> Any:
-    """The validity policy with the edited rules and windows, validated (raises CatalogueDataError
-    or ValueError saying what is wrong)."""
+def policy_from_rows(policy: Any, rows: Any, windows: str, scheme_start: date | None = None) -> Any:
+    """The validity policy with the edited rules, windows and scheme start, validated (raises
+    CatalogueDataError or ValueError saying what is wrong)."""
     frame = rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)
     try:
         days = [int(w) for w in windows.replace("、", ",").split(",") if w.strip()]
@@ -94,6 +94,8 @@ def policy_from_rows(policy: Any, rows: Any, windows: str) -> Any:
         raise ValueError(tr_text("settings.windows.bad", value=windows)) from None
     doc = policy.model_dump(mode="json")
     doc["expiring_windows_days"] = days
+    if scheme_start is not None:
+        doc["scheme_start"] = scheme_start.isoformat()
     for row in frame.to_dicts():
         scheme = row.pop("scheme")
         # pandas gives NaN for emptied cells and floats for integers
@@ -112,7 +114,17 @@ def certificate_history(store: Store, as_of: date, supplier_id: str, history: pl
         st.write(tr("certificates.none"))
         return
     shown = labelled(
-        history.select("scheme", "registration_no", "issued_on", "expires_on", "state", "days_left", "issuer", "scope"),
+        history.select(
+            "scheme",
+            "registration_no",
+            "issued_on",
+            "expires_on",
+            "state",
+            "pre_scheme",
+            "days_left",
+            "issuer",
+            "scope",
+        ),
         scheme="scheme",
         state="state",
     )
@@ -170,6 +182,8 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
     if not allowed("add_certificate"):
         st.caption(tr("app.read_only"))
         return
+    if "certificate_pre_scheme" in st.session_state:  # said after the rerun that follows a save
+        st.warning(tr("certificates.pre_scheme", start=st.session_state.pop("certificate_pre_scheme")))
     upload = st.file_uploader(tr("certificates.file"), type=["pdf", "png", "jpg", "jpeg"], key=f"{key}_file")
     proposal = CertificateProposal(source_name="", sha256="")
     if upload is not None and upload.name.lower().endswith(".pdf"):
@@ -211,6 +225,9 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
                 scope=scope or None,
             )
             saved = add_certificate(store, certificate, attached, actor=actor())
+            start = scheme_start(store)
+            if certificate.star_level and certificate.issued_on < start:
+                st.session_state["certificate_pre_scheme"] = start.isoformat()
         except ValidationError as exc:
             st.error(plain("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())))
         except MonosashiError as exc:

@@ -17,6 +17,8 @@ from datetime import date, datetime, time, timedelta
 import polars as pl
 
 from questionnaires.catalogue import load_catalogue
+from questionnaires.frameworks import load_ipa_5min
+from questionnaires.policy import default_policy
 from registry.domain.models import BUYER_ID, corporate_number_check_digit, supplier_name_key
 from registry.domain.tables import REQUEST_SCHEMA
 from registry.store.content import RegistryData
@@ -208,10 +210,14 @@ def _corporate_numbers(rng: random.Random, n: int) -> list[str]:
     return out
 
 
-def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
-    """Build a demo registry of ``n_suppliers`` suppliers as frames ready for the store."""
+def generate_demo(n_suppliers: int, seed: int, as_of: date, scheme_start: date | None = None) -> RegistryData:
+    """Build a demo registry of ``n_suppliers`` suppliers as frames ready for the store. It follows
+    the scheme's timeline: no ★ is issued before SCS ★3/★4 start (``scheme_start``, the validity
+    policy's by default), so before that day the demo holds self-assessments, 自社診断, SECURITY
+    ACTION, ISMS and Pマーク only, and ★ certificates appear for as-of dates after it."""
     if n_suppliers < 1:
         raise ValueError("the demo needs at least one supplier")
+    start = scheme_start or default_policy().scheme_start
     rng = random.Random(seed)
     later = random.Random(seed + 1_000_003)
     industries = list(INDUSTRIES)
@@ -311,18 +317,24 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
             }
         )
 
+    def star_issued(span_days: int) -> date:
+        """An issue date in the last ``span_days``; one that would fall before the scheme starts
+        is moved after the start instead (a ★ the supplier obtains once it can)."""
+        issued = as_of - timedelta(days=rng.randint(0, span_days))
+        return issued if issued >= start else start + timedelta(days=rng.randint(0, span_days))
+
     request_rows: list[dict[str, object]] = []
     for sid, tier, staff in zip(ids, tier_of, employees, strict=True):
         r = rng.random()
         p_star4 = {1: 0.22, 2: 0.06, 3: 0.01}[tier]
         p_star3 = {1: 0.45, 2: 0.3, 3: 0.12}[tier]
         if r < p_star4:
-            issued = as_of - timedelta(days=rng.randint(0, 3 * 365 + 120))
+            issued = star_issued(3 * 365 + 120)
             add_cert(sid, "scs_star4", issued, f"SCS4-{rng.randint(10000, 99999)}", "一般社団法人 みらい評価機構", None)
         elif r < p_star4 + p_star3:
-            issued = as_of - timedelta(days=rng.randint(0, 365 + 90))
+            issued = star_issued(365 + 90)
             add_cert(sid, "scs_star3", issued, f"SCS3-{rng.randint(10000, 99999)}", "登録セキスペ 山田 一郎", None)
-            if rng.random() < 0.3:  # an earlier ★3, now superseded
+            if rng.random() < 0.3 and issued - timedelta(days=365) >= start:  # an earlier ★3, now superseded
                 add_cert(
                     sid,
                     "scs_star3",
@@ -369,7 +381,8 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date) -> RegistryData:
                     "supplier_id": sid,
                     "requested_level": level,
                     "requested_on": requested,
-                    "due_on": requested + timedelta(days=365),
+                    # due a year later, and never before the scheme starts (no ★ could be had)
+                    "due_on": max(requested + timedelta(days=365), start + timedelta(days=180)),
                     "state": state,
                     "holds_confidential_info": answers[0],
                     "outage_delays_buyer": answers[1],
@@ -520,6 +533,18 @@ def _submissions(
     answers = pl.concat(
         [f.select("submission_id", "item_id", "raw_answer", "status") for f in (scs_answers, ipa_answers)]
     ).with_columns(location=pl.lit(None, dtype=pl.String))
+    # The self-check's total and band, as the importer computes them from the same answers.
+    check = load_ipa_5min()
+    points = {a.label: a.score for a in check.answers}
+    band = pl.lit(None, dtype=pl.String)
+    for b in check.bands:
+        band = pl.when(pl.col("score").is_between(b.min, b.max)).then(pl.lit(b.label_ja)).otherwise(band)
+    totals = (
+        ipa_answers.group_by("submission_id")
+        .agg(score=pl.col("raw_answer").replace_strict(points, return_dtype=pl.Int32).sum())
+        .with_columns(band=band)
+    )
+    subs = subs.join(totals, on="submission_id", how="left")
     submissions = subs.select(
         "submission_id",
         "supplier_id",
@@ -529,6 +554,8 @@ def _submissions(
         .otherwise(pl.lit("2019")),
         catalogue_version=pl.when(pl.col("framework_id") == "scs").then(pl.lit(catalogue.version)),
         level="level",
+        score="score",
+        band="band",
         submitted_on="submitted_on",
         source_name=pl.concat_str(pl.col("supplier_id"), pl.lit("_"), pl.col("framework_id"), pl.lit(".xlsx")),
         sha256=pl.lit("demo"),

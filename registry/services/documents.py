@@ -19,6 +19,7 @@ from registry.services.exports import JAPANESE_FONT, japanese_workbook
 from registry.services.requests import request_history
 from registry.services.support import GapReport, gap
 from registry.store import Store
+from registry.store.validity import policy_for
 
 __all__ = ["gap_report_xlsx", "gap_reports_zip", "request_letter_xlsx", "request_letters_zip"]
 
@@ -254,13 +255,31 @@ _LETTER_BODY = (
     "つきましては、貴社に下記のとおり★の取得をお願い申し上げます。",
     "ご多忙のところ誠に恐縮ですが、ご検討のほどよろしくお願い申し上げます。　敬具",
 )
-_LETTER_NOTES = (
-    "本要請は取引条件の一方的な変更を求めるものではありません。★の取得・維持に要する費用について貴社から"
-    "価格協議のお申し出があった場合は誠実に協議し、合意した内容は書面に記録します。",
-    "本要請は中小受託取引適正化法（旧下請法）及び独占禁止法（優越的地位の濫用の禁止）の考え方に沿って行うものです。"
-    "期日や進め方は貴社のご事情を伺ったうえで決めますので、取得が難しい場合はご相談ください。",
-    "★の取得に向けた支援策（サイバーセキュリティお助け隊サービス等）のご案内も可能です。",
-)
+
+
+def _letter_notes(contact: str, issued_on: date, scheme_start: date) -> list[str]:
+    """The letter's notes: the buyer's active commitment to price talks (with its contact), the
+    fair-trade rules, what a ★ is in the scheme's own words, support, and — before the scheme
+    starts — that it is planned."""
+    notes = [
+        "★の取得・維持に要する費用（対策の導入・運用、評価の費用等）について、弊社から積極的に価格協議の場を設けます。"
+        f"費用の見込みを下記窓口（{contact}）までお知らせください。協議は貴社のお申し出を待たずに行い、合意した内容は書面に記録します。",
+        "本要請は取引条件の一方的な変更を求めるものではなく、中小受託取引適正化法（旧下請法）及び独占禁止法（優越的地位の濫用の禁止）の"
+        "考え方に沿って行うものです。期日や進め方は貴社のご事情を伺ったうえで決めますので、取得が難しい場合はご相談ください。",
+        "SCS評価制度の★は、いわゆる「格付け」ではなく、取得又は更新の時点において定められた水準を満たしていることを示すもので、"
+        "完全なセキュリティの確保等を保証するものではありません（制度の説明より）。",
+        "★の取得に向けた支援策のご案内も可能です（サイバーセキュリティお助け隊サービスの新類型は、制度開始にあわせて提供が予定されている"
+        "サービスで、現在は実証段階です）。",
+    ]
+    if issued_on < scheme_start:
+        notes.insert(
+            0,
+            f"SCS評価制度の★3・★4は{_wareki(scheme_start)}頃に開始される予定です（令和8年度末頃、経済産業省の資料より）。"
+            "本要請は制度開始後の取得をお願いするものです。",
+        )
+    return notes
+
+
 _QUESTIONS = (
     ("holds_confidential_info", "弊社の重要な機密情報を貴社の情報システムで取り扱っている"),
     (
@@ -344,7 +363,8 @@ def request_letter_xlsx(
         row += 1
     row += 1
     line("留意事項", font=_BOLD)
-    for n, note in enumerate(_LETTER_NOTES, start=1):
+    notes = _letter_notes(contact, issued_on or as_of, policy_for(store).scheme_start)
+    for n, note in enumerate(notes, start=1):
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
         ws.row_dimensions[row].height = 48
         line(f"{n}. {note}")

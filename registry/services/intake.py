@@ -53,6 +53,7 @@ from registry.services import flags
 from registry.services.profiles import mapping_profiles
 from registry.store import Store, certificates, submissions, suppliers
 from registry.store.submissions import write_import
+from registry.store.validity import policy_for
 
 __all__ = [
     "FORMAT_NAMES",
@@ -378,6 +379,7 @@ def _check_against_registry(
     existing_certificates = certificates.certificates_by_registration(
         store, [c.registration_no for r in ready for c in r.batch.certificates if c.registration_no]
     )
+    start = policy_for(store).scheme_start
     for report in ready:
         problems: list[Problem] = []
         if only_supplier is not None:
@@ -387,7 +389,32 @@ def _check_against_registry(
             report.reject(problems)
         else:
             report.planned = plan
+            report.warnings.extend(_before_the_scheme(report, plan, start))
             registry.add(plan.suppliers)
+
+
+def _before_the_scheme(report: FileReport, plan: PlannedWrite, start: date) -> list[Problem]:
+    """★ certificates issued, and ★ requests due, before SCS ★3/★4 start: kept, with a warning
+    that names the start (the validity policy's ``scheme_start``, editable in Settings)."""
+    early = plan.certificates.filter(pl.col("scheme").is_in(["scs_star3", "scs_star4"]) & (pl.col("issued_on") < start))
+    due = plan.requests.filter(pl.col("due_on") < start)
+    warnings = [
+        Problem(
+            location=report.name,
+            message=f"{r['supplier_id']}: ★ certificate {r['registration_no'] or ''} issued on {r['issued_on']}, "
+            f"before SCS ★3/★4 start ({start}); kept and shown as pre-scheme — check it",
+        )
+        for r in early.iter_rows(named=True)
+    ]
+    warnings += [
+        Problem(
+            location=report.name,
+            message=f"{r['supplier_id']}: ★{r['requested_level']} request due on {r['due_on']}, before SCS ★3/★4 "
+            f"start ({start}); no ★ can be issued by then",
+        )
+        for r in due.iter_rows(named=True)
+    ]
+    return warnings
 
 
 def _named_elsewhere(report: FileReport, registry: _SupplierIndex, supplier_id: str) -> list[Problem]:

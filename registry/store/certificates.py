@@ -263,7 +263,9 @@ SELECT c.certificate_id, c.supplier_id, s.name, c.scheme,
             CASE WHEN c.last_due IS NOT NULL AND NOT c.last_done THEN c.last_due
                  WHEN c.next_due < c.valid_until THEN c.next_due END
        END AS check_due_on,
-       c.issuer, c.scope
+       c.issuer, c.scope,
+       -- issued before SCS ★3/★4 started (the policy's scheme_start): kept, shown as pre-scheme
+       (c.scheme IN ('scs_star3', 'scs_star4') AND c.issued_on < DATE '{policy.scheme_start.isoformat()}') AS pre_scheme
 FROM done c JOIN supplier s USING (supplier_id)
 """
 

@@ -116,7 +116,7 @@ def self_check_results(store: Store, as_of: date, supplier_ids: Sequence[str] | 
                SELECT s.*, row_number() OVER (PARTITION BY supplier_id
                    ORDER BY submitted_on DESC, imported_at DESC, submission_id DESC) AS newest
                FROM submission s
-               WHERE s.framework_id = 'ipa_5min' AND s.submitted_on <= $as_of
+               WHERE s.framework_id = 'ipa_5min' AND s.score IS NOT NULL AND s.submitted_on <= $as_of
                  AND ($ids IS NULL OR list_contains($ids, s.supplier_id))
            ) WHERE newest = 1 ORDER BY supplier_id""",
         {"as_of": as_of, "ids": list(supplier_ids) if supplier_ids is not None else None},
