@@ -118,8 +118,10 @@ CERTIFICATES = ListSpec(
         "registration_no": ("登録番号", "認証番号", "registration_no"),
         "issued_on": ("発行日", "登録日", "認証日", "issued_on"),
         "expires_on": ("有効期限", "expires_on"),
-        "issuer": ("発行者", "認証機関", "評価機関", "issuer"),
+        "issuer": ("発行者", "認証機関", "issuer"),
         "scope": ("適用範囲", "scope"),
+        "expert_registration_no": ("確認した専門家の登録番号", "支援士登録番号", "expert_registration_no"),
+        "evaluation_body": ("評価機関", "evaluation_body"),
     },
     required=("scheme", "issued_on"),
     any_of=("supplier_id", "corporate_number", "name"),
@@ -463,6 +465,8 @@ def _certificates(table: Table, columns: dict[str, int], rows, batch: ImportBatc
                 expires_on=expires,
                 issuer=values.get("issuer"),
                 scope=values.get("scope"),
+                expert_registration_no=values.get("expert_registration_no"),
+                evaluation_body=values.get("evaluation_body"),
             )
         except ValidationError as exc:
             problems.append(Problem(location=table.where_row(row0), message=describe_validation(exc)))

@@ -9,7 +9,7 @@ from dashboards import ui
 from dashboards.ui import tr
 from registry import clock
 from registry.errors import MonosashiError
-from registry.services import documents, intake, support, templates
+from registry.services import documents, intake, renewals, support, templates
 
 store = ui.store()
 who = ui.actor()
@@ -31,7 +31,14 @@ st.caption(tr("portal.caption"))
 
 current = data.requests.head(1)
 facts = st.columns(4)
-facts[0].metric(tr("supplier.held"), tr(f"level.{profile['held_level']}"))
+facts[0].metric(
+    tr("supplier.held"),
+    tr(
+        "level.star4_check_overdue"
+        if renewals.yearly_check_overdue(data.certificates)
+        else f"level.{profile['held_level']}"
+    ),
+)
 if current.height:
     request = current.row(0, named=True)
     facts[1].metric(tr("supplier.requested"), f"★{request['requested_level']}")

@@ -28,6 +28,7 @@ from dashboards.ui.forms import (
     crosswalk_entries,
     crosswalk_from_rows,
     policy_from_rows,
+    yearly_check_form,
 )
 from dashboards.ui.session import (
     account_box,
@@ -125,4 +126,5 @@ __all__ = [
     "timeline_rows",
     "tr",
     "tr_text",
+    "yearly_check_form",
 ]

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from dashboards.ui.session import actor, allowed, refresh_flags
 from dashboards.ui.text import labelled, plain, tr, tr_text
 from dashboards.ui.widgets import columns, downloads
+from registry import clock
 from registry.errors import MonosashiError
 from registry.services import neutralise, renewals
 from registry.services.certificates import (
@@ -24,7 +25,9 @@ from registry.services.certificates import (
     certificate_files,
     confirm,
     read_certificate_pdf,
+    record_yearly_check,
     unconfirmed,
+    yearly_checks,
 )
 from registry.services.crosswalks import Crosswalk, load_crosswalk_text
 from registry.services.intake import SourceFile, SourceFileError
@@ -40,6 +43,7 @@ __all__ = [
     "crosswalk_entries",
     "crosswalk_from_rows",
     "policy_from_rows",
+    "yearly_check_form",
 ]
 
 
@@ -123,6 +127,8 @@ def certificate_history(store: Store, as_of: date, supplier_id: str, history: pl
             "pre_scheme",
             "days_left",
             "issuer",
+            "expert_registration_no",
+            "evaluation_body",
             "scope",
         ),
         scheme="scheme",
@@ -130,6 +136,7 @@ def certificate_history(store: Store, as_of: date, supplier_id: str, history: pl
     )
     st.dataframe(shown, hide_index=True, width="stretch", column_config=columns(shown))
     downloads(history.drop("certificate_id"), f"certificates_{supplier_id}", as_of)
+    yearly_check_form(store, supplier_id, history)
     for row in certificate_files(store, supplier_id).iter_rows(named=True):
         content = file_content(store, row["sha256"])
         if content is not None:
@@ -140,6 +147,44 @@ def certificate_history(store: Store, as_of: date, supplier_id: str, history: pl
                 mime=row["media_type"],
                 key=f"cert_file_{row['certificate_id']}_{row['sha256'][:12]}",
             )
+
+
+def yearly_check_form(store: Store, supplier_id: str, history: pl.DataFrame) -> None:
+    """The ★4 yearly self-assessment goes to the evaluation body, not to the buyer: record the date
+    it was submitted (with the receipt, if any), from the portal or by hand; list what is recorded."""
+    stars = history.filter(
+        (pl.col("scheme") == "scs_star4") & ~pl.col("state").is_in(["expired", "superseded", "not_yet_valid"])
+    )
+    recorded = yearly_checks(store, supplier_id)
+    if stars.is_empty() and recorded.is_empty():
+        return
+    st.markdown(f"**{tr('yearly.title')}**")
+    st.caption(tr("yearly.caption"))
+    if not recorded.is_empty():
+        table = recorded.select("registration_no", "submitted_on", "receipt_name", "via", "recorded_by")
+        table = labelled(table, via="yearly.via")
+        st.dataframe(table, hide_index=True, width="stretch", column_config=columns(table))
+    if stars.is_empty() or not allowed("record_yearly_check"):
+        return
+    with st.form(f"yearly_{supplier_id}"):
+        numbers = dict(stars.select("certificate_id", "registration_no").iter_rows())
+        cols = st.columns(3)
+        chosen = cols[0].selectbox(
+            tr("col.registration_no"), list(numbers), format_func=lambda c: str(numbers.get(c) or c)
+        )
+        submitted_on = cols[1].date_input(tr("yearly.submitted_on"), value=clock.today(), format="YYYY-MM-DD")
+        receipt = cols[2].file_uploader(tr("yearly.receipt"), type=["pdf", "png", "jpg", "jpeg"])
+        saved = st.form_submit_button(tr("yearly.save"), type="primary")
+    if saved:
+        attached = (receipt.name, receipt.getvalue(), receipt.type or "application/octet-stream") if receipt else None
+        via = "portal" if actor().role == "supplier" else "hand"
+        try:
+            record_yearly_check(store, chosen, submitted_on, attached, via=via, actor=actor())
+        except MonosashiError as exc:
+            st.error(plain(str(exc)))
+        else:
+            refresh_flags(store, [supplier_id])
+            st.success(tr("yearly.saved", on=submitted_on.isoformat()))
 
 
 def claims(store: Store, supplier_id: str) -> None:

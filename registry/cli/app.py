@@ -72,6 +72,7 @@ CLI_ROLES: dict[str, str | None] = {
     "certificates import": "buyer",
     "certificates pending": "viewer",
     "certificates confirm": "buyer",
+    "certificates yearly-check": "buyer",
     "coverage": "viewer",
     "links import": "buyer",
     "requests import": "buyer",

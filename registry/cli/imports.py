@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 import polars as pl
@@ -33,6 +34,7 @@ __all__ = [
     "certificates_confirm",
     "certificates_import",
     "certificates_pending",
+    "certificates_yearly_check",
     "history",
     "import_",
     "links",
@@ -199,6 +201,33 @@ def certificates_confirm(certificate_ids: tuple[str, ...], reject: bool, db: Pat
     done = stored.confirm(store, list(certificate_ids), not reject, _actor())
     flags.refresh(store, clock.today(), owners, actor=Actor.system("derive", on_behalf_of=_actor()))
     click.echo(f"{done} certificate{'' if done == 1 else 's'} {'rejected' if reject else 'confirmed'}")
+
+
+@certificates.command("yearly-check")
+@click.argument("certificate_id")
+@click.option(
+    "--on",
+    "submitted_on",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The date the ★4 yearly self-assessment was submitted to the evaluation body.",
+)
+@click.option(
+    "--receipt",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The evaluation body's receipt (PDF or image), kept with the record.",
+)
+@db_option
+def certificates_yearly_check(certificate_id: str, submitted_on: Any, receipt: Path | None, db: Path | None) -> None:
+    """Record that a ★4's yearly self-assessment was submitted to the evaluation body."""
+
+    store = _existing_store(db)
+    attached = (receipt.name, receipt.read_bytes(), "application/octet-stream") if receipt else None
+    stored.record_yearly_check(store, certificate_id, submitted_on.date(), attached, via="hand", actor=_actor())
+    owner = stored.certificate_owner(store, certificate_id)
+    flags.refresh(store, clock.today(), [owner], actor=Actor.system("derive", on_behalf_of=_actor()))
+    click.echo(f"{certificate_id}: yearly self-assessment submitted on {submitted_on.date()} recorded")
 
 
 @certificates.command("import")

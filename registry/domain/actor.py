@@ -111,6 +111,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "import_file": frozenset({"admin", "buyer", "supplier"}),
     "reject_file": frozenset({"admin", "buyer", "supplier"}),
     "add_certificate": frozenset({"admin", "buyer", "supplier"}),
+    "record_yearly_check": frozenset({"admin", "buyer", "supplier"}),
     # every person records their own sign-in; a viewer writes nothing else
     "sign_in": frozenset({"admin", "buyer", "viewer", "supplier"}),
     # buyers' work
@@ -163,6 +164,7 @@ SUPPLIER_TABLES: dict[str, str | None] = {
     "answer": "submission_id",
     "certificate": "supplier_id",
     "certificate_file": "certificate_id",
+    "yearly_check": "supplier_id",
     "import_file": "supplier_ids",
     "subcontractor_proposal": "proposed_by",
     "file_blob": None,

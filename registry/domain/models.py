@@ -158,6 +158,26 @@ def _corporate_number(value: str | None) -> str | None:
 
 
 CorporateNumber = Annotated[str | None, AfterValidator(_corporate_number)]
+
+_EXPERT_NUMBER = re.compile(r"^(?:第)?(\d{6})(?:号)?$")
+
+
+def _expert_number(value: str | None) -> str | None:
+    """A 情報処理安全確保支援士 registration number: six digits (第012345号 and full-width digits
+    are accepted and folded to 012345)."""
+    if value is None:
+        return None
+    folded = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value))
+    if not folded:
+        return None
+    match = _EXPERT_NUMBER.match(folded.removeprefix("登録番号"))
+    if match is None:
+        raise ValueError(
+            f"{value!r} is not a 情報処理安全確保支援士 registration number: six digits, like 012345 or 第012345号"
+        )
+    return match.group(1)
+
+
 SupplierId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")]
 
 
@@ -220,6 +240,12 @@ class Certificate(Model):
     expires_on: date | None = None
     issuer: OptionalText = None
     scope: OptionalText = None
+    # ★3: the expert who confirmed the self-assessment (情報処理安全確保支援士, registration number);
+    # ★4: the evaluation body that evaluated it.
+    expert_registration_no: Annotated[
+        str | None, BeforeValidator(refuse_control_characters), AfterValidator(_expert_number)
+    ] = None
+    evaluation_body: OptionalText = None
 
     @model_validator(mode="after")
     def _dates_and_name(self) -> Certificate:
@@ -227,6 +253,12 @@ class Certificate(Model):
             raise ValueError(f"expiry {self.expires_on} is not after issue {self.issued_on}")
         if self.scheme == "other" and not self.scheme_name:
             raise ValueError("a certificate of scheme 'other' needs a scheme_name")
+        if self.expert_registration_no and self.scheme != "scs_star3":
+            raise ValueError(
+                "an expert's registration number belongs to a ★3 (the expert confirms a ★3 self-assessment)"
+            )
+        if self.evaluation_body and self.scheme != "scs_star4":
+            raise ValueError("an evaluation body belongs to a ★4 (★4 is evaluated by a third party)")
         return self
 
     @property

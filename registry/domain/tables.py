@@ -85,6 +85,8 @@ CERTIFICATE_SCHEMA = {
     "expires_on": pl.Date,
     "issuer": pl.String,
     "scope": pl.String,
+    "expert_registration_no": pl.String,
+    "evaluation_body": pl.String,
 }
 
 

@@ -12,8 +12,11 @@ from registry.store.certificates import (
     CertificateConflictError,
     add_certificate,
     certificate_files,
+    certificate_owner,
     confirm,
+    record_yearly_check,
     unconfirmed,
+    yearly_checks,
 )
 
 __all__ = [
@@ -23,7 +26,10 @@ __all__ = [
     "CertificateProposal",
     "add_certificate",
     "certificate_files",
+    "certificate_owner",
     "confirm",
     "read_certificate_pdf",
+    "record_yearly_check",
     "unconfirmed",
+    "yearly_checks",
 ]

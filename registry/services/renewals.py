@@ -25,6 +25,7 @@ __all__ = [
     "needs_action",
     "renewals",
     "with_supplier_facts",
+    "yearly_check_overdue",
 ]
 
 STATES = (
@@ -63,6 +64,14 @@ def expiring(states: pl.DataFrame, within_days: int) -> pl.DataFrame:
     """The certificates of ``states`` that expire within ``within_days``: valid, not superseded by a
     renewal, and not yet expired. What the Overview counts and the Renewals page lists."""
     return states.filter(_expiring_within(within_days))
+
+
+def yearly_check_overdue(states: pl.DataFrame) -> bool:
+    """Whether a supplier's certificate states hold a ★4 whose yearly self-assessment is overdue:
+    its ★4 is then shown as "★4 (yearly check overdue)"."""
+    return not states.filter(
+        (pl.col("scheme") == "scs_star4") & (pl.col("state") == "self_assessment_overdue")
+    ).is_empty()
 
 
 def needs_action(states: pl.DataFrame, within_days: int) -> pl.DataFrame:

@@ -9,6 +9,7 @@ from datetime import date
 
 import polars as pl
 
+from questionnaires.catalogue import available_versions, load_catalogue
 from registry import clock
 from registry.domain.actor import Actor
 from registry.domain.models import Certificate, registration_key
@@ -20,10 +21,13 @@ __all__ = [
     "CertificateConflictError",
     "add_certificate",
     "certificate_files",
+    "certificate_owner",
     "certificate_states",
     "certificates_by_registration",
     "confirm",
+    "record_yearly_check",
     "unconfirmed",
+    "yearly_checks",
 ]
 
 
@@ -181,6 +185,107 @@ def add_certificate(
     return certificate_id
 
 
+def _star4_criteria_sql() -> tuple[str, str]:
+    """CASE branches per catalogue version: the ★4 criteria's IDs, and how many there are."""
+    lists, counts = [], []
+    for version in available_versions():
+        ids = [c.id for c in load_catalogue(version).criteria if c.level == 4]
+        lists.append(f"WHEN '{version}' THEN [{', '.join(repr(i) for i in ids)}]")
+        counts.append(f"WHEN '{version}' THEN {len(ids)}")
+    return " ".join(lists), " ".join(counts)
+
+
+def record_yearly_check(
+    store: Store,
+    certificate_id: str,
+    submitted_on: date,
+    receipt: tuple[str, bytes, str] | None,
+    *,
+    via: str,
+    actor: Actor,
+) -> int:
+    """Record that the ★4 yearly self-assessment of ``certificate_id`` was submitted to the
+    evaluation body on ``submitted_on`` (with its receipt file, if given); returns the record's ID.
+    Refused for a certificate that is not a ★4, a date in the future or before the ★'s issue."""
+    if via not in ("portal", "list", "hand"):
+        raise ValueError(f"unknown way in {via!r}")
+    with store.transaction(actor) as tx:
+        found = tx.execute(
+            "SELECT supplier_id, scheme, issued_on FROM certificate_counted WHERE certificate_id = ?", [certificate_id]
+        )
+        if not found:
+            raise MonosashiError(f"certificate {certificate_id} does not exist (or is not confirmed yet)")
+        row = dict(zip(("supplier_id", "scheme", "issued_on"), found[0], strict=True))
+        if row["scheme"] != "scs_star4":
+            raise MonosashiError(
+                f"certificate {certificate_id} is not a ★4: only a ★4 needs the yearly self-assessment"
+            )
+        if submitted_on > clock.today():
+            raise MonosashiError(f"the submission date {submitted_on} is after today ({clock.today()})")
+        if submitted_on < row["issued_on"]:
+            raise MonosashiError(f"the submission date {submitted_on} is before the ★4 was issued ({row['issued_on']})")
+        digest = None
+        if receipt is not None:
+            _, data, _ = receipt
+            digest = hashlib.sha256(data).hexdigest()
+            tx.insert_new(
+                "file_blob",
+                pl.DataFrame(
+                    {"sha256": [digest], "size_bytes": [len(data)], "data": [data]},
+                    schema={"sha256": pl.String, "size_bytes": pl.Int64, "data": pl.Binary},
+                ),
+                key=["sha256"],
+            )
+        tx.insert_frame(
+            "yearly_check",
+            pl.DataFrame(
+                {
+                    "certificate_id": [certificate_id],
+                    "supplier_id": [row["supplier_id"]],
+                    "submitted_on": [submitted_on],
+                    "receipt_sha256": [digest],
+                    "receipt_name": [receipt[0] if receipt else None],
+                    "via": [via],
+                    "recorded_by": [actor.name],
+                },
+                schema={
+                    "certificate_id": pl.String,
+                    "supplier_id": pl.String,
+                    "submitted_on": pl.Date,
+                    "receipt_sha256": pl.String,
+                    "receipt_name": pl.String,
+                    "via": pl.String,
+                    "recorded_by": pl.String,
+                },
+            ),
+        )
+        check_id = int(tx.execute("SELECT currval('yearly_check_seq')")[0][0])
+        tx.audit(
+            "record_yearly_check",
+            entity="certificate",
+            entity_id=certificate_id,
+            detail={"supplier_id": row["supplier_id"], "submitted_on": submitted_on.isoformat(), "via": via},
+            sha256=digest,
+        )
+    return check_id
+
+
+def certificate_owner(store: Store, certificate_id: str) -> str:
+    """The supplier a certificate belongs to."""
+    return str(store.scalar("SELECT supplier_id FROM certificate WHERE certificate_id = ?", [certificate_id]))
+
+
+def yearly_checks(store: Store, supplier_id: str) -> pl.DataFrame:
+    """The ★4 yearly self-assessments a supplier submitted to the evaluation body, newest first."""
+    return store.frame(
+        """SELECT y.check_id, y.certificate_id, c.registration_no, y.submitted_on, y.receipt_name, y.receipt_sha256,
+                  y.via, y.recorded_by, y.recorded_at
+           FROM yearly_check y JOIN certificate c USING (certificate_id)
+           WHERE y.supplier_id = ? ORDER BY y.submitted_on DESC, y.check_id DESC""",
+        [supplier_id],
+    )
+
+
 # A self-assessment submitted this many days before a due date counts for it.
 _EARLY_DAYS = 90
 
@@ -196,6 +301,7 @@ def _states_sql(store: Store) -> str:
     kind = " ".join(f"WHEN '{s}' THEN '{r.yearly_check}'" for s, r in checks.items()) or "WHEN '' THEN NULL"
     windows = sorted(policy.expiring_windows_days)
     window_case = " ".join(f"WHEN days_left <= {w} THEN {w}" for w in windows)
+    star4_lists, star4_counts = _star4_criteria_sql()
     return f"""
 WITH certs AS (
     SELECT c.*, {expiry_sql("c", policy)} AS valid_until, {computed_expiry_sql("c", policy)} AS computed_until,
@@ -223,9 +329,18 @@ checked AS (
         -- the newest evidence of the yearly check by the as-of date: an SCS self-assessment, or
         -- (surveillance) an audit report attached to the certificate
         CASE d.check_kind
-            WHEN 'self_assessment' THEN (
-                SELECT max(s.submitted_on) FROM submission s
-                WHERE s.supplier_id = d.supplier_id AND s.framework_id = 'scs' AND s.submitted_on <= $as_of)
+            -- (★4) the self-assessment submitted to the evaluation body, recorded for the
+            -- certificate; or an SCS sheet sent to the buyer that answers every ★4 criterion (a
+            -- ★3 sheet with its ★4 rows blank does not count)
+            WHEN 'self_assessment' THEN greatest(
+                (SELECT max(y.submitted_on) FROM yearly_check y
+                 WHERE y.certificate_id = d.certificate_id AND y.submitted_on <= $as_of),
+                (SELECT max(s.submitted_on) FROM submission s
+                 WHERE s.supplier_id = d.supplier_id AND s.framework_id = 'scs' AND s.submitted_on <= $as_of
+                   AND (SELECT count(*) FROM answer a
+                        WHERE a.submission_id = s.submission_id AND a.raw_answer IS NOT NULL
+                          AND list_contains(CASE s.catalogue_version {star4_lists} END, a.item_id))
+                       >= CASE s.catalogue_version {star4_counts} END))
             WHEN 'surveillance' THEN (
                 SELECT max(CAST(f.attached_at AS DATE)) FROM certificate_file f
                 WHERE f.certificate_id = d.certificate_id AND CAST(f.attached_at AS DATE) <= $as_of)
@@ -263,7 +378,7 @@ SELECT c.certificate_id, c.supplier_id, s.name, c.scheme,
             CASE WHEN c.last_due IS NOT NULL AND NOT c.last_done THEN c.last_due
                  WHEN c.next_due < c.valid_until THEN c.next_due END
        END AS check_due_on,
-       c.issuer, c.scope,
+       c.issuer, c.scope, c.expert_registration_no, c.evaluation_body,
        -- issued before SCS ★3/★4 started (the policy's scheme_start): kept, shown as pre-scheme
        (c.scheme IN ('scs_star3', 'scs_star4') AND c.issued_on < DATE '{policy.scheme_start.isoformat()}') AS pre_scheme
 FROM done c JOIN supplier s USING (supplier_id)

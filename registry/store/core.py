@@ -174,6 +174,7 @@ RECORDED_AT: dict[str, str] = {
     "file_blob": "first_seen_at",
     "mapping_profile": "added_at",
     "subcontractor_proposal": "proposed_at",
+    "yearly_check": "recorded_at",
 }
 AUDIT_COLUMNS = ("audit_id", "logged_at", "actor", "action", "entity", "entity_id", "detail", "sha256")
 GENESIS_HASH = "0" * 64
