@@ -60,6 +60,9 @@ class Menu(Strict):
 
 class Menus(Strict):
     note: str = ""
+    # What the service is today, in the scheme's timeline (shown wherever a menu is recommended).
+    status_ja: str = Field(min_length=1)
+    status_en: str = Field(min_length=1)
     menus: tuple[Menu, ...]
 
     @model_validator(mode="after")

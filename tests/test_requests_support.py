@@ -340,3 +340,12 @@ def test_demo_has_requests_in_every_state_and_flags(tmp_path):
     assert {"achieved", "overdue"} <= set(requests.current_requests(store, later)["state"])
     flags.refresh(store, later, actor=SYSTEM)
     assert "below_request" in set(flags.flags(store)["kind"])
+
+
+def test_the_new_otasuketai_type_is_recommended_as_a_planned_service_in_its_pilot(store):
+    """The お助け隊 new type is piloted (令和8年8月〜令和9年9月): a recommendation says so."""
+    ask(store, level=3)
+    japanese = support.gap(store, AS_OF, "A", lang="ja")
+    english = support.gap(store, AS_OF, "A", lang="en")
+    assert "計画中のサービス" in japanese.menu_description and "令和8年8月〜令和9年9月" in japanese.menu_description
+    assert "planned service (pilot" in english.menu_description

@@ -14,6 +14,7 @@ lang = ui.lang()
 
 st.title(tr("support.title"))
 st.caption(tr("support.caption"))
+st.caption(tr("support.pilot"))
 ranked = support.candidates(store, as_of, lang)
 if ranked.is_empty():
     st.info(tr("support.empty"))

@@ -174,7 +174,8 @@ def gap(store: Store, as_of: date, supplier_id: str, target_level: int | None = 
     )
     profile = supplier.row(0, named=True)
     choice = menu_choice(pl.DataFrame([{**profile, "target_level": level}]), lang).row(0, named=True)
-    menu = next(m for m in load_menus().menus if m.label == choice["menu"])
+    menus = load_menus()
+    menu = next(m for m in menus.menus if m.label == choice["menu"])
     share = "star4" if level == 4 else "star3"
     return GapReport(
         as_of=as_of,
@@ -186,7 +187,8 @@ def gap(store: Store, as_of: date, supplier_id: str, target_level: int | None = 
         by_theme=by_theme,
         menu=choice["menu"],
         menu_reason=choice["menu_reason"],
-        menu_description=menu.description_ja if lang == "ja" else menu.description_en,
+        menu_description=(menu.description_ja if lang == "ja" else menu.description_en)
+        + (f"（{menus.status_ja}）" if lang == "ja" else f" ({menus.status_en})"),
         request=request,
         catalogue=catalogue,
         self_check=next(iter(self_check_results(store, as_of, [supplier_id]).to_dicts()), None),
