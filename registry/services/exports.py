@@ -74,7 +74,8 @@ def renewals_ics(frame: pl.DataFrame, generated: datetime) -> bytes:
                 )
             )
         if row.get("check_due_on"):
-            dates.append(("check", row["check_due_on"], f"{row['name']}: ★4 年次自己評価の期限"))
+            check = "ISMS 維持審査" if row.get("scheme") == "iso27001" else "★4 年次自己評価（評価機関への提出）"
+            dates.append(("check", row["check_due_on"], f"{row['name']}: {check}の期限"))
         for kind, day, summary in dates:
             event = Event()
             event.add("uid", f"{row['certificate_id']}-{kind}-{day.isoformat()}@monosashi")

@@ -91,13 +91,15 @@ def hostile_registry(path: Path) -> Store:
             "certificate",
             pl.DataFrame(
                 {
-                    "certificate_id": ["CERT-9000001"],
-                    "supplier_id": ["S000001"],
-                    "scheme": ["iso27001"],
-                    "registration_no": [CONTROL],
-                    "issued_on": [issued],
-                    "issuer": [NAME_FORMULA],
-                    "scope": [MINUS_FORMULA],
+                    # the formula-named supplier holds a certificate of its own, so that its name
+                    # leads a calendar entry whatever the demo gave it
+                    "certificate_id": ["CERT-9000001", "CERT-9000002"],
+                    "supplier_id": ["S000001", "S000003"],
+                    "scheme": ["iso27001", "pmark"],
+                    "registration_no": [CONTROL, "PM-1"],
+                    "issued_on": [issued, AS_OF - timedelta(days=400)],
+                    "issuer": [NAME_FORMULA, None],
+                    "scope": [MINUS_FORMULA, None],
                 }
             ),
         )
