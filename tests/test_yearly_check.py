@@ -72,7 +72,9 @@ def test_overdue_until_the_submission_to_the_evaluation_body_is_recorded(store):
     assert yearly_check_overdue(certificate_states(store, TODAY, "A"))
     flags.refresh(store, TODAY, actor=SYSTEM)
     assert not flags.flags(store, supplier_id="A", states=["open"]).filter(rule_id="renewal.self_assessment").is_empty()
-    record_yearly_check(store, "C4", date(2028, 4, 2), ("受付.pdf", b"%PDF-1.4 receipt", "application/pdf"), via="hand", actor=ADMIN)
+    record_yearly_check(
+        store, "C4", date(2028, 4, 2), ("受付.pdf", b"%PDF-1.4 receipt", "application/pdf"), via="hand", actor=ADMIN
+    )
     assert _state(store) == "valid"
     assert not yearly_check_overdue(certificate_states(store, TODAY, "A"))
     (row,) = yearly_checks(store, "A").to_dicts()
@@ -121,7 +123,18 @@ def test_the_cli_records_a_yearly_check(store, tmp_path):
     receipt = tmp_path / "receipt.pdf"
     receipt.write_bytes(b"%PDF-1.4 r")
     out = CliRunner().invoke(
-        main, ["certificates", "yearly-check", "C4", "--on", "2028-04-02", "--receipt", str(receipt), "--db", str(store.path)]
+        main,
+        [
+            "certificates",
+            "yearly-check",
+            "C4",
+            "--on",
+            "2028-04-02",
+            "--receipt",
+            str(receipt),
+            "--db",
+            str(store.path),
+        ],
     )
     assert out.exit_code == 0, out.output
     assert _state(store) == "valid"

@@ -9,7 +9,7 @@ from dashboards import ui
 from dashboards.ui import tr
 from registry import clock
 from registry.errors import MonosashiError
-from registry.services import documents, intake, renewals, support, templates
+from registry.services import documents, intake, support, templates
 
 store = ui.store()
 who = ui.actor()
@@ -33,11 +33,7 @@ current = data.requests.head(1)
 facts = st.columns(4)
 facts[0].metric(
     tr("supplier.held"),
-    tr(
-        "level.star4_check_overdue"
-        if renewals.yearly_check_overdue(data.certificates)
-        else f"level.{profile['held_level']}"
-    ),
+    ui.held_label(profile["held_level"], data.certificates),
 )
 if current.height:
     request = current.row(0, named=True)

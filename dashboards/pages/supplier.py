@@ -9,7 +9,7 @@ from dashboards import figures, ui
 from dashboards.ui import tr
 from registry import access
 from registry.errors import MonosashiError
-from registry.services import documents, flags, neutralise, renewals, suppliers, supply_chain, support, yardstick
+from registry.services import documents, flags, neutralise, suppliers, supply_chain, support, yardstick
 
 store = ui.store()
 as_of = ui.as_of()
@@ -35,11 +35,7 @@ facts = st.columns(4)
 facts[0].metric(tr("supplier.tier"), tr("tier.label", tier=profile["tier"]) if profile["tier"] else tr("tier.unlinked"))
 facts[1].metric(
     tr("supplier.held"),
-    tr(
-        "level.star4_check_overdue"
-        if renewals.yearly_check_overdue(data.certificates)
-        else f"level.{profile['held_level']}"
-    ),
+    ui.held_label(profile["held_level"], data.certificates),
 )
 facts[2].metric(tr("supplier.requested"), f"★{profile['requested_level']}" if profile["requested_level"] else "—")
 facts[3].metric(tr("col.employees"), f"{profile['employees']:,}" if profile["employees"] else "—")

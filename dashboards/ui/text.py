@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.i18n import t
-from registry.services import intake
+from registry.services import intake, renewals
 from registry.services.catalogue import Catalogue
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "delta_points",
     "evidence_kind_labels",
     "framework_names",
+    "held_label",
     "import_labels",
     "labelled",
     "lang",
@@ -130,3 +131,10 @@ def import_labels(summary: pl.DataFrame, profiles: dict[str, Any]) -> pl.DataFra
         pl.col("format").replace_strict(formats, default=pl.col("format"), return_dtype=pl.String),
         pl.col("framework").replace_strict(frameworks, default=pl.col("framework"), return_dtype=pl.String),
     )
+
+
+def held_label(held_level: str, certificates: pl.DataFrame) -> str:
+    """The ★ a supplier holds, as the reader reads it: "★4 (yearly check overdue)" while its ★4's
+    yearly self-assessment is overdue (``certificates``: its certificate states)."""
+    overdue = held_level == "star4" and renewals.yearly_check_overdue(certificates)
+    return tr("level.star4_check_overdue" if overdue else f"level.{held_level}")

@@ -163,8 +163,11 @@ def _renewal_expired(rule: FlagRule, facts: Facts) -> pl.DataFrame:
     )
 
 
-def _renewal_self_assessment(rule: FlagRule, facts: Facts) -> pl.DataFrame:
-    found = facts.certificates.filter(pl.col("state").is_in(["self_assessment_due", "self_assessment_overdue"]))
+def _yearly_check(rule: FlagRule, facts: Facts, kind: str) -> pl.DataFrame:
+    """A yearly check (``self_assessment`` of a ★4, ``surveillance`` of an ISMS) due or overdue;
+    overdue is critical."""
+    due, overdue = f"{kind}_due", f"{kind}_overdue"
+    found = facts.certificates.filter(pl.col("state").is_in([due, overdue]))
     return _finish(
         rule,
         found.select(
@@ -172,34 +175,20 @@ def _renewal_self_assessment(rule: FlagRule, facts: Facts) -> pl.DataFrame:
             subject="certificate_id",
             registration_no="registration_no",
             due_on="check_due_on",
-            state_ja=pl.col("state").replace_strict(
-                {"self_assessment_due": "期日間近", "self_assessment_overdue": "期日超過"}
-            ),
-            state_en=pl.col("state").replace_strict(
-                {"self_assessment_due": "due", "self_assessment_overdue": "overdue"}
-            ),
+            state_ja=pl.col("state").replace_strict({due: "期日間近", overdue: "期日超過"}),
+            state_en=pl.col("state").replace_strict({due: "due", overdue: "overdue"}),
         ),
         pl.when(pl.col("state_en") == "overdue").then(pl.lit("critical")).otherwise(pl.lit(rule.severity)),
     )
+
+
+def _renewal_self_assessment(rule: FlagRule, facts: Facts) -> pl.DataFrame:
+    return _yearly_check(rule, facts, "self_assessment")
 
 
 def _renewal_surveillance(rule: FlagRule, facts: Facts) -> pl.DataFrame:
     """An ISMS surveillance audit due or overdue: a flag, never staleness (docs/validity.md)."""
-    found = facts.certificates.filter(pl.col("state").is_in(["surveillance_due", "surveillance_overdue"]))
-    return _finish(
-        rule,
-        found.select(
-            "supplier_id",
-            subject="certificate_id",
-            registration_no="registration_no",
-            due_on="check_due_on",
-            state_ja=pl.col("state").replace_strict(
-                {"surveillance_due": "期日間近", "surveillance_overdue": "期日超過"}
-            ),
-            state_en=pl.col("state").replace_strict({"surveillance_due": "due", "surveillance_overdue": "overdue"}),
-        ),
-        pl.when(pl.col("state_en") == "overdue").then(pl.lit("critical")).otherwise(pl.lit(rule.severity)),
-    )
+    return _yearly_check(rule, facts, "surveillance")
 
 
 def _below_request(rule: FlagRule, facts: Facts) -> pl.DataFrame:
@@ -312,38 +301,34 @@ def _needs_support_no_security_staff(rule: FlagRule, facts: Facts) -> pl.DataFra
     return _finish(rule, found.select("supplier_id", "employees"))
 
 
-def _conflict(rule: FlagRule, facts: Facts) -> pl.DataFrame:
-    found = (
-        facts.counts.filter(pl.col("conflicts") > 0)
+def _criteria_counted(facts: Facts, count: str, criteria: str, at_least: float) -> pl.DataFrame:
+    """Per supplier: the sum of a count column of the yardstick counts and its criteria (the first
+    eight, joined), where the sum reaches ``at_least``."""
+    return (
+        facts.counts.filter(pl.col(count) > 0)
         .group_by("supplier_id")
         .agg(
-            conflicts=pl.col("conflicts").sum(),
-            criteria=pl.col("conflict_criteria").list.explode(keep_nulls=False, empty_as_null=False).sort(),
+            pl.col(count).sum(),
+            criteria=pl.col(criteria).list.explode(keep_nulls=False, empty_as_null=False).sort(),
         )
-        .filter(pl.col("conflicts") >= rule.thresholds["min_criteria"])
+        .filter(pl.col(count) >= at_least)
         .with_columns(
             criteria=pl.col("criteria").list.head(8).list.join(", ")
             + pl.when(pl.col("criteria").list.len() > 8).then(pl.lit(" …")).otherwise(pl.lit(""))
         )
     )
+
+
+def _conflict(rule: FlagRule, facts: Facts) -> pl.DataFrame:
+    found = _criteria_counted(facts, "conflicts", "conflict_criteria", rule.thresholds["min_criteria"])
     return _finish(rule, found.select("supplier_id", "conflicts", "criteria"))
 
 
 def _conflict_certified(rule: FlagRule, facts: Facts) -> pl.DataFrame:
     """Newer first-party answers say a criterion a valid ★ certifies is not (fully) met."""
-    found = (
-        facts.counts.filter(pl.col("declared_against") > 0)
-        .group_by("supplier_id")
-        .agg(
-            count=pl.col("declared_against").sum(),
-            criteria=pl.col("declared_against_criteria").list.explode(keep_nulls=False, empty_as_null=False).sort(),
-        )
-        .filter(pl.col("count") >= rule.thresholds["min_criteria"])
-        .with_columns(
-            criteria=pl.col("criteria").list.head(8).list.join(", ")
-            + pl.when(pl.col("criteria").list.len() > 8).then(pl.lit(" …")).otherwise(pl.lit(""))
-        )
-    )
+    found = _criteria_counted(
+        facts, "declared_against", "declared_against_criteria", rule.thresholds["min_criteria"]
+    ).rename({"declared_against": "count"})
     return _finish(
         rule,
         found.select("supplier_id", "count", "criteria"),
