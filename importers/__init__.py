@@ -8,7 +8,14 @@ catalogue, not supplier records.
 
 from importers import checklist, ipa_5min, ipa_catalogue, json_exchange, scs_self_assessment, template
 from importers.base import Importer
-from importers.lists import certificate_list, level_requests, security_action, supplier_links, supplier_master
+from importers.lists import (
+    certificate_list,
+    level_requests,
+    security_action,
+    supplier_links,
+    supplier_master,
+    yearly_check_list,
+)
 
 __all__ = ["IMPORTERS", "Importer", "ipa_catalogue"]
 
@@ -20,6 +27,7 @@ IMPORTERS: list[Importer] = [
     checklist,
     security_action,
     certificate_list,
+    yearly_check_list,
     level_requests,
     supplier_links,
     supplier_master,

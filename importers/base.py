@@ -33,6 +33,7 @@ __all__ = [
     "SourceFileError",
     "SubmissionPayload",
     "SupplierRef",
+    "YearlyCheckRow",
     "cell_name",
     "column_letter",
     "describe_validation",
@@ -135,6 +136,16 @@ class SubmissionPayload(BaseModel):
     subcontractors: list[DeclaredSubcontractor] = Field(default_factory=list)
 
 
+class YearlyCheckRow(BaseModel):
+    """A ★4's yearly self-assessment submitted to the evaluation body (a row of a list)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    registration_no: str
+    submitted_on: date
+    location: str
+
+
 class ImportBatch(BaseModel):
     """What one file holds, validated, ready for the registry to check against its data and write."""
 
@@ -150,6 +161,8 @@ class ImportBatch(BaseModel):
     certificate_suppliers: list[SupplierRef] = Field(default_factory=list)
     requests: list[LevelRequest] = Field(default_factory=list)
     request_suppliers: list[SupplierRef] = Field(default_factory=list)
+    yearly_checks: list[YearlyCheckRow] = Field(default_factory=list)
+    yearly_check_suppliers: list[SupplierRef] = Field(default_factory=list)
     warnings: list[Problem] = Field(default_factory=list)
 
     @property

@@ -22,6 +22,7 @@ from importers.base import (
     SourceFile,
     SourceFileError,
     SupplierRef,
+    YearlyCheckRow,
     describe_validation,
     header_key,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "REQUESTS",
     "SECURITY_ACTION",
     "SUPPLIERS",
+    "YEARLY_CHECKS",
     "ListImporter",
     "ListSpec",
     "certificate_list",
@@ -44,6 +46,7 @@ __all__ = [
     "sniff_list",
     "supplier_links",
     "supplier_master",
+    "yearly_check_list",
 ]
 
 
@@ -124,6 +127,18 @@ CERTIFICATES = ListSpec(
         "evaluation_body": ("評価機関", "evaluation_body"),
     },
     required=("scheme", "issued_on"),
+    any_of=("supplier_id", "corporate_number", "name"),
+)
+YEARLY_CHECKS = ListSpec(
+    "yearly_check_list",
+    {
+        "supplier_id": ("取引先ID", "supplier_id"),
+        "corporate_number": ("法人番号", "corporate_number"),
+        "name": ("事業者名", "会社名", "name"),
+        "registration_no": ("★4登録番号", "登録番号", "registration_no"),
+        "submitted_on": ("評価機関への提出日", "年次自己評価の提出日", "提出日", "submitted_on"),
+    },
+    required=("registration_no", "submitted_on"),
     any_of=("supplier_id", "corporate_number", "name"),
 )
 REQUESTS = ListSpec(
@@ -241,6 +256,7 @@ def parse_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> Im
         "security_action": _declarations,
         "certificate_list": _certificates,
         "level_requests": _requests,
+        "yearly_check_list": _yearly_checks,
     }
     handler[spec.name](table, columns, rows(), batch, problems)
     if not filled:
@@ -406,6 +422,7 @@ level_requests = ListImporter(REQUESTS)
 certificate_list = ListImporter(CERTIFICATES)
 supplier_links = ListImporter(LINKS)
 security_action = ListImporter(SECURITY_ACTION)
+yearly_check_list = ListImporter(YEARLY_CHECKS)
 
 
 def _certificates(table: Table, columns: dict[str, int], rows, batch: ImportBatch, problems: list[Problem]) -> None:
@@ -529,3 +546,34 @@ def _requests(table: Table, columns: dict[str, int], rows, batch: ImportBatch, p
             continue
         batch.requests.append(request)
         batch.request_suppliers.append(ref)
+
+
+def _yearly_checks(table: Table, columns: dict[str, int], rows, batch: ImportBatch, problems: list[Problem]) -> None:
+    """★4 yearly self-assessments submitted to the evaluation body: the ★4's registration number
+    and the date; the registry finds the certificate (docs/validity.md)."""
+    for row0, values in rows:
+        number = values.get("registration_no")
+        if not number:
+            problems.append(
+                Problem(
+                    location=table.where(row0, columns["registration_no"]),
+                    message="the ★4's registration number is empty",
+                )
+            )
+            continue
+        try:
+            submitted = parse_date(values.get("submitted_on"))
+        except ValueError as exc:
+            problems.append(Problem(location=table.where(row0, columns["submitted_on"]), message=str(exc)))
+            continue
+        batch.yearly_checks.append(
+            YearlyCheckRow(registration_no=number, submitted_on=submitted, location=table.where_row(row0))
+        )
+        batch.yearly_check_suppliers.append(
+            SupplierRef(
+                supplier_id=values.get("supplier_id"),
+                corporate_number=values.get("corporate_number"),
+                name=values.get("name"),
+                location=table.where_row(row0),
+            )
+        )

@@ -164,6 +164,7 @@ def test_all_lists_the_public_names(name):
         ("certificate", tables.CERTIFICATE_SCHEMA),
         ("submission", {k: v for k, v in tables.SUBMISSION_SCHEMA.items() if k != "local_index"}),
         ("answer", {k: v for k, v in tables.ANSWER_SCHEMA.items() if k != "local_index"}),
+        ("yearly_check", tables.YEARLY_CHECK_SCHEMA),
     ],
 )
 def test_each_table_shape_is_the_tables_own(tmp_path, table, shape):

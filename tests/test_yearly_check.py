@@ -173,3 +173,21 @@ def test_who_confirmed_or_evaluated_is_kept_from_a_list(store):
     (report,) = intake.analyse(store, [SourceFile("bad.csv", bad.encode())], limits=Limits(), today=TODAY)
     assert report.status == "rejected" and "six digits" in report.errors[0].message
     assert "bad.csv line 2" in report.errors[0].location
+
+
+def test_a_list_of_yearly_checks_is_imported(store):
+    """The buyer's list: the ★4's registration number and the date it went to the evaluation
+    body. Rows that are no ★4 of the named supplier, or dated in the future, refuse the file."""
+    good = "取引先ID,★4登録番号,評価機関への提出日\nA,SCS4-1,2028-04-02\nB,ＳＣＳ４－２,2028/4/5\n"
+    (report,) = intake.analyse(store, [SourceFile("checks.csv", good.encode())], limits=Limits(), today=TODAY)
+    assert (report.status, report.format) == ("ready", "yearly_check_list"), report.errors
+    intake.commit(store, [report], mode="per_file", actor=ADMIN, today=TODAY)
+    assert (_state(store), _state(store, "B4")) == ("valid", "valid")
+    assert yearly_checks(store, "B").row(0, named=True)["via"] == "list"
+    bad = "取引先ID,★4登録番号,評価機関への提出日\nA,SCS3-1,2028-04-02\nA,SCS4-2,2028-04-02\nA,SCS4-1,2029-01-01\n"
+    (report,) = intake.analyse(store, [SourceFile("bad.csv", bad.encode())], limits=Limits(), today=TODAY)
+    assert report.status == "rejected"
+    messages = [(e.location, e.message) for e in report.errors]
+    assert ("bad.csv line 2", "SCS3-1 is not a confirmed ★4 of supplier A") in messages
+    assert ("bad.csv line 3", "SCS4-2 is not a confirmed ★4 of supplier A") in messages
+    assert any(loc == "bad.csv line 4" and "not between" in m for loc, m in messages)

@@ -4,7 +4,7 @@ tests/test_layers.py checks each against the columns the migrations create."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -17,6 +17,7 @@ __all__ = [
     "REQUEST_SCHEMA",
     "SUBMISSION_SCHEMA",
     "SUPPLIER_SCHEMA",
+    "YEARLY_CHECK_SCHEMA",
     "PlannedWrite",
 ]
 
@@ -90,6 +91,14 @@ CERTIFICATE_SCHEMA = {
 }
 
 
+YEARLY_CHECK_SCHEMA = {
+    "certificate_id": pl.String,
+    "supplier_id": pl.String,
+    "submitted_on": pl.Date,
+    "via": pl.String,
+}
+
+
 SUBMISSION_SCHEMA = {
     "local_index": pl.Int32,
     "supplier_id": pl.String,
@@ -132,3 +141,4 @@ class PlannedWrite:
     certificates: pl.DataFrame
     requests: pl.DataFrame
     proposals: pl.DataFrame
+    yearly_checks: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=YEARLY_CHECK_SCHEMA))

@@ -46,6 +46,7 @@ from registry.domain.tables import (
     REQUEST_SCHEMA,
     SUBMISSION_SCHEMA,
     SUPPLIER_SCHEMA,
+    YEARLY_CHECK_SCHEMA,
     PlannedWrite,
 )
 from registry.errors import AccessDenied, MonosashiError
@@ -361,6 +362,7 @@ def _check_against_registry(
         refs.extend(s.supplier.file_ref for s in r.batch.submissions if s.supplier.file_ref)
         refs.extend(r.batch.certificate_suppliers)
         refs.extend(r.batch.request_suppliers)
+        refs.extend(r.batch.yearly_check_suppliers)
         for sub in r.batch.submissions:
             refs.extend(SupplierRef(corporate_number=d.corporate_number, name=d.name) for d in sub.subcontractors)
         refs.extend(SupplierRef(supplier_id=link.parent_id) for link in r.batch.links)
@@ -379,12 +381,16 @@ def _check_against_registry(
     existing_certificates = certificates.certificates_by_registration(
         store, [c.registration_no for r in ready for c in r.batch.certificates if c.registration_no]
     )
+    star4s = certificates.star4_by_registration(
+        store, [y.registration_no for r in ready for y in r.batch.yearly_checks]
+    )
     start = policy_for(store).scheme_start
     for report in ready:
         problems: list[Problem] = []
         if only_supplier is not None:
             problems.extend(_named_elsewhere(report, registry, only_supplier))
         plan = _plan(report, registry, existing_certificates, problems, create_missing)
+        plan.yearly_checks = _plan_yearly_checks(report, registry, star4s, problems)
         if problems:
             report.reject(problems)
         else:
@@ -644,6 +650,52 @@ def _plan_requests(report: FileReport, registry: _SupplierIndex, problems: list[
         )
         report.supplier_ids.append(supplier_id)
     return rows
+
+
+def _plan_yearly_checks(
+    report: FileReport, registry: _SupplierIndex, star4s: dict[str, tuple[str, str, date]], problems: list[Problem]
+) -> pl.DataFrame:
+    """★4 yearly self-assessments submitted to the evaluation body, each matched to the supplier's
+    confirmed ★4 by its registration number; a number that is no ★4 of that supplier, or a date
+    in the future or before the ★4's issue, refuses the row."""
+    batch = report.batch
+    assert batch is not None
+    rows: list[dict[str, object]] = []
+    for check, ref in zip(batch.yearly_checks, batch.yearly_check_suppliers, strict=True):
+        supplier_id, why = registry.resolve(ref)
+        if supplier_id is None:
+            problems.append(Problem(location=check.location, message=why))
+            continue
+        found = star4s.get(check.registration_no)
+        if found is None or found[1] != supplier_id:
+            problems.append(
+                Problem(
+                    location=check.location,
+                    message=f"{check.registration_no} is not a confirmed ★4 of supplier {supplier_id}",
+                )
+            )
+            continue
+        certificate_id, _, issued_on = found
+        if check.submitted_on > clock.today() or check.submitted_on < issued_on:
+            problems.append(
+                Problem(
+                    location=check.location,
+                    message=f"the submission date {check.submitted_on} is not between the ★4's issue ({issued_on}) "
+                    f"and today ({clock.today()})",
+                )
+            )
+            continue
+        rows.append(
+            {
+                "certificate_id": certificate_id,
+                "supplier_id": supplier_id,
+                "submitted_on": check.submitted_on,
+                "via": "list",
+            }
+        )
+        report.supplier_ids.append(supplier_id)
+    report.supplier_ids = sorted(set(report.supplier_ids))
+    return pl.DataFrame(rows, schema=YEARLY_CHECK_SCHEMA)
 
 
 def _plan_submissions(

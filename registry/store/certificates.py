@@ -26,9 +26,29 @@ __all__ = [
     "certificates_by_registration",
     "confirm",
     "record_yearly_check",
+    "star4_by_registration",
     "unconfirmed",
     "yearly_checks",
 ]
+
+
+def star4_by_registration(store: Store, numbers: list[str]) -> dict[str, tuple[str, str, date]]:
+    """Registration number (as given) → (certificate ID, supplier, issue date) of the confirmed ★4
+    recorded under it, compared by folded keys."""
+    if not numbers:
+        return {}
+    given = pl.DataFrame({"registration_no": numbers}, schema={"registration_no": pl.String}).with_columns(
+        registration_key=registration_key(pl.col("registration_no"))
+    )
+    frame = store.frame_with(
+        """SELECT g.registration_no, arg_max(c.certificate_id, c.issued_on) AS certificate_id,
+                  arg_max(c.supplier_id, c.issued_on) AS supplier_id, max(c.issued_on) AS issued_on
+           FROM given g JOIN certificate_counted c ON c.registration_key = g.registration_key
+           WHERE c.scheme = 'scs_star4' GROUP BY g.registration_no""",
+        None,
+        given=given,
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in frame.iter_rows()}
 
 
 def certificates_by_registration(store: Store, numbers: list[str]) -> dict[str, str]:

@@ -267,6 +267,9 @@ def _write_plans(tx: Transaction, plans: list[tuple[int, PlannedWrite]], today: 
             ),
         )
         tx.insert_frame("answer", answers.drop("local_index", "file"))
+    yearly = pl.concat([p.yearly_checks for _, p in plans])
+    if not yearly.is_empty():
+        tx.insert_frame("yearly_check", yearly.with_columns(recorded_by=pl.lit(tx.actor.name)))
     proposals = pl.concat([p.proposals for _, p in plans])
     if not proposals.is_empty():
         tx.insert_frame("subcontractor_proposal", proposals.with_columns(proposed_at=pl.lit(now), state=pl.lit("open")))
