@@ -191,3 +191,16 @@ def test_a_list_of_yearly_checks_is_imported(store):
     assert ("bad.csv line 2", "SCS3-1 is not a confirmed ★4 of supplier A") in messages
     assert ("bad.csv line 3", "SCS4-2 is not a confirmed ★4 of supplier A") in messages
     assert any(loc == "bad.csv line 4" and "not between" in m for loc, m in messages)
+
+
+def test_the_directory_marks_a_star4_whose_yearly_check_is_overdue(store):
+    from registry.domain.directory import DirectoryQuery
+    from registry.services import directory
+
+    flags.refresh(store, TODAY, actor=SYSTEM)
+    rows = {r["supplier_id"]: r for r in directory.directory(store, TODAY, DirectoryQuery()).rows.to_dicts()}
+    assert rows["A"]["held_level"] == "star4" and rows["A"]["check_overdue"] is True
+    record_yearly_check(store, "C4", date(2028, 4, 2), None, via="hand", actor=ADMIN)
+    flags.refresh(store, TODAY, ["A"], actor=SYSTEM)
+    rows = {r["supplier_id"]: r for r in directory.directory(store, TODAY, DirectoryQuery()).rows.to_dicts()}
+    assert rows["A"]["check_overdue"] is False and rows["B"]["check_overdue"] is True

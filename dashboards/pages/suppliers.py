@@ -88,7 +88,7 @@ query = directory.DirectoryQuery(
 )
 result = directory.directory(store, as_of, query)
 st.caption(tr("suppliers.count", total=result.total, page=result.query.page, pages=result.pages))
-table = ui.labelled(result.rows, held_level="level").with_columns(
+table = ui.held_levels_labelled(result.rows).with_columns(
     ui.severity_labels(result.rows["worst_flag"]).alias("worst_flag")
 )
 event = st.dataframe(

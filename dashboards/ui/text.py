@@ -20,6 +20,7 @@ __all__ = [
     "evidence_kind_labels",
     "framework_names",
     "held_label",
+    "held_levels_labelled",
     "import_labels",
     "labelled",
     "lang",
@@ -138,3 +139,18 @@ def held_label(held_level: str, certificates: pl.DataFrame) -> str:
     yearly self-assessment is overdue (``certificates``: its certificate states)."""
     overdue = held_level == "star4" and renewals.yearly_check_overdue(certificates)
     return tr("level.star4_check_overdue" if overdue else f"level.{held_level}")
+
+
+def held_levels_labelled(frame: pl.DataFrame) -> pl.DataFrame:
+    """A list's ``held_level`` as UI texts, "★4 (yearly check overdue)" where its
+    ``check_overdue`` says so (that column is then dropped)."""
+    return (
+        labelled(frame, held_level="level")
+        .with_columns(
+            pl.when(pl.col("check_overdue"))
+            .then(pl.lit(tr("level.star4_check_overdue")))
+            .otherwise(pl.col("held_level"))
+            .alias("held_level")
+        )
+        .drop("check_overdue")
+    )

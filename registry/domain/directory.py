@@ -22,6 +22,7 @@ COLUMNS = (
     "industry",
     "requested_level",
     "held_level",
+    "check_overdue",  # a held ★4 whose yearly self-assessment is overdue (its open flag says so)
     "readiness",
     "open_flags",
     "worst_flag",

@@ -57,7 +57,8 @@ def _sql(store: Store, as_of: date, query: DirectoryQuery) -> tuple[str, dict[st
 WITH st AS ({supplier_status_sql(store)}),
 flags AS (
     SELECT supplier_id, count(*) AS open_flags,
-           min(CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END) AS worst
+           min(CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END) AS worst,
+           bool_or(rule_id = 'renewal.self_assessment' AND severity = 'critical') AS check_overdue
     FROM flag WHERE state IN ('open', 'acknowledged') GROUP BY supplier_id
 ),
 expiry AS (
@@ -70,6 +71,7 @@ d AS (
            CASE st.held_level WHEN 'star4' THEN 4 WHEN 'star3' THEN 3 ELSE 0 END AS held_star,
            -- no evidence reads 0 %, as on the Overview, the Readiness board and the Supplier page
            coalesce(CASE WHEN st.requested_level = 4 THEN r.star4 ELSE r.star3 END, 0) AS readiness,
+           coalesce(st.held_level = 'star4' AND f.check_overdue, false) AS check_overdue,
            coalesce(f.open_flags, 0) AS open_flags,
            CASE f.worst WHEN 0 THEN 'critical' WHEN 1 THEN 'warning' WHEN 2 THEN 'info' END AS worst_flag,
            e.next_expiry
