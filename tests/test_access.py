@@ -286,6 +286,7 @@ _ARGS = {
     "certificates import": ["{file}"],
     "certificates pending": [],
     "certificates confirm": ["CERT-0000001"],
+    "certificates yearly-check": ["CERT-0000001", "--on", "2026-11-01"],
     "coverage": [],
     "links import": ["{file}"],
     "requests import": ["{file}"],
@@ -363,7 +364,7 @@ def test_the_cli_signs_in_once_accounts_exist(store, monkeypatch, tmp_path):
     runner = CliRunner()
     monkeypatch.delenv("MONOSASHI_USER", raising=False)
     result = runner.invoke(main, ["suppliers", "list", "--db", str(store.path)])
-    assert result.exit_code == 1 and "sign in with MONOSASHI_USER" in result.output
+    assert result.exit_code == 1 and "sign in with MONOSASHI_USER, e.g. `MONOSASHI_USER=" in result.output
     monkeypatch.setenv("MONOSASHI_USER", "vera")
     monkeypatch.setenv("MONOSASHI_PASSWORD", "wrong-password")
     result = runner.invoke(main, ["suppliers", "list", "--db", str(store.path)])

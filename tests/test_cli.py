@@ -159,3 +159,23 @@ def test_import_official_texts_from_the_cli(tmp_path: Path):
     bad.write_bytes(b"not a workbook")
     failed = run("catalogue", "--db", str(tmp_path / "r.duckdb"), "import-texts", str(bad))
     assert failed.exit_code == 1 and "bad.xlsx" in failed.output
+
+
+def test_cli_wording_counts_defaults_and_hints(tmp_path, monkeypatch):
+    """One file is "1 file"; an empty renewals list says why; gap-report picks a file name."""
+    from conftest import make_store
+
+    store = make_store(tmp_path / "r.duckdb", suppliers=3)
+    runner = CliRunner()
+    data = tmp_path / "list.csv"
+    data.write_text("取引先ID,会社名\nS900001,株式会社テスト\n", encoding="utf-8")
+    out = runner.invoke(main, ["import", str(data), "--db", str(store.path)])
+    assert "1 file: 1 imported" in out.output and "1 files" not in out.output
+    out = runner.invoke(
+        main, ["renewals", "--within", "1", "--no-expired", "--json", "--as-of", "2020-01-01", "--db", str(store.path)]
+    )
+    assert out.stdout.strip() == "[]" and "no certificate needs attention within 1 days as of 2020-01-01" in out.stderr
+    monkeypatch.chdir(tmp_path)
+    out = runner.invoke(main, ["gap-report", "S000001", "--as-of", "2026-11-23", "--db", str(store.path)])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "gap-S000001-2026-11-23.xlsx").stat().st_size > 1000

@@ -38,9 +38,12 @@ def certify(store, scheme: str, issued: date, expires: date | None = None, cid: 
 
 
 def self_assess(store, on: date):
+    """Supplier A's ★4 yearly self-assessment submitted to the evaluation body on ``on``."""
     with store.transaction(SYSTEM) as tx:
         tx.execute(
-            "INSERT INTO submission (supplier_id, framework_id, framework_version, catalogue_version, submitted_on, source_name, sha256, imported_by, imported_at) VALUES ('A', 'scs', '2026-03-27', '2026-03-27', ?, 'sa.xlsx', 'x', 'test', TIMESTAMP '2026-11-23 12:00:00')",
+            "INSERT INTO yearly_check (certificate_id, supplier_id, submitted_on, via, recorded_by, recorded_at) "
+            "SELECT certificate_id, supplier_id, ?, 'hand', 'test', TIMESTAMP '2026-11-23 12:00:00' "
+            "FROM certificate WHERE supplier_id = 'A' AND scheme = 'scs_star4'",
             [on],
         )
 

@@ -128,7 +128,8 @@ def _sign_in(db: Path | None, needed: str | None) -> Actor:
     user = os.environ.get("MONOSASHI_USER")
     if not user:
         raise MonosashiError(
-            f"{path} has accounts: sign in with MONOSASHI_USER (and MONOSASHI_PASSWORD, or type it when asked)"
+            f"{path} has accounts: sign in with MONOSASHI_USER, e.g. `MONOSASHI_USER=your-account monosashi …` "
+            "(the password is asked on a terminal, or read from MONOSASHI_PASSWORD)"
         )
     password = os.environ.get("MONOSASHI_PASSWORD")
     if password is None:
@@ -179,6 +180,11 @@ class _Group(click.Group):
 def _actor() -> Actor:
     """Who runs the current command (signed in by the role check)."""
     return _CURRENT.get("actor") or _os_actor()
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 file``, ``2 files``: a count with its noun in the right number."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _print_json(value: Any) -> None:
@@ -291,6 +297,8 @@ def _run_import(
                 click.echo(f"    warning {problem.location}: {problem.message}")
     counts = {s: sum(1 for r in reports if r.status == s) for s in ("imported", "ready", "duplicate", "rejected")}
     summary = ", ".join(f"{n} {'to import' if s == 'ready' else s}" for s, n in counts.items() if n)
-    click.echo(f"{len(reports)} files: {summary}" + (" (dry run, nothing written)" if dry_run else ""), err=True)
+    click.echo(
+        f"{counted(len(reports), 'file')}: {summary}" + (" (dry run, nothing written)" if dry_run else ""), err=True
+    )
     if counts["rejected"]:
         sys.exit(1)

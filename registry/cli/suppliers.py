@@ -16,6 +16,7 @@ from registry.cli.app import (
     _existing_store,
     _Group,
     as_of_option,
+    counted,
     db_option,
 )
 from registry.cli.shapes import ProposalRow, SupplierRow
@@ -96,7 +97,7 @@ def suppliers_list(as_json: bool, as_of: Any, db: Path | None) -> None:
     for r in rows:
         tier = f"T{r['tier']}" if r["tier"] else "--"
         click.echo(f"{r['supplier_id']:10} {tier:3} {r['held_level']:15} {r['name']}")
-    click.echo(f"{len(rows)} suppliers")
+    click.echo(counted(len(rows), "supplier"))
 
 
 @click.group(cls=_Group)

@@ -15,6 +15,7 @@ from registry.cli.app import (
     _Group,
     _run_import,
     as_of_option,
+    counted,
     db_option,
 )
 from registry.cli.shapes import FlagRow, RequestRow
@@ -92,8 +93,8 @@ def requests_list(as_of: Any, states: tuple[str, ...], as_json: bool, db: Path |
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="An .xlsx file for one supplier, a .zip for several.",
+    default=None,
+    help="An .xlsx file for one supplier, a .zip for several (default: gap-SUPPLIER-DATE.xlsx or gap-reports-DATE.zip here).",
 )
 @click.option(
     "--buyer", "buyer_name", default=None, help="Sender printed on the letter (default: the registry's buyer name)."
@@ -194,7 +195,7 @@ def flags_command(
 def flags_set(flag_ids: tuple[int, ...], state: str, note: str | None, db: Path | None) -> None:
     """Move flags through the workflow: acknowledged, resolved, dismissed (with --note), or open again."""
     changed = flags.set_flag_state(_existing_store(db), list(flag_ids), state, _actor(), note)
-    click.echo(f"{changed} flags marked {state}")
+    click.echo(f"{counted(changed, 'flag')} marked {state}")
 
 
 @click.command("gap-report")
@@ -203,8 +204,8 @@ def flags_set(flag_ids: tuple[int, ...], state: str, note: str | None, db: Path 
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="An .xlsx file for one supplier, a .zip for several.",
+    default=None,
+    help="An .xlsx file for one supplier, a .zip for several (default: gap-SUPPLIER-DATE.xlsx or gap-reports-DATE.zip here).",
 )
 @click.option(
     "--level", type=click.Choice(["3", "4"]), default=None, help="Target ★ (default: the supplier's request, else ★3)."
@@ -213,11 +214,14 @@ def flags_set(flag_ids: tuple[int, ...], state: str, note: str | None, db: Path 
 @as_of_option
 @db_option
 def gap_report(
-    supplier_ids: tuple[str, ...], output: Path, level: str | None, lang: str, as_of: Any, db: Path | None
+    supplier_ids: tuple[str, ...], output: Path | None, level: str | None, lang: str, as_of: Any, db: Path | None
 ) -> None:
     """Write the gap report (Excel) of a supplier: unmet and unknown criteria, evidence held, next steps, support menu."""
 
     store = _existing_store(db)
+    day = _as_of(as_of)
+    if output is None:
+        output = Path(f"gap-{supplier_ids[0]}-{day}.xlsx" if len(supplier_ids) == 1 else f"gap-reports-{day}.zip")
     if len(supplier_ids) == 1 and output.suffix.lower() != ".zip":
         report = support.gap(store, _as_of(as_of), supplier_ids[0], int(level) if level else None, lang)
         data = documents.gap_report_xlsx(report, lang)

@@ -12,11 +12,13 @@ from registry.cli.app import (
     _echo_json,
     _existing_store,
     as_of_option,
+    counted,
     db_option,
 )
 from registry.cli.shapes import CoverageRow, EvidencePiece, RenewalRow, StatusRow
 from registry.errors import MonosashiError
 from registry.services import supply_chain, yardstick
+from registry.services.renewals import certificate_states
 from registry.services.renewals import renewals as find_renewals
 from registry.store import submissions, suppliers
 
@@ -123,7 +125,8 @@ def explain(supplier_id: str, criterion_id: str, as_of: Any, as_json: bool, db: 
 def renewals(within_days: int, include_expired: bool, as_of: Any, as_json: bool, db: Path | None) -> None:
     """Certificates expiring soon, expired, and ★4 yearly self-assessments due or overdue."""
 
-    frame = find_renewals(_existing_store(db), _as_of(as_of), within_days, include_expired)
+    store, day = _existing_store(db), _as_of(as_of)
+    frame = find_renewals(store, day, within_days, include_expired)
     rows = frame.select(
         "supplier_id",
         "name",
@@ -138,6 +141,13 @@ def renewals(within_days: int, include_expired: bool, as_of: Any, as_json: bool,
         "check_due_on",
         "expiry_mismatch",
     ).to_dicts()
+    if not rows:  # say why the list is empty (on stderr: --json output stays a list)
+        recorded = certificate_states(store, day).height
+        click.echo(
+            f"no certificate needs attention within {within_days} days as of {day} "
+            f"({counted(recorded, 'certificate')} recorded; --within DAYS looks further ahead)",
+            err=True,
+        )
     if as_json:
         _echo_json(rows, RenewalRow)
         return
@@ -146,7 +156,9 @@ def renewals(within_days: int, include_expired: bool, as_of: Any, as_json: bool,
         click.echo(
             f"{r['expires_on']}  {r['days_left']:>5}d  {r['state']:24} {r['scheme']:22} {r['supplier_id']} {r['name']}{due}"
         )
-    click.echo(f"{len(rows)} certificates need attention")
+    click.echo(
+        f"{counted(len(rows), 'certificate')} need attention" if len(rows) != 1 else "1 certificate needs attention"
+    )
 
 
 @click.command()
