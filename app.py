@@ -5,25 +5,26 @@ import streamlit as st
 from dashboards import ui
 from registry import access
 
+# Page, title, icon and the navigation section it sits in (every page visible, by task).
 PAGES = (
-    ("overview", "nav.overview", ":material/dashboard:"),
-    ("suppliers", "nav.suppliers", ":material/list_alt:"),
-    ("readiness", "nav.readiness", ":material/insights:"),
-    ("supplier", "nav.supplier", ":material/factory:"),
-    ("requests", "nav.requests", ":material/outgoing_mail:"),
-    ("flags", "nav.flags", ":material/flag:"),
-    ("support", "nav.support", ":material/support_agent:"),
-    ("supply_chain", "nav.supply_chain", ":material/account_tree:"),
-    ("renewals", "nav.renewals", ":material/event_repeat:"),
-    ("certificates", "nav.certificates", ":material/verified:"),
-    ("imports", "nav.import", ":material/upload_file:"),
-    ("templates", "nav.templates", ":material/description:"),
-    ("crosswalks", "nav.crosswalks", ":material/compare_arrows:"),
-    ("catalogue", "nav.catalogue", ":material/menu_book:"),
-    ("settings", "nav.settings", ":material/settings:"),
-    ("users", "nav.users", ":material/group:"),
-    ("audit", "nav.audit", ":material/history:"),
-    ("portal", "nav.portal", ":material/storefront:"),
+    ("overview", "nav.overview", ":material/dashboard:", "nav.section.daily"),
+    ("flags", "nav.flags", ":material/flag:", "nav.section.daily"),
+    ("renewals", "nav.renewals", ":material/event_repeat:", "nav.section.daily"),
+    ("requests", "nav.requests", ":material/outgoing_mail:", "nav.section.daily"),
+    ("support", "nav.support", ":material/support_agent:", "nav.section.daily"),
+    ("suppliers", "nav.suppliers", ":material/list_alt:", "nav.section.suppliers"),
+    ("supplier", "nav.supplier", ":material/factory:", "nav.section.suppliers"),
+    ("readiness", "nav.readiness", ":material/insights:", "nav.section.suppliers"),
+    ("supply_chain", "nav.supply_chain", ":material/account_tree:", "nav.section.suppliers"),
+    ("certificates", "nav.certificates", ":material/verified:", "nav.section.suppliers"),
+    ("imports", "nav.import", ":material/upload_file:", "nav.section.intake"),
+    ("templates", "nav.templates", ":material/description:", "nav.section.intake"),
+    ("crosswalks", "nav.crosswalks", ":material/compare_arrows:", "nav.section.intake"),
+    ("catalogue", "nav.catalogue", ":material/menu_book:", "nav.section.intake"),
+    ("settings", "nav.settings", ":material/settings:", "nav.section.admin"),
+    ("users", "nav.users", ":material/group:", "nav.section.admin"),
+    ("audit", "nav.audit", ":material/history:", "nav.section.admin"),
+    ("portal", "nav.portal", ":material/storefront:", "nav.section.portal"),
 )
 
 st.set_page_config(page_title="Monosashi", page_icon=":material/straighten:", layout="wide")
@@ -34,9 +35,9 @@ if who is None:
 ui.account_box(who)
 # Each person's navigation holds only the pages their role may open (a supplier: the portal).
 allowed = [page for page in PAGES if access.page_allowed(who, page[0])]
-ui.run(
-    [
+sections: dict[str, list[st.Page]] = {}
+for index, (name, key, icon, section) in enumerate(allowed):
+    sections.setdefault(ui.tr(section), []).append(
         st.Page(f"dashboards/pages/{name}.py", title=ui.tr(key), icon=icon, default=index == 0, url_path=name)
-        for index, (name, key, icon) in enumerate(allowed)
-    ]
-)
+    )
+ui.run(sections)

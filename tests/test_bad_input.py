@@ -166,7 +166,7 @@ def test_csv_in_an_unknown_encoding(store):
 def test_supplier_that_does_not_exist(store):
     data = samples.scs_self_assessment_workbook(supplier_id="NOPE-1")
     assert rejected(store, "scs.xlsx", data) == [
-        "scs.xlsx: 自己評価!N1 | supplier NOPE-1 does not exist in the registry; add it first (monosashi suppliers add, or a supplier list)"
+        "scs.xlsx: 自己評価!N1 | supplier NOPE-1 does not exist in the registry; add it first (or import a supplier list with it)"
     ]
 
 

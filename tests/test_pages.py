@@ -443,3 +443,37 @@ def test_supplier_page_shows_certified_and_currently_declared_side_by_side(monke
     assert any("格付けではなく" in c.value for c in at.caption)
     table = next(d.value for d in at.dataframe if "declared_status" in d.value.columns)
     assert {"未充足", "充足"} <= set(table["declared_status"]) and set(table["status"]) == {"充足"}
+
+
+def test_navigation_is_in_sections_and_import_is_one_click_away(monkeypatch, tmp_path):
+    """Every page is listed under a section (no "View more"), and the Overview and the Supplier
+    page link to the Import page; from the Supplier page the supplier comes along."""
+    source = Path(APP).read_text(encoding="utf-8")
+    assert "expanded=True" in (Path(APP).parent / "dashboards" / "ui" / "session.py").read_text(encoding="utf-8")
+    assert all(
+        section in source
+        for section in ("nav.section.daily", "nav.section.suppliers", "nav.section.intake", "nav.section.admin")
+    )
+    make_store(tmp_path / "r.duckdb", suppliers=30, seed=2)
+    at = open_app(monkeypatch, tmp_path / "r.duckdb")
+    assert any(link.label == "取り込みページでファイルを取り込む" for link in at.get("page_link"))
+    at.query_params["id"] = "S000004"
+    at.switch_page("dashboards/pages/supplier.py").run()
+    assert not at.exception
+    links = [link for link in at.get("page_link") if link.label == "この取引先のファイルを取り込む"]
+    assert links and "supplier=S000004" in links[0].proto.query_string
+
+
+def test_the_import_picker_chooses_what_was_typed(monkeypatch, tmp_path):
+    """Typing an ID, a corporate number or a name and pressing Enter chooses that supplier."""
+    store = make_store(tmp_path / "r.duckdb", suppliers=30, seed=2)
+    from registry.services.suppliers import supplier_details
+
+    details = supplier_details(store, "S000007")
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/imports.py").run()
+    for typed in ("S000007", details["corporate_number"], details["name"].replace("株式会社", "")):
+        at.text_input(key="import_supplier.search").set_value(typed).run()
+        assert not at.exception
+        chosen = [s for s in at.selectbox if s.key and s.key.startswith("import_supplier.")]
+        assert chosen and chosen[0].value == "S000007", typed

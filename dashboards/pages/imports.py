@@ -22,7 +22,14 @@ uploads = st.file_uploader(
     key=f"import_files_{st.session_state.get('import_round', 0)}",
 )
 options = st.columns(3)
-supplier_id = ui.supplier_picker(options[0], tr("import.supplier"), store, key="import_supplier", optional=True)
+supplier_id = ui.supplier_picker(
+    options[0],
+    tr("import.supplier"),
+    store,
+    key="import_supplier",
+    optional=True,
+    preset=st.query_params.get("supplier"),
+)
 profiles = profile_service.mapping_profiles(store)
 profile = options[1].selectbox(
     tr("import.profile"),

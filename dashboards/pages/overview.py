@@ -38,6 +38,7 @@ if board.now.suppliers == 0 and board.held_by_tier.is_empty():
     ui.link(st, "dashboards/pages/imports.py", tr("overview.go_import"), ":material/upload_file:")
     st.stop()
 
+ui.link(st, "dashboards/pages/imports.py", tr("overview.go_import"), ":material/upload_file:")
 now, before = board.now, board.before
 kpis = st.columns(6)
 kpis[0].metric(tr("overview.suppliers"), f"{now.suppliers:,}", ui.delta(now.suppliers, before.suppliers))

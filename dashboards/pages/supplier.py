@@ -31,6 +31,9 @@ if data is None:
     st.stop()
 profile, view = data.profile, data.view
 st.subheader(ui.plain(f"{profile['name']}（{supplier_id}）"))
+ui.link(
+    st, "dashboards/pages/imports.py", tr("supplier.go_import"), ":material/upload_file:", {"supplier": supplier_id}
+)
 facts = st.columns(4)
 facts[0].metric(tr("supplier.tier"), tr("tier.label", tier=profile["tier"]) if profile["tier"] else tr("tier.unlinked"))
 facts[1].metric(

@@ -69,12 +69,13 @@ def catalogue(version: str | None = None) -> Catalogue:
         raise
 
 
-def run(pages: list[st.Page]) -> None:
-    """Run the chosen page; a registry error (locked file, broken data) becomes an error box."""
+def run(pages: dict[str, list[st.Page]]) -> None:
+    """Run the chosen page (the navigation in sections, every page shown); a registry error
+    (locked file, broken data) becomes an error box."""
     try:
         # One page render is one unit of work: its reads share one open database file.
         with store().held_open():
-            st.navigation(pages).run()
+            st.navigation(pages, expanded=True).run()
     except access.AccessDenied as exc:
         st.error(f"{tr('app.denied')}: {plain(str(exc))}")
     except (MonosashiError, CatalogueDataError) as exc:

@@ -81,11 +81,18 @@ def chart(figure: Any, caption_key: str) -> None:
     st.caption(tr(caption_key))
 
 
-def supplier_picker(container: Any, label: str, store: Store, *, key: str, optional: bool = False) -> str | None:
-    """Pick a supplier by typing part of its ID, name or corporate number (works at 100,000)."""
+def supplier_picker(
+    container: Any, label: str, store: Store, *, key: str, optional: bool = False, preset: str | None = None
+) -> str | None:
+    """Pick a supplier by typing part of its ID, name or corporate number (works at 100,000). What
+    was typed chooses: the best match is selected at once (Enter is enough), the rest stay offered."""
+    if preset and f"{key}.search" not in st.session_state:  # arrived from a link naming the supplier
+        st.session_state[f"{key}.search"] = preset
     search = container.text_input(label, key=f"{key}.search", placeholder=tr("app.supplier_search"))
     choices = supplier_choices(store, search or "", limit=50)
-    options = ([None] if optional else []) + choices["supplier_id"].to_list()
+    found = choices["supplier_id"].to_list()
+    optional_first = [None] if optional else []
+    options = found + optional_first if (search or "").strip() and found else optional_first + found
     names = dict(choices.iter_rows())
     if not options:
         container.caption(tr("app.no_supplier_found"))

@@ -469,7 +469,7 @@ class _SupplierIndex:
                 return ref.supplier_id, ""
             return (
                 None,
-                f"supplier {ref.supplier_id} does not exist in the registry; add it first (monosashi suppliers add, or a supplier list)",
+                f"supplier {ref.supplier_id} does not exist in the registry; add it first (or import a supplier list with it)",
             )
         if ref.corporate_number:
             if ref.corporate_number in self.by_number:
@@ -485,7 +485,7 @@ class _SupplierIndex:
                     f"the name {ref.name} matches several suppliers ({', '.join(matches)}); choose the supplier",
                 )
             return None, f"no supplier is named {ref.name}"
-        return None, "the file does not say which supplier it is from; choose the supplier (--supplier ID)"
+        return None, "the file does not say which supplier it is from; choose the supplier it comes from"
 
 
 def _plan(
@@ -940,7 +940,7 @@ def _defer_flags(imported: list[FileReport], exc: Exception) -> None:
         location="flags",
         message=(
             f"the file was imported, but deriving the flags after it failed ({type(exc).__name__}: {reason}); "
-            "the next daily derivation or `monosashi flags` derives them again"
+            "the next daily derivation derives them again"
         ),
     )
     for report in imported:

@@ -4,6 +4,7 @@ subcontractors they declared (proposals a buyer settles)."""
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Literal
@@ -133,13 +134,19 @@ def suppliers_matching(
 
 
 def supplier_choices(store: Store, search: str = "", limit: int = 50) -> pl.DataFrame:
-    """Suppliers whose ID, name or corporate number contains ``search`` (for pickers), by ID."""
-    pattern = f"%{search.strip()}%"
+    """Suppliers whose ID, name (also as folded: 株式会社 and widths aside) or corporate number
+    contains ``search`` (for pickers): an exact ID or corporate number first, then IDs that start
+    with it, then the rest by ID."""
+    typed = unicodedata.normalize("NFKC", search).strip()
+    key = supplier_name_key(typed) if typed else ""
     return store.frame(
         """SELECT supplier_id, name FROM supplier
         WHERE supplier_id ILIKE $p OR name ILIKE $p OR coalesce(corporate_number, '') LIKE $p
-        ORDER BY supplier_id LIMIT $limit""",
-        {"p": pattern, "limit": limit},
+           OR ($key <> '' AND name_key LIKE '%' || $key || '%')
+        ORDER BY CASE WHEN lower(supplier_id) = lower($typed) OR corporate_number = $typed THEN 0
+                      WHEN supplier_id ILIKE $typed || '%' THEN 1 ELSE 2 END, supplier_id
+        LIMIT $limit""",
+        {"p": f"%{typed}%", "typed": typed, "key": key, "limit": limit},
     )
 
 
