@@ -1,5 +1,6 @@
 """Every page under AppTest, on the demo registry and on an empty one."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -198,6 +199,10 @@ def test_import_page_checks_first_then_writes_on_the_button(monkeypatch, tmp_pat
     summary = at.dataframe[0].value
     assert summary["status"].to_list() == ["取り込み可", "不受理"]
     assert any("not an Excel workbook" in e.value for e in at.error)
+    preview = at.dataframe[1]  # the answers read, with their statuses in words and labelled columns
+    assert set(preview.value["status"]) <= {"充足", "一部", "未充足", "不明", "該当なし"}
+    labels = {name: config["label"] for name, config in json.loads(preview.proto.columns).items() if "label" in config}
+    assert labels["item_id"] == "設問・基準" and labels["raw_answer"] == "回答（原文）"
     assert (
         store.scalar("SELECT count(*) FROM submission WHERE format <> 'demo'") == 0
     )  # nothing written before the button

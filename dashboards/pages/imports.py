@@ -61,9 +61,9 @@ if uploads:
                 st.error(ui.plain(f"{problem.location}: {problem.message}"))
             for problem in report.warnings:
                 st.warning(ui.plain(f"{problem.location}: {problem.message}"))
-            sample = intake.preview(report)
+            sample = ui.preview_labelled(intake.preview(report))
             if not sample.is_empty():
-                st.dataframe(sample, hide_index=True, width="stretch")
+                st.dataframe(sample, hide_index=True, width="stretch", column_config=ui.columns(sample))
     ready = sum(r.status == "ready" for r in reports)
     if st.button(tr("import.confirm", n=ready), type="primary", disabled=ready == 0, key="import_confirm"):
         bar = st.progress(0.0, text=tr("import.writing"))

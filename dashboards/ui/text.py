@@ -26,6 +26,7 @@ __all__ = [
     "lang",
     "percent",
     "plain",
+    "preview_labelled",
     "severity_labels",
     "tr",
     "tr_text",
@@ -154,3 +155,9 @@ def held_levels_labelled(frame: pl.DataFrame) -> pl.DataFrame:
         )
         .drop("check_overdue")
     )
+
+
+def preview_labelled(frame: pl.DataFrame) -> pl.DataFrame:
+    """A file's preview with its codes (answer statuses, schemes) as UI texts."""
+    codes = {"status": "status", "scheme": "scheme"}
+    return labelled(frame, **{c: prefix for c, prefix in codes.items() if c in frame.columns})
