@@ -361,6 +361,11 @@ def test_every_page_renders_on_the_demo_and_on_an_empty_registry(monkeypatch, tm
         at.switch_page(f"dashboards/pages/{page}.py").run()
         assert not at.exception, (page, db, at.exception)
         assert at.title, page
+        for table in at.dataframe:  # a missing text is shown as "—", never as "None" (editors aside)
+            if table.proto.editing_mode:
+                continue
+            texts = table.value.select_dtypes(include="object")
+            assert not texts.isna().any().any(), (page, [c for c in texts if texts[c].isna().any()])
         if suppliers == 0 and page not in (
             "catalogue",
             "templates",

@@ -29,5 +29,5 @@ if entries.is_empty():
     st.info(tr("audit.empty"))
     st.stop()
 st.caption(tr("audit.count", n=entries.height))
-st.dataframe(entries, hide_index=True, width="stretch", column_config=ui.columns(entries))
+ui.table(entries)
 ui.downloads(entries, "audit", clock.today())

@@ -65,7 +65,7 @@ columns = {
     "official_text": tr("col.official_text"),
 }
 shown = table.select(list(columns))
-st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.columns(shown, columns))
+ui.table(shown, columns)
 ui.downloads(shown, f"scs_criteria_{version}", clock.today())
 
 st.subheader(tr("catalogue.detail"))

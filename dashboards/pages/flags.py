@@ -73,7 +73,7 @@ table = ui.labelled(
     state="flag_state",
 )
 st.caption(tr("flags.count", n=shown.height))
-st.dataframe(table.head(2000), hide_index=True, width="stretch", column_config=ui.columns(table))
+ui.table(table.head(2000))
 ui.downloads(
     shown.select([*columns, "rule_id", "subject", "reason_en", "state_changed_by", "state_changed_at"]), "flags", as_of
 )
@@ -120,4 +120,4 @@ if labels:
     st.markdown(ui.plain(row["reason" if lang == "ja" else "reason_en"]))
     st.json(json.loads(row["facts"] or "{}"), expanded=False)
     history = flags.flag_history(store, picked)
-    st.dataframe(history, hide_index=True, width="stretch", column_config=ui.columns(history))
+    ui.table(history)

@@ -48,12 +48,7 @@ if uploads:
         reports = ui.cached_analysis(store, files, supplier_id, profile, limits)
     summary = ui.import_labels(intake.summary_frame(reports), profiles)
     st.subheader(tr("import.recognised"))
-    st.dataframe(
-        ui.labelled(summary, status="import.status"),
-        hide_index=True,
-        width="stretch",
-        column_config=ui.columns(summary),
-    )
+    ui.table(ui.labelled(summary, status="import.status"))
     for report in reports:
         icon = {"ready": ":material/check_circle:", "duplicate": ":material/sync:", "rejected": ":material/block:"}
         with st.expander(ui.plain(report.name), expanded=report.status == "rejected", icon=icon.get(report.status)):
@@ -63,7 +58,7 @@ if uploads:
                 st.warning(ui.plain(f"{problem.location}: {problem.message}"))
             sample = ui.preview_labelled(intake.preview(report))
             if not sample.is_empty():
-                st.dataframe(sample, hide_index=True, width="stretch", column_config=ui.columns(sample))
+                ui.table(sample)
     ready = sum(r.status == "ready" for r in reports)
     if st.button(tr("import.confirm", n=ready), type="primary", disabled=ready == 0, key="import_confirm"):
         bar = st.progress(0.0, text=tr("import.writing"))
@@ -117,9 +112,7 @@ if history.is_empty():
     st.info(tr("import.history.empty"))
 else:
     shown = history.drop("content_kept")
-    st.dataframe(
-        ui.labelled(shown, status="import.status"), hide_index=True, width="stretch", column_config=ui.columns(shown)
-    )
+    ui.table(ui.labelled(shown, status="import.status"))
     ui.downloads(shown, "import_history", clock.today())
     kept = history.filter(content_kept=True)
     if not kept.is_empty():

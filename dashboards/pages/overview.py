@@ -155,7 +155,7 @@ if board.renewals.is_empty():
     st.write(tr("overview.renewals.none"))
 else:
     table = ui.labelled(board.renewals.drop("certificate_id"), scheme="scheme", state="state")
-    st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
+    ui.table(table)
     ui.downloads(board.renewals.drop("certificate_id"), "renewals_quarter", as_of)
 ui.link(st, "dashboards/pages/renewals.py", tr("overview.link.renewals"), ":material/event_repeat:")
 
@@ -171,7 +171,7 @@ else:
         flag_kind="flag_kind",
         state="flag_state",
     )
-    st.dataframe(flags_table, hide_index=True, width="stretch", column_config=ui.columns(flags_table))
+    ui.table(flags_table)
     ui.downloads(board.top_flags, "top_flags", as_of)
 ui.links(
     "dashboards/pages/flags.py",

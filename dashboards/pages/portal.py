@@ -48,7 +48,7 @@ st.subheader(tr("portal.gaps", level=report.target_level, readiness=ui.percent(r
 gaps = report.gaps.select("criterion_id", "status", "requirement_title", "summary", "remedy", "next_step").with_columns(
     pl.col("status").replace_strict({s: tr(f"portal.status.{s}") for s in ("not_met", "unknown", "partial", "stale")})
 )
-st.dataframe(gaps, hide_index=True, width="stretch", column_config=ui.columns(gaps))
+ui.table(gaps)
 buttons = st.columns(2)
 buttons[0].download_button(
     tr("supplier.gap_report"),

@@ -58,5 +58,5 @@ ui.chart(
     "readiness.heatmap.caption",
 )
 table = ui.labelled(lowest, held_level="level")
-st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
+ui.table(table)
 ui.downloads(lowest, "readiness_lowest", as_of)

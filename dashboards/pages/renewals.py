@@ -70,10 +70,10 @@ columns = [
 ]
 st.subheader(tr("renewals.due", n=within))
 table = ui.labelled(due.select(columns), scheme="scheme", state="state")
-st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
+ui.table(table)
 st.subheader(tr("renewals.lapsed"))
 table = ui.labelled(lapsed.select(columns), scheme="scheme", state="state")
-st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
+ui.table(table)
 
 export = due.vstack(lapsed)
 downloads = st.columns(3)

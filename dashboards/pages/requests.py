@@ -107,7 +107,7 @@ columns = [
     "decided_by",
 ]
 table = ui.labelled(shown.select(columns), state="request_state", held_level="level")
-st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
+ui.table(table)
 ui.downloads(shown.select(columns), "requests", as_of)
 
 st.subheader(tr("requests.progress"))

@@ -128,7 +128,7 @@ else:
         ),
         state="request_state",
     )
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.columns(shown))
+    ui.table(shown)
     ui.downloads(requested, f"requests_{supplier_id}", as_of)
 ui.link(st, "dashboards/pages/requests.py", tr("supplier.requests.go"), ":material/outgoing_mail:")
 
@@ -145,7 +145,7 @@ else:
         flag_kind="flag_kind",
         state="flag_state",
     )
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.columns(shown))
+    ui.table(shown)
     ui.downloads(own, f"flags_{supplier_id}", as_of)
     act = st.columns([3, 2, 3, 1])
     chosen = act[0].multiselect(
@@ -185,7 +185,7 @@ criteria = view.criteria(level, lang)
 table = ui.labelled(criteria, status="status", declared_status="status").with_columns(
     ui.evidence_kind_labels(criteria["kind"]).alias("kind")
 )
-st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
+ui.table(table)
 ui.downloads(criteria, f"criteria_{supplier_id}", as_of)
 criterion = st.selectbox(tr("supplier.explain"), criteria["criterion_id"].to_list(), key="supplier_criterion")
 pieces = yardstick.explain(store, as_of, supplier_id, criterion)
@@ -213,11 +213,9 @@ if not proposed.is_empty():
     st.subheader(tr("proposals.title", n=proposed.height))
     st.caption(tr("proposals.caption"))
     shown = proposed.select("name", "corporate_number", "supplied", "critical", "child_id", "child_name", "source_name")
-    st.dataframe(
+    ui.table(
         shown,
-        hide_index=True,
-        width="stretch",
-        column_config=ui.columns(shown, {"name": tr("proposals.col.name"), "child_name": tr("proposals.col.match")}),
+        {"name": tr("proposals.col.name"), "child_name": tr("proposals.col.match")},
     )
     labels = {r["proposal_id"]: f"{r['name']} ({r['source_name']})" for r in proposed.iter_rows(named=True)}
     chosen = st.multiselect(
@@ -257,7 +255,7 @@ if invite[1].button(tr("portal.create"), key="portal_create", disabled=not ui.al
         st.code(ui.portal_link(made.token), language=None)
 links = access.invitations(store, supplier_id)
 if not links.is_empty():
-    st.dataframe(links, hide_index=True, width="stretch", column_config=ui.columns(links))
+    ui.table(links)
     open_links = links.filter(pl.col("revoked_at").is_null())["invitation"].to_list()
     if open_links:
         revoke = st.columns([2, 1])

@@ -91,17 +91,14 @@ st.caption(tr("suppliers.count", total=result.total, page=result.query.page, pag
 table = ui.held_levels_labelled(result.rows).with_columns(
     ui.severity_labels(result.rows["worst_flag"]).alias("worst_flag")
 )
-event = st.dataframe(
+event = ui.table(
     table,
-    hide_index=True,
-    width="stretch",
+    config={
+        "readiness": st.column_config.ProgressColumn(tr("col.readiness"), format="percent", min_value=0, max_value=1)
+    },
     key="dir_table",
     on_select="rerun",
     selection_mode="single-row",
-    column_config={
-        **ui.columns(table),
-        "readiness": st.column_config.ProgressColumn(tr("col.readiness"), format="percent", min_value=0, max_value=1),
-    },
 )
 chosen_rows = getattr(getattr(event, "selection", None), "rows", None) or []
 if chosen_rows:

@@ -37,18 +37,18 @@ with right:
 st.subheader(tr("chain.concentration"))
 st.caption(tr("chain.concentration.caption"))
 top = ui.labelled(supply_chain.concentration(store, coverage), coverage="coverage")
-st.dataframe(top, hide_index=True, width="stretch", column_config=ui.columns(top))
+ui.table(top)
 ui.downloads(top, "concentration", as_of)
 
 st.subheader(tr("chain.uncovered"))
 paths = supply_chain.uncovered_critical_paths(store, coverage).select("supplier_id", "name", "tier", "required", "path")
-st.dataframe(paths, hide_index=True, width="stretch", column_config=ui.columns(paths))
+ui.table(paths)
 ui.downloads(paths, "uncovered_paths", as_of)
 
 back = supply_chain.back_links(store, coverage)
 if not back.is_empty():
     st.warning(tr("chain.cycles", n=back.height))
-    st.dataframe(back, hide_index=True, width="stretch", column_config=ui.columns(back))
+    ui.table(back)
 
 st.subheader(tr("chain.sub_network"))
 supplier_id = ui.supplier_picker(st, tr("supplier.choose"), store, key="chain_supplier")

@@ -38,15 +38,7 @@ columns = [
     "reasons",
 ]
 table = shown.select(columns)
-st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        **ui.columns(table),
-        "readiness": st.column_config.ProgressColumn(tr("col.readiness"), format="percent"),
-    },
-)
+ui.table(table, config={"readiness": st.column_config.ProgressColumn(tr("col.readiness"), format="percent")})
 ui.downloads(table, "support", as_of)
 
 st.subheader(tr("support.gap"))
@@ -67,7 +59,7 @@ if supplier_id:
             "remedy", "criteria", "criterion_ids", "next_step"
         )
         st.markdown(f"**{tr(f'support.kind.{kind}')}**")
-        st.dataframe(part, hide_index=True, width="stretch", column_config=ui.columns(part))
+        ui.table(part)
     st.download_button(
         tr("supplier.gap_report"),
         documents.gap_report_xlsx(report, lang),

@@ -14,7 +14,7 @@ st.title(tr("users.title"))
 st.caption(tr("users.caption"))
 accounts = access.users(store)
 table = ui.labelled(accounts, role="role")
-st.dataframe(table, hide_index=True, width="stretch", column_config=ui.columns(table))
+ui.table(table)
 
 st.subheader(tr("users.add"))
 with st.form("users_add"):

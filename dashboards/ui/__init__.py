@@ -73,6 +73,7 @@ from dashboards.ui.widgets import (
     portal_link,
     radio,
     supplier_picker,
+    table,
     timeline_rows,
 )
 
@@ -129,6 +130,7 @@ __all__ = [
     "single_user",
     "store",
     "supplier_picker",
+    "table",
     "timeline_rows",
     "tr",
     "tr_text",

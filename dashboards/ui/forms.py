@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from dashboards.ui.session import actor, allowed, refresh_flags
 from dashboards.ui.text import labelled, plain, tr, tr_text
-from dashboards.ui.widgets import columns, downloads
+from dashboards.ui.widgets import downloads, table
 from registry import clock
 from registry.errors import MonosashiError
 from registry.services import neutralise, renewals
@@ -134,7 +134,7 @@ def certificate_history(store: Store, as_of: date, supplier_id: str, history: pl
         scheme="scheme",
         state="state",
     )
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=columns(shown))
+    table(shown)
     downloads(history.drop("certificate_id"), f"certificates_{supplier_id}", as_of)
     yearly_check_form(store, supplier_id, history)
     for row in certificate_files(store, supplier_id).iter_rows(named=True):
@@ -163,7 +163,7 @@ def yearly_check_form(store: Store, supplier_id: str, history: pl.DataFrame) -> 
     if not recorded.is_empty():
         table = recorded.select("registration_no", "submitted_on", "receipt_name", "via", "recorded_by")
         table = labelled(table, via="yearly.via")
-        st.dataframe(table, hide_index=True, width="stretch", column_config=columns(table))
+        table(table)
     if stars.is_empty() or not allowed("record_yearly_check"):
         return
     with st.form(f"yearly_{supplier_id}"):
@@ -198,7 +198,7 @@ def claims(store: Store, supplier_id: str) -> None:
         waiting.select("certificate_id", "scheme", "registration_no", "issued_on", "expires_on", "issuer", "added_by"),
         scheme="scheme",
     )
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=columns(shown))
+    table(shown)
     if not allowed("confirm_certificate"):
         return
     chosen = st.multiselect(

@@ -28,6 +28,7 @@ __all__ = [
     "portal_link",
     "radio",
     "supplier_picker",
+    "table",
     "timeline_rows",
 ]
 
@@ -163,3 +164,13 @@ def portal_link(token: str) -> str:
     base = (st.context.url or "").split("?")[0]
     base = base.rsplit("/", 1)[0] if base.count("/") > 2 else base
     return f"{base.rstrip('/') or 'http://localhost:8501'}/?invite={token}"
+
+
+def table(
+    frame: pl.DataFrame, labels: dict[str, str] | None = None, config: dict[str, Any] | None = None, **options: Any
+) -> Any:
+    """A list as a table: labelled columns (``config`` overrides some), dates as YYYY-MM-DD, and
+    "—" where a text is missing (never "None")."""
+    shown = frame.with_columns(pl.col(pl.String).fill_null("—"))
+    settings = {**columns(shown, labels), **(config or {})}
+    return st.dataframe(shown, hide_index=True, width="stretch", column_config=settings, **options)
