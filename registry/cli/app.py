@@ -35,6 +35,7 @@ from registry.store.accounts import account_count
 __all__ = [
     "CLI_ROLES",
     "as_of_option",
+    "counted",
     "db_option",
     "describe_validation",
     "main",
