@@ -214,6 +214,8 @@ def test_import_page_checks_first_then_writes_on_the_button(monkeypatch, tmp_pat
     assert store.scalar("SELECT count(*) FROM submission WHERE format <> 'demo'") == 1
     history = at.dataframe[-1].value
     assert sorted(history["status"].to_list()) == ["不受理", "取り込み済み"]
+    assert "scs_self_assessment" not in set(history["format"]) and "SCS自己評価（IPA様式）" in set(history["format"])
+    assert not any(str(e).startswith("[") for e in history["errors"])  # problems as lines, not JSON
 
 
 def test_templates_page_offers_a_download(monkeypatch, tmp_path):

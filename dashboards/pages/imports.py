@@ -112,7 +112,7 @@ if history.is_empty():
     st.info(tr("import.history.empty"))
 else:
     shown = history.drop("content_kept")
-    ui.table(ui.labelled(shown, status="import.status"))
+    ui.table(ui.history_labelled(shown, profiles))
     ui.downloads(shown, "import_history", clock.today())
     kept = history.filter(content_kept=True)
     if not kept.is_empty():

@@ -36,7 +36,7 @@ with right:
 
 st.subheader(tr("chain.concentration"))
 st.caption(tr("chain.concentration.caption"))
-top = ui.labelled(supply_chain.concentration(store, coverage), coverage="coverage")
+top = ui.labelled(supply_chain.concentration(store, coverage), coverage="coverage", held_level="level")
 ui.table(top)
 ui.downloads(top, "concentration", as_of)
 

@@ -21,6 +21,7 @@ __all__ = [
     "framework_names",
     "held_label",
     "held_levels_labelled",
+    "history_labelled",
     "import_labels",
     "labelled",
     "lang",
@@ -161,3 +162,22 @@ def preview_labelled(frame: pl.DataFrame) -> pl.DataFrame:
     """A file's preview with its codes (answer statuses, schemes) as UI texts."""
     codes = {"status": "status", "scheme": "scheme"}
     return labelled(frame, **{c: prefix for c, prefix in codes.items() if c in frame.columns})
+
+
+def history_labelled(history: pl.DataFrame, profiles: dict[str, Any]) -> pl.DataFrame:
+    """The import history as people read it: statuses, formats and questionnaires in words, and
+    each file's problems as "place: message" lines instead of JSON."""
+    problem = pl.Struct({"location": pl.String, "message": pl.String})
+
+    def lines(column: str) -> pl.Expr:
+        return (
+            pl.col(column)
+            .str.json_decode(pl.List(problem))
+            .list.eval(
+                pl.concat_str(pl.element().struct.field("location"), pl.lit(": "), pl.element().struct.field("message"))
+            )
+            .list.join("\n")
+        )
+
+    named = import_labels(history.rename({"framework_id": "framework"}), profiles)
+    return labelled(named.with_columns(lines("errors"), lines("warnings")), status="import.status")
