@@ -17,17 +17,25 @@ st.title(tr("settings.title"))
 st.subheader(tr("settings.validity"))
 st.caption(tr("settings.validity.caption"))
 rules = pl.DataFrame(
-    [{"scheme": s, **r.model_dump(exclude={"label_ja", "label_en"})} for s, r in policy.schemes.items()],
+    [
+        {
+            "scheme": s,
+            "label": r.label_ja if ui.lang() == "ja" else r.label_en,
+            **r.model_dump(exclude={"label_ja", "label_en"}),
+        }
+        for s, r in policy.schemes.items()
+    ],
     schema_overrides={"validity_years": pl.Int64, "stale_after_years": pl.Int64, "yearly_check": pl.String},
 )
 edited = st.data_editor(
     rules,
     hide_index=True,
     width="stretch",
-    disabled=["scheme"],
+    disabled=["scheme", "label"],
     key="settings_rules",
     column_config={
-        "scheme": tr("col.scheme"),
+        "scheme": None,  # the code stays in the data, the reader sees the scheme's name
+        "label": tr("col.scheme"),
         "validity_years": st.column_config.NumberColumn(
             tr("settings.validity_years"), min_value=1, max_value=10, step=1
         ),
@@ -35,7 +43,9 @@ edited = st.data_editor(
             tr("settings.stale_after_years"), min_value=1, max_value=10, step=1
         ),
         "yearly_check": st.column_config.SelectboxColumn(
-            tr("settings.yearly_check"), options=["self_assessment", "surveillance"]
+            tr("settings.yearly_check"),
+            options=["self_assessment", "surveillance"],
+            format_func=lambda kind: tr(f"settings.yearly_check.{kind}"),
         ),
         "check_grace_days": st.column_config.NumberColumn(tr("settings.grace"), min_value=0, max_value=365, step=1),
     },
@@ -90,6 +100,7 @@ rows = pl.DataFrame(
             "title": rule.title_ja if ui.lang() == "ja" else rule.title_en,
             "enabled": rule.enabled,
             "threshold": name,
+            "threshold_label": tr(f"threshold.{name}") if name else "—",
             "value": value,
         }
         for rule in rules.rules
@@ -100,6 +111,7 @@ rows = pl.DataFrame(
         "title": pl.String,
         "enabled": pl.Boolean,
         "threshold": pl.String,
+        "threshold_label": pl.String,
         "value": pl.Float64,
     },
 )
@@ -107,13 +119,14 @@ edited_rules = st.data_editor(
     rows,
     hide_index=True,
     width="stretch",
-    disabled=["rule_id", "title", "threshold"],
+    disabled=["rule_id", "title", "threshold", "threshold_label"],
     key="settings_flag_rules",
     column_config={
-        "rule_id": tr("col.rule_id"),
+        "rule_id": None,  # codes stay in the data; the reader sees the rule's title and words
         "title": tr("settings.flags.rule"),
         "enabled": tr("settings.flags.enabled"),
-        "threshold": tr("settings.flags.threshold"),
+        "threshold": None,
+        "threshold_label": tr("settings.flags.threshold"),
         "value": st.column_config.NumberColumn(tr("settings.flags.value"), min_value=0.0),
     },
 )

@@ -102,6 +102,7 @@ def policy_from_rows(policy: Any, rows: Any, windows: str, scheme_start: date | 
         doc["scheme_start"] = scheme_start.isoformat()
     for row in frame.to_dicts():
         scheme = row.pop("scheme")
+        row.pop("label", None)  # shown only
         # pandas gives NaN for emptied cells and floats for integers
         doc["schemes"][scheme].update(
             {k: None if v != v else (int(v) if isinstance(v, float) else v) for k, v in row.items()}
