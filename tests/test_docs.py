@@ -101,3 +101,10 @@ def test_pages_hold_no_sql():
     for path in (ROOT / "dashboards").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\.(execute|sql|frame|scalar)\(", text), f"{path} runs SQL; it belongs in the store layer"
+
+
+def test_every_audited_action_has_a_label_in_both_languages():
+    from registry.domain.actor import PERMISSIONS
+
+    missing = [a for a in PERMISSIONS if f"audit.action.{a}" not in strings()]
+    assert not missing, f"audit actions without a label: {missing}"

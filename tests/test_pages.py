@@ -489,3 +489,15 @@ def test_the_import_picker_chooses_what_was_typed(monkeypatch, tmp_path):
         assert not at.exception
         chosen = [s for s in at.selectbox if s.key and s.key.startswith("import_supplier.")]
         assert chosen and chosen[0].value == "S000007", typed
+
+
+def test_the_audit_page_speaks_words_not_codes(monkeypatch, tmp_path):
+    from registry.domain.actor import PERMISSIONS
+
+    make_store(tmp_path / "r.duckdb", suppliers=20, seed=3)
+    at = open_app(monkeypatch, tmp_path / "r.duckdb")
+    at.switch_page("dashboards/pages/audit.py").run()
+    assert not at.exception
+    entries = at.dataframe[0].value
+    assert not set(entries["action"]) & set(PERMISSIONS)  # every action in words
+    assert not any(str(d).startswith("{") for d in entries["detail"])

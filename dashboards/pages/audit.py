@@ -22,12 +22,16 @@ until = filters[1].date_input(tr("audit.until"), value=clock.today(), key="audit
 by = filters[2].text_input(tr("col.actor"), key="audit_actor")
 entity = filters[3].text_input(tr("audit.entity"), key="audit_entity", help=tr("audit.entity.help"))
 actions = st.multiselect(
-    tr("col.action"), audit.audit_actions(store), key="audit_actions", placeholder=tr("app.choose")
+    tr("col.action"),
+    audit.audit_actions(store),
+    format_func=lambda action: ui.tr_text(f"audit.action.{action}"),
+    key="audit_actions",
+    placeholder=tr("app.choose"),
 )
 entries = audit.audit_entries(store, since=since, until=until, actions=actions, by=by, entity=entity)
 if entries.is_empty():
     st.info(tr("audit.empty"))
     st.stop()
 st.caption(tr("audit.count", n=entries.height))
-ui.table(entries)
+ui.table(ui.audit_labelled(entries))
 ui.downloads(entries, "audit", clock.today())

@@ -45,6 +45,7 @@ from dashboards.ui.session import (
 )
 from dashboards.ui.text import (
     Markdown,
+    audit_labelled,
     category_names,
     delta,
     delta_points,
@@ -85,6 +86,7 @@ __all__ = [
     "actor",
     "allowed",
     "as_of",
+    "audit_labelled",
     "cached_analysis",
     "cached_board",
     "cached_coverage",

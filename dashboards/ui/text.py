@@ -8,12 +8,13 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboards.i18n import t
+from dashboards.i18n import strings, t
 from registry.services import intake, renewals
 from registry.services.catalogue import Catalogue
 
 __all__ = [
     "Markdown",
+    "audit_labelled",
     "category_names",
     "delta",
     "delta_points",
@@ -181,3 +182,25 @@ def history_labelled(history: pl.DataFrame, profiles: dict[str, Any]) -> pl.Data
 
     named = import_labels(history.rename({"framework_id": "framework"}), profiles)
     return labelled(named.with_columns(lines("errors"), lines("warnings")), status="import.status")
+
+
+def _label_or_word(prefix: str, value: object) -> str:
+    """The UI text of ``prefix.value``, or the value itself where no text exists (an entity type
+    added later shows as it is rather than failing)."""
+    key = f"{prefix}.{value}"
+    return tr(key) if key in strings() else str(value)
+
+
+def audit_labelled(entries: pl.DataFrame) -> pl.DataFrame:
+    """Audit lines as people read them: actions and entity kinds in words, the detail as
+    "key: value" text instead of JSON."""
+    return entries.with_columns(
+        pl.col("action").replace_strict(
+            {a: _label_or_word("audit.action", a) for a in entries["action"].unique().to_list()}, return_dtype=pl.String
+        ),
+        pl.col("entity").replace_strict(
+            {e: _label_or_word("audit.entity", e) for e in entries["entity"].unique().to_list()},
+            return_dtype=pl.String,
+        ),
+        pl.col("detail").str.replace_all(r'^\{|\}$|"', "").str.replace_all(r",(\S)", ", $1"),
+    )
