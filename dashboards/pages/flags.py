@@ -1,8 +1,6 @@
 """Flags: everything that needs the buyer's attention, each with its reason, severity and
 workflow — filter, acknowledge, resolve or dismiss (one or many), export."""
 
-import json
-
 import polars as pl
 import streamlit as st
 
@@ -117,7 +115,6 @@ st.subheader(tr("flags.detail"))
 if labels:
     picked = st.selectbox(tr("flags.pick"), list(labels), format_func=labels.get, key="flag_detail")
     row = shown.filter(pl.col("flag_id") == picked).row(0, named=True)
-    st.markdown(ui.plain(row["reason" if lang == "ja" else "reason_en"]))
-    st.json(json.loads(row["facts"] or "{}"), expanded=False)
+    st.markdown(ui.plain(row["reason" if lang == "ja" else "reason_en"]))  # the facts, in words
     history = flags.flag_history(store, picked)
-    ui.table(history)
+    ui.table(ui.audit_labelled(history))

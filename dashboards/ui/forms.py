@@ -67,7 +67,10 @@ def crosswalk_columns() -> dict[str, object]:
         "source": st.column_config.TextColumn(tr("crosswalks.col.source"), required=True),
         "target": st.column_config.TextColumn(tr("crosswalks.col.target"), required=True),
         "relationship": st.column_config.SelectboxColumn(
-            tr("crosswalks.col.relationship"), options=["equal", "subset", "superset", "intersect"], required=True
+            tr("crosswalks.col.relationship"),
+            options=["equal", "subset", "superset", "intersect"],
+            format_func=lambda kind: tr(f"relationship.{kind}"),
+            required=True,
         ),
         "strength": st.column_config.NumberColumn(
             tr("crosswalks.col.strength"), min_value=0.0, max_value=1.0, step=0.05, required=True

@@ -194,13 +194,13 @@ def _label_or_word(prefix: str, value: object) -> str:
 def audit_labelled(entries: pl.DataFrame) -> pl.DataFrame:
     """Audit lines as people read them: actions and entity kinds in words, the detail as
     "key: value" text instead of JSON."""
-    return entries.with_columns(
+    words = [
         pl.col("action").replace_strict(
             {a: _label_or_word("audit.action", a) for a in entries["action"].unique().to_list()}, return_dtype=pl.String
         ),
-        pl.col("entity").replace_strict(
-            {e: _label_or_word("audit.entity", e) for e in entries["entity"].unique().to_list()},
-            return_dtype=pl.String,
-        ),
         pl.col("detail").str.replace_all(r'^\{|\}$|"', "").str.replace_all(r",(\S)", ", $1"),
-    )
+    ]
+    if "entity" in entries.columns:
+        kinds = {e: _label_or_word("audit.entity", e) for e in entries["entity"].unique().to_list()}
+        words.append(pl.col("entity").replace_strict(kinds, return_dtype=pl.String))
+    return entries.with_columns(words)
