@@ -171,6 +171,9 @@ def table(
 ) -> Any:
     """A list as a table: labelled columns (``config`` overrides some), dates as YYYY-MM-DD, and
     "—" where a text is missing (never "None")."""
-    shown = frame.with_columns(pl.col(pl.String).fill_null("—"))
+    # A missing date or count reads "—" too (Streamlit would print "None"): such a column is
+    # shown as text, dates as YYYY-MM-DD.
+    gaps = [n for n, t in frame.schema.items() if (t == pl.Date or t.is_integer()) and frame[n].null_count()]
+    shown = frame.with_columns(pl.col(gaps).cast(pl.String)).with_columns(pl.col(pl.String).fill_null("—"))
     settings = {**columns(shown, labels), **(config or {})}
     return st.dataframe(shown, hide_index=True, width="stretch", column_config=settings, **options)
