@@ -501,3 +501,34 @@ def test_the_audit_page_speaks_words_not_codes(monkeypatch, tmp_path):
     entries = at.dataframe[0].value
     assert not set(entries["action"]) & set(PERMISSIONS)  # every action in words
     assert not any(str(d).startswith("{") for d in entries["detail"])
+
+
+def test_rejected_files_reach_the_history_from_the_page_as_from_the_cli(monkeypatch, tmp_path):
+    store = make_store(tmp_path / "r.duckdb", suppliers=10, seed=4)
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/imports.py").run()
+    at.file_uploader[0].upload("bad.xlsx", b"%PDF-1.4", "application/octet-stream").run()
+    button = at.button(key="import_confirm")
+    assert not button.disabled and "不受理の 1 件を履歴に記録する" in button.label
+    button.click().run()
+    assert not at.exception
+    assert store.scalar("SELECT count(*) FROM import_file WHERE status = 'rejected' AND source_name = 'bad.xlsx'") == 1
+
+
+def test_a_file_imported_before_names_the_supplier_it_went_to(monkeypatch, tmp_path):
+    from datetime import date
+
+    from support import samples
+
+    from importers.base import Limits, SourceFile
+    from registry.services import intake
+
+    store = make_store(tmp_path / "r.duckdb", suppliers=10, seed=4)
+    data = samples.scs_self_assessment_workbook(supplier_id="S000003", answered_on="2026-10-01")
+    first = intake.analyse(store, [SourceFile("s3.xlsx", data)], limits=Limits())
+    from conftest import ADMIN
+
+    intake.commit(store, first, mode="per_file", actor=ADMIN, today=date(2026, 11, 23))
+    (again,) = intake.analyse(store, [SourceFile("copy.xlsx", data)], supplier_id="S000004", limits=Limits())
+    assert again.status == "duplicate"
+    assert "for S000003" in again.warnings[0].message and "2026-11-23" in again.warnings[0].message

@@ -60,7 +60,11 @@ if uploads:
             if not sample.is_empty():
                 ui.table(sample)
     ready = sum(r.status == "ready" for r in reports)
-    if st.button(tr("import.confirm", n=ready), type="primary", disabled=ready == 0, key="import_confirm"):
+    rejected = sum(r.status == "rejected" for r in reports)
+    # As in the CLI, a rejected file is recorded too (the history and its quarantine): the button
+    # writes whatever the upload holds, even when nothing in it can be imported.
+    label = tr("import.confirm", n=ready) if ready else tr("import.record_rejected", n=rejected)
+    if st.button(label, type="primary", disabled=ready + rejected == 0, key="import_confirm"):
         bar = st.progress(0.0, text=tr("import.writing"))
         done = intake.commit(
             store,

@@ -309,9 +309,14 @@ def analyse(
         reports.append(report)
         if item.sha256 in known_hashes or item.sha256 in seen_in_batch:
             report.status = "duplicate"
-            report.warnings.append(
-                Problem(location=item.name, message="the same file was imported before; nothing to do")
+            before = known_hashes.get(item.sha256)
+            said = (
+                f"the same file was imported on {before[1]} for {before[0] or 'no supplier'}; nothing to do "
+                "(a file for another supplier must be that supplier's own file)"
+                if before
+                else "the same file is in this upload twice; it is imported once"
             )
+            report.warnings.append(Problem(location=item.name, message=said))
             continue
         seen_in_batch.add(item.sha256)
         try:

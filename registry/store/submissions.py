@@ -53,15 +53,17 @@ class ImportedFile(Protocol):
     def answers(self) -> int: ...
 
 
-def imported_hashes(store: Store, hashes: list[str]) -> set[str]:
-    """Which of these file hashes were imported before."""
+def imported_hashes(store: Store, hashes: list[str]) -> dict[str, tuple[str, date]]:
+    """Which of these file hashes were imported before: hash → (the suppliers it went to, the day)."""
     if not hashes:
-        return set()
+        return {}
     frame = store.frame(
-        "SELECT DISTINCT sha256 FROM import_file WHERE status = 'imported' AND sha256 IN (SELECT unnest($h))",
+        """SELECT sha256, arg_min(coalesce(array_to_string(supplier_ids, ', '), ''), imported_at) AS suppliers,
+                  CAST(min(imported_at) AS DATE) AS day
+           FROM import_file WHERE status = 'imported' AND sha256 IN (SELECT unnest($h)) GROUP BY sha256""",
         {"h": hashes},
     )
-    return set(frame["sha256"].to_list())
+    return {sha: (suppliers, day) for sha, suppliers, day in frame.iter_rows()}
 
 
 def invitation_usage(store: Store, session: str) -> tuple[int, int, int]:
