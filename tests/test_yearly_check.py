@@ -204,3 +204,13 @@ def test_the_directory_marks_a_star4_whose_yearly_check_is_overdue(store):
     flags.refresh(store, TODAY, ["A"], actor=SYSTEM)
     rows = {r["supplier_id"]: r for r in directory.directory(store, TODAY, DirectoryQuery()).rows.to_dicts()}
     assert rows["A"]["check_overdue"] is False and rows["B"]["check_overdue"] is True
+
+
+def test_request_and_readiness_lists_mark_the_overdue_star4(store):
+    flags.refresh(store, TODAY, actor=SYSTEM)
+    frame = pl.DataFrame({"supplier_id": ["A", "B", "A"], "held_level": ["star4", "star4", "star3"]})
+    marked = flags.with_check_overdue(store, frame)
+    assert marked["check_overdue"].to_list() == [True, True, False]
+    record_yearly_check(store, "C4", date(2028, 4, 2), None, via="hand", actor=ADMIN)
+    flags.refresh(store, TODAY, ["A"], actor=SYSTEM)
+    assert flags.with_check_overdue(store, frame)["check_overdue"].to_list() == [False, True, False]

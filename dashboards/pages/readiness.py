@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
+from registry.services import flags
 
 store = ui.store()
 as_of = ui.as_of()
@@ -57,6 +58,6 @@ ui.chart(
     ),
     "readiness.heatmap.caption",
 )
-table = ui.labelled(lowest, held_level="level")
+table = ui.held_levels_labelled(flags.with_check_overdue(store, lowest))
 ui.table(table)
 ui.downloads(lowest, "readiness_lowest", as_of)

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboards import ui
 from dashboards.ui import tr
 from registry.errors import MonosashiError
-from registry.services import documents, exports, requests
+from registry.services import documents, exports, flags, requests
 from registry.services.requests import LevelRequest
 from registry.services.settings import scheme_start
 
@@ -106,7 +106,9 @@ columns = [
     "reason",
     "decided_by",
 ]
-table = ui.labelled(shown.select(columns), state="request_state", held_level="level")
+table = ui.held_levels_labelled(
+    ui.labelled(flags.with_check_overdue(store, shown.select(columns)), state="request_state")
+)
 ui.table(table)
 ui.downloads(shown.select(columns), "requests", as_of)
 

@@ -4,9 +4,12 @@ the rules in force, and the derivation that keeps them current (registry/service
 
 from __future__ import annotations
 
+import polars as pl
+
 from registry.domain.flag_rules import FLAG_COLUMNS, KINDS, SEVERITIES, STATES, FlagError
 from registry.services.derivation import Refresh, derive, ensure_current, refresh, replay, rules_in_force
-from registry.store.flags import flag_history, flags, reset_rules, set_flag_state
+from registry.store import Store
+from registry.store.flags import flag_history, flags, reset_rules, set_flag_state, yearly_check_overdue
 
 __all__ = [
     "FLAG_COLUMNS",
@@ -24,4 +27,12 @@ __all__ = [
     "reset_rules",
     "rules_in_force",
     "set_flag_state",
+    "with_check_overdue",
 ]
+
+
+def with_check_overdue(store: Store, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (with ``supplier_id`` and ``held_level``) with ``check_overdue``: a held ★4 whose
+    yearly self-assessment is overdue, as the Suppliers directory marks it."""
+    overdue = yearly_check_overdue(store).implode()
+    return frame.with_columns(check_overdue=(pl.col("held_level") == "star4") & pl.col("supplier_id").is_in(overdue))

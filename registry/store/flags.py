@@ -32,6 +32,7 @@ __all__ = [
     "set_flag_state",
     "supplier_readiness_history",
     "top_flags",
+    "yearly_check_overdue",
 ]
 
 
@@ -340,6 +341,15 @@ def reconcile(
 
 
 # -- what the dashboards read -----------------------------------------------------------------------
+
+
+def yearly_check_overdue(store: Store) -> pl.Series:
+    """The suppliers whose ★4 yearly self-assessment is overdue, as their open critical
+    ``renewal.self_assessment`` flag says (the same fact the directory reads)."""
+    return store.frame(
+        """SELECT DISTINCT supplier_id FROM flag
+           WHERE rule_id = 'renewal.self_assessment' AND severity = 'critical' AND state IN ('open', 'acknowledged')"""
+    )["supplier_id"]
 
 
 def open_flags_on(store: Store, on: date) -> dict[str, int]:
