@@ -49,6 +49,11 @@ class Shape(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    @classmethod
+    def columns(cls) -> list[str]:
+        """The keys in order: what a command selects from its frame (one list, here)."""
+        return list(cls.model_fields)
+
 
 class SupplierRow(Shape):
     """``suppliers list --json``: one supplier."""

@@ -80,17 +80,7 @@ def suppliers_add(
 def suppliers_list(as_json: bool, as_of: Any, db: Path | None) -> None:
     """List suppliers with tier, held ★ and requested ★."""
     frame = suppliers.supplier_status(_existing_store(db), _as_of(as_of))
-    rows = frame.select(
-        "supplier_id",
-        "name",
-        "corporate_number",
-        "industry",
-        "employees",
-        "prefecture",
-        "tier",
-        "held_level",
-        "requested_level",
-    ).to_dicts()
+    rows = frame.select(SupplierRow.columns()).to_dicts()
     if as_json:
         _echo_json(rows, SupplierRow)
         return

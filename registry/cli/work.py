@@ -65,18 +65,7 @@ def requests_list(as_of: Any, states: tuple[str, ...], as_json: bool, db: Path |
     frame = current_requests(_existing_store(db), _as_of(as_of))
     if states:
         frame = frame.filter(frame["state"].is_in(list(states)))
-    rows = frame.select(
-        "request_id",
-        "supplier_id",
-        "name",
-        "requested_level",
-        "recommended_level",
-        "requested_on",
-        "due_on",
-        "state",
-        "held_level",
-        "days_to_due",
-    ).to_dicts()
+    rows = frame.select(RequestRow.columns()).to_dicts()
     if as_json:
         _echo_json(rows, RequestRow)
         return
@@ -84,7 +73,7 @@ def requests_list(as_of: Any, states: tuple[str, ...], as_json: bool, db: Path |
         click.echo(
             f"{r['due_on']}  ★{r['requested_level']}  {r['state']:12} held {r['held_level']:15} {r['supplier_id']} {r['name']}"
         )
-    click.echo(f"{len(rows)} requests")
+    click.echo(counted(len(rows), "request"))
 
 
 @requests.command("letter")
@@ -161,22 +150,7 @@ def flags_command(
             err=True,
         )
     frame = flags.flags(store, states=states, kinds=kinds, severities=severities, supplier_id=supplier_id)
-    rows = frame.select(
-        "flag_id",
-        "supplier_id",
-        "name",
-        "kind",
-        "rule_id",
-        "subject",
-        "severity",
-        "reason",
-        "reason_en",
-        "state",
-        "first_held_on",
-        "last_held_on",
-        "state_changed_by",
-        "note",
-    ).to_dicts()
+    rows = frame.select(FlagRow.columns()).to_dicts()
     if as_json:
         _echo_json(rows, FlagRow)
         return
@@ -184,7 +158,7 @@ def flags_command(
         click.echo(
             f"{r['flag_id']:>6} {r['severity']:8} {r['state']:12} {r['supplier_id']} {r['kind']:14} {r['reason']}"
         )
-    click.echo(f"{len(rows)} flags")
+    click.echo(counted(len(rows), "flag"))
 
 
 @flags_command.command("set")

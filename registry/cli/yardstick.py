@@ -127,20 +127,7 @@ def renewals(within_days: int, include_expired: bool, as_of: Any, as_json: bool,
 
     store, day = _existing_store(db), _as_of(as_of)
     frame = find_renewals(store, day, within_days, include_expired)
-    rows = frame.select(
-        "supplier_id",
-        "name",
-        "scheme",
-        "level",
-        "registration_no",
-        "issued_on",
-        "expires_on",
-        "state",
-        "days_left",
-        "window",
-        "check_due_on",
-        "expiry_mismatch",
-    ).to_dicts()
+    rows = frame.select(RenewalRow.columns()).to_dicts()
     if not rows:  # say why the list is empty (on stderr: --json output stays a list)
         recorded = certificate_states(store, day).height
         click.echo(
