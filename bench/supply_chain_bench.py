@@ -105,8 +105,8 @@ def main() -> None:
                 ("coverage per tier", lambda: supply_chain.coverage_by_tier(coverage)),
                 ("concentration (fan-in)", lambda: supply_chain.concentration(store, coverage)),
                 ("uncovered critical paths", lambda: supply_chain.uncovered_critical_paths(store, coverage)),
-                ("network tree (sunburst)", lambda: supply_chain.network_tree(store, coverage)),
-                ("one supplier's sub-network", lambda: supply_chain.sub_network(store, "S000001", coverage)),
+                ("network outline (by tier)", lambda: supply_chain.network_outline(store, coverage)),
+                ("one supplier's outline", lambda: supply_chain.sub_network_outline(store, "S000001", coverage)),
             ):
                 print(f"  page query, {name:28} {median_ms(function):8.0f} ms (target < 500 ms)")
         started = time.perf_counter()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -23,15 +23,14 @@ __all__ = [
     "category_heatmap",
     "certificate_timeline",
     "coverage_bar",
+    "coverage_heatmap",
     "held_by_tier_bar",
     "held_levels_bar",
-    "network_sunburst",
     "readiness_gauge",
     "readiness_histogram",
     "readiness_history_line",
     "requested_vs_held_bar",
     "requirement_matrix",
-    "sub_network_graph",
     "tier_bar",
 ]
 
@@ -59,6 +58,17 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure
         margin={"l": 40, "r": 10, "t": 50, "b": 40},
         height=340,
         legend_title_text="",
+    )
+    return fig
+
+
+def _legend_below(fig: go.Figure) -> go.Figure:
+    """The legend under the plot, in rows: long labels (in either language) then take no width
+    from the bars of a half-width chart."""
+    fig.update_layout(
+        legend={"orientation": "h", "yanchor": "top", "y": -0.28, "x": 0, "xanchor": "left"},
+        height=420,
+        margin={"l": 40, "r": 10, "t": 50, "b": 40},
     )
     return fig
 
@@ -118,7 +128,7 @@ def requested_vs_held_bar(
             )
         )
     fig.update_layout(barmode="stack")
-    return _layout(fig, title, "", y_title)
+    return _legend_below(_layout(fig, title, "", y_title))
 
 
 STATUS_COLOURS = {"met": "#2e7d32", "partial": "#f9a825", "not_met": "#c62828", "unknown": "#bdbdbd"}
@@ -136,13 +146,15 @@ def readiness_gauge(met: float | None, partial: float | None, title: str) -> go.
             number={"suffix": " %", "valueformat": ".0f"},
             title={"text": _html(title)},
             gauge={
-                "axis": {"range": [0, 100], "ticksuffix": "%"},
+                "axis": {"range": [0, 100], "ticksuffix": "%", "tickvals": [0, 25, 50, 75, 100]},
                 "bar": {"color": STATUS_COLOURS["met"]},
                 "steps": [{"range": [met_pct, min(100, met_pct + partial_pct)], "color": "#fde9a9"}],
             },
         )
     )
-    fig.update_layout(font_family=_FONT, height=230, margin={"l": 20, "r": 20, "t": 50, "b": 10})
+    # The end labels (0 %, 100 %) sit beside the arc, outside the gauge's own box: the side
+    # margins leave them room.
+    fig.update_layout(font_family=_FONT, height=240, margin={"l": 45, "r": 45, "t": 60, "b": 10})
     return fig
 
 
@@ -211,11 +223,24 @@ def readiness_histogram(readiness: pl.DataFrame, column: str, title: str, x_titl
 
 
 def category_heatmap(scores: pl.DataFrame, row_label: str, category_names: Mapping[int, str], title: str) -> go.Figure:
-    """Rows (suppliers or groups) × the 7 categories, coloured by the share of criteria met."""
+    """Rows (suppliers or groups) × the 7 categories, coloured by the share of criteria met. With a
+    ``partial`` column (share partly met), each cell also reads "(+n)" where some are partly met."""
     rows = scores[row_label].unique(maintain_order=True).to_list()
     categories = sorted(category_names)
     lookup = {(r, c): s for r, c, s in scores.select(row_label, "category_no", "score").iter_rows()}
     z = [[None if lookup.get((r, c)) is None else round(100 * lookup[(r, c)]) for c in categories] for r in rows]
+    partial = (
+        {(r, c): p for r, c, p in scores.select(row_label, "category_no", "partial").iter_rows()}
+        if "partial" in scores.columns
+        else {}
+    )
+    text = [
+        [
+            "" if value is None else f"{value} (+{round(100 * partial[(r, c)])})" if partial.get((r, c)) else str(value)
+            for c, value in zip(categories, row, strict=True)
+        ]
+        for r, row in zip(rows, z, strict=True)
+    ]
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -225,7 +250,8 @@ def category_heatmap(scores: pl.DataFrame, row_label: str, category_names: Mappi
             zmin=0,
             zmax=100,
             colorbar={"ticksuffix": "%"},
-            texttemplate="%{z}",
+            text=text,
+            texttemplate="%{text}",
             xgap=1,
             ygap=1,
         )
@@ -240,14 +266,16 @@ def category_heatmap(scores: pl.DataFrame, row_label: str, category_names: Mappi
     return fig
 
 
+# One colour per certificate state (the timeline's legend tells them apart): the ★4 yearly
+# self-assessment in oranges and reds, ISMS surveillance in purples, lapsed ones in greys.
 STATE_COLOURS = {
     "valid": "#2e7d32",
     "expiring": "#f9a825",
     "self_assessment_due": "#ef6c00",
     "self_assessment_overdue": "#c62828",
-    "surveillance_due": "#ef6c00",
-    "surveillance_overdue": "#c62828",
-    "expired": "#9e9e9e",
+    "surveillance_due": "#ba68c8",
+    "surveillance_overdue": "#6a1b9a",
+    "expired": "#616161",
     "stale": "#bdbdbd",
     "superseded": "#d7ccc8",
     "not_yet_valid": "#90caf9",
@@ -313,73 +341,45 @@ def coverage_bar(
     for name, colour in COVERAGE_COLOURS.items():
         fig.add_trace(go.Bar(name=_html(names[name]), x=x, y=per_tier[name].to_list(), marker_color=colour))
     fig.update_layout(barmode="stack")
-    return _layout(fig, title, "", y_title)
+    return _legend_below(_layout(fig, title, "", y_title))
 
 
-def network_sunburst(tree: pl.DataFrame, buyer_label: str, names: Mapping[str, str], title: str) -> go.Figure:
-    """Buyer → tier 1 → tier 2 → tier 3 as a sunburst, each supplier coloured by its coverage."""
-    ids = ["@buyer", *tree["supplier_id"].to_list()]
-    parents = ["", *tree["parent"].to_list()]
-    labels = _all_html([buyer_label, *tree["name"].to_list()])
-    colours = ["#1f4e79", *[COVERAGE_COLOURS[c] for c in tree["coverage"].to_list()]]
-    hover = [
-        "",
-        *[
-            f"{_html(s)} {_html(n)}<br>{_html(names[c])}"
-            for s, n, c in tree.select("supplier_id", "name", "coverage").iter_rows()
-        ],
-    ]
+def coverage_heatmap(
+    per_tier: pl.DataFrame, tier_label: Mapping[int | None, str], names: Mapping[str, str], title: str
+) -> go.Figure:
+    """Coverage classes (rows) × tiers (columns): each cell the suppliers of that tier in that
+    class, and their share of the tier (the colour). Readable at any number of suppliers."""
+    tiers = per_tier["tier"].to_list()
+    totals = per_tier["suppliers"].to_list()
+    classes = list(COVERAGE_COLOURS)
+    counts = [per_tier[c].to_list() for c in classes]
+    shares = [[round(100 * n / t) if t else 0 for n, t in zip(row, totals, strict=True)] for row in counts]
     fig = go.Figure(
-        go.Sunburst(
-            ids=ids,
-            parents=parents,
-            labels=labels,
-            marker={"colors": colours},
-            hovertext=hover,
+        go.Heatmap(
+            z=shares,
+            x=_all_html(tier_label[t] for t in tiers),
+            y=_all_html(names[c] for c in classes),
+            text=[
+                [f"{n:,}<br>({p}%)" for n, p in zip(row, pct, strict=True)]
+                for row, pct in zip(counts, shares, strict=True)
+            ],
+            texttemplate="%{text}",
             hoverinfo="text",
-            maxdepth=4,
+            colorscale="Blues",
+            zmin=0,
+            zmax=100,
+            colorbar={"ticksuffix": "%"},
+            xgap=2,
+            ygap=2,
         )
     )
-    fig.update_layout(title=_html(title), font_family=_FONT, height=560, margin={"l": 10, "r": 10, "t": 50, "b": 10})
-    return fig
-
-
-def sub_network_graph(nodes: pl.DataFrame, edges: pl.DataFrame, names: Mapping[str, str], title: str) -> go.Figure:
-    """A supplier and its subcontractors, one column per level, nodes coloured by coverage."""
-    position: dict[str, tuple[float, float]] = {}
-    for level, group in nodes.group_by("level", maintain_order=True):
-        members = group["supplier_id"].to_list()
-        for i, supplier in enumerate(members):
-            position[supplier] = (float(level[0]), -(i - (len(members) - 1) / 2))
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    for parent, child in edges.iter_rows():
-        if parent in position and child in position:
-            xs += [position[parent][0], position[child][0], None]
-            ys += [position[parent][1], position[child][1], None]
-    fig = go.Figure(
-        go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#9e9e9e", "width": 1}, hoverinfo="skip", showlegend=False)
+    fig.update_layout(
+        title=_html(title),
+        font_family=_FONT,
+        height=max(300, 48 * len(classes) + 110),
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        yaxis={"autorange": "reversed"},
     )
-    for name, colour in COVERAGE_COLOURS.items():
-        part = nodes.filter(pl.col("coverage") == name)
-        if part.is_empty():
-            continue
-        fig.add_trace(
-            go.Scatter(
-                x=[position[s][0] for s in part["supplier_id"]],
-                y=[position[s][1] for s in part["supplier_id"]],
-                mode="markers+text",
-                text=_all_html(part["supplier_id"].to_list()),
-                textposition="top center",
-                hovertext=[_html(f"{s} {n}") for s, n in part.select("supplier_id", "name").iter_rows()],
-                hoverinfo="text",
-                marker={"size": 14, "color": colour},
-                name=_html(names[name]),
-            )
-        )
-    fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False})
-    _layout(fig, title, "", "")
-    fig.update_layout(height=max(320, 40 * int(nodes.group_by("level").len()["len"].max() or 1) + 120))
     return fig
 
 
@@ -409,22 +409,35 @@ def held_by_tier_bar(
             )
         )
     fig.update_layout(barmode="stack", clickmode="event+select")
-    return _layout(fig, title, x_title, y_title)
+    return _legend_below(_layout(fig, title, x_title, y_title))
 
 
 def readiness_history_line(history: pl.DataFrame, labels: Mapping[str, str], title: str, y_title: str) -> go.Figure:
     """Readiness over time (``history``: taken_on and the share columns named in ``labels``), as
-    steps: a value holds until the next record."""
+    steps: a value holds until the next record. The x axis is a date axis with day ticks; a single
+    record is drawn as points on its date (a line needs two)."""
+    days = history["taken_on"].to_list()
+    single = len(set(days)) <= 1
     fig = go.Figure()
     for column, label in labels.items():
         fig.add_trace(
             go.Scatter(
-                x=history["taken_on"].to_list(),
-                y=[100 * v for v in history[column].to_list()],
-                mode="lines+markers",
+                x=[d.isoformat() for d in days],
+                y=[100 * (v or 0) for v in history[column].to_list()],
+                mode="markers" if single else "lines+markers",
                 line_shape="hv",
+                marker={"size": 9 if single else 6},
                 name=_html(label),
             )
         )
     fig.update_yaxes(range=[0, 100], ticksuffix="%")
-    return _layout(fig, title, "", y_title)
+    _layout(fig, title, "", y_title)
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0})
+    fig.update_xaxes(type="date", tickformat="%Y-%m-%d", tickangle=0, nticks=3)
+    if days:
+        first, last = min(days), max(days)
+        pad = max(timedelta(days=3), (last - first) / 20)
+        fig.update_xaxes(range=[(first - pad).isoformat(), (last + pad).isoformat()])
+        if single:
+            fig.update_xaxes(tickvals=[first.isoformat()])
+    return fig

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Literal, Protocol
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from questionnaires.frameworks import MappingProfile
 from registry.domain.models import (
@@ -21,6 +22,7 @@ from registry.domain.models import (
     SupplierLink,
     refuse_control_characters,
 )
+from registry.messages import catalogue, localise_location, render
 
 __all__ = [
     "DeclaredSubcontractor",
@@ -28,7 +30,9 @@ __all__ = [
     "ImportContext",
     "Importer",
     "Limits",
+    "MessageValue",
     "Problem",
+    "RefusedRow",
     "SourceFile",
     "SourceFileError",
     "SubmissionPayload",
@@ -38,18 +42,60 @@ __all__ = [
     "column_letter",
     "describe_validation",
     "header_key",
+    "problem_from",
     "sha256_hex",
     "validation_problems",
 ]
 
 
+# What a message parameter may hold (JSON in the import history).
+MessageValue = str | int | float | bool | None | list[str]
+
+
 class Problem(BaseModel):
-    """One thing wrong with an input, at a place a person can find (``file: sheet!C12``)."""
+    """One thing wrong with an input, at a place a person can find (``file: sheet!C12``), said
+    as a message key with its parameters (registry/messages) so that each reader gets it in
+    their language; :attr:`message` is the English text (logs, ``str()`` of an error)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     location: str
-    message: str
+    key: str
+    params: dict[str, MessageValue] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: object) -> object:
+        # The import history written before messages had keys holds English text: shown as written.
+        if isinstance(data, dict) and "message" in data and "key" not in data:
+            rest = {name: value for name, value in data.items() if name != "message"}
+            data = {**rest, "key": "text.as_written", "params": {"text": data["message"]}}
+        return data
+
+    @classmethod
+    def of(cls, location: str, key: str, **params: MessageValue) -> Problem:
+        """A problem at ``location`` saying message ``key`` with ``params``."""
+        return cls(location=location, key=key, params=params)
+
+    @property
+    def message(self) -> str:
+        return self.said("en")
+
+    def said(self, lang: str) -> str:
+        """The message alone, in ``lang`` (a key the catalogue lacks is shown as it is rather than
+        failing the page; tests/test_messages.py keeps that from happening)."""
+        try:
+            return render(self.key, lang, self.params)
+        except (KeyError, IndexError):
+            return self.key
+
+    def text(self, lang: str) -> str:
+        """Place and message in ``lang`` (``a.csv 3 行目: …``)."""
+        return f"{localise_location(self.location, lang)}: {self.said(lang)}"
+
+    def as_json(self, lang: str) -> dict[str, object]:
+        """The problem for ``--json`` output: place, key, parameters and the message in ``lang``."""
+        return {"location": self.location, "key": self.key, "params": self.params, "message": self.said(lang)}
 
 
 class SourceFileError(Exception):
@@ -58,13 +104,14 @@ class SourceFileError(Exception):
     def __init__(self, source_name: str, problems: list[Problem]) -> None:
         self.source_name = source_name
         self.problems = problems
-        first = problems[0] if problems else Problem(location=source_name, message="rejected")
+        first = problems[0] if problems else Problem.of(source_name, "file.rejected")
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         super().__init__(f"{first.location}: {first.message}{more}")
 
     @classmethod
-    def at(cls, source_name: str, location: str, message: str) -> SourceFileError:
-        return cls(source_name, [Problem(location=location, message=message)])
+    def at(cls, source_name: str, location: str, key: str, **params: MessageValue) -> SourceFileError:
+        """The error of one problem at ``location`` saying ``key`` with ``params``."""
+        return cls(source_name, [Problem.of(location, key, **params)])
 
 
 @dataclass(frozen=True)
@@ -146,6 +193,17 @@ class YearlyCheckRow(BaseModel):
     location: str
 
 
+class RefusedRow(BaseModel):
+    """A row of a list that cannot be imported, with why: the rest of the list may still go in
+    (``row`` counts from 0 in the list's table; the file is read again to hand the row back)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    row: int
+    location: str
+    problems: list[Problem]
+
+
 class ImportBatch(BaseModel):
     """What one file holds, validated, ready for the registry to check against its data and write."""
 
@@ -164,6 +222,11 @@ class ImportBatch(BaseModel):
     yearly_checks: list[YearlyCheckRow] = Field(default_factory=list)
     yearly_check_suppliers: list[SupplierRef] = Field(default_factory=list)
     warnings: list[Problem] = Field(default_factory=list)
+    # Lists only: the table row (from 0) of each item read, in the order of the list it fills
+    # (suppliers, links, certificates, requests or yearly checks), and the rows refused.
+    item_rows: list[int] = Field(default_factory=list)
+    item_locations: list[str] = Field(default_factory=list)
+    refused_rows: list[RefusedRow] = Field(default_factory=list)
 
     @property
     def answer_count(self) -> int:
@@ -226,22 +289,72 @@ def header_key(text: object) -> str:
     return "".join(unicodedata.normalize("NFKC", str(text or "")).split())
 
 
-def _message(error: Mapping[str, object]) -> str:
-    field = ".".join(map(str, error["loc"]))  # type: ignore[arg-type]
-    text = str(error["msg"]).removeprefix("Value error, ")
-    return f"{field}: {text}" if field else text
+def _keyed(error: Mapping[str, object]) -> tuple[str, dict[str, MessageValue]]:
+    """A pydantic error as a message key and parameters: our own checks raise their key
+    (``PydanticCustomError``); pydantic's own kinds have a ``validation.<kind>`` message; the
+    field is named by its label (``field.<name>``) in the reader's language."""
+    loc = error.get("loc") or ()
+    field = str(loc[0]) if loc else None  # type: ignore[index]
+    kind = str(error["type"])
+    context = {name: value for name, value in (error.get("ctx") or {}).items() if name != "error"}  # type: ignore[union-attr]
+    params: dict[str, MessageValue] = {name: _param(value) for name, value in context.items()}
+    if kind in catalogue():
+        key = kind
+    elif f"validation.{kind}" in catalogue():
+        key = f"validation.{kind}"
+    else:  # a kind not yet worded: say which field, and the value found
+        key = "validation.other"
+    if key == "validation.literal_error" or key == "validation.enum":
+        # pydantic joins the choices with an English "or": a list reads the same in both languages
+        params["expected"] = str(context.get("expected", "")).replace(" or ", ", ")
+    raw = error.get("input")
+    params.setdefault("found", raw if isinstance(raw, str | int | float | bool) else None)
+    params["field_label"] = f"field.{field}" if field else "field.record"
+    return key, params
+
+
+def _field_message(key: str, params: dict[str, MessageValue]) -> tuple[str, dict[str, MessageValue]]:
+    """The message of a field's error as ``<field>: <what is wrong>`` (``validation.in_field``);
+    the domain's own checks (``corporate_number.check_digit``) name what they check already."""
+    if key.startswith(("validation.", "text.")):
+        return "validation.in_field", {"detail_key": key, **params}
+    return key, params
 
 
 def describe_validation(exc: ValidationError) -> str:
-    """A model's validation errors in one line, each naming its field
-    (``industry: contains a control character (U+0001) at position 4; remove it``)."""
-    return "; ".join(_message(e) for e in exc.errors())
+    """A model's validation errors in one English line, each naming its field (logs, ``str()``);
+    people get :func:`validation_problems`, in their language."""
+    return "; ".join(render(key, "en", params) for key, params in (_field_message(*_keyed(e)) for e in exc.errors()))
 
 
 def validation_problems(exc: ValidationError, where: Callable[[str | None], str]) -> list[Problem]:
     """A model's validation errors as problems, each at the place its field was read from
     (``where(field)``: a cell when the field has its own column) and naming the field."""
-    return [Problem(location=where(str(e["loc"][0]) if e["loc"] else None), message=_message(e)) for e in exc.errors()]
+    problems = []
+    for error in exc.errors():
+        key, params = _field_message(*_keyed(error))
+        field = str(error["loc"][0]) if error["loc"] else None
+        problems.append(Problem(location=where(field), key=key, params=params))
+    return problems
+
+
+def problem_from(exc: ValueError, location: str) -> Problem:
+    """The problem a parser's ``ValueError`` states: its key and parameters when it has them
+    (``PydanticCustomError``, as importers/normalise.py raises), else its text as written."""
+    if isinstance(exc, PydanticCustomError):
+        context = exc.context or {}
+        return Problem(location=location, key=exc.type, params={k: _param(v) for k, v in context.items()})
+    if isinstance(exc, ValidationError):
+        return validation_problems(exc, lambda _field: location)[0]
+    return Problem.of(location, "text.as_written", text=str(exc))
+
+
+def _param(value: object) -> MessageValue:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return str(value)
 
 
 def sha256_hex(data: bytes) -> str:

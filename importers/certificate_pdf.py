@@ -11,7 +11,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
+from pypdf.errors import EmptyFileError, FileNotDecryptedError, LimitReachedError, PyPdfError
 
 from importers.base import SourceFile, SourceFileError
 from importers.normalise import parse_date
@@ -88,12 +88,7 @@ def _page_texts(source: SourceFile, reader: PdfReader, max_pages: int) -> list[s
         contents = page.get_contents()
         content += len(contents.get_data()) if contents is not None else 0
         if content > _MAX_CONTENT_BYTES:
-            raise SourceFileError.at(
-                source.name,
-                source.name,
-                f"the PDF's pages hold more than {_MAX_CONTENT_BYTES:,} bytes of text and drawing instructions; "
-                "too much to be a certificate's text, so its fields are not read",
-            )
+            raise SourceFileError.at(source.name, source.name, "pdf.too_much_content", limit=f"{_MAX_CONTENT_BYTES:,}")
         texts.append(page.extract_text() or "")
     return texts
 
@@ -101,27 +96,27 @@ def _page_texts(source: SourceFile, reader: PdfReader, max_pages: int) -> list[s
 def parse(source: SourceFile, max_pages: int = 10) -> CertificateProposal:
     """Read a certificate PDF; raises SourceFileError for encrypted, damaged or non-PDF files."""
     if not source.data.startswith(b"%PDF"):
-        raise SourceFileError.at(source.name, source.name, "not a PDF file")
+        raise SourceFileError.at(source.name, source.name, "pdf.not_pdf")
     try:
         reader = PdfReader(io.BytesIO(source.data))
         if reader.is_encrypted:
-            raise SourceFileError.at(
-                source.name,
-                source.name,
-                "the PDF is encrypted (password-protected); save an unprotected copy, or enter the fields by hand",
-            )
+            raise SourceFileError.at(source.name, source.name, "pdf.encrypted")
         text = "\n".join(_page_texts(source, reader, max_pages))
     except SourceFileError:
         raise
-    except NotImplementedError as exc:  # pypdf: an encryption scheme or filter it does not implement
-        raise SourceFileError.at(
-            source.name,
-            source.name,
-            f"the PDF uses a feature that cannot be read here ({exc}); enter the fields by hand",
-        ) from None
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
-        # PyPdfError covers pypdf's limits on hostile files (decompression bombs, reference loops)
-        raise SourceFileError.at(source.name, source.name, f"the PDF is damaged and cannot be read ({exc})") from None
+    except FileNotDecryptedError:  # encrypted in a way is_encrypted did not say (WrongPasswordError too)
+        raise SourceFileError.at(source.name, source.name, "pdf.encrypted") from None
+    except NotImplementedError:  # pypdf: an encryption scheme or filter it does not implement
+        raise SourceFileError.at(source.name, source.name, "pdf.unsupported_feature") from None
+    except LimitReachedError:  # pypdf's limits on hostile files (decompression bombs)
+        raise SourceFileError.at(source.name, source.name, "pdf.limit_reached") from None
+    except EmptyFileError:
+        raise SourceFileError.at(source.name, source.name, "pdf.empty") from None
+    except RecursionError:  # objects referring to each other in a loop, or nested without end
+        raise SourceFileError.at(source.name, source.name, "pdf.too_deep") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        # pypdf's own errors name the damage in English; a support person gets the error type
+        raise SourceFileError.at(source.name, source.name, "pdf.damaged", error=type(exc).__name__) from None
     text = unicodedata.normalize("NFKC", text)
     scheme = next((code for pattern, code in _SCHEMES if pattern.search(text)), None)
     return CertificateProposal(

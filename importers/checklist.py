@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from pydantic_core import PydanticCustomError
+
 from importers.base import ImportBatch, ImportContext, Problem, SourceFile, SourceFileError, SubmissionPayload
 from importers.tabular import (
     EXCEL_SUFFIXES,
@@ -65,17 +67,17 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
             raise SourceFileError.at(
                 source.name,
                 source.name,
-                f"no mapping profile named {context.profile!r}; known: {', '.join(context.profiles)}",
+                "checklist.unknown_profile",
+                profile=context.profile,
+                known=list(context.profiles),
             )
         candidates = [context.profiles[context.profile]]
     else:
         candidates = list(context.profiles.values())
     found = match_profile(tables, candidates)
     if found is None:
-        wanted = "; ".join(f"{p.name}: {', '.join(p.fingerprint)}" for p in candidates)
-        raise SourceFileError.at(
-            source.name, source.name, f"no sheet has the header a mapping profile expects ({wanted})"
-        )
+        wanted = [f"{p.name}: {' / '.join(p.fingerprint)}" for p in candidates]
+        raise SourceFileError.at(source.name, source.name, "checklist.header_missing", wanted=wanted)
     profile, table, header_row, columns = found
     col = {}
     for field, text in profile.columns.model_dump().items():
@@ -84,7 +86,7 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
         key = "".join(text.split())
         if key not in columns:
             raise SourceFileError.at(
-                source.name, table.where_row(header_row), f"column {text!r} of profile {profile.name} not found"
+                source.name, table.where_row(header_row), "checklist.column_missing", column=text, profile=profile.name
             )
         col[field] = columns[key]
 
@@ -101,7 +103,11 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
         if text.endswith(".0") and text[:-2].isdigit():  # a number typed into Excel
             text = text[:-2]
         if text not in items and not (pattern and pattern.match(text)):
-            raise ValueError(f"item {text!r} is not in profile {profile.name}")
+            raise PydanticCustomError(
+                "checklist.unknown_item",
+                "item '{found}' is not in profile {profile}",
+                {"found": text, "profile": profile.name},
+            )
         return text
 
     allowed = " / ".join(a.label for a in profile.answers)
@@ -114,9 +120,8 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
             status = vocabulary[answer_key(raw)].status
         else:
             problems.append(
-                Problem(
-                    location=table.where(row0, col["answer"]),
-                    message=f"unknown answer {raw!r} for {item}: expected {allowed} or blank",
+                Problem.of(
+                    table.where(row0, col["answer"]), "checklist.unknown_answer", found=raw, item=item, allowed=allowed
                 )
             )
             continue
@@ -138,18 +143,13 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
         if answer is not None:
             answers.append(answer)
     if not seen and not problems:
-        problems.append(Problem(location=table.where_row(header_row), message="no item rows under the header"))
+        problems.append(Problem.of(table.where_row(header_row), "checklist.no_items"))
     if problems:
         raise SourceFileError(source.name, problems)
     warnings = macro_warnings(source)
     unmapped = sorted(i for i in seen if i not in items or not items[i].maps)
     if unmapped:
-        warnings.append(
-            Problem(
-                location=table.label,
-                message=f"{len(unmapped)} items speak to no SCS criterion ({', '.join(unmapped[:6])})",
-            )
-        )
+        warnings.append(Problem.of(table.label, "checklist.unmapped_items", count=len(unmapped), items=unmapped[:6]))
     return ImportBatch(
         format=f"{NAME}:{profile.name}",
         source_name=source.name,

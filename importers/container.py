@@ -30,6 +30,7 @@ __all__ = [
     "expand_zip",
     "looks_like_zip",
     "sheet_origins",
+    "too_large",
 ]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .xls
@@ -42,15 +43,20 @@ def looks_like_zip(data: bytes) -> bool:
 def _check_members(name: str, archive: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
     infos = archive.infolist()
     if len(infos) > limits.max_members:
-        raise SourceFileError.at(name, name, f"the archive has {len(infos)} members; the limit is {limits.max_members}")
+        raise SourceFileError.at(
+            name, name, "container.too_many_members", count=f"{len(infos):,}", limit=f"{limits.max_members:,}"
+        )
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos) or 1
     if total > limits.max_unzipped_bytes or total / packed > limits.max_ratio:
         raise SourceFileError.at(
             name,
             name,
-            f"refused as a possible zip bomb: {total:,} bytes unpacked from {packed:,} "
-            f"(limits {limits.max_unzipped_bytes:,} bytes, ratio {limits.max_ratio})",
+            "container.zip_bomb",
+            unpacked=f"{total:,}",
+            packed=f"{packed:,}",
+            limit=f"{limits.max_unzipped_bytes:,}",
+            ratio=limits.max_ratio,
         )
     return infos
 
@@ -58,19 +64,11 @@ def _check_members(name: str, archive: zipfile.ZipFile, limits: Limits) -> list[
 def check_office_zip(source: SourceFile, limits: Limits) -> None:
     """Refuse an .xlsx/.xlsm that is not a sound, bounded Office zip, before any parser sees it."""
     if len(source.data) > limits.max_file_bytes:
-        raise SourceFileError.at(
-            source.name, source.name, f"the file is {len(source.data):,} bytes; the limit is {limits.max_file_bytes:,}"
-        )
+        raise too_large(source, limits)
     if source.data[:8] == _OLE_MAGIC:
-        raise SourceFileError.at(
-            source.name,
-            source.name,
-            "the workbook is password-protected (encrypted) or an old .xls file; save it unprotected as .xlsx and import again",
-        )
+        raise SourceFileError.at(source.name, source.name, "container.encrypted_or_xls")
     if not looks_like_zip(source.data):
-        raise SourceFileError.at(
-            source.name, source.name, "not an Excel workbook (.xlsx): the content is of another type"
-        )
+        raise SourceFileError.at(source.name, source.name, "container.not_xlsx")
     key = ("office zip checked", limits)
     if key not in source.cache:  # intake and the readers both ask; unpack the parts once
         try:
@@ -86,13 +84,15 @@ def _check_office_parts(source: SourceFile, limits: Limits) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
             infos = _check_members(source.name, archive, limits)
-    except zipfile.BadZipFile as exc:
-        raise SourceFileError.at(source.name, source.name, f"the workbook is damaged or truncated ({exc})") from None
+    except zipfile.BadZipFile:
+        raise SourceFileError.at(source.name, source.name, "container.workbook_damaged") from None
     except _ZIP_ERRORS as exc:
-        raise SourceFileError.at(source.name, source.name, f"the workbook cannot be read ({_damage(exc)})") from None
+        raise SourceFileError.at(
+            source.name, source.name, "container.workbook_unreadable", reason_key=_damage(exc)
+        ) from None
     names = {i.filename for i in infos}
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-        raise SourceFileError.at(source.name, source.name, "a zip file, but not an Excel workbook (.xlsx)")
+        raise SourceFileError.at(source.name, source.name, "container.zip_not_xlsx")
     cells = 0
     origins: dict[str, tuple[int, int]] = {}
     for info in infos:
@@ -105,8 +105,9 @@ def _check_office_parts(source: SourceFile, limits: Limits) -> None:
                 raise SourceFileError.at(
                     source.name,
                     where,
-                    f"the workbook's sheets span {cells:,} cells (counting the empty ones between the filled ones); "
-                    f"the limit is {limits.max_cells:,}",
+                    "container.workbook_too_many_cells",
+                    cells=f"{cells:,}",
+                    limit=f"{limits.max_cells:,}",
                 )
         elif b"sst" in data[:4096]:
             _check_shared_strings(data, where)
@@ -118,14 +119,19 @@ _ZIP_ERRORS = (zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, Val
 
 
 def _damage(exc: Exception) -> str:
-    """What is wrong with a damaged archive, in words (the library's own text where it has some)."""
+    """What is wrong with a damaged archive, as a message key (``reason_key`` of the message that
+    says the archive or member cannot be read); never the library's own text."""
     if isinstance(exc, UnicodeDecodeError):
-        return "a member's name is not valid UTF-8 text"
+        return "container.damage.name_not_utf8"
     if isinstance(exc, zlib.error):
-        return "a member's compressed data is corrupt"
-    if isinstance(exc, RuntimeError):
-        return f"a member is encrypted or unreadable: {exc}"
-    return str(exc) or type(exc).__name__
+        return "container.damage.data_corrupt"
+    if isinstance(exc, RuntimeError):  # zipfile: "is encrypted, password required", "Bad password"
+        return "container.damage.encrypted"
+    if isinstance(exc, NotImplementedError):  # zipfile: "That compression method is not supported"
+        return "container.damage.method"
+    if isinstance(exc, zipfile.LargeZipFile):
+        return "container.damage.zip64"
+    return "container.damage.structure"
 
 
 def _unpack(source: SourceFile, info: zipfile.ZipInfo, where: str) -> bytes:
@@ -134,15 +140,11 @@ def _unpack(source: SourceFile, info: zipfile.ZipInfo, where: str) -> bytes:
     data = source.data
     offset = info.header_offset
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise SourceFileError.at(
-            source.name, where, f"compressed with method {info.compress_type}; Excel workbooks use deflate"
-        )
+        raise SourceFileError.at(source.name, where, "container.part_method", method=info.compress_type)
     if info.flag_bits & 0x1:
-        raise SourceFileError.at(
-            source.name, where, "the part is encrypted; save the workbook unprotected as .xlsx and import again"
-        )
+        raise SourceFileError.at(source.name, where, "container.part_encrypted")
     if data[offset : offset + 4] != b"PK\x03\x04" or len(data) < offset + 30:
-        raise SourceFileError.at(source.name, where, "the workbook is damaged: the part's header is missing")
+        raise SourceFileError.at(source.name, where, "container.part_header_missing")
     name_length, extra_length = struct.unpack_from("<HH", data, offset + 26)
     start = offset + 30 + name_length + extra_length
     packed = data[start : start + info.compress_size]
@@ -152,17 +154,11 @@ def _unpack(source: SourceFile, info: zipfile.ZipInfo, where: str) -> bytes:
         else:
             unpacked = zlib.decompressobj(-15).decompress(packed, info.file_size + 1)
     except zlib.error:
-        raise SourceFileError.at(
-            source.name, where, "the workbook is damaged: the part's compressed data is corrupt"
-        ) from None
+        raise SourceFileError.at(source.name, where, "container.part_corrupt") from None
     if len(unpacked) > info.file_size:
-        raise SourceFileError.at(
-            source.name,
-            where,
-            f"the part holds more than the {info.file_size:,} bytes its header declares; refused as a possible zip bomb",
-        )
+        raise SourceFileError.at(source.name, where, "container.part_longer", declared=f"{info.file_size:,}")
     if len(unpacked) < info.file_size or zlib.crc32(unpacked) != info.CRC:
-        raise SourceFileError.at(source.name, where, "the workbook is damaged or truncated (a part fails its checksum)")
+        raise SourceFileError.at(source.name, where, "container.part_checksum")
     return unpacked
 
 
@@ -185,10 +181,10 @@ def _r_attribute(attributes: bytes, where: str, source_name: str) -> bytes | Non
     while position < len(body):
         match = _ATTRIBUTE.match(body, position)
         if match is None or match.end() == position:
-            raise SourceFileError.at(source_name, where, "the sheet's XML is malformed (a row or cell tag)")
+            raise SourceFileError.at(source_name, where, "container.sheet_tag_malformed")
         if match.group(1) == b"r":
             if found is not None:
-                raise SourceFileError.at(source_name, where, "the sheet's XML is malformed (a tag with two places)")
+                raise SourceFileError.at(source_name, where, "container.sheet_tag_two_places")
             found = match.group(2) if match.group(2) is not None else match.group(3)
         position = match.end()
     return found
@@ -260,7 +256,7 @@ def _sheet_cells(xml: bytes, where: str, limits: Limits) -> tuple[int, tuple[int
             if ref is not None:
                 if not ref.isdigit() or len(ref) > 9 or not 1 <= int(ref) <= _MAX_ROWS:
                     raise SourceFileError.at(
-                        source_name, where, f"row number {ref.decode(errors='replace')[:20]!r} is outside Excel's grid"
+                        source_name, where, "container.row_outside_grid", row=ref.decode(errors="replace")[:20]
                     )
                 row = int(ref) - 1
             if empty:
@@ -270,16 +266,14 @@ def _sheet_cells(xml: bytes, where: str, limits: Limits) -> tuple[int, tuple[int
             cell = _CELL_REF.fullmatch(ref)
             if cell is None:
                 raise SourceFileError.at(
-                    source_name, where, f"cell reference {ref.decode(errors='replace')[:20]!r} is not a cell (like B12)"
+                    source_name, where, "container.bad_cell_reference", reference=ref.decode(errors="replace")[:20]
                 )
             cell_row, col = int(cell.group(2)) - 1, _column_index(cell.group(1))
         else:
             cell_row = row
         if not (0 <= cell_row < _MAX_ROWS and 0 <= col < _MAX_COLUMNS):
             raise SourceFileError.at(
-                source_name,
-                where,
-                f"a cell lies outside Excel's grid (row {cell_row + 1:,}, column {col + 1:,}); refused",
+                source_name, where, "container.cell_outside_grid", row=f"{cell_row + 1:,}", column=f"{col + 1:,}"
             )
         if not empty:  # a cell written as <c .../> holds no value and is not kept
             top, bottom = min(top, cell_row), max(bottom, cell_row)
@@ -292,8 +286,13 @@ def _sheet_cells(xml: bytes, where: str, limits: Limits) -> tuple[int, tuple[int
         raise SourceFileError.at(
             source_name,
             where,
-            f"the sheet spans {cells:,} cells (rows {top + 1:,}–{bottom + 1:,}, columns {left + 1:,}–{right + 1:,}, "
-            f"counting the empty ones between); the limit is {limits.max_cells:,}",
+            "container.sheet_too_many_cells",
+            cells=f"{cells:,}",
+            first_row=f"{top + 1:,}",
+            last_row=f"{bottom + 1:,}",
+            first_column=f"{left + 1:,}",
+            last_column=f"{right + 1:,}",
+            limit=f"{limits.max_cells:,}",
         )
     return cells, (top, left)
 
@@ -360,9 +359,7 @@ def _check_shared_strings(xml: bytes, where: str) -> None:
     held = len(_SI_TAG.findall(xml))
     if declared > 2 * held + 10_000:
         raise SourceFileError.at(
-            source_name,
-            where,
-            f"the shared-string table declares {declared:,} strings but holds {held:,}; refused as damaged or hostile",
+            source_name, where, "container.shared_strings", declared=f"{declared:,}", held=f"{held:,}"
         )
 
 
@@ -370,9 +367,7 @@ def expand_zip(source: SourceFile, limits: Limits) -> tuple[list[SourceFile], li
     """The files inside a zip upload (named ``archive.zip/inner/path``), and the members refused
     (with their bytes where they could be read, so that they can be kept in quarantine)."""
     if len(source.data) > limits.max_file_bytes:
-        raise SourceFileError.at(
-            source.name, source.name, f"the file is {len(source.data):,} bytes; the limit is {limits.max_file_bytes:,}"
-        )
+        raise too_large(source, limits)
     files: list[SourceFile] = []
     refused: list[tuple[SourceFile | str, Problem]] = []
     try:
@@ -381,7 +376,7 @@ def expand_zip(source: SourceFile, limits: Limits) -> tuple[list[SourceFile], li
                 member = info.filename
                 display = f"{source.name}/{member}"
                 if not member:  # a name that is empty, or starts with a NUL byte
-                    refused.append((display, Problem(location=display, message="member has no name; refused")))
+                    refused.append((display, Problem.of(display, "container.member_no_name")))
                     continue
                 if info.is_dir():
                     continue
@@ -394,46 +389,52 @@ def expand_zip(source: SourceFile, limits: Limits) -> tuple[list[SourceFile], li
                             kept = SourceFile(name=display, data=archive.read(info))
                         except (zipfile.BadZipFile, *_ZIP_ERRORS):
                             pass  # refused either way; its bytes are just not kept
-                    refused.append(
-                        (
-                            kept,
-                            Problem(
-                                location=display, message="member path leaves the archive (../ or absolute); refused"
-                            ),
-                        )
-                    )
+                    refused.append((kept, Problem.of(display, "container.member_leaves_archive")))
                     continue
                 if posixpath.basename(normal).startswith((".", "__MACOSX")) or normal.startswith("__MACOSX/"):
                     continue  # Finder and editor droppings, not supplier files
                 if info.flag_bits & 0x1:
-                    refused.append((display, Problem(location=display, message="member is encrypted; not extracted")))
+                    refused.append((display, Problem.of(display, "container.member_encrypted")))
                     continue
                 if info.file_size > limits.max_file_bytes:
                     refused.append(
                         (
                             display,
-                            Problem(
-                                location=display,
-                                message=f"member is {info.file_size:,} bytes; the limit is {limits.max_file_bytes:,}",
+                            Problem.of(
+                                display,
+                                "container.member_too_large",
+                                size=f"{info.file_size:,}",
+                                limit=f"{limits.max_file_bytes:,}",
                             ),
                         )
                     )
                     continue
                 try:
                     files.append(SourceFile(name=display, data=archive.read(info)))
-                except zipfile.BadZipFile as exc:
-                    refused.append((display, Problem(location=display, message=f"member cannot be read ({exc})")))
+                except zipfile.BadZipFile:  # a bad CRC, a header that does not match the directory
+                    refused.append((display, Problem.of(display, "container.member_damaged")))
                 except _ZIP_ERRORS as exc:
                     refused.append(
-                        (display, Problem(location=display, message=f"member cannot be read ({_damage(exc)})"))
+                        (display, Problem.of(display, "container.member_unreadable", reason_key=_damage(exc)))
                     )
-    except zipfile.BadZipFile as exc:
-        raise SourceFileError.at(source.name, source.name, f"the zip archive is damaged or truncated ({exc})") from None
+    except zipfile.BadZipFile:
+        raise SourceFileError.at(source.name, source.name, "container.zip_damaged") from None
     except _ZIP_ERRORS as exc:
         raise SourceFileError.at(
-            source.name, source.name, f"the zip archive is damaged or truncated ({_damage(exc)})"
+            source.name, source.name, "container.zip_unreadable", reason_key=_damage(exc)
         ) from None
     return files, refused
+
+
+def too_large(source: SourceFile, limits: Limits) -> SourceFileError:
+    """The error of a file over the size limit (``container.file_too_large``)."""
+    return SourceFileError.at(
+        source.name,
+        source.name,
+        "container.file_too_large",
+        size=f"{len(source.data):,}",
+        limit=f"{limits.max_file_bytes:,}",
+    )
 
 
 def decode_text(source: SourceFile) -> tuple[str, str]:
@@ -444,9 +445,7 @@ def decode_text(source: SourceFile) -> tuple[str, str]:
             return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise SourceFileError.at(
-                source.name,
-                f"{source.name} position {exc.start + 3}",
-                "the file starts with a UTF-8 byte order mark but is not UTF-8 text from here on; save it as UTF-8 again",
+                source.name, f"{source.name} position {exc.start + 3}", "container.bom_not_utf8"
             ) from None
     try:
         return data.decode("utf-8"), "utf-8"
@@ -462,8 +461,6 @@ def decode_text(source: SourceFile) -> tuple[str, str]:
             raise UnicodeDecodeError("cp932", data, odd, odd + 1, "not text")
     except UnicodeDecodeError as exc:
         raise SourceFileError.at(
-            source.name,
-            f"{source.name} position {exc.start}",
-            "unknown text encoding: expected UTF-8 (with or without BOM) or Shift_JIS/CP932",
+            source.name, f"{source.name} position {exc.start}", "container.unknown_encoding"
         ) from None
     return text, "cp932"

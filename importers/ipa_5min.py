@@ -7,6 +7,8 @@ A header row holds a question-number column (No. / 設問No. / 番号) and an an
 
 from __future__ import annotations
 
+from pydantic_core import PydanticCustomError
+
 from importers.base import (
     ImportBatch,
     ImportContext,
@@ -97,9 +99,7 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     tables = read_tables(source, context.limits)
     found = _candidate(tables) or next(((t, loc) for t in tables if (loc := _locate(t))), None)
     if found is None:
-        raise SourceFileError.at(
-            source.name, source.name, "no header row with a question number (No.) and an answer (回答) column"
-        )
+        raise SourceFileError.at(source.name, source.name, "ipa_5min.header_missing")
     table, (header_row, number_col, answer_col) = found
     supplier, submitted, problems = supplier_and_date(table, header_row, context, _SUPPLIER_LABELS, _DATE_LABELS)
     if not context.supplier_id and supplier.describe() == "(none)":
@@ -114,22 +114,30 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
         try:
             number = int(float(text))
         except (ValueError, OverflowError):  # OverflowError: "1e400" is infinity
-            raise ValueError(f"expected a question number 1–25, found {text!r}") from None
+            raise PydanticCustomError(
+                "ipa_5min.question_number", "expected a question number 1–25, found '{found}'", {"found": text}
+            ) from None
         if not 1 <= number <= 25:
-            raise ValueError(f"question number {number} is not between 1 and 25")
+            raise PydanticCustomError(
+                "ipa_5min.question_out_of_range", "question number {number} is not between 1 and 25", {"number": number}
+            )
         return str(number)
 
     for row0, row, item in item_rows(
-        table, header_row, number_col, problems, noun="question", normalise=question_number
+        table, header_row, number_col, problems, noun="tabular.noun.question", normalise=question_number
     ):
         number = int(item)
         rows.add(number)
         raw = cell(row, answer_col)
-        if raw is None or answer_key(raw) not in vocab:
+        if raw is None:
             problems.append(
-                Problem(
-                    location=table.where(row0, answer_col),
-                    message=f"question {number}: expected {labels} (or 4/2/0/-1), found {raw!r}",
+                Problem.of(table.where(row0, answer_col), "ipa_5min.blank_answer", question=number, allowed=labels)
+            )
+            continue
+        if answer_key(raw) not in vocab:
+            problems.append(
+                Problem.of(
+                    table.where(row0, answer_col), "ipa_5min.unknown_answer", question=number, allowed=labels, found=raw
                 )
             )
             continue
@@ -138,7 +146,7 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
         answers.append(Answer(item_id=item, raw_answer=raw, status=status, location=table.where(row0, answer_col)))
     missing = [n for n in range(1, 26) if n not in rows]
     if missing and not problems:
-        problems.append(Problem(location=table.label, message=f"questions missing: {', '.join(map(str, missing))}"))
+        problems.append(Problem.of(table.label, "ipa_5min.questions_missing", questions=[str(n) for n in missing]))
     if problems:
         raise SourceFileError(source.name, problems)
     check = load_ipa_5min()

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from importers.base import Limits, Problem, SourceFile, SourceFileError, cell_name, header_key, sha256_hex
 from importers.container import check_office_zip, looks_like_zip, sheet_origins
-from importers.tabular import reader_error, reader_failed
+from importers.tabular import reader_failed, reader_reason
 from questionnaires.catalogue import Catalogue
 
 __all__ = [
@@ -56,11 +56,7 @@ class OfficialTextBatch(BaseModel):
 def _read_sheets(source_name: str, data: bytes) -> Iterable[tuple[str, pl.DataFrame, tuple[int, int]]]:
     limits = Limits()
     if not looks_like_zip(data):
-        raise SourceFileError.at(
-            source_name,
-            source_name,
-            "not a readable Excel workbook (.xlsx): the content is of another type (an old .xls, an encrypted file?)",
-        )
+        raise SourceFileError.at(source_name, source_name, "ipa_catalogue.not_workbook")
     source = SourceFile(source_name, data)
     check_office_zip(source, limits)  # size, zip bomb, parts the reader would choke on
     origins = sheet_origins(source, limits)
@@ -69,9 +65,9 @@ def _read_sheets(source_name: str, data: bytes) -> Iterable[tuple[str, pl.DataFr
     except BaseException as exc:  # calamine raises its own error types for every kind of bad file
         if not reader_failed(exc):
             raise
-        raise SourceFileError(
-            source_name,
-            [Problem(location=source_name, message=f"not a readable Excel workbook (.xlsx): {reader_error(exc)}")],
+        reason, params = reader_reason(exc)
+        raise SourceFileError.at(
+            source_name, source_name, "tabular.excel_unreadable", reason_key=reason, **params
         ) from None
     cells = 0
     for name in reader.sheet_names:
@@ -80,16 +76,14 @@ def _read_sheets(source_name: str, data: bytes) -> Iterable[tuple[str, pl.DataFr
         except BaseException as exc:
             if not reader_failed(exc):
                 raise
-            raise SourceFileError(
-                source_name,
-                [Problem(location=f"{source_name}: {name}", message=f"sheet cannot be read: {reader_error(exc)}")],
+            reason, params = reader_reason(exc)
+            raise SourceFileError.at(
+                source_name, f"{source_name}: {name}", "tabular.sheet_unreadable", reason_key=reason, **params
             ) from None
         cells += frame.height * frame.width  # many sheets may name the same part
         if cells > limits.max_cells:
             raise SourceFileError.at(
-                source_name,
-                f"{source_name}: {name}",
-                f"the workbook's sheets hold more than {limits.max_cells:,} cells",
+                source_name, f"{source_name}: {name}", "tabular.too_many_cells", limit=f"{limits.max_cells:,}"
             )
         yield name, frame, origins.get(name, (0, 0))
 
@@ -122,15 +116,7 @@ def parse(source_name: str, data: bytes, catalogues: list[Catalogue]) -> Officia
             located = (sheet_name, frame, origin, *header)
             break
     if located is None:
-        raise SourceFileError(
-            source_name,
-            [
-                Problem(
-                    location=source_name,
-                    message=f"no sheet has a header row with 評価基準No. and 評価基準 in its first {_HEADER_SCAN_ROWS} rows",
-                )
-            ],
-        )
+        raise SourceFileError.at(source_name, source_name, "ipa_catalogue.header_missing", rows=_HEADER_SCAN_ROWS)
     sheet_name, frame, (top, left), header_row, columns = located
 
     def cell(row0: int, field: str) -> str:  # the cell a person sees, not the reader's table index
@@ -138,14 +124,11 @@ def parse(source_name: str, data: bytes, catalogues: list[Catalogue]) -> Officia
 
     missing = [text for field, text in _COLUMNS.items() if field not in columns]
     if missing:
-        raise SourceFileError(
+        raise SourceFileError.at(
             source_name,
-            [
-                Problem(
-                    location=f"{source_name}: {sheet_name} row {header_row + top + 1}",
-                    message=f"header columns not found: {', '.join(missing)}",
-                )
-            ],
+            f"{source_name}: {sheet_name} row {header_row + top + 1}",
+            "ipa_catalogue.columns_missing",
+            columns=missing,
         )
 
     names = frame.columns
@@ -167,27 +150,28 @@ def parse(source_name: str, data: bytes, catalogues: list[Catalogue]) -> Officia
         "row0", "requirement_id", "requirement_text", "criterion_id", "criterion_text"
     ).iter_rows():
         where = cell(row0, "criterion_id")
-        if not crit_id or not _CRITERION_ID.match(crit_id):
-            problems.append(Problem(location=where, message=f"expected a criterion ID like 4-1-2-3, found {crit_id!r}"))
+        if not crit_id:
+            problems.append(Problem.of(where, "ipa_catalogue.criterion_id_missing"))
+        elif not _CRITERION_ID.match(crit_id):
+            problems.append(Problem.of(where, "scs.criterion_id_format", found=crit_id))
         elif crit_id in seen:
             problems.append(
-                Problem(
-                    location=where,
-                    message=f"criterion {crit_id} appears twice (first on row {seen[crit_id] + top + 1})",
+                Problem.of(
+                    where,
+                    "tabular.repeated_id",
+                    noun_label="tabular.noun.criterion",
+                    item=crit_id,
+                    row=seen[crit_id] + top + 1,
                 )
             )
         elif not crit_text:
             problems.append(
-                Problem(
-                    location=cell(row0, "criterion_text"),
-                    message=f"criterion {crit_id} has no text",
-                )
+                Problem.of(cell(row0, "criterion_text"), "ipa_catalogue.criterion_no_text", criterion=crit_id)
             )
         elif not req_id or not crit_id.startswith(f"{req_id}-") or not req_text:
             problems.append(
-                Problem(
-                    location=cell(row0, "requirement_id"),
-                    message=f"criterion {crit_id} is not under a requirement row with its ID and text (found {req_id!r})",
+                Problem.of(
+                    cell(row0, "requirement_id"), "ipa_catalogue.not_under_requirement", criterion=crit_id, found=req_id
                 )
             )
         if crit_id:
@@ -226,19 +210,24 @@ def _match_version(source_name: str, sheet: str, ids: set[str], catalogues: list
     assert best is not None, "at least one catalogue version is shipped"
     known = {c.id for c in best[1].criteria}
     unknown, absent = sorted(ids - known), sorted(known - ids)
-    detail = []
-    if unknown:
-        detail.append(
-            f"IDs not in version {best[1].version}: {', '.join(unknown[:8])}{' …' if len(unknown) > 8 else ''}"
-        )
-    if absent:
-        detail.append(f"missing from the sheet: {', '.join(absent[:8])}{' …' if len(absent) > 8 else ''}")
-    raise SourceFileError(
-        source_name,
-        [
-            Problem(
-                location=f"{source_name}: {sheet}",
-                message=f"the criteria do not match any catalogue version; closest is {best[1].version} ({'; '.join(detail)})",
-            )
-        ],
+    detail = (
+        "ipa_catalogue.version_detail.both"
+        if unknown and absent
+        else "ipa_catalogue.version_detail.unknown"
+        if unknown
+        else "ipa_catalogue.version_detail.absent"
     )
+    raise SourceFileError.at(
+        source_name,
+        f"{source_name}: {sheet}",
+        "ipa_catalogue.no_version",
+        closest=best[1].version,
+        detail_key=detail,
+        unknown=_some(unknown),
+        absent=_some(absent),
+    )
+
+
+def _some(ids: list[str], shown: int = 8) -> list[str]:
+    """The first IDs of a list, and an ellipsis for the rest."""
+    return ids[:shown] + (["…"] if len(ids) > shown else [])

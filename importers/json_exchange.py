@@ -16,13 +16,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from importers.base import (
     ImportBatch,
     ImportContext,
+    MessageValue,
     Problem,
     SourceFile,
     SourceFileError,
     SubmissionPayload,
     SupplierRef,
 )
+from importers.container import too_large
+from importers.tabular import problems_at
 from registry.domain.models import Answer, Certificate, Supplier, SupplierLink
+from registry.messages import catalogue
 
 __all__ = ["NAME", "ExchangeDocument", "ExchangeSubmission", "parse", "sniff"]
 
@@ -71,20 +75,24 @@ _MAX_KEYS = 200
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _odd_node(value: object, text_escapes: bool) -> str | None:
-    """What is wrong with this one JSON value on its own: too many keys, or a lone surrogate
-    (JSON's ``\\ud800`` escapes decode to one; it is not a character and cannot be stored)."""
+_Said = tuple[str, dict[str, MessageValue]]
+
+
+def _odd_node(value: object, text_escapes: bool) -> _Said | None:
+    """What is wrong with this one JSON value on its own (a message key and its parameters): too
+    many keys, or a lone surrogate (JSON's ``\\ud800`` escapes decode to one; it is not a
+    character and cannot be stored)."""
     if isinstance(value, dict):
         if len(value) > _MAX_KEYS:
-            return f"an object with {len(value):,} keys; an exchange file's objects have a few"
+            return "json.too_many_keys", {"count": f"{len(value):,}"}
         if text_escapes and any(_SURROGATE.search(key) for key in value):
-            return "a key holds an escaped lone surrogate (\\ud800–\\udfff), which is not a character"
+            return "json.surrogate_in_key", {}
     elif text_escapes and isinstance(value, str) and _SURROGATE.search(value):
-        return "the text holds an escaped lone surrogate (\\ud800–\\udfff), which is not a character"
+        return "json.surrogate_in_text", {}
     return None
 
 
-def _odd_json(raw: object, text_escapes: bool) -> tuple[str, str] | None:
+def _odd_json(raw: object, text_escapes: bool) -> tuple[str, _Said] | None:
     """The path and problem of the first odd value (see :func:`_odd_node`), or None. Walked without
     recursion (the document may be deep) and without paths until something is found (it may be big)."""
     stack = [raw]
@@ -111,43 +119,77 @@ def _odd_json(raw: object, text_escapes: bool) -> tuple[str, str] | None:
     return None  # pragma: no cover - the first walk found it
 
 
+# What Python's JSON parser says is wrong (its only error type carries English text), as keys.
+_SYNTAX = (
+    ("Expecting value", "json.reason.value"),
+    ("delimiter", "json.reason.delimiter"),
+    ("Unterminated string", "json.reason.unterminated"),
+    ("Extra data", "json.reason.extra"),
+    ("Expecting property name", "json.reason.property_name"),
+    ("Invalid control character", "json.reason.control_character"),
+    ("Invalid \\", "json.reason.escape"),
+)
+# Fields of the document itself, which no record has (the others are named by field.<name>).
+_DOCUMENT_FIELDS = {
+    name: f"json.field.{name}" for name in ("format", "version", "suppliers", "links", "certificates", "submissions")
+}
+
+
+def _syntax_reason(exc: json.JSONDecodeError) -> str:
+    return next((key for text, key in _SYNTAX if text in exc.msg), "json.reason.other")
+
+
+def _field_label(loc: tuple[int | str, ...]) -> str:
+    """The field an error is about, as a message key (``field.<name>``, the document's own
+    fields, a whole record); a key the file made up is named as the file wrote it."""
+    if len(loc) == 1 and loc[0] in _DOCUMENT_FIELDS:
+        return _DOCUMENT_FIELDS[str(loc[0])]
+    if not loc:
+        return "json.field.document"
+    if isinstance(loc[-1], int):  # the record itself (a check of several fields, a wrong type)
+        return "json.field.record"
+    field = str(loc[-1])
+    return f"field.{field}" if f"field.{field}" in catalogue() else field
+
+
+def _schema_problems(source: SourceFile, exc: ValidationError) -> list[Problem]:
+    """The document's validation errors (the first 50), each at its path (``file: suppliers/0/name``)
+    and naming its field in the reader's language."""
+
+    def place(loc: tuple[int | str, ...]) -> tuple[str, str]:
+        return f"{source.name}: {'/'.join(map(str, loc)) or '(document)'}", _field_label(loc)
+
+    return problems_at(exc, place, limit=50)
+
+
 def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     if len(source.data) > context.limits.max_file_bytes:
-        raise SourceFileError.at(
-            source.name,
-            source.name,
-            f"the file is {len(source.data):,} bytes; the limit is {context.limits.max_file_bytes:,}",
-        )
+        raise too_large(source, context.limits)
     try:
         raw = json.loads(source.data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = f"{source.name} line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else source.name
-        raise SourceFileError.at(source.name, where, f"not valid UTF-8 JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SourceFileError.at(source.name, source.name, "json.not_utf8", position=exc.start + 1) from None
+    except json.JSONDecodeError as exc:
+        raise SourceFileError.at(
+            source.name,
+            f"{source.name} line {exc.lineno}",
+            "json.syntax",
+            reason_key=_syntax_reason(exc),
+            column=exc.colno,
+        ) from None
     except RecursionError:
-        raise SourceFileError.at(
-            source.name, source.name, "the JSON is nested too deeply (hundreds of levels); an exchange file has a few"
-        ) from None
+        raise SourceFileError.at(source.name, source.name, "json.too_deep") from None
     except ValueError:  # Python refuses to convert integers of thousands of digits
-        raise SourceFileError.at(
-            source.name, source.name, "a number in the JSON has thousands of digits; no field of an exchange file does"
-        ) from None
+        raise SourceFileError.at(source.name, source.name, "json.huge_number") from None
     # Strict UTF-8 decoding let no surrogate through: only a \\uD800–\\uDFFF escape can make one.
     odd = _odd_json(raw, text_escapes=re.search(rb"\\u[dD][89a-fA-F]", source.data) is not None)
     if odd is not None:
-        raise SourceFileError.at(source.name, f"{source.name}: {odd[0]}", odd[1])
+        path, (key, params) = odd
+        raise SourceFileError.at(source.name, f"{source.name}: {path}", key, **params)
     try:
         doc = ExchangeDocument.model_validate(raw)
     except ValidationError as exc:
-        raise SourceFileError(
-            source.name,
-            [
-                Problem(
-                    location=f"{source.name}: {'/'.join(map(str, e['loc'])) or '(document)'}",
-                    message=e["msg"].removeprefix("Value error, "),
-                )
-                for e in exc.errors()[:50]
-            ],
-        ) from None
+        raise SourceFileError(source.name, _schema_problems(source, exc)) from None
     return ImportBatch(
         format=NAME,
         source_name=source.name,

@@ -2,7 +2,8 @@
 certificates and ★ level requests.
 
 Each list is recognised by its header (Japanese or English column names, in any order). Every
-row is validated; a bad row is reported with its line or cell and the whole file is refused.
+row is validated; a bad row is refused with its line or cell and reasons, and the good rows are
+kept (intake imports them, or refuses the file whole when the person asked for all or nothing).
 Duplicates inside the file are caught here; duplicates against the registry are the registry's
 check.
 """
@@ -10,21 +11,24 @@ check.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 
 from importers.base import (
     ImportBatch,
     ImportContext,
     Problem,
+    RefusedRow,
     SourceFile,
     SourceFileError,
     SupplierRef,
     YearlyCheckRow,
-    describe_validation,
     header_key,
+    problem_from,
+    validation_problems,
 )
 from importers.normalise import parse_bool, parse_date
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, problems_full, read_tables
@@ -33,6 +37,7 @@ from registry.domain.models import BUYER_ID, Certificate, LevelRequest, Supplier
 __all__ = [
     "CERTIFICATES",
     "LINKS",
+    "LIST_SPECS",
     "REQUESTS",
     "SECURITY_ACTION",
     "SUPPLIERS",
@@ -42,6 +47,7 @@ __all__ = [
     "certificate_list",
     "level_requests",
     "parse_list",
+    "refused_rows_table",
     "security_action",
     "sniff_list",
     "supplier_links",
@@ -210,45 +216,88 @@ def sniff_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> fl
 
 
 def _whole_number(text: str, field: str) -> int:
-    """A count typed as ``120`` or ``120.0`` (Excel); raises ValueError saying what was expected."""
+    """A count typed as ``120`` or ``120.0`` (Excel); raises a keyed ValueError saying what was expected."""
     try:
         number = float(text)
     except ValueError:
         number = float("nan")
     if not math.isfinite(number):
-        raise ValueError(f"{field}: expected a whole number, found {text!r}")
+        raise PydanticCustomError(
+            "validation.in_field",
+            "{field_label}: expected a whole number, found {found}",
+            {"field_label": f"field.{field}", "detail_key": "validation.int_parsing", "found": text},
+        )
     return int(number)
 
 
+def _where_field(table: Table, row0: int, columns: dict[str, int]) -> Callable[[str | None], str]:
+    """Where a field's error is: its cell when the list has a column for it, else the row."""
+
+    def where(field: str | None) -> str:
+        column = columns.get(field) if field else None
+        return table.where_row(row0) if column is None else table.where(row0, column)
+
+    return where
+
+
+def _line(table: Table, row0: int) -> int:
+    """The row number a person sees (the sheet's own row; a text file's line)."""
+    return row0 + table.origin[0] + 1
+
+
 def parse_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> ImportBatch:
+    """Read a list: every row checked; a bad row is refused on its own (``refused_rows``, with
+    its line and reasons) and the others are kept. The file is refused as a whole when it has no
+    list, no good row, or so many problems that checking stopped."""
     tables = _tables(source, context)
     found = next(((t, loc) for t in tables if (loc := spec.locate(t))), None)
     if found is None:
-        wanted = ", ".join(spec.fields[f][0] for f in spec.required)
-        raise SourceFileError.at(source.name, source.name, f"no header row with the columns {wanted}")
+        raise SourceFileError.at(
+            source.name, source.name, "list.no_header", columns=[spec.fields[f][0] for f in spec.required]
+        )
     table, (header_row, columns) = found
     limit = context.limits.max_list_rows
     if len(table.rows) - header_row - 1 > limit:
         raise SourceFileError.at(
             source.name,
             table.where_row(header_row + 1 + limit),
-            f"the list has {len(table.rows) - header_row - 1:,} rows under its header; one file may hold at most "
-            f"{limit:,}: split it into several files",
+            "list.too_many_rows",
+            rows=len(table.rows) - header_row - 1,
+            limit=limit,
         )
     batch = ImportBatch(format=spec.name, source_name=source.name, sha256=source.sha256)
     problems: list[Problem] = []
+    by_row: dict[int, list[Problem]] = {}
+    stopped = False
     filled = 0
 
+    def items() -> int:
+        return (
+            len(batch.suppliers)
+            + len(batch.links)
+            + len(batch.certificates)
+            + len(batch.requests)
+            + len(batch.yearly_checks)
+        )
+
     def rows() -> Iterator[tuple[int, dict[str, str | None]]]:
-        """The filled rows under the header as field → text, until enough problems are found."""
-        nonlocal filled
+        """The filled rows under the header as field → text, until enough problems are found;
+        what the handler made of each row (an item, or problems) is noted against the row."""
+        nonlocal filled, stopped
         for row0 in range(header_row + 1, len(table.rows)):
             row = table.rows[row0]
             if problems_full(problems, table.where_row(row0)):
+                stopped = True
                 return
             if any(v is not None for v in row):
                 filled += 1
+                seen_problems, seen_items = len(problems), items()
                 yield row0, {f: (row[c] if c < len(row) else None) for f, c in columns.items()}
+                if len(problems) > seen_problems:
+                    by_row[row0] = problems[seen_problems:]
+                if items() > seen_items:
+                    batch.item_rows.append(row0)
+                    batch.item_locations.append(table.where_row(row0))
 
     handler: dict[str, Callable[..., None]] = {
         "supplier_master": _suppliers,
@@ -260,10 +309,29 @@ def parse_list(spec: ListSpec, source: SourceFile, context: ImportContext) -> Im
     }
     handler[spec.name](table, columns, rows(), batch, problems)
     if not filled:
-        problems.append(Problem(location=table.where_row(header_row), message="the list has no rows under its header"))
-    if problems:
+        problems.append(Problem.of(table.where_row(header_row), "list.no_rows"))
+    if stopped or not batch.item_rows or len(problems) > sum(len(p) for p in by_row.values()):
+        # nothing good to keep, checking stopped early, or a problem with the list as a whole
         raise SourceFileError(source.name, problems)
+    batch.refused_rows = [
+        RefusedRow(row=row0, location=table.where_row(row0), problems=found) for row0, found in by_row.items()
+    ]
     return batch
+
+
+def refused_rows_table(spec: ListSpec, source: SourceFile, context: ImportContext, rows: Iterable[int]) -> Table:
+    """The list's header and the given rows (from 0, as :class:`RefusedRow` counts them) as they
+    are in the file, for a person to correct and send again."""
+    table = next(t for t in _tables(source, context) if spec.locate(t))
+    located = spec.locate(table)
+    assert located is not None
+    header_row, _ = located
+    wanted = sorted(set(rows))
+    return Table(
+        source_name=table.source_name,
+        sheet=table.sheet,
+        rows=[table.rows[header_row], *(table.rows[r] for r in wanted)],
+    )
 
 
 def _suppliers(table: Table, columns: dict[str, int], rows, batch: ImportBatch, problems: list[Problem]) -> None:
@@ -273,37 +341,45 @@ def _suppliers(table: Table, columns: dict[str, int], rows, batch: ImportBatch, 
     for row0, values in rows:
         try:
             if values.get("employees") is not None:
-                values["employees"] = _whole_number(values["employees"], "employees (従業員数)")
+                values["employees"] = _whole_number(values["employees"], "employees")
             for flag in ("has_security_staff", "far_from_it_support"):
                 if values.get(flag) is not None:
                     values[flag] = parse_bool(values[flag])
             supplier = Supplier(**values)
-        except (ValidationError, ValueError) as exc:
-            message = describe_validation(exc) if isinstance(exc, ValidationError) else str(exc)
-            problems.append(Problem(location=table.where_row(row0), message=message))
+        except ValidationError as exc:
+            problems.extend(validation_problems(exc, _where_field(table, row0, columns)))
+            continue
+        except ValueError as exc:
+            problems.append(problem_from(exc, table.where_row(row0)))
             continue
         if supplier.supplier_id in by_id:
             problems.append(
-                Problem(
-                    location=table.where(row0, columns["supplier_id"]),
-                    message=f"supplier ID {supplier.supplier_id} repeats line/row {by_id[supplier.supplier_id] + 1}",
+                Problem.of(
+                    table.where(row0, columns["supplier_id"]),
+                    "list.supplier_id_repeats",
+                    supplier_id=supplier.supplier_id,
+                    first=_line(table, by_id[supplier.supplier_id]),
                 )
             )
             continue
         if supplier.corporate_number and supplier.corporate_number in by_number:
             problems.append(
-                Problem(
-                    location=table.where(row0, columns["corporate_number"]),
-                    message=f"corporate number {supplier.corporate_number} repeats row {by_number[supplier.corporate_number] + 1}",
+                Problem.of(
+                    table.where(row0, columns["corporate_number"]),
+                    "list.corporate_number_repeats",
+                    number=supplier.corporate_number,
+                    first=_line(table, by_number[supplier.corporate_number]),
                 )
             )
             continue
         key = supplier_name_key(supplier.name)
         if key in by_name:
             batch.warnings.append(
-                Problem(
-                    location=table.where(row0, columns["name"]),
-                    message=f"{supplier.name} looks like the same company as row {by_name[key] + 1}",
+                Problem.of(
+                    table.where(row0, columns["name"]),
+                    "list.same_name_as_row",
+                    name=supplier.name,
+                    first=_line(table, by_name[key]),
                 )
             )
         by_id[supplier.supplier_id] = row0
@@ -328,16 +404,21 @@ def _links(table: Table, columns: dict[str, int], rows, batch: ImportBatch, prob
                 source="import",
                 critical=critical,
             )
-        except (ValidationError, ValueError) as exc:
-            message = describe_validation(exc) if isinstance(exc, ValidationError) else str(exc)
-            problems.append(Problem(location=table.where_row(row0), message=message))
+        except ValidationError as exc:
+            problems.extend(validation_problems(exc, _where_field(table, row0, columns)))
+            continue
+        except ValueError as exc:
+            problems.append(problem_from(exc, table.where_row(row0)))
             continue
         key = (link.parent_id, link.child_id)
         if key in seen:
             batch.warnings.append(
-                Problem(
-                    location=table.where_row(row0),
-                    message=f"link {link.parent_id} → {link.child_id} repeats row {seen[key] + 1}; kept once",
+                Problem.of(
+                    table.where_row(row0),
+                    "list.link_repeats",
+                    parent=link.parent_id,
+                    child=link.child_id,
+                    first=_line(table, seen[key]),
                 )
             )
             continue
@@ -351,31 +432,25 @@ def _declarations(table: Table, columns: dict[str, int], rows, batch: ImportBatc
         star = _STARS.get("".join(str(values.get("star") or "").split()))
         if star is None:
             problems.append(
-                Problem(
-                    location=table.where(row0, columns["star"]),
-                    message=f"expected 一つ星 or 二つ星 (★1/★2), found {values.get('star')!r}",
-                )
+                Problem.of(table.where(row0, columns["star"]), "list.security_action_star", found=values.get("star"))
             )
             continue
         try:
             declared: date = parse_date(values.get("declared_on"))
         except ValueError as exc:
-            problems.append(Problem(location=table.where(row0, columns["declared_on"]), message=str(exc)))
+            problems.append(problem_from(exc, table.where(row0, columns["declared_on"])))
             continue
         number = values.get("declaration_id")
         if not number:
-            problems.append(
-                Problem(
-                    location=table.where(row0, columns["declaration_id"]),
-                    message="a declaration ID (自己宣言ID) is required",
-                )
-            )
+            problems.append(Problem.of(table.where(row0, columns["declaration_id"]), "list.declaration_id_missing"))
             continue
         if number in seen:
             problems.append(
-                Problem(
-                    location=table.where(row0, columns["declaration_id"]),
-                    message=f"declaration {number} repeats row {seen[number] + 1}",
+                Problem.of(
+                    table.where(row0, columns["declaration_id"]),
+                    "list.declaration_repeats",
+                    declaration=number,
+                    first=_line(table, seen[number]),
                 )
             )
             continue
@@ -395,9 +470,8 @@ def _declarations(table: Table, columns: dict[str, int], rows, batch: ImportBatc
                 issuer="IPA (SECURITY ACTION self-declaration)",
             )
         except ValidationError as exc:
-            problems.append(
-                Problem(location=table.where(row0, columns["declaration_id"]), message=describe_validation(exc))
-            )
+            at = table.where(row0, columns["declaration_id"])
+            problems.extend(validation_problems(exc, lambda _field, at=at: at))
             continue
         batch.certificates.append(certificate)
         batch.certificate_suppliers.append(ref)
@@ -417,6 +491,9 @@ class ListImporter:
         return parse_list(self.spec, source, context)
 
 
+# Every kind of list by its format name (intake hands refused rows back through it).
+LIST_SPECS = {spec.name: spec for spec in (SUPPLIERS, LINKS, SECURITY_ACTION, CERTIFICATES, YEARLY_CHECKS, REQUESTS)}
+
 supplier_master = ListImporter(SUPPLIERS)
 level_requests = ListImporter(REQUESTS)
 certificate_list = ListImporter(CERTIFICATES)
@@ -432,25 +509,24 @@ def _certificates(table: Table, columns: dict[str, int], rows, batch: ImportBatc
         scheme = _SCHEME_WORDS.get(word)
         if scheme is None:
             problems.append(
-                Problem(
-                    location=table.where(row0, columns["scheme"]),
-                    message=f"unknown scheme {values.get('scheme')!r}: expected SCS★3, SCS★4, ISMS, Pマーク, SECURITY ACTION 一つ星/二つ星, SEMI E187 or その他",
-                )
+                Problem.of(table.where(row0, columns["scheme"]), "list.unknown_scheme", found=values.get("scheme"))
             )
             continue
         try:
             issued = parse_date(values.get("issued_on"))
             expires = parse_date(values["expires_on"]) if values.get("expires_on") else None
         except ValueError as exc:
-            problems.append(Problem(location=table.where_row(row0), message=str(exc)))
+            problems.append(problem_from(exc, table.where_row(row0)))
             continue
         if not _EARLIEST <= issued <= _LATEST or (
             expires and (expires > _LATEST or expires.year - issued.year > _LONGEST_YEARS)
         ):
             problems.append(
-                Problem(
-                    location=table.where_row(row0),
-                    message=f"dates {issued} – {expires} are beyond a sane range for a certificate",
+                Problem.of(
+                    table.where_row(row0),
+                    "list.certificate_dates_out_of_range",
+                    issued_on=issued.isoformat(),
+                    expires_on=expires.isoformat() if expires else None,
                 )
             )
             continue
@@ -458,9 +534,11 @@ def _certificates(table: Table, columns: dict[str, int], rows, batch: ImportBatc
         key = f"{scheme}:{number}" if number else ""
         if key and key in seen:
             problems.append(
-                Problem(
-                    location=table.where(row0, columns["registration_no"]),
-                    message=f"registration number {number} repeats row {seen[key] + 1}",
+                Problem.of(
+                    table.where(row0, columns["registration_no"]),
+                    "list.registration_repeats",
+                    number=number,
+                    first=_line(table, seen[key]),
                 )
             )
             continue
@@ -486,7 +564,7 @@ def _certificates(table: Table, columns: dict[str, int], rows, batch: ImportBatc
                 evaluation_body=values.get("evaluation_body"),
             )
         except ValidationError as exc:
-            problems.append(Problem(location=table.where_row(row0), message=describe_validation(exc)))
+            problems.extend(validation_problems(exc, _where_field(table, row0, columns)))
             continue
         batch.certificates.append(certificate)
         batch.certificate_suppliers.append(ref)
@@ -501,9 +579,10 @@ def _requests(table: Table, columns: dict[str, int], rows, batch: ImportBatch, p
         level = _LEVELS.get(header_key(str(values.get("requested_level") or "")).casefold())
         if level is None:
             problems.append(
-                Problem(
-                    location=table.where(row0, columns["requested_level"]),
-                    message=f"expected ★3 or ★4, found {values.get('requested_level')!r}",
+                Problem.of(
+                    table.where(row0, columns["requested_level"]),
+                    "list.requested_level",
+                    found=values.get("requested_level"),
                 )
             )
             continue
@@ -514,7 +593,7 @@ def _requests(table: Table, columns: dict[str, int], rows, batch: ImportBatch, p
                 for q in ("holds_confidential_info", "outage_delays_buyer", "reaches_buyer_network")
             }
         except ValueError as exc:
-            problems.append(Problem(location=table.where_row(row0), message=str(exc)))
+            problems.append(problem_from(exc, table.where_row(row0)))
             continue
         ref = SupplierRef(
             supplier_id=values.get("supplier_id"),
@@ -525,8 +604,11 @@ def _requests(table: Table, columns: dict[str, int], rows, batch: ImportBatch, p
         request_id = values.get("request_id") or f"REQ-{batch.sha256[:8]}-{row0 + 1}"
         if request_id in seen:
             problems.append(
-                Problem(
-                    location=table.where_row(row0), message=f"request {request_id} repeats row {seen[request_id] + 1}"
+                Problem.of(
+                    table.where_row(row0),
+                    "list.request_repeats",
+                    request_id=str(request_id),
+                    first=_line(table, seen[request_id]),
                 )
             )
             continue
@@ -542,7 +624,7 @@ def _requests(table: Table, columns: dict[str, int], rows, batch: ImportBatch, p
                 **answers,
             )
         except ValidationError as exc:
-            problems.append(Problem(location=table.where_row(row0), message=describe_validation(exc)))
+            problems.extend(validation_problems(exc, _where_field(table, row0, columns)))
             continue
         batch.requests.append(request)
         batch.request_suppliers.append(ref)
@@ -554,17 +636,12 @@ def _yearly_checks(table: Table, columns: dict[str, int], rows, batch: ImportBat
     for row0, values in rows:
         number = values.get("registration_no")
         if not number:
-            problems.append(
-                Problem(
-                    location=table.where(row0, columns["registration_no"]),
-                    message="the ★4's registration number is empty",
-                )
-            )
+            problems.append(Problem.of(table.where(row0, columns["registration_no"]), "list.star4_number_missing"))
             continue
         try:
             submitted = parse_date(values.get("submitted_on"))
         except ValueError as exc:
-            problems.append(Problem(location=table.where(row0, columns["submitted_on"]), message=str(exc)))
+            problems.append(problem_from(exc, table.where(row0, columns["submitted_on"])))
             continue
         batch.yearly_checks.append(
             YearlyCheckRow(registration_no=number, submitted_on=submitted, location=table.where_row(row0))

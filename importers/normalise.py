@@ -7,6 +7,8 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
+from pydantic_core import PydanticCustomError
+
 from registry.domain.models import AnswerStatus
 
 __all__ = ["SCS_MARKS", "parse_bool", "parse_date", "scs_mark_status"]
@@ -30,7 +32,8 @@ def parse_date(value: object) -> date:
     """A date from ISO text, ``2026/4/1``, ``2026年4月1日``, an Excel serial number, or a Japanese
     era date (``令和7年4月1日``, ``R7.4.1``, ``平成31年4月30日``, ``令和元年5月1日``).
 
-    Raises ``ValueError`` saying what was expected.
+    Raises ``ValueError`` saying what was expected: a ``PydanticCustomError`` whose ``type`` is a
+    message key (registry/messages/importers.toml) and whose ``context`` holds its parameters.
     """
     if isinstance(value, datetime):
         return value.date()
@@ -40,7 +43,7 @@ def parse_date(value: object) -> date:
         return _from_serial(float(value))
     text = unicodedata.normalize("NFKC", str(value or "")).strip()
     if not text:
-        raise ValueError("a date is required")
+        raise PydanticCustomError("date.required", "a date is required")
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return _from_serial(float(text))
     match = _WESTERN.match(text)
@@ -53,15 +56,27 @@ def parse_date(value: object) -> date:
         era_year = 1 if year_text == "元" else int(year_text)
         result = _make(start.year + era_year - 1, int(month), int(day), text)
         if result < start:
-            raise ValueError(f"{text!r} is before the start of that era ({start.isoformat()})")
+            raise PydanticCustomError(
+                "date.before_era",
+                "'{found}' is before the start of that era ({era_start})",
+                {"found": text, "era_start": start.isoformat()},
+            )
         return result
-    raise ValueError(f"expected a date such as 2026-04-01, 2026/4/1, 令和8年4月1日 or R8.4.1; found {text!r}")
+    raise PydanticCustomError(
+        "date.format",
+        "expected a date such as 2026-04-01, 2026/4/1, 令和8年4月1日 or R8.4.1; found '{found}'",
+        {"found": text},
+    )
 
 
 def _from_serial(serial: float) -> date:
     # Excel serials for 1990–2100; anything else is more likely a number than a date.
     if not 32874 <= serial <= 73415:
-        raise ValueError(f"{serial:g} is not a plausible Excel date serial")
+        raise PydanticCustomError(
+            "date.serial",
+            "{found} is not a plausible Excel date serial (a date between 1990 and 2100)",
+            {"found": f"{serial:g}"},
+        )
     return _EXCEL_EPOCH + timedelta(days=int(serial))
 
 
@@ -69,7 +84,7 @@ def _make(year: int, month: int, day: int, text: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValueError(f"{text!r} is not a real calendar date") from None
+        raise PydanticCustomError("date.not_real", "'{found}' is not a real calendar date", {"found": text}) from None
 
 
 # Marks used in SCS self-assessments and their variants (NFKC-folded before lookup).
@@ -114,10 +129,11 @@ _FALSE = {"いいえ", "no", "n", "false", "0", "無", "なし", "×", "-", ""}
 
 
 def parse_bool(raw: object) -> bool:
-    """はい/いいえ, 有/無, yes/no, 1/0, ○/× → bool; raises ValueError otherwise."""
+    """はい/いいえ, 有/無, yes/no, 1/0, ○/× → bool; raises ValueError (a keyed
+    ``PydanticCustomError``, like :func:`parse_date`) otherwise."""
     text = unicodedata.normalize("NFKC", str(raw or "")).strip().casefold()
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"expected はい/いいえ (yes/no), found {raw!r}")
+    raise PydanticCustomError("yes_no.format", "expected はい/いいえ (yes/no), found '{found}'", {"found": str(raw)})

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from pydantic_core import PydanticCustomError
+
 from importers.base import (
     ImportBatch,
     ImportContext,
@@ -70,10 +72,10 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     tables = read_tables(source, context.limits)
     located = next(((t, h) for t in tables if (h := find_header(t, _REQUIRED))), None)
     if located is None:
-        sheets = ", ".join(t.sheet or "" for t in tables)
-        raise SourceFileError.at(
-            source.name, source.name, f"no sheet has a header row with 評価基準No. and 自己評価 (sheets: {sheets})"
-        )
+        sheets = [t.sheet for t in tables if t.sheet]
+        if not sheets:  # a CSV file: one table, no sheet names to list
+            raise SourceFileError.at(source.name, source.name, "scs.header_missing_in_file")
+        raise SourceFileError.at(source.name, source.name, "scs.header_missing", sheets=sheets)
     table, (header_row, columns) = located
     crit_col, answer_col = columns["評価基準No."], columns["自己評価"]
     optional = {field: columns.get(text) for field, text in _OPTIONAL.items()}
@@ -82,22 +84,21 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
 
     def criterion_id(text: str) -> str:
         if not _CRITERION.match(text):
-            raise ValueError(f"expected a criterion ID like 4-1-2-3, found {text!r}")
+            raise PydanticCustomError(
+                "scs.criterion_id_format", "expected a criterion ID like 4-1-2-3, found '{found}'", {"found": text}
+            )
         return text
 
     answers: list[Answer] = []
     first_row: dict[str, int] = {}
-    for row0, row, crit in item_rows(table, header_row, crit_col, problems, noun="criterion", normalise=criterion_id):
+    for row0, row, crit in item_rows(
+        table, header_row, crit_col, problems, noun="tabular.noun.criterion", normalise=criterion_id
+    ):
         first_row[crit] = row0
         raw = cell(row, answer_col)
         status = scs_mark_status(raw)
         if status is None:
-            problems.append(
-                Problem(
-                    location=table.where(row0, answer_col),
-                    message=f"unknown answer {raw!r} for {crit}: expected ○ (met), △ (partly), ✖ (not met) or blank",
-                )
-            )
+            problems.append(Problem.of(table.where(row0, answer_col), "scs.unknown_mark", found=raw, criterion=crit))
             continue
         extra = {f: cell(row, c) for f, c in optional.items()}
         answer = row_model(
@@ -112,17 +113,12 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
         if answer is not None:
             answers.append(answer)
     if not first_row and not problems:
-        problems.append(
-            Problem(location=table.where_row(header_row), message="the sheet has no criterion rows under its header")
-        )
+        problems.append(Problem.of(table.where_row(header_row), "scs.no_criteria"))
     catalogues = [load_catalogue(v) for v in available_versions()]
     catalogue, unknown = detect_version(set(first_row), catalogues)
     if unknown:
         problems.extend(
-            Problem(
-                location=table.where(first_row[i], crit_col), message=f"criterion {i} is in no SCS catalogue version"
-            )
-            for i in unknown
+            Problem.of(table.where(first_row[i], crit_col), "scs.unknown_criterion", criterion=i) for i in unknown
         )
     if problems:
         raise SourceFileError(source.name, problems)
@@ -132,19 +128,20 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     missing = [c.id for c in catalogue.criteria_at(level) if c.id not in first_row]
     if missing:
         warnings.append(
-            Problem(
-                location=table.label,
-                message=f"{len(missing)} ★{level} criteria of catalogue {catalogue.version} are not in the sheet "
-                f"(e.g. {', '.join(missing[:5])}); they count as unknown",
+            Problem.of(
+                table.label,
+                "scs.criteria_missing",
+                count=len(missing),
+                level=level,
+                version=catalogue.version,
+                examples=missing[:5],
             )
         )
     blanks = sum(1 for a in answers if a.status == "unknown")
     if blanks:
-        warnings.append(Problem(location=table.label, message=f"{blanks} criteria are unanswered (blank)"))
+        warnings.append(Problem.of(table.label, "scs.blank_answers", count=blanks))
     if catalogue.data.status == "draft":
-        warnings.append(
-            Problem(location=table.label, message=f"answered against the draft catalogue {catalogue.version}")
-        )
+        warnings.append(Problem.of(table.label, "scs.draft_catalogue", version=catalogue.version))
     return ImportBatch(
         format=NAME,
         source_name=source.name,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,15 +22,17 @@ from pydantic import BaseModel, ValidationError
 from importers.base import (
     ImportContext,
     Limits,
+    MessageValue,
     Problem,
     SourceFile,
     SourceFileError,
     SupplierRef,
     cell_name,
     header_key,
+    problem_from,
     validation_problems,
 )
-from importers.container import check_office_zip, decode_text, sheet_origins
+from importers.container import check_office_zip, decode_text, sheet_origins, too_large
 from importers.normalise import parse_date
 
 __all__ = [
@@ -43,10 +46,11 @@ __all__ = [
     "item_rows",
     "label_values",
     "macro_warnings",
+    "problems_at",
     "problems_full",
     "read_tables",
-    "reader_error",
     "reader_failed",
+    "reader_reason",
     "row_model",
     "supplier_and_date",
 ]
@@ -107,9 +111,30 @@ def _clean(value: object) -> str | None:
     return text.strip() or None
 
 
-def reader_error(exc: BaseException) -> str:
-    """The Excel reader's error in one line: its first, without the chain of context below it."""
-    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+# The Excel reader's (calamine's) errors by what they say, as the message keys that say it to a
+# person (``reason_key`` of ``tabular.excel_unreadable`` and ``tabular.sheet_unreadable``).
+_READER_REASONS = (
+    (re.compile(r"password|encrypt", re.I), "tabular.reason.encrypted"),
+    (re.compile(r"Cannot detect file format|file not found|FileNotFound|Cannot find", re.I), "tabular.reason.parts"),
+    (re.compile(r"shared strings", re.I), "tabular.reason.shared_strings"),
+    (re.compile(r"Worksheet '.*' not found", re.I), "tabular.reason.sheet_missing"),
+    (
+        re.compile(r"xml|Expecting|Unknown cell|Unsupported cell|Range is missing|Dimension|attribute", re.I),
+        "tabular.reason.xml",
+    ),
+)
+
+
+def reader_reason(exc: BaseException) -> tuple[str, dict[str, MessageValue]]:
+    """What the Excel reader's failure means, as a message key and its parameters: a known kind of
+    damage by its own key, anything else by the reader's error type (for support), never its text."""
+    if not isinstance(exc, Exception):  # a panic: the reader met a value it cannot convert
+        return "tabular.reason.panic", {}
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    for pattern, key in _READER_REASONS:
+        if pattern.search(first):
+            return key, {}
+    return "tabular.reason.other", {"error": type(exc).__name__}
 
 
 def reader_failed(exc: BaseException) -> bool:
@@ -126,8 +151,9 @@ def _excel_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | No
     except BaseException as exc:  # calamine raises its own error types for each kind of damage
         if not reader_failed(exc):
             raise
+        reason, params = reader_reason(exc)
         raise SourceFileError.at(
-            source.name, source.name, f"not a readable Excel workbook (.xlsx): {reader_error(exc)}"
+            source.name, source.name, "tabular.excel_unreadable", reason_key=reason, **params
         ) from None
     wanted = list(reader.sheet_names) if sheets is None else [s for s in sheets if s in reader.sheet_names]
     origins = sheet_origins(source, limits)
@@ -139,19 +165,15 @@ def _excel_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | No
         except BaseException as exc:
             if not reader_failed(exc):
                 raise
-            why = reader_error(exc)
-            if not isinstance(exc, Exception):  # a panic: the reader met a value it cannot convert
-                why = f"a cell holds a value the Excel reader cannot handle, such as a date far out of range ({why})"
+            reason, params = reader_reason(exc)
             raise SourceFileError.at(
-                source.name, f"{source.name}: {name}", f"the sheet cannot be read: {why}"
+                source.name, f"{source.name}: {name}", "tabular.sheet_unreadable", reason_key=reason, **params
             ) from None
         # Each part was bounded by check_office_zip; many sheets may name the same part.
         cells += frame.height * frame.width
         if cells > limits.max_cells:
             raise SourceFileError.at(
-                source.name,
-                f"{source.name}: {name}",
-                f"the workbook's sheets hold more than the limit of {limits.max_cells:,} cells",
+                source.name, f"{source.name}: {name}", "tabular.too_many_cells", limit=f"{limits.max_cells:,}"
             )
         # Measured: cleaning in Python beats a polars select here (few cells, per-call overhead).
         rows = [[_clean(v) for v in row] for row in frame.iter_rows()]
@@ -174,12 +196,17 @@ def _text_table(source: SourceFile, limits: Limits) -> Table:
                 raise SourceFileError.at(
                     source.name,
                     f"{source.name} line {reader.line_num}",
-                    f"the file holds more than {limits.max_cells:,} cells (an empty line counts as one); "
-                    "that is the limit",
+                    "tabular.csv_too_many_cells",
+                    limit=f"{limits.max_cells:,}",
                 )
             rows.append([_clean(v) for v in row])
-    except csv.Error as exc:
-        raise SourceFileError.at(source.name, source.name, f"not a readable CSV file: {exc}") from None
+    except csv.Error as exc:  # what Python's csv module refuses, by its text (it has one error type)
+        where = f"{source.name} line {reader.line_num}" if reader.line_num else source.name
+        if "field larger than field limit" in str(exc):
+            raise SourceFileError.at(
+                source.name, where, "tabular.csv_field_too_long", limit=f"{csv.field_size_limit():,}"
+            ) from None
+        raise SourceFileError.at(source.name, where, "tabular.csv_unreadable") from None
     return Table(source.name, None, rows)
 
 
@@ -199,14 +226,14 @@ def read_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | None
 
 def _read_tables(source: SourceFile, limits: Limits, sheets: Iterable[str] | None) -> list[Table]:
     if len(source.data) > limits.max_file_bytes:
-        raise SourceFileError.at(
-            source.name, source.name, f"the file is {len(source.data):,} bytes; the limit is {limits.max_file_bytes:,}"
-        )
+        raise too_large(source, limits)
     if source.suffix in EXCEL_SUFFIXES:
         return _excel_tables(source, limits, sheets)
     if source.suffix in TEXT_SUFFIXES:
         return [_text_table(source, limits)]
-    raise SourceFileError.at(source.name, source.name, f"files of type .{source.suffix or '(none)'} are not read here")
+    if not source.suffix:
+        raise SourceFileError.at(source.name, source.name, "tabular.no_suffix")
+    raise SourceFileError.at(source.name, source.name, "tabular.unknown_suffix", suffix=source.suffix)
 
 
 def find_header(table: Table, required: Iterable[str], scan_rows: int = 15) -> tuple[int, dict[str, int]] | None:
@@ -263,7 +290,7 @@ def supplier_and_date(
             try:
                 submitted = parse_date(value)
             except ValueError as exc:
-                problems.append(Problem(location=where, message=str(exc)))
+                problems.append(problem_from(exc, where))
             break
     return SupplierRef(**ref), submitted, problems
 
@@ -278,9 +305,7 @@ def problems_full(problems: list[Problem], where: str) -> bool:
     if len(problems) < MAX_PROBLEMS:
         return False
     if len(problems) == MAX_PROBLEMS:
-        problems.append(
-            Problem(location=where, message=f"more than {MAX_PROBLEMS} problems; the rest of the file was not checked")
-        )
+        problems.append(Problem.of(where, "tabular.too_many_problems", limit=MAX_PROBLEMS))
     return True
 
 
@@ -308,6 +333,20 @@ def row_model(
         return None
 
 
+def problems_at(
+    exc: ValidationError, place: Callable[[tuple[int | str, ...]], tuple[str, str]], limit: int | None = None
+) -> list[Problem]:
+    """A model's validation errors as problems (:func:`validation_problems`), each at the place
+    and naming the field that ``place`` gives for the error's whole path (``loc``): a nested
+    document or a row of entries, where the first name alone does not say where. The field is a
+    message key (``field.*`` or another label), or a name as the file wrote it."""
+    out = []
+    for error, problem in zip(exc.errors()[:limit], validation_problems(exc, lambda _field: "")[:limit], strict=False):
+        location, label = place(tuple(error["loc"]))
+        out.append(Problem(location=location, key=problem.key, params={**problem.params, "field_label": label}))
+    return out
+
+
 def cell(row: list[str | None], col: int | None) -> str | None:
     """The text of a cell, or None when the column is absent or the row is short."""
     return row[col] if col is not None and col < len(row) else None
@@ -319,13 +358,14 @@ def item_rows(
     id_col: int,
     problems: list[Problem],
     *,
-    noun: str = "item",
+    noun: str = "tabular.noun.item",
     normalise: Callable[[str], str] | None = None,
 ) -> Iterator[tuple[int, list[str | None], str]]:
     """Rows under the header that carry an item ID, each ID once, as (row, cells, ID).
 
-    ``normalise`` may rewrite an ID or raise ``ValueError`` saying what was expected; bad and
-    repeated IDs become problems at their cell and their rows are skipped.
+    ``normalise`` may rewrite an ID or raise ``ValueError`` saying what was expected (a keyed
+    ``PydanticCustomError``); bad and repeated IDs become problems at their cell and their rows
+    are skipped. ``noun`` is the message key naming what the IDs are (``tabular.noun.*``).
     """
     seen: dict[str, int] = {}
     for row0 in range(header_row + 1, len(table.rows)):
@@ -340,12 +380,11 @@ def item_rows(
             try:
                 item = normalise(item)
             except ValueError as exc:
-                problems.append(Problem(location=where, message=str(exc)))
+                problems.append(problem_from(exc, where))
                 continue
-        if item in seen:
-            problems.append(
-                Problem(location=where, message=f"{noun} {item} appears twice (first on row {seen[item] + 1})")
-            )
+        if item in seen:  # the row a person sees: the sheet's own, shifted like the cell above
+            first = seen[item] + (table.origin[0] if table.sheet is not None else 0) + 1
+            problems.append(Problem.of(where, "tabular.repeated_id", noun_label=noun, item=item, row=first))
             continue
         seen[item] = row0
         yield row0, row, item
@@ -355,4 +394,4 @@ def macro_warnings(source: SourceFile) -> list[Problem]:
     """What to tell about a macro-enabled workbook: its values are read, its macros never run."""
     if source.suffix != "xlsm":
         return []
-    return [Problem(location=source.name, message="macro-enabled workbook: cell values were read, macros were not run")]
+    return [Problem.of(source.name, "tabular.macros_not_run")]

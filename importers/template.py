@@ -7,6 +7,8 @@ own subcontractors (tier-2 links).
 
 from __future__ import annotations
 
+from pydantic_core import PydanticCustomError
+
 from importers.base import (
     DeclaredSubcontractor,
     ImportBatch,
@@ -16,6 +18,7 @@ from importers.base import (
     SourceFileError,
     SubmissionPayload,
     SupplierRef,
+    problem_from,
 )
 from importers.normalise import parse_bool
 from importers.tabular import (
@@ -67,9 +70,7 @@ def _meta(table: Table) -> dict[str, str]:
 def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     tables = _tables(source, context)
     if META_SHEET not in tables:
-        raise SourceFileError.at(
-            source.name, source.name, f"not a Monosashi template: the hidden sheet {META_SHEET} is missing"
-        )
+        raise SourceFileError.at(source.name, source.name, "template.not_template", sheet=META_SHEET)
     meta = _meta(tables[META_SHEET])
     framework_id = meta.get("framework_id")
     try:
@@ -77,18 +78,14 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
         definition = framework_definition(framework_id or "", level=level, profiles=dict(context.profiles) or None)
     except (KeyError, ValueError):
         raise SourceFileError.at(
-            source.name,
-            f"{source.name}: {META_SHEET}",
-            f"unknown framework {framework_id!r} in the template's metadata",
+            source.name, f"{source.name}: {META_SHEET}", "template.unknown_framework", framework=framework_id
         ) from None
     if ANSWER_SHEET not in tables:
-        raise SourceFileError.at(source.name, source.name, f"the sheet {ANSWER_SHEET} is missing (was it renamed?)")
+        raise SourceFileError.at(source.name, source.name, "template.sheet_missing", sheet=ANSWER_SHEET)
     table = tables[ANSWER_SHEET]
     header = find_header(table, ("No.", "回答"))
     if header is None:
-        raise SourceFileError.at(
-            source.name, f"{source.name}: {ANSWER_SHEET}", "the header row with No. and 回答 was not found"
-        )
+        raise SourceFileError.at(source.name, f"{source.name}: {ANSWER_SHEET}", "template.header_missing")
     header_row, columns = header
     id_col, answer_col = columns["No."], columns["回答"]
     reason_col, note_col = columns.get("理由・根拠"), columns.get("補足")
@@ -102,9 +99,11 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
     if context.supplier_id and context.supplier_id != supplier.supplier_id:
         if supplier.supplier_id:
             warnings.append(
-                Problem(
-                    location=supplier.location or source.name,
-                    message=f"template made for {supplier.supplier_id}, imported for {context.supplier_id} as chosen",
+                Problem.of(
+                    supplier.location or source.name,
+                    "template.other_supplier",
+                    made_for=supplier.supplier_id,
+                    chosen=context.supplier_id,
                 )
             )
         named = supplier if supplier.describe() != "(none)" else None
@@ -118,7 +117,11 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
 
     def item_id(text: str) -> str:
         if text not in items:
-            raise ValueError(f"item {text!r} is not in {definition.name_ja} (was a row edited?)")
+            raise PydanticCustomError(
+                "template.unknown_item",
+                "item '{found}' is not in {framework} (was a row edited?)",
+                {"found": text, "framework": definition.name_ja},
+            )
         return text
 
     for row0, row, item in item_rows(table, header_row, id_col, problems, normalise=item_id):
@@ -130,9 +133,8 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
             status = vocabulary[answer_key(raw)]
         else:
             problems.append(
-                Problem(
-                    location=table.where(row0, answer_col),
-                    message=f"unknown answer {raw!r} for {item}: expected {allowed} or blank",
+                Problem.of(
+                    table.where(row0, answer_col), "template.unknown_answer", found=raw, item=item, allowed=allowed
                 )
             )
             continue
@@ -156,18 +158,13 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
             answers.append(answer)
     missing = sorted(items - seen)
     if missing:
-        warnings.append(
-            Problem(
-                location=table.label,
-                message=f"{len(missing)} items are missing from the sheet ({', '.join(missing[:5])}); they count as unknown",
-            )
-        )
+        warnings.append(Problem.of(table.label, "template.items_missing", count=len(missing), items=missing[:5]))
     subcontractors = _subcontractors(tables.get(SUBCONTRACTOR_SHEET), problems)
     if problems:
         raise SourceFileError(source.name, problems)
     blanks = sum(1 for a in answers if a.raw_answer is None)
     if blanks:
-        warnings.append(Problem(location=table.label, message=f"{blanks} items are unanswered (blank)"))
+        warnings.append(Problem.of(table.label, "template.blank_answers", count=blanks))
     score = band = None
     if definition.framework_id == "ipa_5min":
         scores = {answer_key(a.label): a.score or 0 for a in definition.answers}
@@ -200,7 +197,7 @@ def _subcontractors(table: Table | None, problems: list[Problem]) -> list[Declar
         return []
     header = find_header(table, ("会社名", "法人番号"))
     if header is None:
-        problems.append(Problem(location=table.label, message="the header row with 会社名 and 法人番号 was not found"))
+        problems.append(Problem.of(table.label, "template.subcontractor_header_missing"))
         return []
     header_row, columns = header
     name_col, number_col = columns["会社名"], columns["法人番号"]
@@ -217,15 +214,13 @@ def _subcontractors(table: Table | None, problems: list[Problem]) -> list[Declar
         if name is None and number is None:
             continue
         if name is None:
-            problems.append(
-                Problem(location=table.where(row0, name_col), message="a subcontractor needs its company name")
-            )
+            problems.append(Problem.of(table.where(row0, name_col), "template.subcontractor_needs_name"))
             continue
         try:
             corporate = normalise_corporate_number(number) if number else None
             critical = parse_bool(cell(row, critical_col)) if cell(row, critical_col) else False
-        except ValueError as exc:
-            problems.append(Problem(location=table.where_row(row0), message=str(exc)))
+        except ValueError as exc:  # keyed: normalise_corporate_number and parse_bool say what they expect
+            problems.append(problem_from(exc, table.where_row(row0)))
             continue
         declared = row_model(
             DeclaredSubcontractor,

@@ -3,7 +3,8 @@
 Each entry relates one source item to one target criterion with a relationship in the sense of
 NIST OLIR set-theory mapping — ``equal``, ``subset`` (the source item covers less than the
 criterion), ``superset`` (it covers more), ``intersect`` (they overlap) — a strength (0–1) and a
-short rationale. Files live in ``questionnaires/crosswalks/*.json``; profiles carry their own.
+short rationale, in English (``rationale``) and for Japanese readers (``rationale_ja``, optional:
+without it the English one is shown). Files live in ``questionnaires/crosswalks/*.json``; profiles carry their own.
 Loading checks that every ID exists on both sides.
 """
 
@@ -101,6 +102,7 @@ class CrosswalkEntry(Strict):
     relationship: Relationship
     strength: float = Field(ge=0, le=1)
     rationale: str = Field(min_length=3)
+    rationale_ja: str | None = None  # the rationale for Japanese readers (the UI's first language)
     source_level: str | None = Field(default=None, description="level the citation gives (JAMA/JAPIA Lv1–Lv3)")
 
 
@@ -114,6 +116,7 @@ class Crosswalk(Strict):
     target: FrameworkRef
     method: Literal["official_citations", "authored", "version_migration", "profile"]
     description: str
+    description_ja: str | None = None  # the description for Japanese readers (the UI's first language)
     entries: tuple[CrosswalkEntry, ...]
 
     @model_validator(mode="after")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from registry.messages import catalogue, render
+
 __all__ = [
     "AccessDenied",
     "DatabaseFileError",
@@ -15,18 +17,34 @@ __all__ = [
 
 
 class MonosashiError(Exception):
-    """Base of every error the CLI prints as one line and the app shows in an error box."""
+    """Base of every error the CLI prints as one line and the app shows in an error box.
+
+    Raised with a message key and its parameters (registry/messages), so that each reader gets
+    it in their language: ``raise NotFoundError("supplier.not_found", supplier_id="S-1")``;
+    ``str()`` is the English text. A text that is no key is shown as written (an error from a
+    library, or a message not yet given a key)."""
+
+    def __init__(self, key: str = "", /, **params: object) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (``ja`` or ``en``)."""
+        if self.key in catalogue():
+            return render(self.key, lang, self.params)
+        return self.key
 
 
 class DatabaseLockedError(MonosashiError):
     """Another process holds the DuckDB file's write lock."""
 
     def __init__(self, path: Path, holder: str | None, waited: float) -> None:
-        who = f" by {holder}" if holder else ""
         super().__init__(
-            f"The database {path} is in use{who} (waited {waited:.0f} s). DuckDB lets one program "
-            "open the file at a time: stop the other program (the Monosashi app or another "
-            "`monosashi` command) or retry when it has finished."
+            "database.locked_by" if holder else "database.locked",
+            path=str(path),
+            holder=holder,
+            seconds=f"{waited:.0f}",
         )
         self.path = path
         self.holder = holder

@@ -28,6 +28,13 @@ BUYER = Actor.person("buyer", "buyer")
 
 
 @pytest.fixture(autouse=True)
+def messages_in_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's messages follow the machine's locale; tests read them in English unless a test
+    asks for another language (``--lang`` or ``MONOSASHI_LANG``)."""
+    monkeypatch.setenv("MONOSASHI_LANG", "en")
+
+
+@pytest.fixture(autouse=True)
 def today_is_as_of(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every test runs on AS_OF (noon UTC, the same calendar day in Tokyo), whatever the wall
     clock says; the clock still ticks, so timeouts and durations behave. Real-browser tests talk

@@ -76,7 +76,7 @@ def test_role_ladder_and_the_supplier_apart():
 def test_every_write_is_checked_in_the_transaction(store):
     viewer = Actor.person("vera", "viewer")
     before = store.scalar("SELECT count(*) FROM supplier")
-    with pytest.raises(AccessDenied, match="vera \\(viewer\\) may not "):
+    with pytest.raises(AccessDenied, match="vera \\(Viewer\\) "):
         suppliers.add_supplier(store, Supplier(supplier_id="NEW1", name="株式会社新"), actor=viewer)
     assert store.scalar("SELECT count(*) FROM supplier") == before
     suppliers.add_supplier(store, Supplier(supplier_id="NEW1", name="株式会社新"), actor=Actor.person("bob", "buyer"))
@@ -111,10 +111,10 @@ def test_passwords_are_hashed_and_sign_in_is_audited(store):
     who = access.authenticate(store, "bob", PASSWORDS["bob"])
     assert (str(who), who.role) == ("bob", "buyer")
     for user, password in (("bob", "wrong-password"), ("nobody", "whatever-123")):
-        with pytest.raises(AccessDenied, match="wrong name or password"):
+        with pytest.raises(AccessDenied, match="Wrong name or password"):
             access.authenticate(store, user, password)
     access.set_user_disabled(store, "bob", True, Actor.person("ada", "admin"))
-    with pytest.raises(AccessDenied, match="wrong name or password, or the account is disabled"):
+    with pytest.raises(AccessDenied, match="Wrong name or password, or the account is disabled"):
         access.authenticate(store, "bob", PASSWORDS["bob"])
     actions = store.frame("SELECT action FROM audit_log WHERE entity = 'app_user'")["action"].to_list()
     assert actions.count("sign_in") == 1 and actions.count("sign_in_failed") == 3
@@ -186,7 +186,7 @@ def test_nothing_is_open_without_signing_in(monkeypatch, store, tmp_path):
     at.text_input(key="signin_user").set_value("bob")
     at.text_input(key="signin_password").set_value("wrong-password")
     at.button[0].click().run()
-    assert "wrong name or password" in at.error[0].value and at.title[0].value == "モノサシにサインイン"
+    assert "パスワードが違う" in at.error[0].value and at.title[0].value == "モノサシにサインイン"
     empty = make_store(tmp_path / "empty.duckdb")
     fresh = open_app(monkeypatch, empty)
     assert "monosashi users add" in fresh.info[0].value  # no accounts: says how to make one
@@ -246,7 +246,7 @@ def test_the_portal_shows_one_supplier_and_nothing_else(monkeypatch, store):
     access.revoke_invitation(store, access.invitations(store)["invitation"][0], Actor.person("bob", "buyer"))
     revoked.query_params["invite"] = made.token
     revoked.run()
-    assert "revoked" in revoked.error[0].value and not revoked.title and not revoked.dataframe
+    assert "取り消されました" in revoked.error[0].value and not revoked.title and not revoked.dataframe
 
 
 def test_the_portal_accepts_the_suppliers_own_answers_only(monkeypatch, store):
@@ -364,11 +364,11 @@ def test_the_cli_signs_in_once_accounts_exist(store, monkeypatch, tmp_path):
     runner = CliRunner()
     monkeypatch.delenv("MONOSASHI_USER", raising=False)
     result = runner.invoke(main, ["suppliers", "list", "--db", str(store.path)])
-    assert result.exit_code == 1 and "sign in with MONOSASHI_USER, e.g. `MONOSASHI_USER=" in result.output
+    assert result.exit_code == 1 and "sign in with MONOSASHI_USER=your-account monosashi" in result.output
     monkeypatch.setenv("MONOSASHI_USER", "vera")
     monkeypatch.setenv("MONOSASHI_PASSWORD", "wrong-password")
     result = runner.invoke(main, ["suppliers", "list", "--db", str(store.path)])
-    assert result.exit_code == 1 and "wrong name or password" in result.output
+    assert result.exit_code == 1 and "Wrong name or password" in result.output
     monkeypatch.setenv("MONOSASHI_PASSWORD", PASSWORDS["vera"])
     assert runner.invoke(main, ["suppliers", "list", "--db", str(store.path)]).exit_code == 0
     # a registry without accounts is in single-user local mode

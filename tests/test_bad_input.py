@@ -179,7 +179,7 @@ def test_bad_rows_of_lists(store):
         [{"supplier_id": "B1", "name": "株式会社ビー", "corporate_number": "1234567890123"}]
     )
     assert rejected(store, "s.csv", bad_number) == [
-        "s.csv line 2 | corporate_number: corporate number 1234567890123 fails its check digit (expected 9, found 1)"
+        "s.csv line 2, column 3 | corporate number 1234567890123 fails its check digit (expected 9, found 1)"
     ]
     self_link = samples.supplier_links_csv([("S000001", "S000001", None, False)])
     assert "cannot be linked to itself" in rejected(store, "l.csv", self_link)[0]

@@ -99,7 +99,7 @@ def test_suppliers_add_and_list(tmp_path: Path):
     ("args", "message"),
     [
         (["--id", "T1", "--name", "x", "--corporate-number", "8000012050002"], "fails its check digit"),
-        (["--id", "bad id", "--name", "x"], "supplier_id"),
+        (["--id", "bad id", "--name", "x"], "Supplier ID"),
     ],
 )
 def test_bad_supplier_input_is_one_clear_line(tmp_path: Path, args, message):

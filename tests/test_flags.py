@@ -327,10 +327,10 @@ def test_workflow_steps_are_all_or_nothing(store):
     flags.refresh(store, AS_OF, actor=BUYER)
     ids = flags.flags(store)["flag_id"].to_list()
     flags.set_flag_state(store, ids[:1], "resolved", BUYER)
-    with pytest.raises(MonosashiError, match="cannot mark acknowledged"):
+    with pytest.raises(MonosashiError, match="Cannot mark Acknowledged"):
         flags.set_flag_state(store, ids, "acknowledged", BUYER)
     assert flags.flags(store).filter(state="acknowledged").is_empty()
-    with pytest.raises(MonosashiError, match="unknown flag 999"):
+    with pytest.raises(MonosashiError, match="Unknown flag 999"):
         flags.set_flag_state(store, [999], "resolved", BUYER)
 
 

@@ -49,7 +49,7 @@ def test_per_file_mode_imports_the_good_and_quarantines_the_bad(store):
     history = submissions.import_history(store)
     assert set(history["status"]) == {"imported", "rejected"}
     rejected = history.filter(status="rejected").row(0, named=True)
-    assert "not an Excel workbook" in rejected["errors"]
+    assert "not an Excel workbook" in intake.problems_said(rejected["errors"], "en")
     assert submissions.file_content(store, rejected["sha256"]) == bad  # quarantined, unaltered
 
 

@@ -141,7 +141,7 @@ def test_a_broken_database_shows_an_error_box(monkeypatch, tmp_path, content):
     db = tmp_path / "broken.duckdb"
     db.write_bytes(content)
     at = open_app(monkeypatch, db)
-    assert at.error and "not a DuckDB database file" in at.error[0].value
+    assert at.error and "DuckDB のデータベースファイルではありません" in at.error[0].value
     assert db.read_bytes() == content
 
 
@@ -181,7 +181,7 @@ def test_a_locked_database_shows_an_error_box(monkeypatch, tmp_path):
     with lock_held_by_another_process(db):
         at.run()
     assert not at.exception
-    assert at.error and "is in use by PID" in at.error[0].value
+    assert at.error and "使用中です" in at.error[0].value
 
 
 def test_import_page_checks_first_then_writes_on_the_button(monkeypatch, tmp_path):
@@ -198,7 +198,7 @@ def test_import_page_checks_first_then_writes_on_the_button(monkeypatch, tmp_pat
     assert not at.exception
     summary = at.dataframe[0].value
     assert summary["status"].to_list() == ["取り込み可", "不受理"]
-    assert any("not an Excel workbook" in e.value for e in at.error)
+    assert any("Excel ブック" in e.value and "ではありません" in e.value for e in at.error)
     preview = at.dataframe[1]  # the answers read, with their statuses in words and labelled columns
     assert set(preview.value["status"]) <= {"充足", "一部", "未充足", "不明", "該当なし"}
     labels = {name: config["label"] for name, config in json.loads(preview.proto.columns).items() if "label" in config}
@@ -250,9 +250,13 @@ def test_supplier_page_shows_readiness_and_evidence(monkeypatch, tmp_path):
     at.text_input(key="supplier_page.search").set_value("S000003").run()
     assert not at.exception
     assert len(at.get("plotly_chart")) >= 4  # two gauges, the history and the requirement matrix (+ sub-network)
-    before = at.dataframe[-1].value.shape[0]  # the criteria table is the last one
+
+    def criteria_rows() -> int:  # the criteria table, in its tab
+        return next(d.value for d in at.tabs[1].dataframe if "criterion_id" in d.value.columns).shape[0]
+
+    before = criteria_rows()
     at.radio(key="supplier_level.ja").set_value("★4 の評価基準（★3を含む）").run()
-    assert at.dataframe[-1].value.shape[0] >= before
+    assert criteria_rows() >= before
     assert not at.exception
 
 
@@ -281,7 +285,7 @@ def test_requests_page_records_a_request_with_the_three_questions(monkeypatch, t
     assert "★4" in at.info[0].value  # any yes recommends ★4
     at.radio(key="rq_level").set_value("3").run()
     at.button(key="rq_save").click().run()
-    assert "needs a reason" in at.error[0].value  # choosing otherwise needs a reason
+    assert "理由が必要です" in at.error[0].value  # choosing otherwise needs a reason
     at.text_input(key="rq_reason").set_value("代替調達先あり").run()
     at.button(key="rq_save").click().run()
     assert not at.exception and at.success
@@ -317,7 +321,7 @@ def test_flags_page_acknowledges_in_bulk_and_filters(monkeypatch, tmp_path):
     assert flags.flags(store, severities=["critical"], states=["acknowledged"]).height == critical
     at.radio(key="flag_action.ja").set_value("対象外にする（理由が必要）").run()
     at.button(key="flag_apply").click().run()
-    assert "needs a reason" in at.error[0].value
+    assert "理由を書いてください" in at.error[0].value
 
 
 def test_support_page_ranks_suppliers_and_offers_gap_reports(monkeypatch, tmp_path):
@@ -531,4 +535,50 @@ def test_a_file_imported_before_names_the_supplier_it_went_to(monkeypatch, tmp_p
     intake.commit(store, first, mode="per_file", actor=ADMIN, today=date(2026, 11, 23))
     (again,) = intake.analyse(store, [SourceFile("copy.xlsx", data)], supplier_id="S000004", limits=Limits())
     assert again.status == "duplicate"
-    assert "for S000003" in again.warnings[0].message and "2026-11-23" in again.warnings[0].message
+    assert "S000003" in again.warnings[0].message and "2026-11-23" in again.warnings[0].message
+    assert "S000003" in again.warnings[0].text("ja") and "取り込み済み" in again.warnings[0].text("ja")
+
+
+def test_the_import_page_imports_a_lists_valid_rows_and_says_what_changed(monkeypatch, tmp_path):
+    """Issue 17.2/17.3/17.5 on the page: one bad row is refused alone and handed back as a file,
+    the import says per supplier what changed, and a file seen before may go to another supplier."""
+    from support import samples
+
+    store = make_store(tmp_path / "r.duckdb", suppliers=10, seed=4)
+    at = open_app(monkeypatch, store.path)
+    at.switch_page("dashboards/pages/imports.py").run()
+    rows = "取引先ID,会社名,法人番号\r\nN-001,甲山精機,8000012050001\r\nN-002,乙川工業,1000012050001\r\n"
+    at.file_uploader[0].upload("取引先.csv", rows.encode("cp932"), "text/csv").run()
+    assert not at.exception
+    assert any("取り込めない行: 1 行" in m.value for m in at.markdown)
+    refused = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    assert refused["location"].to_list() == ["取引先.csv 3 行目"]
+    assert "チェックデジット" in refused["reason"][0]
+    assert not any("fails its check digit" in str(d.value) for d in at.dataframe)  # no English in the Japanese UI
+    at.button(key="import_confirm").click().run()
+    assert not at.exception
+    assert any("一覧のうち 1 行は取り込んでいません" in w.value for w in at.warning)
+    assert store.scalar("SELECT count(*) FROM supplier WHERE supplier_id IN ('N-001', 'N-002')") == 1
+
+    # answers for one supplier, then the same file for another: the person decides
+    workbook = samples.scs_self_assessment_workbook(answered_on="2026-10-01")
+    at.text_input(key="import_supplier.search").set_value("S000003").run()
+    at.file_uploader[0].upload("answers.xlsx", workbook, "application/octet-stream").run()
+    at.button(key="import_confirm").click().run()
+    assert not at.exception
+    assert any(h.value == "取り込みで変わったこと" for h in at.subheader)
+    changes = next(d.value for d in at.dataframe if "star3_change" in d.value.columns)
+    assert changes["supplier_id"].to_list() == ["S000003"] and " → " in changes["star3_change"][0]
+    assert any(link.label.startswith("S000003") or "（S000003）" in link.label for link in at.get("page_link"))
+
+    at.text_input(key="import_supplier.search").set_value("S000004").run()
+    at.file_uploader[0].upload("answers.xlsx", workbook, "application/octet-stream").run()
+    assert any("S000003" in w.value and "取り込み済み" in w.value for w in at.warning)
+    again = next(c for c in at.checkbox if c.key and c.key.startswith("import_again_"))
+    assert "S000004" in again.label
+    again.check().run()
+    assert not at.exception
+    assert at.dataframe[0].value["status"].to_list() == ["取り込み可"]
+    at.button(key="import_confirm").click().run()
+    owners = store.frame("SELECT DISTINCT supplier_id FROM submission WHERE source_name = 'answers.xlsx' ORDER BY 1")
+    assert owners["supplier_id"].to_list() == ["S000003", "S000004"]

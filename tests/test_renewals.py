@@ -200,13 +200,13 @@ def test_certificate_lists_import_with_clear_rejections(store, tmp_path):
     rejected = CliRunner().invoke(main, ["certificates", "import", str(bad), "--json", "--db", str(store.path)])
     messages = [e["message"] for e in json.loads(rejected.stdout)[0]["errors"]]
     assert rejected.exit_code == 1
-    assert messages[0].startswith("unknown scheme 'Gマーク'")
+    assert messages[0].startswith("unknown scheme Gマーク")
     assert "expiry 2026-04-01 is not after issue 2026-05-01" in messages[1]
     assert "beyond a sane range" in messages[2]
     other = tmp_path / "other.csv"
     other.write_text("取引先ID,会社名\nZ,株式会社Z\n", encoding="utf-8")
     refused = CliRunner().invoke(main, ["certificates", "import", str(other), "--json", "--db", str(store.path)])
-    assert refused.exit_code == 1 and "not a certificate list" in refused.stdout
+    assert refused.exit_code == 1 and "not a Certificate list" in refused.stdout
 
 
 def test_duplicate_registration_number_for_another_supplier(store, tmp_path):

@@ -71,7 +71,7 @@ def test_achieved_and_overdue_follow_from_the_data(store):
 
 def test_request_steps_go_forward_only_and_are_audited(store):
     ask(store)
-    with pytest.raises(MonosashiError, match="cannot mark acknowledged: R-A \\(draft\\)"):
+    with pytest.raises(MonosashiError, match="Cannot mark Acknowledged: R-A \\(Draft\\)"):
         requests.set_request_state(store, ["R-A"], "acknowledged", AS_OF, BUYER)
     requests.set_request_state(store, ["R-A"], "sent", AS_OF, BUYER)
     requests.set_request_state(store, ["R-A"], "acknowledged", AS_OF + timedelta(days=3), BUYER)
@@ -122,7 +122,7 @@ def test_request_list_imports_in_bulk_with_clear_rejections(store, tmp_path):
     assert result.exit_code == 1
     errors = json.loads(result.stdout)[0]["errors"]
     assert {e["message"] for e in errors} == {
-        "expected ★3 or ★4, found '★5'",
+        "expected ★3 or ★4, found ★5",
         "the three questions recommend ★4; a request for ★3 needs a reason",
     }
     assert all("bad.csv line " in e["location"] for e in errors)
@@ -258,7 +258,7 @@ def test_gap_report_lists_every_gap_with_evidence_and_next_step(store):
     assert set(rows) == set(marks)
     malware = rows[next(k for k in marks if k.startswith("4-4-5"))]
     assert (malware[2], malware[5], malware[6]) == ("未充足", "ツール・サービス", "マルウェア対策")
-    assert "SCS self-assessment A.xlsx" in malware[7] and "マルウェア対策ソフト" in malware[8]
+    assert "SCS 自己評価 A.xlsx" in malware[7] and "マルウェア対策ソフト" in malware[8]
     summary = {r[0]: r[1] for r in book["概要"].iter_rows(min_row=3, values_only=True) if r[0]}
     assert summary["目標の★"] == "★3" and summary["推奨するお助け隊メニュー"].startswith("SCS★3+")
     plan = [r for r in book["支援の進め方"].iter_rows(min_row=2, values_only=True)]

@@ -116,7 +116,8 @@ def test_supply_chain_page_on_the_demo_and_empty(monkeypatch, tmp_path):
     at = open_app(monkeypatch, tmp_path / "demo.duckdb", demo_suppliers=120)
     at.switch_page("dashboards/pages/supply_chain.py").run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 3 and len(at.dataframe) == 2
+    assert len(at.get("plotly_chart")) == 2  # coverage per tier, as bars and as tier × coverage counts
+    assert len(at.dataframe) >= 3  # the network outline, concentration, uncovered paths (+ one supplier's outline)
     empty = open_app(monkeypatch, tmp_path / "empty.duckdb", demo_suppliers=0)
     empty.switch_page("dashboards/pages/supply_chain.py").run()
     assert not empty.exception and empty.info

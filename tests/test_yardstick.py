@@ -355,9 +355,9 @@ def test_cli_status_and_explain(store):
         "declared_status": "met",
     }
     text = CliRunner().invoke(main, ["explain", "A", "1-1-1-1", *db]).output
-    assert "ISO/IEC 27001 certificate JQA-1234 (valid to 2029-01-09) → 4.1 → intersect 0.5 → 1-1-1-1: partial" in text
+    assert "ISMS (ISO/IEC 27001) JQA-1234 (valid to 2029-01-09) → 4.1 → Overlap 0.5 → 1-1-1-1: Partial" in text
     pieces = json.loads(CliRunner().invoke(main, ["explain", "A", "1-2-1-2", "--json", *db]).output)
-    assert pieces[0]["decides"] and pieces[0]["chain"].startswith("SCS self-assessment scs.xlsx (2026-10-01)")
+    assert pieces[0]["decides"] and pieces[0]["chain"].startswith("SCS self-assessment scs.xlsx (2026-10-01, ")
     assert CliRunner().invoke(main, ["explain", "A", "9-9-9-9", *db]).exit_code == 2
     assert CliRunner().invoke(main, ["explain", "NOPE", "1-1-1-1", *db]).exit_code == 1
     assert CliRunner().invoke(main, ["status", "--supplier", "NOPE", *db]).exit_code == 1
@@ -412,8 +412,14 @@ def test_crosswalk_excel_with_unknown_ids_is_refused(store):
     wb["crosswalk"]["D12"] = 0.5
     buf = _io.BytesIO()
     wb.save(buf)
-    with pytest.raises(SourceFileError, match="target IDs not in SCS 2026-03-27: 7-9-9-9"):
+    with pytest.raises(SourceFileError) as err:
         parse_excel(SourceFile("bad.xlsx", buf.getvalue()), profiles)
+    [problem] = err.value.problems  # said at the cell of the unknown ID
+    assert (problem.location, problem.key, problem.params) == (
+        "bad.xlsx: crosswalk!B11",
+        "crosswalk.target_unknown",
+        {"target": "7-9-9-9", "version": "2026-03-27"},
+    )
 
 
 def test_coverage_of_each_questionnaire(store):
@@ -478,7 +484,7 @@ def test_newer_declarations_against_a_held_star_show_as_conflicts(store):
     ready = yardstick.readiness(statuses, yardstick.catalogue_in_force(store)).row(0, named=True)
     assert ready["star4"] == pytest.approx(1.0) and ready["declared_against"] == 7
     chain = yardstick.explain(store, AS_OF, "A", "4-5-1-1")[0]["chain"]
-    assert "declares it not_met" in chain and "2026-10-01" in chain
+    assert "declares it Not met" in chain and "2026-10-01" in chain
     flags.refresh(store, AS_OF, actor=SYSTEM)
     found = flags.flags(store, supplier_id="A", states=["open"]).filter(rule_id="conflict.certified")
     assert found.height == 1 and found["severity"][0] == "critical" and "4-5-1-1" in found["reason"][0]

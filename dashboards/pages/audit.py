@@ -8,7 +8,7 @@ import streamlit as st
 from dashboards import ui
 from dashboards.ui import tr
 from registry import clock
-from registry.services import audit
+from registry.services import audit, flags
 
 store = ui.store()
 
@@ -33,5 +33,5 @@ if entries.is_empty():
     st.info(tr("audit.empty"))
     st.stop()
 st.caption(tr("audit.count", n=entries.height))
-ui.table(ui.audit_labelled(entries))
+ui.table(ui.audit_labelled(entries, flags.rule_titles(store, ui.lang())))
 ui.downloads(entries, "audit", clock.today())

@@ -100,7 +100,7 @@ with st.expander(tr("catalogue.import")):
             batch = import_official_texts(store, upload.name, upload.getvalue(), actor=ui.actor())
         except SourceFileError as exc:
             for problem in exc.problems:
-                st.error(ui.plain(f"{problem.location}: {problem.message}"))
+                st.error(ui.problem_text(problem))
         else:
             st.success(
                 tr(

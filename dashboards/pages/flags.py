@@ -107,7 +107,7 @@ if st.button(
     try:
         changed = flags.set_flag_state(store, chosen, action, ui.actor(), note or None)
     except MonosashiError as exc:
-        st.error(ui.plain(str(exc)))
+        st.error(ui.error_text(exc))
     else:
         st.success(tr("flags.applied", n=changed, state=tr(f"flag_state.{action}")))
 
@@ -117,4 +117,4 @@ if labels:
     row = shown.filter(pl.col("flag_id") == picked).row(0, named=True)
     st.markdown(ui.plain(row["reason" if lang == "ja" else "reason_en"]))  # the facts, in words
     history = flags.flag_history(store, picked)
-    ui.table(ui.audit_labelled(history))
+    ui.table(ui.audit_labelled(history, flags.rule_titles(store, lang)))

@@ -43,19 +43,48 @@ mode = ui.radio(
 
 if uploads:
     files = [(u.name, u.getvalue()) for u in uploads]
+    whole = mode == "batch"
+    again = tuple(sorted(st.session_state.get("import_again", set())))
     # Reading is free of side effects, so it may run on every rerun; writing waits for the button.
     with st.spinner(tr("import.reading")):
-        reports = ui.cached_analysis(store, files, supplier_id, profile, limits)
+        reports = ui.cached_analysis(store, files, supplier_id, profile, limits, whole_lists=whole, again=again)
     summary = ui.import_labels(intake.summary_frame(reports), profiles)
     st.subheader(tr("import.recognised"))
     ui.table(ui.labelled(summary, status="import.status"))
     for report in reports:
         icon = {"ready": ":material/check_circle:", "duplicate": ":material/sync:", "rejected": ":material/block:"}
-        with st.expander(ui.plain(report.name), expanded=report.status == "rejected", icon=icon.get(report.status)):
+        with st.expander(
+            ui.plain(report.name),
+            expanded=report.status != "ready" or bool(report.refused),
+            icon=icon.get(report.status),
+        ):
             for problem in report.errors:
-                st.error(ui.plain(f"{problem.location}: {problem.message}"))
+                st.error(ui.problem_text(problem))
             for problem in report.warnings:
-                st.warning(ui.plain(f"{problem.location}: {problem.message}"))
+                st.warning(ui.problem_text(problem))
+            if report.again or intake.may_import_again(report, supplier_id):
+                # the same bytes went to another supplier: the person decides whether they are this one's too
+                wanted = st.checkbox(
+                    tr("import.again", supplier=supplier_id),
+                    value=report.again,
+                    key=f"import_again_{report.sha256[:16]}",
+                )
+                if wanted != report.again:
+                    chosen = st.session_state.setdefault("import_again", set())
+                    (chosen.add if wanted else chosen.discard)(report.sha256)
+                    st.rerun()
+            if report.refused:
+                st.markdown(tr("import.refused.title", n=len(report.refused), total=len(report.refused) + report.rows))
+                ui.table(ui.refused_rows(report.refused))
+                refused_file = intake.refused_rows_csv(report, ui.lang())
+                if refused_file is not None:
+                    st.download_button(
+                        tr("import.refused.download"),
+                        refused_file,
+                        file_name=neutralise.download_name(f"{report.name.rsplit('.', 1)[0]}-refused.csv"),
+                        mime="text/csv",
+                        key=f"refused_{report.sha256[:16]}",
+                    )
             sample = ui.preview_labelled(intake.preview(report))
             if not sample.is_empty():
                 ui.table(sample)
@@ -66,9 +95,11 @@ if uploads:
     label = tr("import.confirm", n=ready) if ready else tr("import.record_rejected", n=rejected)
     if st.button(label, type="primary", disabled=ready + rejected == 0, key="import_confirm"):
         bar = st.progress(0.0, text=tr("import.writing"))
+        checked = ui.fresh_analysis(store, files, supplier_id, profile, limits, whole_lists=whole, again=again)
+        before = intake.standing(store, clock.today(), intake.touched(checked))
         done = intake.commit(
             store,
-            ui.fresh_analysis(store, files, supplier_id, profile, limits),
+            checked,
             mode=mode,
             actor=ui.actor(),
             today=clock.today(),
@@ -76,17 +107,29 @@ if uploads:
                 i / max(n, 1), text=ui.plain(name) if name else tr("import.writing")
             ),
         )
+        after = intake.standing(store, clock.today(), intake.touched(done))
         st.session_state["import_result"] = intake.summary_frame(done).to_dicts()
+        st.session_state["import_changes"] = intake.changes(before, after, done, ui.lang())
         st.session_state["import_flags_deferred"] = any(r.flags_deferred for r in done)
         st.session_state["import_round"] = st.session_state.get("import_round", 0) + 1
+        st.session_state.pop("import_again", None)
         st.rerun()
 
 if st.session_state.get("import_result"):
     result = st.session_state["import_result"]
     imported = sum(r["status"] == "imported" for r in result)
+    refused_rows = sum(r["refused"] for r in result if r["status"] == "imported")
     st.success(tr("import.done", imported=imported, total=len(result)))
+    if refused_rows:
+        st.warning(tr("import.done.refused_rows", n=refused_rows))
     if st.session_state.get("import_flags_deferred"):  # written; only the flags after it failed
         st.warning(tr("import.flags_deferred"))
+    changed = st.session_state.get("import_changes")
+    if changed is not None and not changed.is_empty():
+        st.subheader(tr("import.changes.title"))
+        st.caption(tr("import.changes.caption"))
+        ui.table(ui.changes_labelled(changed))
+        ui.supplier_links(changed["supplier_id"].to_list(), changed["name"].to_list())
 
 with st.expander(tr("import.add_profile")):
     st.caption(tr("import.add_profile.help", folder=str(profile_service.profiles_folder(store))))
@@ -99,7 +142,7 @@ with st.expander(tr("import.add_profile")):
                 store, profile_file.getvalue().decode("utf-8"), profile_file.name, actor=ui.actor()
             )
         except (profile_service.ProfileError, UnicodeDecodeError) as exc:
-            st.error(ui.plain(str(exc)))
+            st.error(ui.error_text(exc))
         else:
             st.success(tr("import.add_profile.done", name=added.name, items=len(added.resolved_items())))
 

@@ -40,7 +40,8 @@ if board.now.suppliers == 0 and board.held_by_tier.is_empty():
 
 ui.link(st, "dashboards/pages/imports.py", tr("overview.go_import"), ":material/upload_file:")
 now, before = board.now, board.before
-kpis = st.columns(6)
+# Two rows of three: at 1280 px no label is cut off, in either language.
+kpis = [*st.columns(3), *st.columns(3)]
 kpis[0].metric(tr("overview.suppliers"), f"{now.suppliers:,}", ui.delta(now.suppliers, before.suppliers))
 kpis[1].metric(
     tr("overview.requested_met"),
@@ -63,7 +64,7 @@ for column, severity in zip(kpis[3:], ("critical", "warning", "info"), strict=Tr
     )
 st.caption(tr("overview.kpi.caption", days=dashboard.COMPARE_DAYS))
 
-level_label = {lv: tr(f"level.{lv}") for lv in HELD_LEVELS}
+level_label = {lv: tr(f"level.held.{lv}") for lv in HELD_LEVELS}
 tiers = board.held_by_tier["tier"].unique(maintain_order=True).to_list()
 tier_label = {t: tr("tier.label", tier=t) if t else tr("tier.unlinked") for t in tiers}
 suppliers_axis = tr("overview.axis.suppliers")
@@ -102,6 +103,7 @@ with right:
             (tr("overview.link.below_request"), {"below_request": "1", "sort": "readiness"}),
             (tr("overview.link.requested", level=4), {"requested": "4"}),
         ],
+        per_row=1,
     )
 
 ready = board.readiness
@@ -119,6 +121,7 @@ with left:
             (tr("overview.link.readiness", pct=50), {"max_readiness": "0.5", "sort": "readiness"}),
             (tr("overview.link.readiness", pct=80), {"max_readiness": "0.8", "sort": "readiness"}),
         ],
+        per_row=1,
     )
 with right:
     group = ui.radio(
@@ -147,6 +150,7 @@ with right:
             (ui.plain(tier_label.get(int(v), v) if group == "tier" else v), {group: v, "sort": "readiness"})
             for v in values[:12]
         ],
+        per_row=3,
     )
 
 first, last = board.quarter

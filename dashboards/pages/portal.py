@@ -77,9 +77,9 @@ if uploads:
     reports = ui.cached_analysis(store, files, supplier_id, None, limits, portal=True)
     for report_ in reports:
         if report_.status == "rejected" and report_.format and report_.format not in intake.QUESTIONNAIRE_FORMATS:
-            st.error(tr("portal.wrong_format", format=report_.format))
+            st.error(tr("portal.wrong_format", format=ui.tr_text(f"format.{report_.format}")))
         elif report_.status == "rejected":
-            st.error(ui.plain("; ".join(f"{p.location}: {p.message}" for p in report_.errors)))
+            st.error(ui.plain("; ".join(p.text(ui.lang()) for p in report_.errors)))
         elif report_.status == "duplicate":
             st.info(ui.plain(tr("portal.duplicate", file=report_.name)))
         else:
@@ -90,14 +90,14 @@ if uploads:
         try:
             done = intake.commit(store, fresh, mode="batch", actor=who, today=today)
         except MonosashiError as exc:
-            st.error(ui.plain(str(exc)))
+            st.error(ui.error_text(exc))
         else:
             st.session_state["portal_round"] = st.session_state.get("portal_round", 0) + 1
             accepted = sum(r.status == "imported" for r in done)
             if accepted:
                 st.success(tr("portal.submitted", n=accepted))
             for refused in (r for r in done if r.status == "rejected"):
-                reasons = "; ".join(p.message for p in refused.errors)
+                reasons = "; ".join(p.said(ui.lang()) for p in refused.errors)
                 st.error(ui.plain(tr("portal.refused", file=refused.name, reasons=reasons)))
 
 st.subheader(tr("portal.certificates"))

@@ -46,7 +46,11 @@ lapsed = renewals.lapsed(shown)
 counts = st.columns(len(windows) + 1)
 for column, window in zip(counts, windows, strict=False):
     column.metric(tr("renewals.expiring_in", n=window), f"{renewals.expiring(shown, window).height:,}")
-counts[-1].metric(tr("renewals.overdue"), f"{shown.filter(shown['state'].str.ends_with('_overdue')).height:,}")
+counts[-1].metric(
+    tr("renewals.overdue.short"),
+    f"{shown.filter(shown['state'].str.ends_with('_overdue')).height:,}",
+    help=tr("renewals.overdue"),
+)
 
 state_names = {s: tr(f"state.{s}") for s in renewals.STATES}
 timeline = ui.timeline_rows(shown, due)

@@ -63,7 +63,7 @@ with st.expander(tr("requests.new"), expanded=current.is_empty()):
             )
             requests.save_request(store, request, ui.actor())
         except (ValueError, MonosashiError) as exc:
-            st.error(ui.plain(str(exc).split("\n", 1)[-1] if "validation error" in str(exc) else str(exc)))
+            st.error(ui.error_text(exc))
         else:
             ui.refresh_flags(store, [supplier_id])
             st.success(tr("requests.saved", supplier=supplier_id, level=level))
@@ -128,7 +128,7 @@ if st.button(tr("requests.mark", state=tr(f"request_state.{step}"), n=len(chosen
     try:
         changed = requests.set_request_state(store, chosen, step, on, ui.actor())
     except MonosashiError as exc:
-        st.error(ui.plain(str(exc)))
+        st.error(ui.error_text(exc))
     else:
         ui.refresh_flags(store, ready.filter(ready["request_id"].is_in(chosen))["supplier_id"].to_list())
         st.success(tr("requests.marked", n=changed, state=tr(f"request_state.{step}")))

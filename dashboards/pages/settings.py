@@ -33,6 +33,7 @@ edited = st.data_editor(
     width="stretch",
     disabled=["scheme", "label"],
     key="settings_rules",
+    placeholder="—",
     column_config={
         "scheme": None,  # the code stays in the data, the reader sees the scheme's name
         "label": tr("col.scheme"),
@@ -70,7 +71,7 @@ if actions[0].button(tr("settings.save"), type="primary", key="settings_save"):
     try:
         proposed = ui.policy_from_rows(policy, edited, windows, scheme_start)
     except (CatalogueDataError, ValueError) as exc:
-        st.error(ui.plain(str(exc)))
+        st.error(ui.error_text(exc))
     else:
         save_settings(
             store,
@@ -121,6 +122,7 @@ edited_rules = st.data_editor(
     width="stretch",
     disabled=["rule_id", "title", "threshold", "threshold_label"],
     key="settings_flag_rules",
+    placeholder="—",
     column_config={
         "rule_id": None,  # codes stay in the data; the reader sees the rule's title and words
         "title": tr("settings.flags.rule"),

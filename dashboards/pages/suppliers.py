@@ -54,7 +54,9 @@ tiers = ui.multiselect(
     key="dir_tiers",
 )
 industries = ui.multiselect(top[2], tr("col.industry"), facets["industries"], str, key="dir_industries")
-held = ui.multiselect(top[3], tr("col.held_level"), list(HELD_LEVELS), lambda lv: tr(f"level.{lv}"), key="dir_held")
+held = ui.multiselect(
+    top[3], tr("col.held_level"), list(HELD_LEVELS), lambda lv: tr(f"level.held.{lv}"), key="dir_held"
+)
 more = st.columns([2, 2, 2, 3])
 requested = ui.multiselect(more[0], tr("col.requested_level"), [3, 4], lambda lv: f"★{lv}", key="dir_requested")
 severities = ui.multiselect(

@@ -1,6 +1,9 @@
-"""Supply chain: how far valid ★ coverage reaches down the tiers, the network as a whole, one
-supplier's subcontractors, the hidden single points of failure, and uncovered critical paths."""
+"""Supply chain: how far valid ★ coverage reaches down the tiers, the network tier by tier, the
+hidden single points of failure, uncovered critical paths, and one supplier's subcontractors. Every
+view stays readable at thousands of suppliers: counts per tier, and an indented table that opens
+level by level."""
 
+import polars as pl
 import streamlit as st
 
 from dashboards import figures, ui
@@ -28,20 +31,35 @@ with left:
     )
 with right:
     ui.chart(
-        figures.network_sunburst(
-            supply_chain.network_tree(store, coverage), tr("chain.buyer"), names, tr("chain.network")
-        ),
-        "chain.network.caption",
+        figures.coverage_heatmap(per_tier, tier_label, names, tr("chain.coverage_share")),
+        "chain.coverage_share.caption",
     )
+
+st.subheader(tr("chain.outline"))
+ui.network_outline(ui.cached_network_outline(store, as_of), key="chain_outline", as_of=as_of)
+st.caption(tr("chain.outline.note"))
 
 st.subheader(tr("chain.concentration"))
 st.caption(tr("chain.concentration.caption"))
-top = ui.labelled(supply_chain.concentration(store, coverage), coverage="coverage", held_level="level")
-ui.table(top)
+top = supply_chain.concentration(store, coverage)
+ui.table(
+    ui.labelled(
+        top.with_columns(pl.format("★{}", "required").alias("required")),
+        coverage="coverage",
+        held_level="level.held",
+    )
+)
 ui.downloads(top, "concentration", as_of)
 
 st.subheader(tr("chain.uncovered"))
-paths = supply_chain.uncovered_critical_paths(store, coverage).select("supplier_id", "name", "tier", "required", "path")
+paths = supply_chain.uncovered_critical_paths(store, coverage).select(
+    "supplier_id",
+    "name",
+    "tier",
+    pl.format("★{}", "required").alias("required"),
+    # the path in the reader's language: the buyer first, then the supplier IDs
+    pl.concat_str(pl.lit(ui.tr_text("chain.buyer") + " → "), pl.col("ids").list.join(" → ")).alias("path"),
+)
 ui.table(paths)
 ui.downloads(paths, "uncovered_paths", as_of)
 
@@ -53,8 +71,9 @@ if not back.is_empty():
 st.subheader(tr("chain.sub_network"))
 supplier_id = ui.supplier_picker(st, tr("supplier.choose"), store, key="chain_supplier")
 if supplier_id:
-    nodes, edges = supply_chain.sub_network(store, supplier_id, coverage)
-    ui.chart(
-        figures.sub_network_graph(nodes, edges, names, ui.tr_text("chain.sub_network.title", supplier=supplier_id)),
-        "chain.sub_network.caption",
-    )
+    outline = supply_chain.sub_network_outline(store, supplier_id, coverage)
+    if outline.is_empty():
+        st.write(tr("supplier.no_subcontractors"))
+    else:
+        ui.sub_network_caption(outline)
+        ui.network_outline(outline, key="chain_sub_outline", as_of=as_of, default_depth=2)

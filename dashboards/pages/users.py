@@ -39,7 +39,7 @@ with st.form("users_add"):
                 supplier_id=supplier_id.strip() or None,
             )
         except (MonosashiError, ValueError) as exc:
-            st.error(ui.plain(str(exc)))
+            st.error(ui.error_text(exc))
         else:
             st.success(tr("users.created", user=user_id))
             st.rerun()
@@ -53,7 +53,7 @@ if not accounts.is_empty():
         try:
             access.set_password(store, chosen, new_password, ui.actor())
         except MonosashiError as exc:
-            st.error(ui.plain(str(exc)))
+            st.error(ui.error_text(exc))
         else:
             st.success(tr("users.password_set", user=chosen))
     disabled = accounts.filter(accounts["user_id"] == chosen)["disabled_at"][0] is not None

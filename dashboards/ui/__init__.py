@@ -4,7 +4,8 @@
 - :mod:`~dashboards.ui.text`: UI texts with escaped values, labels for codes and numbers;
 - :mod:`~dashboards.ui.widgets`: choices, the supplier picker, charts, links, downloads;
 - :mod:`~dashboards.ui.caches`: results kept until the registry changes;
-- :mod:`~dashboards.ui.forms`: the forms and editors that write.
+- :mod:`~dashboards.ui.forms`: the forms and editors that write;
+- :mod:`~dashboards.ui.outline`: a supply network as an indented table, tier by tier.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dashboards.ui.caches import (
     cached_board,
     cached_coverage,
     cached_facets,
+    cached_network_outline,
     cached_readiness,
     cached_supplier_page,
     fresh_analysis,
@@ -29,6 +31,11 @@ from dashboards.ui.forms import (
     crosswalk_from_rows,
     policy_from_rows,
     yearly_check_form,
+)
+from dashboards.ui.outline import (
+    network_outline,
+    outline_labelled,
+    sub_network_caption,
 )
 from dashboards.ui.session import (
     account_box,
@@ -47,8 +54,10 @@ from dashboards.ui.text import (
     Markdown,
     audit_labelled,
     category_names,
+    changes_labelled,
     delta,
     delta_points,
+    error_text,
     evidence_kind_labels,
     framework_names,
     held_label,
@@ -57,9 +66,12 @@ from dashboards.ui.text import (
     import_labels,
     labelled,
     lang,
+    localised_location,
     percent,
     plain,
     preview_labelled,
+    problem_text,
+    refused_rows,
     severity_labels,
     tr,
     tr_text,
@@ -74,6 +86,7 @@ from dashboards.ui.widgets import (
     multiselect,
     portal_link,
     radio,
+    supplier_links,
     supplier_picker,
     table,
     timeline_rows,
@@ -91,12 +104,14 @@ __all__ = [
     "cached_board",
     "cached_coverage",
     "cached_facets",
+    "cached_network_outline",
     "cached_readiness",
     "cached_supplier_page",
     "catalogue",
     "category_names",
     "certificate_form",
     "certificate_history",
+    "changes_labelled",
     "chart",
     "chart_with_drilldown",
     "claims",
@@ -107,6 +122,7 @@ __all__ = [
     "delta",
     "delta_points",
     "downloads",
+    "error_text",
     "evidence_kind_labels",
     "framework_names",
     "fresh_analysis",
@@ -119,20 +135,27 @@ __all__ = [
     "language_switch",
     "link",
     "links",
+    "localised_location",
     "multiselect",
+    "network_outline",
+    "outline_labelled",
     "percent",
     "plain",
     "policy_from_rows",
     "portal_link",
     "preview_labelled",
+    "problem_text",
     "radio",
     "refresh_flags",
+    "refused_rows",
     "revision_cached",
     "run",
     "severity_labels",
     "sign_in",
     "single_user",
     "store",
+    "sub_network_caption",
+    "supplier_links",
     "supplier_picker",
     "table",
     "timeline_rows",

@@ -24,6 +24,7 @@ __all__ = [
     "cached_board",
     "cached_coverage",
     "cached_facets",
+    "cached_network_outline",
     "cached_readiness",
     "cached_supplier_page",
     "fresh_analysis",
@@ -83,6 +84,12 @@ def cached_coverage(store: Store, as_of: date) -> pl.DataFrame:
 
 
 @revision_cached()
+def cached_network_outline(store: Store, as_of: date) -> pl.DataFrame:
+    """The whole network below the buyer as an outline (tier by tier, with counts)."""
+    return supply_chain.network_outline(store, cached_coverage(store, as_of))
+
+
+@revision_cached()
 def cached_facets(store: Store) -> dict[str, list[Any]]:
     """The values the directory's filters offer (tiers, industries)."""
     return facets(store)
@@ -96,9 +103,11 @@ def cached_analysis(
     profile: str | None,
     limits: Limits,
     portal: bool = False,
+    whole_lists: bool = False,
+    again: tuple[str, ...] = (),
 ) -> list[Any]:
     """The analysis of an upload (read-only), kept while the same files and options are shown."""
-    return fresh_analysis(store, files, supplier_id, profile, limits, portal)
+    return fresh_analysis(store, files, supplier_id, profile, limits, portal, whole_lists, again)
 
 
 def fresh_analysis(
@@ -108,9 +117,12 @@ def fresh_analysis(
     profile: str | None,
     limits: Limits,
     portal: bool = False,
+    whole_lists: bool = False,
+    again: tuple[str, ...] = (),
 ) -> list[Any]:
     """Analyse again right before writing, so that the write sees the registry as it is now. In
-    the portal only answer files are read, and only the supplier's own."""
+    the portal only answer files are read, and only the supplier's own. ``whole_lists``: a list
+    with a bad row is refused whole; ``again``: files (SHA-256) to import again though seen before."""
     return intake.analyse(
         store,
         intake.sources_from_uploads(files, limits),
@@ -120,4 +132,6 @@ def fresh_analysis(
         formats=intake.QUESTIONNAIRE_FORMATS if portal else None,
         strict_supplier=portal,
         today=clock.today(),
+        whole_lists=whole_lists,
+        again=again,
     )

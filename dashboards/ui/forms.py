@@ -12,7 +12,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from dashboards.ui.session import actor, allowed, refresh_flags
-from dashboards.ui.text import labelled, plain, tr, tr_text
+from dashboards.ui.text import error_text, labelled, lang, tr, tr_text
 from dashboards.ui.widgets import downloads, table
 from registry import clock
 from registry.errors import MonosashiError
@@ -47,10 +47,30 @@ __all__ = [
 ]
 
 
-def crosswalk_entries(crosswalk: Crosswalk) -> pl.DataFrame:
-    """A crosswalk's entries as an editable table."""
+# The editor shows one rationale, in the reader's language; these hidden columns keep both stored
+# texts as they were, so that saving changes only the one the reader edited.
+_STORED = ("stored_rationale", "stored_rationale_ja")
+
+
+def crosswalk_entries(crosswalk: Crosswalk, language: str | None = None) -> pl.DataFrame:
+    """A crosswalk's entries as an editable table, the rationale in the reader's language: in
+    Japanese an entry's ``rationale_ja`` (its English one where it has none), in English its
+    ``rationale``. The stored texts ride along in hidden columns (:func:`crosswalk_from_rows`)."""
+    japanese = (language or lang()) == "ja"
     return pl.DataFrame(
-        [e.model_dump() for e in crosswalk.entries],
+        [
+            {
+                "source": e.source,
+                "target": e.target,
+                "relationship": e.relationship,
+                "strength": e.strength,
+                "rationale": (e.rationale_ja or e.rationale) if japanese else e.rationale,
+                "source_level": e.source_level,
+                "stored_rationale": e.rationale,
+                "stored_rationale_ja": e.rationale_ja,
+            }
+            for e in crosswalk.entries
+        ],
         schema={
             "source": pl.String,
             "target": pl.String,
@@ -58,6 +78,8 @@ def crosswalk_entries(crosswalk: Crosswalk) -> pl.DataFrame:
             "strength": pl.Float64,
             "rationale": pl.String,
             "source_level": pl.String,
+            "stored_rationale": pl.String,
+            "stored_rationale_ja": pl.String,
         },
     )
 
@@ -77,17 +99,34 @@ def crosswalk_columns() -> dict[str, object]:
         ),
         "rationale": st.column_config.TextColumn(tr("crosswalks.col.rationale"), required=True),
         "source_level": st.column_config.TextColumn(tr("crosswalks.col.source_level")),
+        **dict.fromkeys(_STORED),  # hidden: the stored texts, for saving
     }
 
 
-def crosswalk_from_rows(crosswalk: Crosswalk, rows: Any, profiles: dict[str, Any]) -> Crosswalk:
-    """The crosswalk with the edited rows, validated like a file (raises CrosswalkError)."""
+def crosswalk_from_rows(
+    crosswalk: Crosswalk, rows: Any, profiles: dict[str, Any], language: str | None = None
+) -> Crosswalk:
+    """The crosswalk with the edited rows, validated like a file (raises CrosswalkError).
+
+    The rationale column holds the reader's language (:func:`crosswalk_entries`): an edit made in
+    Japanese goes to ``rationale_ja`` and keeps the English ``rationale``, one made in English the
+    reverse; a rationale shown but not edited leaves both as they were. A new row typed in Japanese
+    gets its text as the English rationale too, since every entry needs one."""
+    japanese = (language or lang()) == "ja"
     frame = rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)
     doc = crosswalk.model_dump(mode="json")
-    doc["entries"] = [
-        {k: v for k, v in r.items() if not (k == "source_level" and v is None)}
-        for r in frame.drop_nulls(["source", "target"]).to_dicts()
-    ]
+    entries = []
+    for row in frame.drop_nulls(["source", "target"]).to_dicts():
+        shown = row.pop("rationale", None) or None  # an emptied cell is no text
+        english, japanese_text = (row.pop(name, None) for name in _STORED)
+        if not japanese:
+            english = shown
+        elif shown != (japanese_text or english):  # edited, or a new row
+            japanese_text = shown
+            english = english or shown
+        row |= {"rationale": english, "rationale_ja": japanese_text}
+        entries.append({k: v for k, v in row.items() if not (k in ("source_level", "rationale_ja") and v is None)})
+    doc["entries"] = entries
     return load_crosswalk_text(json.dumps(doc, ensure_ascii=False), f"crosswalk {crosswalk.id} (edited)", profiles)
 
 
@@ -185,7 +224,7 @@ def yearly_check_form(store: Store, supplier_id: str, history: pl.DataFrame) -> 
         try:
             record_yearly_check(store, chosen, submitted_on, attached, via=via, actor=actor())
         except MonosashiError as exc:
-            st.error(plain(str(exc)))
+            st.error(error_text(exc))
         else:
             refresh_flags(store, [supplier_id])
             st.success(tr("yearly.saved", on=submitted_on.isoformat()))
@@ -217,7 +256,7 @@ def claims(store: Store, supplier_id: str) -> None:
             try:
                 done = confirm(store, chosen, accept, actor())
             except MonosashiError as exc:
-                st.error(plain(str(exc)))
+                st.error(error_text(exc))
             else:
                 refresh_flags(store, [supplier_id])
                 st.success(tr(f"certificates.claims.{key}ed", n=done))
@@ -239,7 +278,7 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
         try:
             proposal = read_certificate_pdf(SourceFile(upload.name, upload.getvalue()))
         except SourceFileError as exc:
-            st.warning(f"{plain(str(exc))} — {tr('certificates.manual')}")
+            st.warning(f"{error_text(exc)} — {tr('certificates.manual')}")
         else:
             st.info(tr("certificates.image_only") if proposal.image_only else tr("certificates.proposed"))
     with st.form(f"{key}_form"):
@@ -278,9 +317,9 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
             if certificate.star_level and certificate.issued_on < start:
                 st.session_state["certificate_pre_scheme"] = start.isoformat()
         except ValidationError as exc:
-            st.error(plain("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())))
+            st.error(error_text(exc))
         except MonosashiError as exc:
-            st.error(plain(str(exc)))
+            st.error(error_text(exc))
         else:
             st.success(
                 tr(

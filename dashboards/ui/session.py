@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboards.i18n import LANGUAGES, t
-from dashboards.ui.text import lang, plain, tr
+from dashboards.ui.text import error_text, lang, tr
 from registry import access, clock
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
@@ -54,7 +54,7 @@ def store() -> Store:
     try:
         return _open_store(str(path), demo, clock.today())
     except (MonosashiError, CatalogueDataError) as exc:
-        st.error(f"{tr('app.error')}: {plain(str(exc))}")
+        st.error(f"{tr('app.error')}: {error_text(exc)}")
         st.stop()
         raise  # st.stop() ends the script run; this line is never reached
 
@@ -64,7 +64,7 @@ def catalogue(version: str | None = None) -> Catalogue:
     try:
         return load_catalogue(version) if version else load_catalogue()
     except CatalogueDataError as exc:
-        st.error(f"{tr('app.error')}: {plain(str(exc))}")
+        st.error(f"{tr('app.error')}: {error_text(exc)}")
         st.stop()
         raise
 
@@ -77,9 +77,9 @@ def run(pages: dict[str, list[st.Page]]) -> None:
         with store().held_open():
             st.navigation(pages, expanded=True).run()
     except access.AccessDenied as exc:
-        st.error(f"{tr('app.denied')}: {plain(str(exc))}")
+        st.error(f"{tr('app.denied')}: {error_text(exc)}")
     except (MonosashiError, CatalogueDataError) as exc:
-        st.error(f"{tr('app.error')}: {plain(str(exc))}")
+        st.error(f"{tr('app.error')}: {error_text(exc)}")
 
 
 def language_switch() -> None:
@@ -106,7 +106,7 @@ def actor() -> access.Actor:
     if who is None and single_user():
         who = access.Actor.person("local", "admin", via="single-user")
     if who is None:  # pages only run for a signed-in person; this is a programming error
-        raise access.AccessDenied("nobody is signed in")
+        raise access.AccessDenied("access.not_signed_in")
     return who
 
 
@@ -155,7 +155,7 @@ def sign_in(store: Store) -> access.Actor | None:
         try:
             st.session_state["principal"] = access.redeem_invitation(store, token, client=_client())
         except access.AccessDenied as exc:  # a bad link changes nothing for whoever is signed in
-            st.error(plain(str(exc)))
+            st.error(error_text(exc))
             if st.session_state.get("principal") is None:
                 return None
     if st.session_state.get("principal") is not None:
@@ -163,7 +163,7 @@ def sign_in(store: Store) -> access.Actor | None:
             st.session_state["principal"] = access.session_actor(store, st.session_state["principal"])
         except access.AccessDenied as exc:  # the session ends here; the way in is shown again
             ended = st.session_state.pop("principal")
-            st.error(plain(str(exc)))
+            st.error(error_text(exc))
             if ended.via == "invitation":
                 return None
         else:
@@ -190,7 +190,7 @@ def sign_in(store: Store) -> access.Actor | None:
         try:
             st.session_state["principal"] = access.authenticate(store, user.strip(), password, client=_client())
         except access.AccessDenied as exc:
-            st.error(plain(str(exc)))
+            st.error(error_text(exc))
             return None
         st.rerun()
     return None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import polars as pl
 import streamlit as st
+from pydantic import ValidationError
 
 from dashboards.i18n import strings, t
 from registry.services import intake, renewals
@@ -16,8 +18,10 @@ __all__ = [
     "Markdown",
     "audit_labelled",
     "category_names",
+    "changes_labelled",
     "delta",
     "delta_points",
+    "error_text",
     "evidence_kind_labels",
     "framework_names",
     "held_label",
@@ -26,9 +30,12 @@ __all__ = [
     "import_labels",
     "labelled",
     "lang",
+    "localised_location",
     "percent",
     "plain",
     "preview_labelled",
+    "problem_text",
+    "refused_rows",
     "severity_labels",
     "tr",
     "tr_text",
@@ -141,14 +148,14 @@ def held_label(held_level: str, certificates: pl.DataFrame) -> str:
     """The ★ a supplier holds, as the reader reads it: "★4 (yearly check overdue)" while its ★4's
     yearly self-assessment is overdue (``certificates``: its certificate states)."""
     overdue = held_level == "star4" and renewals.yearly_check_overdue(certificates)
-    return tr("level.star4_check_overdue" if overdue else f"level.{held_level}")
+    return tr("level.star4_check_overdue" if overdue else f"level.held.{held_level}")
 
 
 def held_levels_labelled(frame: pl.DataFrame) -> pl.DataFrame:
     """A list's ``held_level`` as UI texts, "★4 (yearly check overdue)" where its
     ``check_overdue`` says so (that column is then dropped)."""
     return (
-        labelled(frame, held_level="level")
+        labelled(frame, held_level="level.held")
         .with_columns(
             pl.when(pl.col("check_overdue"))
             .then(pl.lit(tr("level.star4_check_overdue")))
@@ -167,21 +174,72 @@ def preview_labelled(frame: pl.DataFrame) -> pl.DataFrame:
 
 def history_labelled(history: pl.DataFrame, profiles: dict[str, Any]) -> pl.DataFrame:
     """The import history as people read it: statuses, formats and questionnaires in words, and
-    each file's problems as "place: message" lines instead of JSON."""
-    problem = pl.Struct({"location": pl.String, "message": pl.String})
+    each file's problems as "place: message" lines in the session's language instead of JSON."""
+    said = {
+        column: [intake.problems_said(recorded, lang()) for recorded in history[column]]
+        for column in ("errors", "warnings")
+    }
+    named = import_labels(history.rename({"framework_id": "framework"}), profiles).with_columns(
+        pl.Series(column, lines, dtype=pl.String) for column, lines in said.items()
+    )
+    return labelled(named, status="import.status")
 
-    def lines(column: str) -> pl.Expr:
-        return (
-            pl.col(column)
-            .str.json_decode(pl.List(problem))
-            .list.eval(
-                pl.concat_str(pl.element().struct.field("location"), pl.lit(": "), pl.element().struct.field("message"))
-            )
-            .list.join("\n")
+
+def error_text(exc: Exception) -> str:
+    """A refusal of the registry (or an import's problems) in the session's language, safe for
+    Markdown: what an error box shows."""
+    if isinstance(exc, ValidationError):
+        return plain(intake.validation_said(exc, lang()))
+    if hasattr(exc, "problems"):
+        return plain("; ".join(p.text(lang()) for p in exc.problems))
+    if hasattr(exc, "text"):
+        return plain(exc.text(lang()))
+    return plain(str(exc))
+
+
+def problem_text(problem: Any) -> str:
+    """An importer's problem (place and message) in the session's language, safe for Markdown."""
+    return plain(problem.text(lang()))
+
+
+def refused_rows(refused: list[Any]) -> pl.DataFrame:
+    """A list's refused rows as a table: where each is, and why, in the session's language."""
+    from_lang = lang()
+    return pl.DataFrame(
+        {
+            "location": [localised_location(row.location) for row in refused],
+            "reason": ["\n".join(p.said(from_lang) for p in row.problems) for row in refused],
+        },
+        schema={"location": pl.String, "reason": pl.String},
+    )
+
+
+def localised_location(location: str) -> str:
+    """A place in a file as the reader says it (``a.csv line 3`` → ``a.csv 3 行目``)."""
+    return intake.localise_location(location, lang())
+
+
+def changes_labelled(changes: pl.DataFrame) -> pl.DataFrame:
+    """What an import changed, per supplier: readiness as "before → after" and the new flags'
+    reasons one per line."""
+
+    def moved(level: str) -> pl.Expr:
+        before, after = pl.col(f"{level}_before"), pl.col(f"{level}_after")
+        said = pl.concat_str(
+            before.map_elements(percent, return_dtype=pl.String).fill_null("—"),
+            pl.lit(" → "),
+            after.map_elements(percent, return_dtype=pl.String).fill_null("—"),
         )
+        return said.alias(f"{level}_change")
 
-    named = import_labels(history.rename({"framework_id": "framework"}), profiles)
-    return labelled(named.with_columns(lines("errors"), lines("warnings")), status="import.status")
+    return changes.select(
+        "supplier_id",
+        "name",
+        moved("star3"),
+        moved("star4"),
+        "new_flags",
+        pl.col("new_flag_reasons").list.join("\n").fill_null(""),
+    )
 
 
 def _label_or_word(prefix: str, value: object) -> str:
@@ -191,16 +249,62 @@ def _label_or_word(prefix: str, value: object) -> str:
     return tr(key) if key in strings() else str(value)
 
 
-def audit_labelled(entries: pl.DataFrame) -> pl.DataFrame:
-    """Audit lines as people read them: actions and entity kinds in words, the detail as
-    "key: value" text instead of JSON."""
+def audit_labelled(entries: pl.DataFrame, rule_titles: dict[str, str] | None = None) -> pl.DataFrame:
+    """Audit lines as people read them: actions, kinds of record and the detail in words (each
+    detail named by its label, a flag rule by its title), never JSON or code words."""
+    titles = rule_titles or {}
     words = [
         pl.col("action").replace_strict(
             {a: _label_or_word("audit.action", a) for a in entries["action"].unique().to_list()}, return_dtype=pl.String
         ),
-        pl.col("detail").str.replace_all(r'^\{|\}$|"', "").str.replace_all(r",(\S)", ", $1"),
+        pl.Series("detail", [_detail_text(raw, titles) for raw in entries["detail"]], dtype=pl.String),
     ]
     if "entity" in entries.columns:
-        kinds = {e: _label_or_word("audit.entity", e) for e in entries["entity"].unique().to_list()}
-        words.append(pl.col("entity").replace_strict(kinds, return_dtype=pl.String))
+        kinds = {e: _label_or_word("audit.entity", e) for e in entries["entity"].drop_nulls().unique().to_list()}
+        words.append(pl.col("entity").replace_strict(kinds, default=None, return_dtype=pl.String))
+    if "entity_id" in entries.columns:
+        words.append(
+            pl.Series(
+                "entity_id", [_detail_value("entity_id", v, titles) for v in entries["entity_id"]], dtype=pl.String
+            )
+        )
     return entries.with_columns(words)
+
+
+_CODE_WORD = re.compile(r"[a-z]+(?:_[a-z0-9]+)+")
+
+
+def _detail_text(raw: str | None, titles: dict[str, str]) -> str | None:
+    """An audit line's detail (JSON) as "label: value" pairs in the session's language."""
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return str(raw)
+    if not isinstance(value, dict):
+        return _detail_value("", value, titles)
+    parts = []
+    for name, item in value.items():
+        key = f"audit.detail.{name}"
+        label = tr_text(key) if key in strings() else name.replace("_", " ")
+        parts.append(f"{label}: {_detail_value(name, item, titles)}")
+    return ", ".join(parts)
+
+
+def _detail_value(name: str, value: object, titles: dict[str, str]) -> str:
+    """One value of an audit detail: a flag rule by its title, a known code by its label, any
+    other code word as words."""
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(_detail_value(name, item, titles) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_detail_value(k, v, titles)}" for k, v in value.items())
+    text = str(value)
+    if name == "rule" and text in titles:
+        return titles[text]
+    key = f"audit.value.{text}"
+    if key in strings():
+        return tr_text(key)
+    return text.replace("_", " ") if _CODE_WORD.fullmatch(text) else text

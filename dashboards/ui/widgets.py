@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.ui.session import actor
-from dashboards.ui.text import lang, tr
+from dashboards.ui.text import lang, plain, tr
 from registry import access
 from registry.services import exports
 from registry.services.maintenance import Store
@@ -27,6 +27,7 @@ __all__ = [
     "multiselect",
     "portal_link",
     "radio",
+    "supplier_links",
     "supplier_picker",
     "table",
     "timeline_rows",
@@ -34,13 +35,15 @@ __all__ = [
 
 
 def columns(frame: pl.DataFrame, labels: dict[str, str] | None = None) -> dict[str, object]:
-    """Column settings for ``st.dataframe``: UI labels (``col.<name>`` texts unless given) and
-    dates shown as YYYY-MM-DD."""
+    """Column settings for ``st.dataframe``: UI labels (``col.<name>`` texts unless given), dates
+    shown as YYYY-MM-DD and times as YYYY-MM-DD HH:MM."""
     config: dict[str, object] = {}
     for name, dtype in frame.schema.items():
         label = (labels or {}).get(name) or tr(f"col.{name}")
         if dtype == pl.Date:
             config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        elif isinstance(dtype, pl.Datetime):
+            config[name] = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
         else:
             config[name] = label
     return config
@@ -113,10 +116,23 @@ def link(container: Any, page: str, label: str, icon: str, query_params: dict[st
         container.page_link(page, label=label, icon=icon, query_params=query_params)
 
 
-def links(page: str, targets: list[tuple[str, dict[str, str]]]) -> None:
-    """A row of links to ``page`` with query parameters: the list behind a chart."""
-    for column, (label, params) in zip(st.columns(max(1, len(targets))), targets, strict=False):
-        link(column, page, label, ":material/arrow_forward:", params)
+def links(page: str, targets: list[tuple[str, dict[str, str]]], per_row: int | None = None) -> None:
+    """Links to ``page`` with query parameters (the list behind a chart), in one row or in rows of
+    ``per_row`` (so that long labels are not cut off in a narrow column)."""
+    width = max(1, per_row or len(targets))
+    for start in range(0, max(1, len(targets)), width):
+        for column, (label, params) in zip(st.columns(width), targets[start : start + width], strict=False):
+            link(column, page, label, ":material/arrow_forward:", params)
+
+
+def supplier_links(supplier_ids: list[str], names: list[str | None], limit: int = 12) -> None:
+    """Links to the Supplier page of the first ``limit`` suppliers (the others are in the table above)."""
+    shown = list(zip(supplier_ids, names, strict=True))[:limit]
+    for row_start in range(0, len(shown), 3):  # three to a row: a long company name still shows whole
+        cells = st.columns(3)
+        for cell, (supplier_id, name) in zip(cells, shown[row_start : row_start + 3], strict=False):
+            label = plain(f"{name or supplier_id}（{supplier_id}）")
+            link(cell, "dashboards/pages/supplier.py", label, ":material/arrow_forward:", {"id": supplier_id})
 
 
 def chart_with_drilldown(figure: Any, caption_key: str, key: str) -> list[Any] | None:
@@ -171,9 +187,19 @@ def table(
 ) -> Any:
     """A list as a table: labelled columns (``config`` overrides some), dates as YYYY-MM-DD, and
     "—" where a text is missing (never "None")."""
-    # A missing date or count reads "—" too (Streamlit would print "None"): such a column is
-    # shown as text, dates as YYYY-MM-DD.
-    gaps = [n for n, t in frame.schema.items() if (t == pl.Date or t.is_integer()) and frame[n].null_count()]
-    shown = frame.with_columns(pl.col(gaps).cast(pl.String)).with_columns(pl.col(pl.String).fill_null("—"))
+    # A missing date, time or count reads "—" too (Streamlit would print "None"): such a column
+    # is shown as text, dates as YYYY-MM-DD and times as YYYY-MM-DD HH:MM.
+    gaps = [
+        n for n, t in frame.schema.items() if (t == pl.Date or t.is_integer() or t.is_float()) and frame[n].null_count()
+    ]
+    times = [n for n, t in frame.schema.items() if isinstance(t, pl.Datetime) and frame[n].null_count()]
+    # A yes/no with gaps reads in words (a checkbox cannot show "not known").
+    answers = [n for n, t in frame.schema.items() if t == pl.Boolean and frame[n].null_count()]
+    yes_no = {True: tr("app.yes"), False: tr("app.no")}
+    shown = frame.with_columns(
+        pl.col(gaps).cast(pl.String),
+        pl.col(times).dt.strftime("%Y-%m-%d %H:%M"),
+        *(pl.col(n).replace_strict(yes_no, default=None, return_dtype=pl.String) for n in answers),
+    ).with_columns(pl.col(pl.String).fill_null("—"))
     settings = {**columns(shown, labels), **(config or {})}
-    return st.dataframe(shown, hide_index=True, width="stretch", column_config=settings, **options)
+    return st.dataframe(shown, hide_index=True, width="stretch", column_config=settings, placeholder="—", **options)

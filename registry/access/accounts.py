@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
 from registry import clock
-from registry.access.portal import invitation_problem
+from registry.access.portal import Refusal, invitation_refusal
 from registry.domain.actor import Actor
 from registry.errors import AccessDenied, MonosashiError
 from registry.store import Store
@@ -84,9 +84,9 @@ def check_password(password: str, *, user_id: str = "", other_words: tuple[str, 
     folded to ASCII and lower case, with the account's name, e-mail and display name as known
     words), saying why."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise MonosashiError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise MonosashiError("account.password_too_short", min=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise MonosashiError(f"a password may have at most {MAX_PASSWORD_LENGTH} characters")
+        raise MonosashiError("account.password_too_long", max=MAX_PASSWORD_LENGTH)
     folded = _folded(password)
     known = [_folded(w) for w in (user_id, *other_words, "monosashi", "モノサシ") if w]
     known += [part for word in known for part in re.split(r"[@._\s-]+", word) if len(part) >= 3]
@@ -96,10 +96,7 @@ def check_password(password: str, *, user_id: str = "", other_words: tuple[str, 
     for word in sorted(set(known), key=len, reverse=True):  # what is left beyond the known words
         rest = rest.replace(word, "")
     if score < MIN_PASSWORD_SCORE or len(re.sub(r"[\W_]", "", rest)) < 6 or len(set(folded)) < 6:
-        raise MonosashiError(
-            f"this password is easy to guess (strength {score} of 4; {MIN_PASSWORD_SCORE} is needed): "
-            "use a longer phrase of unrelated words, not a name, a date or a keyboard pattern"
-        )
+        raise MonosashiError("account.password_weak", score=score, needed=MIN_PASSWORD_SCORE)
 
 
 def users(store: Store) -> pl.DataFrame:
@@ -121,14 +118,12 @@ def add_user(
     """Create an account. Passwords are kept only as argon2 hashes; an account without one signs
     in through the identity provider by its e-mail."""
     if not USER_ID.fullmatch(user_id):
-        raise MonosashiError(
-            f"{user_id!r} cannot be a sign-in name: use 1–64 letters, digits and . _ @ - (starting with a letter or digit)"
-        )
+        raise MonosashiError("account.bad_user_id", user_id=repr(user_id))  # repr: invisible characters shown
     Actor.person(user_id, role, supplier_id=supplier_id)  # validates role and supplier
     if password is not None:
         check_password(password, user_id=user_id, other_words=tuple(w for w in (display_name, email) if w))
     if password is None and not email:
-        raise MonosashiError("an account needs a password, or an e-mail to sign in with the identity provider")
+        raise MonosashiError("account.needs_password_or_email")
     stored.add_account(
         store,
         actor,
@@ -192,9 +187,7 @@ def authenticate(store: Store, user_id: str, password: str, *, client: str | Non
             _system(
                 store, "sign_in_throttled", user_id, {"client": client, "until": locked.isoformat(timespec="seconds")}
             )
-            raise AccessDenied(
-                f"too many failed sign-ins; try again after {locked:%Y-%m-%d %H:%M} UTC, or ask an administrator"
-            )
+            raise AccessDenied("access.too_many_failures", until=f"{locked:%Y-%m-%d %H:%M}")
         found = stored.account(store, user_id)
         hashed = found["password_hash"] if found else None
         try:
@@ -203,7 +196,7 @@ def authenticate(store: Store, user_id: str, password: str, *, client: str | Non
             verified = False
         if not verified or found is None or found["disabled_at"] is not None:
             _system(store, "sign_in_failed", user_id, {"client": client})
-            raise AccessDenied("wrong name or password, or the account is disabled")
+            raise AccessDenied("access.wrong_password")
     actor = Actor.person(
         user_id,
         str(found["role"]),
@@ -244,10 +237,10 @@ def session_actor(store: Store, actor: Actor) -> Actor:
         return actor
     if actor.via == "invitation":
         found = stored.invitation(store, actor.credential)
-        reason = invitation_problem(found)
-        if reason is None and found is not None and found["supplier_id"] == actor.supplier_id:
+        refusal = invitation_refusal(found)
+        if refusal is None and found is not None and found["supplier_id"] == actor.supplier_id:
             return actor
-        reason = reason or "this portal link now belongs to another supplier"
+        refusal = refusal or Refusal("this portal link now belongs to another supplier", "access.link_other_supplier")
     else:
         found = stored.account(store, actor.credential)
         changed = found["password_changed_at"] if found else None
@@ -258,10 +251,10 @@ def session_actor(store: Store, actor: Actor) -> Actor:
             return Actor.person(
                 actor.name, role, supplier_id=supplier_id, via=actor.via, credential=actor.credential, since=actor.since
             )
-        reason = (
-            "your password was changed; sign in again"
+        refusal = (
+            Refusal("your password was changed; sign in again", "access.password_changed")
             if found and found["disabled_at"] is None
-            else "your account was disabled; ask an administrator"
+            else Refusal("your account was disabled; ask an administrator", "access.account_disabled")
         )
-    _system(store, "session_ended", actor.name, {"via": actor.via, "reason": reason})
-    raise AccessDenied(reason)
+    _system(store, "session_ended", actor.name, {"via": actor.via, "reason": refusal.recorded})
+    raise refusal.error()

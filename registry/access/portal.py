@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -20,8 +20,10 @@ __all__ = [
     "REFUSED_LINKS_PER_CLIENT",
     "REFUSED_LINKS_WINDOW",
     "Invitation",
+    "Refusal",
     "create_invitation",
     "invitation_problem",
+    "invitation_refusal",
     "invitations",
     "redeem_invitation",
     "revoke_invitation",
@@ -38,6 +40,20 @@ class Invitation:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why a portal link (or a session) is refused: ``recorded`` is what the audit log keeps (data,
+    the same words whatever the reader's language); ``key`` and ``params`` are the message people
+    read, in theirs."""
+
+    recorded: str
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def error(self) -> AccessDenied:
+        return AccessDenied(self.key, **self.params)
+
+
 def token_hash(token: str) -> str:
     """The SHA-256 a token is kept as."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -46,7 +62,7 @@ def token_hash(token: str) -> str:
 def create_invitation(store: Store, supplier_id: str, actor: Actor, days: int = 30) -> Invitation:
     """A random token for a supplier's portal link, valid for ``days`` days."""
     if not 1 <= days <= 365:
-        raise MonosashiError("an invitation is valid for 1 to 365 days")
+        raise MonosashiError("access.invitation_days")
     token = secrets.token_urlsafe(32)
     expires = clock.now() + timedelta(days=days)
     stored.insert_invitation(store, actor, token_hash(token), supplier_id, expires, days)
@@ -62,20 +78,30 @@ def revoke_invitation(store: Store, invitation: str, actor: Actor) -> None:
     """Revoke an invitation, named by the start of its hash (as :func:`invitations` lists it);
     sessions opened with it end at their next step."""
     if len(invitation) < 8:
-        raise MonosashiError("name the invitation by at least 8 characters of its hash")
+        raise MonosashiError("access.invitation_prefix_short")
     stored.revoke(store, invitation, actor)
 
 
-def invitation_problem(found: dict[str, object] | None) -> str | None:
+def invitation_refusal(found: dict[str, object] | None) -> Refusal | None:
     """Why an invitation (its row, or None) cannot be used now; None when it can."""
     if found is None:
-        return "this portal link is not valid; ask your buyer for a new one"
+        return Refusal("this portal link is not valid; ask your buyer for a new one", "access.link_invalid")
     if found["revoked_at"] is not None:
-        return "this portal link was revoked; ask your buyer for a new one"
+        return Refusal("this portal link was revoked; ask your buyer for a new one", "access.link_revoked")
     expires = found["expires_at"]
     if isinstance(expires, datetime) and expires <= clock.now():
-        return f"this portal link expired on {expires:%Y-%m-%d}; ask your buyer for a new one"
+        return Refusal(
+            f"this portal link expired on {expires:%Y-%m-%d}; ask your buyer for a new one",
+            "access.link_expired",
+            {"expired_on": f"{expires:%Y-%m-%d}"},
+        )
     return None
+
+
+def invitation_problem(found: dict[str, object] | None) -> str | None:
+    """Why an invitation cannot be used now, in the words the audit log records; None when it can."""
+    refusal = invitation_refusal(found)
+    return refusal.recorded if refusal else None
 
 
 # Refused links from one client in the throttle window before further tries are refused unread
@@ -90,14 +116,16 @@ def redeem_invitation(store: Store, token: str, *, client: str | None = None) ->
     if client is not None:
         since = clock.now() - REFUSED_LINKS_WINDOW
         if stored.refused_links(store, client, since) >= REFUSED_LINKS_PER_CLIENT:
-            raise AccessDenied("too many portal links were refused from this address; try again later")
+            raise AccessDenied("access.too_many_links")
     hashed = token_hash(token[:200])
     found = stored.invitation(store, hashed)
-    problem = invitation_problem(found)
+    refusal = invitation_refusal(found)
     supplier_id = str(found["supplier_id"]) if found else None
-    stored.record_invitation_use(store, hashed, supplier_id, problem, client)
-    if problem is not None or supplier_id is None:
-        raise AccessDenied(problem or "this portal link is not valid")
+    stored.record_invitation_use(store, hashed, supplier_id, refusal.recorded if refusal else None, client)
+    if refusal is not None:
+        raise refusal.error()
+    if supplier_id is None:
+        raise AccessDenied("access.link_invalid")
     return Actor.person(
         f"portal:{supplier_id}",
         "supplier",

@@ -185,4 +185,4 @@ def audit_verify(as_json: bool, db: Path | None) -> None:
     elif verdict.intact:
         click.echo(f"audit log intact: {verdict.lines} lines; head hash {verdict.head_hash}")
     if not verdict.intact:
-        raise MonosashiError(f"the audit log is broken at line {verdict.first_broken}: {verdict.problem}")
+        raise MonosashiError("cli.audit_broken", line=verdict.first_broken, problem_key=verdict.problem_key)

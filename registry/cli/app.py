@@ -20,7 +20,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from importers.base import SourceFileError
+from importers.base import SourceFileError, validation_problems
 from importers.container import Limits
 from questionnaires.catalogue import CatalogueDataError
 from registry import access, clock
@@ -28,29 +28,24 @@ from registry.cli.shapes import FileReportDoc, Shape, checked
 from registry.config import DEFAULT_DB, resolve_db_path
 from registry.domain.actor import Actor, role_reaches
 from registry.errors import AccessDenied, MonosashiError
+from registry.messages import language_from_env, render
 from registry.services import intake
 from registry.store import Store, content, private_files
 from registry.store.accounts import account_count
 
 __all__ = [
     "CLI_ROLES",
+    "all_or_nothing_option",
     "as_of_option",
+    "cli_lang",
     "counted",
     "db_option",
-    "describe_validation",
     "main",
+    "refused_dir_option",
+    "said",
 ]
 
 _USER_ERRORS = (MonosashiError, CatalogueDataError, SourceFileError)
-
-
-def describe_validation(exc: ValidationError) -> str:
-    """A pydantic error as one readable line: ``corporate_number: ...; name: ...``."""
-    parts = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "input"
-        parts.append(f"{field}: {err['msg'].removeprefix('Value error, ')}")
-    return "; ".join(parts)
 
 
 # The least role each command needs (docs/security.md); None: no registry account involved.
@@ -97,6 +92,7 @@ CLI_ROLES: dict[str, str | None] = {
     "restore": "admin",
 }
 _CURRENT: dict[str, Actor] = {}
+_LANG: dict[str, str] = {}
 
 
 def _os_user() -> str:
@@ -128,18 +124,15 @@ def _sign_in(db: Path | None, needed: str | None) -> Actor:
         return _os_actor()
     user = os.environ.get("MONOSASHI_USER")
     if not user:
-        raise MonosashiError(
-            f"{path} has accounts: sign in with MONOSASHI_USER, e.g. `MONOSASHI_USER=your-account monosashi …` "
-            "(the password is asked on a terminal, or read from MONOSASHI_PASSWORD)"
-        )
+        raise MonosashiError("cli.sign_in_needed", path=str(path))
     password = os.environ.get("MONOSASHI_PASSWORD")
     if password is None:
         if not sys.stdin.isatty():
-            raise MonosashiError("set MONOSASHI_PASSWORD, or run on a terminal to be asked for the password")
+            raise MonosashiError("cli.password_needed")
         password = click.prompt(f"password for {user}", hide_input=True, err=True)
     actor = access.authenticate(Store(path), user, password, client=_os_user())
     if not role_reaches(actor, needed):
-        raise AccessDenied(f"{actor} ({actor.role}) may not run this command; it needs the {needed} role")
+        raise AccessDenied("cli.role_too_low", actor=str(actor), role=actor.role, needed=needed)
     return actor
 
 
@@ -172,10 +165,25 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except MonosashiError as exc:
+            raise click.ClickException(exc.text(cli_lang())) from None
+        except SourceFileError as exc:
+            raise click.ClickException("; ".join(p.text(cli_lang()) for p in exc.problems)) from None
         except _USER_ERRORS as exc:
             raise click.ClickException(str(exc)) from None
         except ValidationError as exc:
-            raise click.ClickException(describe_validation(exc)) from None
+            said = validation_problems(exc, lambda _field: "")
+            raise click.ClickException("; ".join(p.said(cli_lang()) for p in said)) from None
+
+
+def cli_lang() -> str:
+    """The language of this command's messages: ``--lang``, else ``MONOSASHI_LANG``, else the locale."""
+    return _LANG.get("lang") or language_from_env()
+
+
+def said(key: str, **params: object) -> str:
+    """A message of the CLI in its language (registry/messages/cli.toml)."""
+    return render(key, cli_lang(), params)
 
 
 def _actor() -> Actor:
@@ -204,6 +212,17 @@ db_option = click.option(
     default=None,
     help=f"Registry database file (default: $MONOSASHI_DB or {DEFAULT_DB}).",
 )
+all_or_nothing_option = click.option(
+    "--all-or-nothing",
+    is_flag=True,
+    help="Write nothing if any row or file is refused (default: import the valid rows; a bad row is refused alone).",
+)
+refused_dir_option = click.option(
+    "--refused-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for <list>-refused.csv, a list's refused rows with reasons (default: the current folder).",
+)
 as_of_option = click.option(
     "--as-of",
     "as_of",
@@ -217,7 +236,7 @@ def _existing_store(db: Path | None) -> Store:
     """A store on an existing, up-to-date registry (read commands never create files)."""
     store = Store(resolve_db_path(db))
     if not store.exists():
-        raise MonosashiError(f"no registry at {store.path}; create it with `monosashi init --db {store.path}`")
+        raise MonosashiError("cli.no_registry", path=str(store.path))
     store.check_schema()
     return store
 
@@ -228,8 +247,15 @@ def _as_of(value: Any) -> date:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="monosashi")
-def main() -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(["ja", "en"]),
+    default=None,
+    help="Language of messages (default: $MONOSASHI_LANG, else ja when $LANG starts with ja, else en).",
+)
+def main(lang: str | None) -> None:
     """Monosashi: a supplier security registry on the SCS ★ yardstick."""
+    _LANG["lang"] = language_from_env(lang)
     private_files()
 
 
@@ -258,48 +284,106 @@ def _run_import(
     db: Path | None,
     only_formats: tuple[str, ...] = (),
     create_missing: bool = False,
-    expected: str = "",
+    again: bool = False,
+    refused_dir: Path | None = None,
 ) -> None:
-    """Collect, check and write files; with ``only_formats`` other formats are refused."""
+    """Collect, check and write files; with ``only_formats`` other formats are refused. A list's
+    bad rows are refused alone (written to ``<name>-refused.csv`` in ``refused_dir``, the current
+    folder by default, to correct and import again) unless ``all_or_nothing``."""
 
     store = Store(resolve_db_path(db))
     content.initialise(store, _actor())
     limits = Limits(max_file_bytes=int(max_size_mb * 1024 * 1024))
     bar, progress = _progress_reporter(sys.stderr.isatty() and not as_json)
+    lang = cli_lang()
+    collected = intake.collect(paths, limits)
     reports = intake.analyse(
         store,
-        intake.collect(paths, limits),
+        collected,
         supplier_id=supplier_id,
         profile=profile,
         limits=limits,
         progress=progress,
         create_missing_suppliers=create_missing,
         formats=only_formats or None,
-        wrong_format=f"a {{format}} file, not a {expected}; use `monosashi import`",
+        wrong_format="intake.wrong_command",
         today=clock.today(),
+        whole_lists=all_or_nothing,
+        again=[item.sha256 for item in collected] if again else (),
     )
+    changes = None
     if not dry_run:
+        before = intake.standing(store, clock.today(), intake.touched(reports))
         reports = intake.commit(
             store, reports, mode="batch" if all_or_nothing else "per_file", actor=_actor(), today=clock.today()
         )
+        changes = intake.changes(before, intake.standing(store, clock.today(), intake.touched(reports)), reports, lang)
     if bar is not None:
         bar.render_finish()
+    refused_files = _write_refused_rows(reports, refused_dir or Path.cwd(), lang)
     if as_json:
-        _echo_json([r.as_json() for r in reports], FileReportDoc)
+        _echo_json([r.as_json(lang) for r in reports], FileReportDoc)
     else:
-        for r in reports:
-            status = "would import" if dry_run and r.status == "ready" else r.status
-            click.echo(
-                f"{status:12} {r.name}  [{r.format or '-'}] {', '.join(r.supplier_ids) or ''} {r.answers or ''}".rstrip()
-            )
-            for problem in r.errors:
-                click.echo(f"    error   {problem.location}: {problem.message}")
-            for problem in r.warnings:
-                click.echo(f"    warning {problem.location}: {problem.message}")
+        _print_reports(reports, dry_run, lang)
+        if changes is not None:
+            _print_changes(changes)
+    for path in refused_files:
+        click.echo(said("cli.import.refused_written", path=str(path)), err=True)
     counts = {s: sum(1 for r in reports if r.status == s) for s in ("imported", "ready", "duplicate", "rejected")}
-    summary = ", ".join(f"{n} {'to import' if s == 'ready' else s}" for s, n in counts.items() if n)
-    click.echo(
-        f"{counted(len(reports), 'file')}: {summary}" + (" (dry run, nothing written)" if dry_run else ""), err=True
-    )
+    summary = ", ".join(said(f"cli.import.count.{s}", n=n) for s, n in counts.items() if n)
+    files = said("cli.files.one" if len(reports) == 1 else "cli.files.many", n=f"{len(reports):,}")
+    click.echo(said("cli.import.summary", files=files, summary=summary), err=True)
+    if dry_run:
+        click.echo(said("cli.import.dry_run"), err=True)
     if counts["rejected"]:
         sys.exit(1)
+
+
+def _print_reports(reports: list[intake.FileReport], dry_run: bool, lang: str) -> None:
+    """One line per file, then its problems and refused rows, in ``lang``."""
+    for r in reports:
+        status = said("cli.status.would_import" if dry_run and r.status == "ready" else f"cli.status.{r.status}")
+        counted_rows = said("cli.import.rows", rows=r.rows, refused=len(r.refused)) if r.rows or r.refused else ""
+        click.echo(
+            f"{status:12} {r.name}  [{r.format or '-'}] {', '.join(r.supplier_ids) or ''} {r.answers or ''}"
+            f" {counted_rows}".rstrip()
+        )
+        for problem in r.errors:
+            click.echo(f"    {said('cli.error')}   {problem.text(lang)}")
+        for problem in r.warnings:
+            click.echo(f"    {said('cli.warning')} {problem.text(lang)}")
+        for row in r.refused:
+            for problem in row.problems:
+                click.echo(f"    {said('cli.refused_row')} {problem.text(lang)}")
+
+
+def _print_changes(changes: Any) -> None:
+    """What the import changed, per supplier: readiness before → after and new flags."""
+    for row in changes.iter_rows(named=True):
+        click.echo(
+            said(
+                "cli.import.change",
+                supplier_id=row["supplier_id"],
+                name=row["name"] or "",
+                star3=f"{_share(row['star3_before'])} → {_share(row['star3_after'])}",
+                star4=f"{_share(row['star4_before'])} → {_share(row['star4_after'])}",
+                flags=row["new_flags"],
+            )
+        )
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _write_refused_rows(reports: list[intake.FileReport], folder: Path, lang: str) -> list[Path]:
+    """Each list's refused rows as ``<name>-refused.csv`` in ``folder``; the paths written."""
+    written = []
+    for report in reports:
+        data = intake.refused_rows_csv(report, lang)
+        if data is None:
+            continue
+        path = folder / f"{Path(report.name).stem}-refused.csv"
+        path.write_bytes(data)
+        written.append(path)
+    return written

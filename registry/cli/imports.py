@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,16 @@ from registry.cli.app import (
     _existing_store,
     _Group,
     _run_import,
+    all_or_nothing_option,
+    cli_lang,
     db_option,
+    refused_dir_option,
 )
 from registry.cli.shapes import FileHistoryRow, PendingCertificateRow, ProfileRow
 from registry.config import resolve_db_path
 from registry.domain.actor import Actor
 from registry.errors import MonosashiError
-from registry.services import flags, supply_chain
+from registry.services import flags, intake, supply_chain
 from registry.services import profiles as profile_service
 from registry.services.templates import build_template
 from registry.store import Store, content, submissions, suppliers
@@ -54,8 +56,16 @@ __all__ = [
 @click.option(
     "--all-or-nothing",
     is_flag=True,
-    help="Write the whole batch in one transaction, or nothing if any file is rejected.",
+    help="Write the whole batch in one transaction, or nothing if any file or list row is refused "
+    "(default: import what is valid; a list's bad rows are refused alone).",
 )
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Import files even where the same bytes were imported before (e.g. one answer file for two "
+    "suppliers, with --supplier).",
+)
+@refused_dir_option
 @click.option(
     "--max-size",
     "max_size_mb",
@@ -73,11 +83,24 @@ def import_(
     dry_run: bool,
     all_or_nothing: bool,
     max_size_mb: float,
+    again: bool,
+    refused_dir: Path | None,
     as_json: bool,
     db: Path | None,
 ) -> None:
     """Import files, folders or zips of supplier answers, lists and certificates."""
-    _run_import(paths, supplier_id, profile, dry_run, all_or_nothing, max_size_mb, as_json, db)
+    _run_import(
+        paths,
+        supplier_id,
+        profile,
+        dry_run,
+        all_or_nothing,
+        max_size_mb,
+        as_json,
+        db,
+        again=again,
+        refused_dir=refused_dir,
+    )
 
 
 @click.command()
@@ -97,7 +120,7 @@ def template(framework: str, supplier_id: str, output: Path, level: str, db: Pat
     if framework not in known:
         raise click.UsageError(f"unknown framework {framework!r}; choose one of: {', '.join(known)}")
     if suppliers.supplier_status(store, clock.today()).filter(supplier_id=supplier_id).is_empty():
-        raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
+        raise MonosashiError("intake.supplier_unknown", supplier_id=supplier_id)
     output.write_bytes(
         build_template(framework, supplier_id, level=int(level), profiles=profiles, generated_on=clock.today())
     )
@@ -153,8 +176,13 @@ def profiles_add(file: Path, db: Path | None) -> None:
 def history(status: str | None, limit: int, as_json: bool, db: Path | None) -> None:
     """Files received: when, by whom, SHA-256, result and reasons."""
     frame = submissions.import_history(_existing_store(db), limit=limit, status=status)
+    lang = cli_lang()
     rows = [
-        {**r, "errors": json.loads(r["errors"] or "[]"), "warnings": json.loads(r["warnings"] or "[]")}
+        {
+            **r,
+            "errors": intake.problems_as_json(r["errors"], lang),
+            "warnings": intake.problems_as_json(r["warnings"], lang),
+        }
         for r in frame.to_dicts()
     ]
     if as_json:
@@ -233,21 +261,30 @@ def certificates_yearly_check(certificate_id: str, submitted_on: Any, receipt: P
 @certificates.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Read and check only; write nothing.")
+@all_or_nothing_option
+@refused_dir_option
 @click.option("--json", "as_json", is_flag=True)
 @db_option
-def certificates_import(paths: tuple[Path, ...], dry_run: bool, as_json: bool, db: Path | None) -> None:
-    """Import certificate lists from CSV, Excel or JSON (one file per transaction)."""
+def certificates_import(
+    paths: tuple[Path, ...],
+    dry_run: bool,
+    all_or_nothing: bool,
+    refused_dir: Path | None,
+    as_json: bool,
+    db: Path | None,
+) -> None:
+    """Import certificate lists from CSV, Excel or JSON (one file per transaction; a bad row is refused alone)."""
     _run_import(
         paths,
         None,
         None,
         dry_run,
-        False,
+        all_or_nothing,
         20,
         as_json,
         db,
         only_formats=("certificate_list", "security_action", "json_exchange"),
-        expected="certificate list",
+        refused_dir=refused_dir,
     )
 
 
@@ -260,11 +297,21 @@ def links() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Read and check only; write nothing.")
 @click.option(
-    "--create-missing", is_flag=True, help="Add placeholder suppliers for unknown IDs instead of refusing the file."
+    "--create-missing", is_flag=True, help="Add placeholder suppliers for unknown IDs instead of refusing the row."
 )
+@all_or_nothing_option
+@refused_dir_option
 @click.option("--json", "as_json", is_flag=True)
 @db_option
-def links_import(paths: tuple[Path, ...], dry_run: bool, create_missing: bool, as_json: bool, db: Path | None) -> None:
+def links_import(
+    paths: tuple[Path, ...],
+    dry_run: bool,
+    create_missing: bool,
+    all_or_nothing: bool,
+    refused_dir: Path | None,
+    as_json: bool,
+    db: Path | None,
+) -> None:
     """Import link lists (親取引先ID, 子取引先ID, 供給品目, 重要; parent 自社 is the buyer) and report cycles."""
 
     try:
@@ -273,13 +320,13 @@ def links_import(paths: tuple[Path, ...], dry_run: bool, create_missing: bool, a
             None,
             None,
             dry_run,
-            False,
+            all_or_nothing,
             20,
             as_json,
             db,
             only_formats=("supplier_links", "json_exchange"),
             create_missing=create_missing,
-            expected="link list",
+            refused_dir=refused_dir,
         )
     finally:
         store = Store(resolve_db_path(db))

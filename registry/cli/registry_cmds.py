@@ -87,7 +87,7 @@ def serve(db: Path | None, port: int, demo_suppliers: int, single_user: bool) ->
     """Start the Streamlit app on this registry (filled with demo data on first start)."""
     app = Path(__file__).resolve().parents[2] / "app.py"
     if not app.exists():
-        raise MonosashiError(f"app.py not found next to the registry package ({app}); run from a source checkout")
+        raise MonosashiError("cli.app_missing", path=str(app))
     path = resolve_db_path(db).resolve()
     env = dict(os.environ, MONOSASHI_DB=str(path), MONOSASHI_DEMO_SUPPLIERS=str(demo_suppliers))
     address = "127.0.0.1" if single_user else "0.0.0.0"

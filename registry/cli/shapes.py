@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from importers.base import Problem
+from importers.base import MessageValue
 from questionnaires.schema import Category, Citations, ReferenceDocuments, Subcategory
 
 __all__ = [
@@ -31,9 +31,11 @@ __all__ = [
     "FlagRow",
     "InvitationRow",
     "PendingCertificateRow",
+    "ProblemDoc",
     "ProfileRow",
     "ProposalRow",
     "Readiness",
+    "RefusedRowDoc",
     "RenewalRow",
     "RequestRow",
     "SelfCheck",
@@ -222,6 +224,23 @@ class FlagRow(Shape):
     note: str | None
 
 
+class ProblemDoc(Shape):
+    """A problem with a file: where, the message key and its parameters (stable), and the
+    message in the command's language (``--lang``, else ``MONOSASHI_LANG`` or ``LANG``)."""
+
+    location: str
+    key: str
+    params: dict[str, MessageValue]
+    message: str
+
+
+class RefusedRowDoc(Shape):
+    """A row of a list refused on its own (the list's other rows are imported)."""
+
+    location: str
+    problems: list[ProblemDoc]
+
+
 class FileReportDoc(Shape):
     """``import --json`` (and the lists' imports): what happened to one file."""
 
@@ -233,8 +252,9 @@ class FileReportDoc(Shape):
     framework: str | None
     catalogue_version: str | None
     answers: int
-    errors: list[Problem]
-    warnings: list[Problem]
+    errors: list[ProblemDoc]
+    warnings: list[ProblemDoc]
+    refused_rows: list[RefusedRowDoc]
 
 
 class FileHistoryRow(Shape):
@@ -252,8 +272,8 @@ class FileHistoryRow(Shape):
     imported_by: str | None
     sha256: str
     size_bytes: int | None
-    errors: list[Problem]
-    warnings: list[Problem]
+    errors: list[ProblemDoc]
+    warnings: list[ProblemDoc]
     content_kept: bool | None
 
 

@@ -14,9 +14,11 @@ from registry.cli.app import (
     _existing_store,
     _Group,
     _run_import,
+    all_or_nothing_option,
     as_of_option,
     counted,
     db_option,
+    refused_dir_option,
 )
 from registry.cli.shapes import FlagRow, RequestRow
 from registry.domain.actor import Actor
@@ -42,13 +44,31 @@ def requests() -> None:
 @requests.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Read and check only; write nothing.")
+@all_or_nothing_option
+@refused_dir_option
 @click.option("--json", "as_json", is_flag=True)
 @db_option
-def requests_import(paths: tuple[Path, ...], dry_run: bool, as_json: bool, db: Path | None) -> None:
+def requests_import(
+    paths: tuple[Path, ...],
+    dry_run: bool,
+    all_or_nothing: bool,
+    refused_dir: Path | None,
+    as_json: bool,
+    db: Path | None,
+) -> None:
     """Import request lists (取引先ID or 法人番号 or 会社名, 要請レベル, 要請日, 期日; optional the three
-    questions 機密情報を扱う / 停止で納入が遅れる / 社内システムに接続, 判断理由, 要請ID)."""
+    questions 機密情報を扱う / 停止で納入が遅れる / 社内システムに接続, 判断理由, 要請ID); a bad row is refused alone."""
     _run_import(
-        paths, None, None, dry_run, True, 20, as_json, db, only_formats=("level_requests",), expected="request list"
+        paths,
+        None,
+        None,
+        dry_run,
+        all_or_nothing,
+        20,
+        as_json,
+        db,
+        only_formats=("level_requests",),
+        refused_dir=refused_dir,
     )
 
 

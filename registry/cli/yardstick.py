@@ -12,11 +12,12 @@ from registry.cli.app import (
     _echo_json,
     _existing_store,
     as_of_option,
+    cli_lang,
     counted,
     db_option,
 )
 from registry.cli.shapes import CoverageRow, EvidencePiece, RenewalRow, StatusRow
-from registry.errors import MonosashiError
+from registry.errors import NotFoundError
 from registry.services import supply_chain, yardstick
 from registry.services.renewals import certificate_states
 from registry.services.renewals import renewals as find_renewals
@@ -40,7 +41,7 @@ def status(supplier_id: str | None, level: str | None, as_of: Any, as_json: bool
     if supplier_id is not None:
         overview = overview.filter(overview["supplier_id"] == supplier_id)
         if overview.is_empty():
-            raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
+            raise NotFoundError("supplier.not_found", supplier_id=supplier_id)
     statuses = yardstick.derive(store, day, supplier_id)
     ready = {r["supplier_id"]: r for r in yardstick.readiness(statuses, yardstick.catalogue_in_force(store)).to_dicts()}
     checks = {
@@ -90,8 +91,8 @@ def explain(supplier_id: str, criterion_id: str, as_of: Any, as_json: bool, db: 
     if criterion_id not in {c.id for c in yardstick.catalogue_in_force(store).criteria}:
         raise click.UsageError(f"{criterion_id} is not a criterion of the SCS catalogue in force")
     if suppliers.supplier_choices(store, supplier_id, limit=1_000).filter(supplier_id=supplier_id).is_empty():
-        raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
-    pieces = yardstick.explain(store, _as_of(as_of), supplier_id, criterion_id)
+        raise NotFoundError("supplier.not_found", supplier_id=supplier_id)
+    pieces = yardstick.explain(store, _as_of(as_of), supplier_id, criterion_id, cli_lang())
     if as_json:
         _echo_json(pieces, EvidencePiece)
         return

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
 
+from registry.errors import MonosashiError
+
 __all__ = [
     "PERMISSIONS",
     "ROLES",
     "SUPPLIER_TABLES",
     "Actor",
+    "ActorError",
     "Role",
     "SystemPurpose",
     "action_allowed",
@@ -39,6 +42,10 @@ _SYSTEM_KEY = object()  # only Actor.system() holds it
 
 # admin ⊃ buyer ⊃ viewer; a supplier is outside the ladder and sees only its own records.
 _RANK = {"viewer": 1, "buyer": 2, "admin": 3}
+
+
+class ActorError(MonosashiError, ValueError):
+    """An actor that cannot be: no name, an unknown role, a supplier without its supplier ID."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +67,16 @@ class Actor:
 
     def __post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
-            raise ValueError("an actor needs a name")
+            raise ActorError("account.needs_name")
         if self.role == "system":
             if self._key is not _SYSTEM_KEY:
-                raise ValueError("the system actor is made only by Actor.system()")
+                raise ActorError("account.system_only")
         elif self.role not in ROLES:
-            raise ValueError(f"unknown role {self.role!r}; expected one of {', '.join(ROLES)}")
+            raise ActorError("account.unknown_role", role=repr(self.role), expected_label=[f"role.{r}" for r in ROLES])
         if self.role == "supplier" and not self.supplier_id:
-            raise ValueError("a supplier account needs its supplier ID")
+            raise ActorError("account.supplier_needs_id")
         if self.role != "supplier" and self.supplier_id is not None:
-            raise ValueError("only a supplier account is bound to a supplier")
+            raise ActorError("account.only_supplier_bound")
 
     @classmethod
     def person(
@@ -90,7 +97,7 @@ class Actor:
         """The system itself, for a non-interactive purpose; ``on_behalf_of`` names the person whose
         action led to it (an import's derivation of flags), for the audit log only."""
         if purpose not in _PURPOSES:
-            raise ValueError(f"unknown system purpose {purpose!r}")
+            raise ActorError("account.unknown_purpose", purpose=repr(purpose))
         name = f"system:{purpose}" + (f" (after {on_behalf_of.name})" if on_behalf_of else "")
         return cls(name, "system", None, purpose, None, None, _SYSTEM_KEY)
 

@@ -389,13 +389,20 @@ def coverage_hole(rule: FlagRule, paths: pl.DataFrame) -> pl.DataFrame:
     """Every supplier on a critical path whose end lacks the ★ it must hold (``paths``: the
     uncovered critical paths of the supply chain)."""
     found = (
-        paths.select(end_id="supplier_id", end_name="name", required="required", path="path", supplier_id="ids")
+        paths.select(
+            end_id="supplier_id",
+            end_name="name",
+            required="required",
+            path="path",
+            path_en="path_en",
+            supplier_id="ids",
+        )
         .explode("supplier_id")
         .with_columns(subject=pl.col("end_id"))
     )
     return _finish(
         rule,
-        found.select("supplier_id", "subject", "path", "end_id", "end_name", "required"),
+        found.select("supplier_id", "subject", "path", "path_en", "end_id", "end_name", "required"),
         pl.when(pl.col("required") == 4).then(pl.lit("critical")).otherwise(pl.lit(rule.severity)),
     )
 

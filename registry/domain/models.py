@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 import polars as pl
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from questionnaires.policy import SCHEMES
 
@@ -94,15 +95,18 @@ def refuse_control_characters(value: object) -> object:
     if isinstance(value, str):
         reorders = _REORDERING.search(value)
         if reorders:
-            raise ValueError(
-                f"contains a character that reorders text (U+{ord(reorders.group()):04X}) at position "
-                f"{reorders.start() + 1}; remove it"
+            raise PydanticCustomError(
+                "text.reordering_character",
+                "contains a character that reorders text ({code}) at position {position}; remove it",
+                {"code": f"U+{ord(reorders.group()):04X}", "position": reorders.start() + 1},
             )
         for found in _CONTROL.finditer(value):
             if not found.group().isspace():
                 code = ord(found.group())
-                raise ValueError(
-                    f"contains a control character (U+{code:04X}) at position {found.start() + 1}; remove it"
+                raise PydanticCustomError(
+                    "text.control_character",
+                    "contains a control character ({code}) at position {position}; remove it",
+                    {"code": f"U+{code:04X}", "position": found.start() + 1},
                 )
     return value
 
@@ -110,7 +114,7 @@ def refuse_control_characters(value: object) -> object:
 def _text(value: str) -> str:
     cleaned = normalise_text(value)
     if not cleaned:
-        raise ValueError("must not be empty")
+        raise PydanticCustomError("text.empty", "must not be empty")
     return cleaned
 
 
@@ -144,10 +148,16 @@ def normalise_corporate_number(value: str) -> str:
     """
     digits = re.sub(r"[\s\-‐－ー]", "", unicodedata.normalize("NFKC", str(value)))
     if not re.fullmatch(r"\d{13}", digits):
-        raise ValueError(f"a corporate number (法人番号) has 13 digits, got {value!r}")
+        raise PydanticCustomError(
+            "corporate_number.digits", "a corporate number (法人番号) has 13 digits, got {found}", {"found": str(value)}
+        )
     expected = corporate_number_check_digit(digits[1:])
     if int(digits[0]) != expected:
-        raise ValueError(f"corporate number {digits} fails its check digit (expected {expected}, found {digits[0]})")
+        raise PydanticCustomError(
+            "corporate_number.check_digit",
+            "corporate number {number} fails its check digit (expected {expected}, found {found})",
+            {"number": digits, "expected": str(expected), "found": digits[0]},
+        )
     return digits
 
 
@@ -172,8 +182,10 @@ def _expert_number(value: str | None) -> str | None:
         return None
     match = _EXPERT_NUMBER.match(folded.removeprefix("登録番号"))
     if match is None:
-        raise ValueError(
-            f"{value!r} is not a 情報処理安全確保支援士 registration number: six digits, like 012345 or 第012345号"
+        raise PydanticCustomError(
+            "expert_number.format",
+            "{found} is not a 情報処理安全確保支援士 registration number: six digits, like 012345 or 第012345号",
+            {"found": value},
         )
     return match.group(1)
 
@@ -210,7 +222,9 @@ class SupplierLink(Model):
     @model_validator(mode="after")
     def _not_self(self) -> SupplierLink:
         if self.parent_id == self.child_id:
-            raise ValueError(f"supplier {self.child_id} cannot be linked to itself")
+            raise PydanticCustomError(
+                "link.to_itself", "supplier {supplier} cannot be linked to itself", {"supplier": self.child_id}
+            )
         return self
 
 
@@ -250,15 +264,25 @@ class Certificate(Model):
     @model_validator(mode="after")
     def _dates_and_name(self) -> Certificate:
         if self.expires_on is not None and self.expires_on <= self.issued_on:
-            raise ValueError(f"expiry {self.expires_on} is not after issue {self.issued_on}")
+            raise PydanticCustomError(
+                "certificate.expiry_before_issue",
+                "expiry {expires_on} is not after issue {issued_on}",
+                {"expires_on": self.expires_on.isoformat(), "issued_on": self.issued_on.isoformat()},
+            )
         if self.scheme == "other" and not self.scheme_name:
-            raise ValueError("a certificate of scheme 'other' needs a scheme_name")
+            raise PydanticCustomError(
+                "certificate.other_needs_name", "a certificate of scheme 'other' needs a scheme_name"
+            )
         if self.expert_registration_no and self.scheme != "scs_star3":
-            raise ValueError(
-                "an expert's registration number belongs to a ★3 (the expert confirms a ★3 self-assessment)"
+            raise PydanticCustomError(
+                "certificate.expert_only_star3",
+                "an expert's registration number belongs to a ★3 (the expert confirms a ★3 self-assessment)",
             )
         if self.evaluation_body and self.scheme != "scs_star4":
-            raise ValueError("an evaluation body belongs to a ★4 (★4 is evaluated by a third party)")
+            raise PydanticCustomError(
+                "certificate.evaluation_body_only_star4",
+                "an evaluation body belongs to a ★4 (★4 is evaluated by a third party)",
+            )
         return self
 
     @property
@@ -287,11 +311,17 @@ class LevelRequest(Model):
     @model_validator(mode="after")
     def _due_after_request(self) -> LevelRequest:
         if self.due_on < self.requested_on:
-            raise ValueError(f"due date {self.due_on} is before the request date {self.requested_on}")
+            raise PydanticCustomError(
+                "request.due_before_request",
+                "due date {due_on} is before the request date {requested_on}",
+                {"due_on": self.due_on.isoformat(), "requested_on": self.requested_on.isoformat()},
+            )
         recommended = self.recommended_level
         if recommended is not None and self.requested_level != recommended and not self.reason:
-            raise ValueError(
-                f"the three questions recommend ★{recommended}; a request for ★{self.requested_level} needs a reason"
+            raise PydanticCustomError(
+                "request.level_needs_reason",
+                "the three questions recommend ★{recommended}; a request for ★{requested} needs a reason",
+                {"recommended": recommended, "requested": self.requested_level},
             )
         return self
 

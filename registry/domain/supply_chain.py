@@ -8,6 +8,8 @@
   current evidence for its whole validity), ``questionnaire_only`` (only a submission), ``unknown``.
 - Concentration: the subcontractors reached through the most tier-1 suppliers.
 - Back links: links to a supplier at the same tier or above (every cycle has one).
+- Outline: a network as an indented tree, each supplier under one parent, largest branches first,
+  with how many suppliers hang below it and how many of those nothing is known about.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ __all__ = [
     "network_tree",
     "required_levels",
     "sub_network_nodes",
+    "sub_network_tree",
+    "tree_outline",
     "uncovered_critical_paths",
 ]
 
@@ -150,7 +154,11 @@ def uncovered_critical_paths(paths: pl.DataFrame, critical_in: pl.DataFrame, cov
         paths.join(critical_in, on="supplier_id", how="left")
         .join(coverage.select("supplier_id", "name", "tier", "required", "coverage"), on="supplier_id")
         .filter((pl.col("coverage") == "unknown") & ((pl.col("required") == 4) | pl.col("critical").fill_null(False)))
-        .with_columns(ids=pl.col("path"), path=pl.lit("発注者 → ") + pl.col("path").list.join(" → "))
+        .with_columns(
+            ids=pl.col("path"),
+            path=pl.lit("発注者 → ") + pl.col("path").list.join(" → "),
+            path_en=pl.lit("Buyer → ") + pl.col("path").list.join(" → "),
+        )
         .sort("tier", "supplier_id")
     )
 
@@ -204,3 +212,89 @@ def back_links(links: pl.DataFrame, coverage: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("child_tier") <= pl.col("parent_tier"))
         .sort("parent_id", "child_id")
     )
+
+
+def sub_network_tree(supplier_id: str, edges: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
+    """A supplier's sub-network as a tree for :func:`tree_outline`: each node (``nodes``, from
+    :func:`sub_network_nodes`) under one parent one level up (the smallest ID when several), with
+    ``other_parents``, how many more parents in the sub-network it has."""
+    level = nodes.select("supplier_id", "level")
+    candidates = (
+        edges.select("parent_id", "child_id")
+        .unique()
+        .join(level.rename({"supplier_id": "parent_id", "level": "parent_level"}), on="parent_id")
+        .join(level.rename({"supplier_id": "child_id", "level": "child_level"}), on="child_id")
+        .filter(pl.col("child_level") == pl.col("parent_level") + 1)
+        .group_by("child_id")
+        .agg(parent=pl.col("parent_id").min(), other_parents=(pl.len() - 1).cast(pl.Int32))
+    )
+    return (
+        nodes.filter(pl.col("supplier_id") != supplier_id)
+        .join(candidates, left_on="supplier_id", right_on="child_id")
+        .select("supplier_id", "parent", "name", "coverage", "other_parents")
+    )
+
+
+def tree_outline(tree: pl.DataFrame, root: str) -> pl.DataFrame:
+    """A tree (``supplier_id``, ``parent``, and any other columns; each supplier once) read from
+    ``root`` down as an outline, in reading order: each row with its ``depth`` (1 under the root),
+    ``children``, ``below`` (every supplier in its branch) and ``below_unknown`` (those of them
+    with coverage ``unknown``); siblings largest branch first, then by ID.
+
+    Set-wise, one step per depth; suppliers not reached from ``root`` are left out, and a supplier
+    is placed once even if the frame loops."""
+    tree = tree.filter(pl.col("supplier_id") != root)
+    steps: list[pl.DataFrame] = []
+    placed = pl.DataFrame({"supplier_id": [root]}, schema={"supplier_id": pl.String})
+    frontier = placed
+    while not frontier.is_empty():
+        step = (
+            tree.join(frontier.rename({"supplier_id": "parent"}), on="parent", how="semi")
+            .join(placed, on="supplier_id", how="anti")
+            .unique("supplier_id", keep="first", maintain_order=True)
+            .with_columns(depth=pl.lit(len(steps) + 1, pl.Int32))
+        )
+        if step.is_empty():
+            break
+        steps.append(step)
+        placed = pl.concat([placed, step.select("supplier_id")])
+        frontier = step.select("supplier_id")
+    if not steps:
+        return tree.clear().with_columns(
+            depth=pl.lit(None, pl.Int32),
+            children=pl.lit(None, pl.Int32),
+            below=pl.lit(None, pl.Int32),
+            below_unknown=pl.lit(None, pl.Int32),
+        )
+    zero = pl.DataFrame(
+        schema={"supplier_id": pl.String, "children": pl.Int32, "below": pl.Int32, "below_unknown": pl.Int32}
+    )
+    counted: list[pl.DataFrame] = []
+    under = zero
+    for step in reversed(steps):  # the deepest first: each parent adds up its children's branches
+        step = step.join(under, on="supplier_id", how="left").with_columns(
+            pl.col("children", "below", "below_unknown").fill_null(0)
+        )
+        counted.append(step)
+        unknown = (pl.col("coverage") == "unknown").cast(pl.Int32) if "coverage" in step.columns else pl.lit(0)
+        under = (
+            step.group_by("parent")
+            .agg(
+                children=pl.len().cast(pl.Int32),
+                below=(pl.col("below") + 1).sum().cast(pl.Int32),
+                below_unknown=(pl.col("below_unknown") + unknown).sum().cast(pl.Int32),
+            )
+            .rename({"parent": "supplier_id"})
+        )
+    keyed: list[pl.DataFrame] = []
+    keys = pl.DataFrame({"parent": [root], "parent_key": [""]})
+    for step in reversed(counted):  # the shallowest first: each row's key extends its parent's
+        step = (
+            step.join(keys, on="parent")
+            .sort(["parent_key", "below", "supplier_id"], descending=[False, True, False])
+            .with_columns(key=pl.col("parent_key") + pl.int_range(pl.len()).over("parent").cast(pl.String).str.zfill(7))
+            .drop("parent_key")
+        )
+        keyed.append(step)
+        keys = step.select(parent="supplier_id", parent_key="key")
+    return pl.concat(keyed, how="diagonal_relaxed").sort("key").drop("key")

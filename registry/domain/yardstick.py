@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from questionnaires.catalogue import Catalogue
+from registry.messages import render
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -87,35 +88,47 @@ def requirement_status(statuses: pl.DataFrame, level: int = 4) -> pl.DataFrame:
     )
 
 
-_SCHEME_NAMES = {
-    "scs_star3": "SCS ★3 certificate",
-    "scs_star4": "SCS ★4 certificate",
-    "iso27001": "ISO/IEC 27001 certificate",
-    "security_action_star1": "SECURITY ACTION ★1 declaration",
-    "security_action_star2": "SECURITY ACTION ★2 declaration",
-}
-
-
-def evidence_chain(piece: dict[str, object]) -> str:
-    """One piece of evidence as a readable chain, e.g.
-    ``ISO/IEC 27001 certificate JQA-1234 (valid to 2027-05-31) → A.5.17 → intersect → 4-1-6-2: partial``."""
-    target = f"{piece['criterion_id']}: {piece['status']}"
-    valid = f" (valid to {piece['valid_until']})" if piece.get("valid_until") else ""
+def evidence_chain(piece: dict[str, object], lang: str = "en") -> str:
+    """One piece of evidence as a readable chain in ``lang``, e.g.
+    ``ISMS (ISO/IEC 27001) JQA-1234 (valid to 2027-05-31) → A.5.17 → Overlap 0.5 → 4-1-6-2: Partial``."""
+    common = {
+        "criterion": piece["criterion_id"],
+        "status_label": f"status.{piece['status']}",
+        "valid": render("evidence.valid_to", lang, {"date": str(piece["valid_until"])})
+        if piece.get("valid_until")
+        else "",
+        "item": piece.get("source_item"),
+        "scheme_label": f"scheme.{piece['source_framework']}",
+        "relationship_label": f"relationship.{piece.get('relationship')}",
+        "strength": f"{piece['strength']:.1f}" if piece.get("strength") is not None else "—",
+    }
     if piece["kind"] == "certified":
         against = (
-            f" — but the self-assessment of {piece['declared_on']} declares it {piece['declared_status']}"
+            render(
+                "evidence.declared_against",
+                lang,
+                {"declared_on": str(piece["declared_on"]), "declared_label": f"status.{piece['declared_status']}"},
+            )
             if piece.get("declared_against")
             else ""
         )
-        return f"{_SCHEME_NAMES.get(str(piece['source_framework']), piece['source_framework'])} {piece['source_item']}{valid} → {target}{against}"
+        return render("evidence.chain.certified", lang, {**common, "against": against})
     if piece["kind"] == "certificate":
-        name = _SCHEME_NAMES.get(str(piece["source_framework"]), piece["source_framework"])
-        return f"{name} {piece['raw_answer']}{valid} → {piece['source_item']} → {piece['relationship']} {piece['strength']:.1f} → {target}"
-    where = f", {piece['location']}" if piece.get("location") else ""
-    answer = f"{piece['source_ref']} ({piece['evidence_date']}){where} {piece['raw_answer']!r}"
+        return render("evidence.chain.certificate", lang, {**common, "answer": piece["raw_answer"]})
+    where = render("evidence.where", lang, {"location": piece["location"]}) if piece.get("location") else ""
+    answer = render(
+        "evidence.answer",
+        lang,
+        {
+            "source": piece["source_ref"],
+            "date": str(piece["evidence_date"]),
+            "where": where,
+            "raw": piece["raw_answer"],
+        },
+    )
     if piece["kind"] == "self_assessment":
-        return f"SCS self-assessment {answer} → {target}"
-    return f"{piece['source_framework']} {answer} → item {piece['source_item']} → {piece['relationship']} {piece['strength']:.1f} → {target}"
+        return render("evidence.chain.self_assessment", lang, {**common, "answer": answer})
+    return render("evidence.chain.answer", lang, {**common, "answer": answer, "framework": piece["source_framework"]})
 
 
 def counts_of(statuses: pl.DataFrame) -> pl.DataFrame:

@@ -76,21 +76,22 @@ def to_excel(crosswalk: Crosswalk) -> bytes:
         "target_version": crosswalk.target.version,
         "method": crosswalk.method,
         "description": crosswalk.description,
+        "description_ja": crosswalk.description_ja,
     }
     for row, key in enumerate(META, start=1):
         ws.cell(row, 1, key).font = Font(bold=True)
         ws.cell(row, 2, values[key])
-    header_row = len(META) + 2
+    header_row = len(META) + 1  # row 10: the entries start at row 11, as in sheets exported before
     for col, name in enumerate(HEADER, start=1):
         cell = ws.cell(header_row, col, name)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="1F4E79")
     for offset, e in enumerate(crosswalk.entries, start=1):
         for col, value in enumerate(
-            (e.source, e.target, e.relationship, e.strength, e.rationale, e.source_level), start=1
+            (e.source, e.target, e.relationship, e.strength, e.rationale, e.source_level, e.rationale_ja), start=1
         ):
             ws.cell(header_row + offset, col, value).number_format = "@" if col <= 2 else "General"
-    for letter, width in zip("ABCDEF", (16, 12, 12, 10, 80, 12), strict=True):
+    for letter, width in zip("ABCDEFG", (16, 12, 12, 10, 80, 12, 80), strict=True):
         ws.column_dimensions[letter].width = width
     buffer = io.BytesIO()
     wb.save(buffer)

@@ -16,8 +16,9 @@ from datetime import date, timedelta
 import polars as pl
 
 from questionnaires.catalogue import Catalogue
+from registry.domain import readiness as ranking
 from registry.services import renewals, requests, yardstick
-from registry.store import Store, submissions, suppliers
+from registry.store import Store, network, submissions, suppliers
 from registry.store import flags as stored_flags
 from registry.store.suppliers import supplier_status, suppliers_registered_by
 
@@ -32,6 +33,7 @@ __all__ = [
     "quarter",
     "readiness_board",
     "supplier_page",
+    "with_partial",
 ]
 
 COMPARE_DAYS = 30
@@ -85,7 +87,7 @@ class ReadinessBoard:
 
     catalogue: Catalogue
     readiness: pl.DataFrame  # supplier_id, name, tier, industry, held_level, requested_level, target_level,
-    #                          target (readiness for it), star3, star4, cat1 … cat7
+    #                          target (readiness for it), star3, star4, cat1 … cat7, has_evidence
 
     def by_group(self, group: str) -> pl.DataFrame:
         """Share of the ★4 criteria met per group (e.g. ``industry`` or ``tier``) and category."""
@@ -100,15 +102,33 @@ class ReadinessBoard:
         )
 
     def lowest(self, n: int) -> pl.DataFrame:
-        """The suppliers furthest from the ★ asked of them (★3 when nothing was asked)."""
+        """The ``n`` lowest readiness for the ★ asked of them (★3 when nothing was asked), suppliers
+        without evidence included (:meth:`furthest` ranks only those with evidence)."""
         return (
             self.readiness.sort("target", "supplier_id")
             .head(n)
             .select("supplier_id", "name", "tier", "requested_level", "held_level", "star3", "star4")
         )
 
+    def furthest(self, n: int) -> pl.DataFrame:
+        """Among the suppliers with evidence, the ``n`` furthest from the ★ asked of them (★3 when
+        nothing was asked); those with none are :meth:`without_evidence`."""
+        return ranking.furthest_from_target(self.readiness, n).select(
+            "supplier_id", "name", "tier", "requested_level", "held_level", "star3", "star4"
+        )
+
+    def without_evidence(self) -> pl.DataFrame:
+        """The suppliers without current evidence: no valid ★ or ISMS, no questionnaire answered within
+        the freshness limit, no criterion met by fresh evidence (nothing known, or only stale)."""
+        return (
+            self.readiness.filter(~pl.col("has_evidence"))
+            .sort("supplier_id")
+            .select("supplier_id", "name", "tier", "industry", "requested_level", "held_level")
+        )
+
     def supplier_category_scores(self, supplier_ids: list[str]) -> pl.DataFrame:
-        """Category scores of the given suppliers, labelled ``ID 名前``, in the order given."""
+        """Category scores of the given suppliers (``supplier_id``, and ``supplier`` labelled
+        ``ID 名前``), in the order given."""
         position = {s: i for i, s in enumerate(supplier_ids)}
         return (
             self.readiness.filter(pl.col("supplier_id").is_in(supplier_ids))
@@ -116,18 +136,50 @@ class ReadinessBoard:
                 supplier=pl.concat_str("supplier_id", pl.lit(" "), "name"),
                 order=pl.col("supplier_id").replace_strict(position, return_dtype=pl.Int64),
             )
-            .unpivot(index=["supplier", "order"], on=[f"cat{n}" for n in range(1, 8)], value_name="score")
+            .unpivot(
+                index=["supplier_id", "supplier", "order"], on=[f"cat{n}" for n in range(1, 8)], value_name="score"
+            )
             .with_columns(category_no=pl.col("variable").str.slice(3).cast(pl.Int64))
             .sort("order", "category_no")
-            .select("supplier", "category_no", "score")
+            .select("supplier_id", "supplier", "category_no", "score")
         )
+
+
+def with_partial(store: Store, on: date, scores: pl.DataFrame, supplier_ids: list[str]) -> pl.DataFrame:
+    """Category scores of a few suppliers (:meth:`ReadinessBoard.supplier_category_scores`) with
+    ``partial``: the share of each category's ★4 criteria partly met by fresh evidence, derived for
+    those suppliers only (the same evidence as their readiness)."""
+    if not supplier_ids:
+        return scores.with_columns(partial=pl.lit(None, pl.Float64))
+    with store.held_open():
+        catalogue = yardstick.catalogue_in_force(store)
+        counts = yardstick.counts_of(yardstick.derive(store, on, supplier_ids))
+    totals = catalogue.criteria_frame().group_by("category_no").agg(total=pl.len())
+    partial = (
+        counts.group_by("supplier_id", "category_no")
+        .agg(partial=pl.col("partial").sum())
+        .join(totals, on="category_no")
+        .select("supplier_id", pl.col("category_no").cast(pl.Int64), partial=pl.col("partial") / pl.col("total"))
+    )
+    return scores.join(partial, on=["supplier_id", "category_no"], how="left", maintain_order="left").with_columns(
+        pl.col("partial").fill_null(0.0)
+    )
 
 
 def readiness_board(store: Store, on: date, status: pl.DataFrame | None = None) -> ReadinessBoard:
     """Readiness of every supplier on ``on`` (:func:`yardstick.readiness_of`, the one definition)."""
-    status = supplier_status(store, on) if status is None else status
-    catalogue = yardstick.catalogue_in_force(store)
-    values = yardstick.readiness_of(store, on, status["supplier_id"].to_list())
+    with store.held_open():
+        status = supplier_status(store, on) if status is None else status
+        catalogue = yardstick.catalogue_in_force(store)
+        values = yardstick.readiness_of(store, on, status["supplier_id"].to_list())
+        months = yardstick.settings_from_store(store).fresh_months
+        fresh_after = pl.Series([on]).dt.offset_by(f"-{months}mo").item()  # the yardstick's freshness limit
+        evidenced = pl.concat(
+            [
+                network.suppliers_with_submissions(store, on, after=fresh_after),
+                network.suppliers_with_valid_isms(store, on),
+            ]
+        )
     readiness = (
         status.select("supplier_id", "name", "tier", "industry", "held_level", "requested_level")
         .join(values, on="supplier_id", how="left")
@@ -137,7 +189,7 @@ def readiness_board(store: Store, on: date, status: pl.DataFrame | None = None) 
             target=pl.when(pl.col("requested_level") == 4).then(pl.col("star4")).otherwise(pl.col("star3")),
         )
     )
-    return ReadinessBoard(catalogue=catalogue, readiness=readiness)
+    return ReadinessBoard(catalogue=catalogue, readiness=ranking.with_evidence(readiness, evidenced))
 
 
 @dataclass(frozen=True)

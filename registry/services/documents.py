@@ -14,7 +14,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from registry.errors import MonosashiError
+from registry.errors import NotFoundError
 from registry.services.exports import JAPANESE_FONT, japanese_workbook
 from registry.services.requests import request_history
 from registry.services.support import GapReport, gap
@@ -304,7 +304,7 @@ def request_letter_xlsx(
     """The request letter for a supplier's current ★ request, ready to print and send."""
     history = request_history(store, as_of, supplier_id)
     if history.is_empty():
-        raise MonosashiError(f"supplier {supplier_id} has no ★ request on {as_of}")
+        raise NotFoundError("request.none_on", supplier_id=supplier_id, as_of=as_of.isoformat())
     request = history.row(0, named=True)
     wb = japanese_workbook()
     ws = wb.active

@@ -25,10 +25,16 @@ __all__ = [
     "refresh",
     "replay",
     "reset_rules",
+    "rule_titles",
     "rules_in_force",
     "set_flag_state",
     "with_check_overdue",
 ]
+
+
+def rule_titles(store: Store, lang: str) -> dict[str, str]:
+    """Each flag rule's title in ``lang``, by its ID (the audit log names rules by them)."""
+    return {rule.id: rule.title_ja if lang == "ja" else rule.title_en for rule in rules_in_force(store).rules}
 
 
 def with_check_overdue(store: Store, frame: pl.DataFrame) -> pl.DataFrame:

@@ -12,6 +12,7 @@ Two steps, so that a person can look before anything is written:
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 import polars as pl
+from pydantic import ValidationError
 
 from importers import IMPORTERS, checklist
 from importers.base import (
@@ -27,12 +29,16 @@ from importers.base import (
     ImportBatch,
     ImportContext,
     Limits,
+    MessageValue,
     Problem,
+    RefusedRow,
     SourceFile,
     SourceFileError,
     SupplierRef,
+    validation_problems,
 )
 from importers.container import check_office_zip, decode_text, expand_zip, looks_like_zip
+from importers.lists import LIST_SPECS, refused_rows_table
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES
 from registry import clock
 from registry.domain.actor import Actor
@@ -50,9 +56,11 @@ from registry.domain.tables import (
     PlannedWrite,
 )
 from registry.errors import AccessDenied, MonosashiError
-from registry.services import flags
+from registry.messages import localise_location, render
+from registry.services import exports, flags, yardstick
 from registry.services.profiles import mapping_profiles
 from registry.store import Store, certificates, submissions, suppliers
+from registry.store import flags as stored_flags
 from registry.store.submissions import write_import
 from registry.store.validity import policy_for
 
@@ -67,14 +75,24 @@ __all__ = [
     "PortalQuota",
     "SourceFile",
     "SourceFileError",
+    "Standing",
     "Status",
     "analyse",
+    "changes",
     "collect",
     "commit",
     "expand",
+    "localise_location",
+    "may_import_again",
     "preview",
+    "problems_as_json",
+    "problems_said",
+    "refused_rows_csv",
     "sources_from_uploads",
+    "standing",
     "summary_frame",
+    "touched",
+    "validation_said",
 ]
 
 Mode = Literal["batch", "per_file"]
@@ -100,6 +118,12 @@ class FileReport:
     planned: PlannedWrite | None = field(default=None, repr=False)
     # imported, but the flags derived after the import failed (a warning says why; derived again later)
     flags_deferred: bool = False
+    # rows of a list refused on their own (the other rows go in), each with its line and reasons
+    refused: list[RefusedRow] = field(default_factory=list)
+    # the person chose to import these bytes again (imported before, for another supplier)
+    again: bool = False
+    # a duplicate: the suppliers the same bytes went to before
+    previous_suppliers: list[str] = field(default_factory=list)
 
     @property
     def framework(self) -> str | None:
@@ -119,9 +143,16 @@ class FileReport:
         self.status = "rejected"
         self.errors.extend(problems)
         self.planned = None
+        self.refused = []
 
-    def as_json(self) -> dict[str, object]:
-        """The ``monosashi import --json`` object for this file (documented in docs/cli.md)."""
+    @property
+    def rows(self) -> int:
+        """Rows of a list this file holds that are good (0 for answer files)."""
+        return len(self.batch.item_rows) if self.batch else 0
+
+    def as_json(self, lang: str = "en") -> dict[str, object]:
+        """The ``monosashi import --json`` object for this file (documented in docs/cli.md), its
+        messages in ``lang``."""
         return {
             "file": self.name,
             "sha256": self.sha256,
@@ -131,8 +162,11 @@ class FileReport:
             "framework": self.framework,
             "catalogue_version": self.catalogue_version,
             "answers": self.answers,
-            "errors": [e.model_dump() for e in self.errors],
-            "warnings": [w.model_dump() for w in self.warnings],
+            "errors": [e.as_json(lang) for e in self.errors],
+            "warnings": [w.as_json(lang) for w in self.warnings],
+            "refused_rows": [
+                {"location": r.location, "problems": [p.as_json(lang) for p in r.problems]} for r in self.refused
+            ],
         }
 
 
@@ -164,9 +198,8 @@ def collect(paths: Iterable[Path], limits: Limits) -> list[FileReport | SourceFi
                         size_bytes=size,
                         status="rejected",
                         errors=[
-                            Problem(
-                                location=str(file),
-                                message=f"the file is {size:,} bytes; the limit is {limits.max_file_bytes:,}; not read",
+                            Problem.of(
+                                str(file), "intake.file_too_large", size=f"{size:,}", limit=f"{limits.max_file_bytes:,}"
                             )
                         ],
                     )
@@ -223,11 +256,7 @@ def expand(source: SourceFile, limits: Limits) -> list[FileReport | SourceFile]:
                     size_bytes=len(member.data),
                     status="rejected",
                     data=member.data,
-                    errors=[
-                        Problem(
-                            location=member.name, message="a zip inside a zip is not opened; send the files or one zip"
-                        )
-                    ],
+                    errors=[Problem.of(member.name, "intake.zip_in_zip")],
                 )
             )
         else:
@@ -257,12 +286,7 @@ def _detect(source: SourceFile, context: ImportContext) -> tuple[str, ImportBatc
         if score >= 0.9:
             break
     if score <= 0.2:
-        raise SourceFileError.at(
-            source.name,
-            source.name,
-            "format not recognised: expected an SCS self-assessment, a Monosashi template, IPA 自社診断, a checklist "
-            "matching a mapping profile, a supplier/link/SECURITY ACTION list (.xlsx, .csv, .tsv) or a JSON exchange file",
-        )
+        raise SourceFileError.at(source.name, source.name, "intake.format_unknown")
     batch = importer.parse(source, context)
     return batch.format, batch
 
@@ -277,9 +301,11 @@ def analyse(
     progress: Callable[[int, int, str], None] | None = None,
     create_missing_suppliers: bool = False,
     formats: Iterable[str] | None = None,
-    wrong_format: str = "this page takes answer files only, not {format}",
+    wrong_format: str = "intake.answers_only",
     strict_supplier: bool = False,
     today: date | None = None,
+    whole_lists: bool = False,
+    again: Iterable[str] = (),
 ) -> list[FileReport]:
     """Read and check every file; nothing is written. Reports come back in a writable order.
 
@@ -289,6 +315,9 @@ def analyse(
     With ``today``, answers dated after it are refused (a future date would hide later answers).
     ``strict_supplier`` (the
     supplier portal) refuses a file that names a supplier other than ``supplier_id``.
+    A list's bad rows are refused on their own and its good rows kept, unless ``whole_lists``
+    (all or nothing): then one bad row refuses the file. Files whose SHA-256 is in ``again`` are
+    read even when the same bytes were imported before (the person chose to import them again).
     """
     limits = limits or Limits()
     profiles = mapping_profiles(store)
@@ -297,6 +326,7 @@ def analyse(
     known_hashes = submissions.imported_hashes(store, [i.sha256 for i in items if i.sha256])
     reports: list[FileReport] = []
     seen_in_batch: set[str] = set()
+    again = set(again)
     for index, item in enumerate(items):
         if progress:
             progress(index, len(items), item.name)
@@ -307,16 +337,22 @@ def analyse(
             name=item.name, sha256=item.sha256, size_bytes=len(item.data), status="ready", data=item.data
         )
         reports.append(report)
-        if item.sha256 in known_hashes or item.sha256 in seen_in_batch:
-            report.status = "duplicate"
-            before = known_hashes.get(item.sha256)
-            said = (
-                f"the same file was imported on {before[1]} for {before[0] or 'no supplier'}; nothing to do "
-                "(a file for another supplier must be that supplier's own file)"
-                if before
-                else "the same file is in this upload twice; it is imported once"
+        before = known_hashes.get(item.sha256)
+        if before and item.sha256 in again and item.sha256 not in seen_in_batch:
+            report.again = True
+            report.warnings.append(
+                Problem.of(item.name, "intake.again", day=before[1].isoformat(), suppliers=before[0] or "—")
             )
-            report.warnings.append(Problem(location=item.name, message=said))
+        elif before or item.sha256 in seen_in_batch:
+            report.status = "duplicate"
+            report.previous_suppliers = [s for s in (before[0].split(", ") if before else []) if s]
+            report.warnings.append(
+                Problem.of(item.name, "intake.duplicate_in_upload")
+                if before is None
+                else Problem.of(item.name, "intake.duplicate_before", day=before[1].isoformat(), suppliers=before[0])
+                if before[0]
+                else Problem.of(item.name, "intake.duplicate_no_supplier", day=before[1].isoformat())
+            )
             continue
         seen_in_batch.add(item.sha256)
         try:
@@ -325,19 +361,27 @@ def analyse(
             report.reject(exc.problems)
             continue
         except Exception as exc:  # a parser bug must not lose the file: quarantine it with the reason
-            report.reject([Problem(location=item.name, message=f"could not be read ({type(exc).__name__}: {exc})")])
+            report.reject([Problem.of(item.name, "intake.parser_failed", error=type(exc).__name__)])
             continue
         if formats is not None and report.format not in set(formats):
-            report.reject([Problem(location=item.name, message=wrong_format.format(format=report.format))])
+            expected = {"expected_label": f"format.{next(iter(formats))}"} if formats else {}
+            report.reject([Problem.of(item.name, wrong_format, format_label=f"format.{report.format}", **expected)])
             continue
         report.warnings.extend(report.batch.warnings)
+        if report.batch.refused_rows:
+            if whole_lists:
+                report.reject([p for row in report.batch.refused_rows for p in row.problems])
+                continue
+            report.refused = list(report.batch.refused_rows)
     reports.sort(key=lambda r: _ORDER.get(r.format or "", 2))
     if today is not None:
         for report in reports:
             future = _dated_after(report.batch, today) if report.status == "ready" and report.batch else []
             if future:
                 report.reject(future)
-    _check_against_registry(store, reports, create_missing_suppliers, supplier_id if strict_supplier else None)
+    _check_against_registry(
+        store, reports, create_missing_suppliers, supplier_id if strict_supplier else None, whole_lists
+    )
     if progress:
         progress(len(items), len(items), "")
     return reports
@@ -346,9 +390,11 @@ def analyse(
 def _dated_after(batch: ImportBatch, today: date) -> list[Problem]:
     """Answers dated after ``today``: refused, or they would count as the newest for years."""
     return [
-        Problem(
-            location=s.supplier.location or batch.source_name,
-            message=f"the answers are dated {s.submitted_on}, after today ({today}); correct the answer date (回答日)",
+        Problem.of(
+            s.supplier.location or batch.source_name,
+            "intake.dated_after_today",
+            submitted_on=s.submitted_on.isoformat(),
+            today=today.isoformat(),
         )
         for s in batch.submissions
         if s.submitted_on is not None and s.submitted_on > today
@@ -356,10 +402,15 @@ def _dated_after(batch: ImportBatch, today: date) -> list[Problem]:
 
 
 def _check_against_registry(
-    store: Store, reports: list[FileReport], create_missing: bool = False, only_supplier: str | None = None
+    store: Store,
+    reports: list[FileReport],
+    create_missing: bool = False,
+    only_supplier: str | None = None,
+    whole_lists: bool = False,
 ) -> None:
     """Resolve suppliers and plan rows; a file whose references do not resolve is rejected, and
-    with ``only_supplier``, one that names another supplier."""
+    with ``only_supplier``, one that names another supplier. A list's row that the registry
+    refuses (an unknown supplier, a number of another's) is refused alone unless ``whole_lists``."""
     ready = [r for r in reports if r.status == "ready" and r.batch]
     refs: list[SupplierRef] = []
     for r in ready:
@@ -394,8 +445,10 @@ def _check_against_registry(
         problems: list[Problem] = []
         if only_supplier is not None:
             problems.extend(_named_elsewhere(report, registry, only_supplier))
-        plan = _plan(report, registry, existing_certificates, problems, create_missing)
-        plan.yearly_checks = _plan_yearly_checks(report, registry, star4s, problems)
+        refusals = _Refusals(report)
+        plan = _plan(report, registry, existing_certificates, problems, refusals, create_missing)
+        plan.yearly_checks = _plan_yearly_checks(report, registry, star4s, refusals)
+        problems.extend(refusals.settle(whole_lists))
         if problems:
             report.reject(problems)
         else:
@@ -410,18 +463,24 @@ def _before_the_scheme(report: FileReport, plan: PlannedWrite, start: date) -> l
     early = plan.certificates.filter(pl.col("scheme").is_in(["scs_star3", "scs_star4"]) & (pl.col("issued_on") < start))
     due = plan.requests.filter(pl.col("due_on") < start)
     warnings = [
-        Problem(
-            location=report.name,
-            message=f"{r['supplier_id']}: ★ certificate {r['registration_no'] or ''} issued on {r['issued_on']}, "
-            f"before SCS ★3/★4 start ({start}); kept and shown as pre-scheme — check it",
+        Problem.of(
+            report.name,
+            "intake.star_before_scheme",
+            supplier_id=r["supplier_id"],
+            registration_no=r["registration_no"],
+            issued_on=r["issued_on"].isoformat(),
+            start=start.isoformat(),
         )
         for r in early.iter_rows(named=True)
     ]
     warnings += [
-        Problem(
-            location=report.name,
-            message=f"{r['supplier_id']}: ★{r['requested_level']} request due on {r['due_on']}, before SCS ★3/★4 "
-            f"start ({start}); no ★ can be issued by then",
+        Problem.of(
+            report.name,
+            "intake.request_due_before_scheme",
+            supplier_id=r["supplier_id"],
+            level=r["requested_level"],
+            due_on=r["due_on"].isoformat(),
+            start=start.isoformat(),
         )
         for r in due.iter_rows(named=True)
     ]
@@ -438,12 +497,7 @@ def _named_elsewhere(report: FileReport, registry: _SupplierIndex, supplier_id: 
             continue
         owner, _ = registry.resolve(named)
         if (named.supplier_id and named.supplier_id != supplier_id) or (owner is not None and owner != supplier_id):
-            problems.append(
-                Problem(
-                    location=named.location or report.name,
-                    message="this file names another supplier; send your own answers (download your template on this page)",
-                )
-            )
+            problems.append(Problem.of(named.location or report.name, "intake.names_another_supplier"))
     return problems
 
 
@@ -467,30 +521,58 @@ class _SupplierIndex:
             if supplier_id not in self.by_name[key]:
                 self.by_name[key].append(supplier_id)
 
-    def resolve(self, ref: SupplierRef) -> tuple[str | None, str]:
-        """The supplier ID a reference names, or None and why not."""
+    def resolve(self, ref: SupplierRef) -> tuple[str | None, Problem | None]:
+        """The supplier ID a reference names, or None and the problem (at the reference's place)."""
+        where = ref.location or ""
         if ref.supplier_id:
             if ref.supplier_id in self.by_id:
-                return ref.supplier_id, ""
-            return (
-                None,
-                f"supplier {ref.supplier_id} does not exist in the registry; add it first (or import a supplier list with it)",
-            )
+                return ref.supplier_id, None
+            return None, Problem.of(where, "intake.supplier_unknown", supplier_id=ref.supplier_id)
         if ref.corporate_number:
             if ref.corporate_number in self.by_number:
-                return self.by_number[ref.corporate_number], ""
-            return None, f"no supplier has corporate number {ref.corporate_number}"
+                return self.by_number[ref.corporate_number], None
+            return None, Problem.of(where, "intake.no_supplier_with_number", number=ref.corporate_number)
         if ref.name:
             matches = self.by_name.get(supplier_name_key(ref.name), [])
             if len(matches) == 1:
-                return matches[0], ""
+                return matches[0], None
             if matches:
-                return (
-                    None,
-                    f"the name {ref.name} matches several suppliers ({', '.join(matches)}); choose the supplier",
-                )
-            return None, f"no supplier is named {ref.name}"
-        return None, "the file does not say which supplier it is from; choose the supplier it comes from"
+                return None, Problem.of(where, "intake.name_matches_several", name=ref.name, matches=matches)
+            return None, Problem.of(where, "intake.no_supplier_named", name=ref.name)
+        return None, Problem.of(where, "intake.supplier_not_said")
+
+
+class _Refusals:
+    """Rows of a list the registry refuses, by the item's index in the batch's list: refused
+    alone, or refusing the whole file (all or nothing, or no row left)."""
+
+    def __init__(self, report: FileReport) -> None:
+        self.report = report
+        self.found: dict[int, list[Problem]] = {}
+
+    def where(self, index: int, fallback: str) -> str:
+        """The row of item ``index`` as a person finds it."""
+        locations = self.report.batch.item_locations if self.report.batch else []
+        return locations[index] if index < len(locations) else fallback
+
+    def refuse(self, index: int, problem: Problem) -> None:
+        self.found.setdefault(index, []).append(problem)
+
+    def settle(self, whole_lists: bool) -> list[Problem]:
+        """The problems that refuse the file (none when its refused rows go apart)."""
+        batch = self.report.batch
+        if not self.found or batch is None:
+            return []
+        rows = [
+            RefusedRow(row=batch.item_rows[i], location=self.where(i, batch.source_name), problems=found)
+            for i, found in sorted(self.found.items())
+            if i < len(batch.item_rows)
+        ]
+        if whole_lists or len(rows) < len(self.found) or len(self.found) >= len(batch.item_rows):
+            earlier = [p for row in self.report.refused for p in row.problems]
+            return [*earlier, *(p for found in self.found.values() for p in found)]
+        self.report.refused = sorted([*self.report.refused, *rows], key=lambda r: r.row)
+        return []
 
 
 def _plan(
@@ -498,18 +580,20 @@ def _plan(
     registry: _SupplierIndex,
     existing_certificates: dict[str, str],
     problems: list[Problem],
+    refusals: _Refusals,
     create_missing: bool = False,
 ) -> PlannedWrite:
     """The rows one checked file would write, table by table; what cannot be written goes to
-    ``problems`` (the file is then refused) and what the buyer should know to its warnings."""
+    ``problems`` (the file is then refused) or, for a list's row, to ``refusals``, and what the
+    buyer should know to its warnings."""
     batch = report.batch
     assert batch is not None
     now = clock.now()
-    supplier_rows = _plan_suppliers(report, registry, problems)
-    link_rows = _plan_links(report, registry, supplier_rows, problems, create_missing)
+    supplier_rows = _plan_suppliers(report, registry, refusals)
+    link_rows = _plan_links(report, registry, supplier_rows, refusals, create_missing)
     report.supplier_ids = [s["supplier_id"] for s in supplier_rows]
-    certificate_rows = _plan_certificates(report, registry, existing_certificates, problems)
-    request_rows = _plan_requests(report, registry, problems)
+    certificate_rows = _plan_certificates(report, registry, existing_certificates, refusals)
+    request_rows = _plan_requests(report, registry, refusals)
     submission_rows, answer_columns, proposal_rows = _plan_submissions(report, registry, problems)
     report.supplier_ids = sorted(set(report.supplier_ids))
     return PlannedWrite(
@@ -525,36 +609,36 @@ def _plan(
     )
 
 
-def _plan_suppliers(report: FileReport, registry: _SupplierIndex, problems: list[Problem]) -> list[dict[str, object]]:
+def _plan_suppliers(report: FileReport, registry: _SupplierIndex, refusals: _Refusals) -> list[dict[str, object]]:
     """Supplier rows of a supplier list: a corporate number already held by another supplier
     refuses the row; a name like another supplier's, or an existing ID, is a warning."""
     batch = report.batch
     assert batch is not None
     rows: list[dict[str, object]] = []
-    for supplier in batch.suppliers:
+    for index, supplier in enumerate(batch.suppliers):
+        where = refusals.where(index, batch.source_name)
         number_owner = registry.by_number.get(supplier.corporate_number or "")
         if number_owner and number_owner != supplier.supplier_id:
-            problems.append(
-                Problem(
-                    location=batch.source_name,
-                    message=f"{supplier.supplier_id}: corporate number {supplier.corporate_number} already belongs to supplier {number_owner}",
-                )
+            refusals.refuse(
+                index,
+                Problem.of(
+                    where,
+                    "intake.number_taken",
+                    supplier_id=supplier.supplier_id,
+                    number=supplier.corporate_number,
+                    owner=number_owner,
+                ),
             )
             continue
         same_name = [s for s in registry.by_name.get(supplier_name_key(supplier.name), []) if s != supplier.supplier_id]
         if same_name:
             report.warnings.append(
-                Problem(
-                    location=batch.source_name,
-                    message=f"{supplier.supplier_id} {supplier.name} looks like the same company as {', '.join(same_name)}",
+                Problem.of(
+                    where, "intake.looks_like", supplier_id=supplier.supplier_id, name=supplier.name, others=same_name
                 )
             )
         if supplier.supplier_id in registry.by_id:
-            report.warnings.append(
-                Problem(
-                    location=batch.source_name, message=f"{supplier.supplier_id} exists; its master data is updated"
-                )
-            )
+            report.warnings.append(Problem.of(where, "intake.supplier_updated", supplier_id=supplier.supplier_id))
         rows.append({**supplier.model_dump(), "name_key": supplier_name_key(supplier.name)})
     return rows
 
@@ -577,7 +661,7 @@ def _plan_links(
     report: FileReport,
     registry: _SupplierIndex,
     supplier_rows: list[dict[str, object]],
-    problems: list[Problem],
+    refusals: _Refusals,
     create_missing: bool,
 ) -> list[dict[str, object]]:
     """Link rows; an end that is no supplier (in the registry or this file) refuses the link, or
@@ -588,51 +672,54 @@ def _plan_links(
         pl.DataFrame(supplier_rows, schema=SUPPLIER_SCHEMA) if supplier_rows else _empty_suppliers()
     )
     rows: list[dict[str, object]] = []
-    for link in batch.links:
-        for end in (link.parent_id, link.child_id):
-            if end == BUYER_ID or end in registry.by_id or end in pending.by_id:
-                continue
-            if not create_missing:
-                problems.append(
-                    Problem(
-                        location=batch.source_name,
-                        message=f"link {link.parent_id} → {link.child_id}: supplier {end} does not exist",
-                    )
+    for index, link in enumerate(batch.links):
+        where = refusals.where(index, batch.source_name)
+        missing = [
+            end
+            for end in (link.parent_id, link.child_id)
+            if end != BUYER_ID and end not in registry.by_id and end not in pending.by_id
+        ]
+        if missing and not create_missing:
+            for end in missing:
+                refusals.refuse(
+                    index,
+                    Problem.of(where, "intake.link_end_unknown", parent=link.parent_id, child=link.child_id, end=end),
                 )
-                continue
+            continue
+        for end in missing:
             row = _placeholder_supplier(end)
             supplier_rows.append(row)
             pending.add(pl.DataFrame([row], schema=SUPPLIER_SCHEMA))
             report.warnings.append(
-                Problem(
-                    location=batch.source_name,
-                    message=f"placeholder supplier {end} created for link {link.parent_id} → {link.child_id}; complete its details",
-                )
+                Problem.of(where, "intake.placeholder_created", parent=link.parent_id, child=link.child_id, end=end)
             )
         rows.append(link.model_dump())
     return rows
 
 
 def _plan_certificates(
-    report: FileReport, registry: _SupplierIndex, existing_certificates: dict[str, str], problems: list[Problem]
+    report: FileReport, registry: _SupplierIndex, existing_certificates: dict[str, str], refusals: _Refusals
 ) -> list[dict[str, object]]:
     """Certificate rows of a certificate list, each for a supplier the registry knows; a
     registration number recorded for another supplier refuses the row."""
     batch = report.batch
     assert batch is not None
     rows: list[dict[str, object]] = []
-    for certificate, ref in zip(batch.certificates, batch.certificate_suppliers, strict=True):
+    for index, (certificate, ref) in enumerate(zip(batch.certificates, batch.certificate_suppliers, strict=True)):
         supplier_id, why = registry.resolve(ref)
         if supplier_id is None:
-            problems.append(Problem(location=ref.location or batch.source_name, message=why))
+            refusals.refuse(index, _placed(why, batch.source_name))
             continue
         owner = existing_certificates.get(certificate.registration_no or "")
         if owner and owner != supplier_id:
-            problems.append(
-                Problem(
-                    location=ref.location or batch.source_name,
-                    message=f"registration number {certificate.registration_no} is already recorded for supplier {owner}",
-                )
+            refusals.refuse(
+                index,
+                Problem.of(
+                    ref.location or batch.source_name,
+                    "intake.registration_taken",
+                    number=certificate.registration_no,
+                    owner=owner,
+                ),
             )
             continue
         rows.append({**certificate.model_dump(), "supplier_id": supplier_id})
@@ -640,15 +727,15 @@ def _plan_certificates(
     return rows
 
 
-def _plan_requests(report: FileReport, registry: _SupplierIndex, problems: list[Problem]) -> list[dict[str, object]]:
+def _plan_requests(report: FileReport, registry: _SupplierIndex, refusals: _Refusals) -> list[dict[str, object]]:
     """★ request rows of a request list, each for a supplier the registry knows."""
     batch = report.batch
     assert batch is not None
     rows: list[dict[str, object]] = []
-    for request, ref in zip(batch.requests, batch.request_suppliers, strict=True):
+    for index, (request, ref) in enumerate(zip(batch.requests, batch.request_suppliers, strict=True)):
         supplier_id, why = registry.resolve(ref)
         if supplier_id is None:
-            problems.append(Problem(location=ref.location or batch.source_name, message=why))
+            refusals.refuse(index, _placed(why, batch.source_name))
             continue
         rows.append(
             {**request.model_dump(), "supplier_id": supplier_id, "recommended_level": request.recommended_level}
@@ -658,7 +745,7 @@ def _plan_requests(report: FileReport, registry: _SupplierIndex, problems: list[
 
 
 def _plan_yearly_checks(
-    report: FileReport, registry: _SupplierIndex, star4s: dict[str, tuple[str, str, date]], problems: list[Problem]
+    report: FileReport, registry: _SupplierIndex, star4s: dict[str, tuple[str, str, date]], refusals: _Refusals
 ) -> pl.DataFrame:
     """★4 yearly self-assessments submitted to the evaluation body, each matched to the supplier's
     confirmed ★4 by its registration number; a number that is no ★4 of that supplier, or a date
@@ -666,28 +753,29 @@ def _plan_yearly_checks(
     batch = report.batch
     assert batch is not None
     rows: list[dict[str, object]] = []
-    for check, ref in zip(batch.yearly_checks, batch.yearly_check_suppliers, strict=True):
+    for index, (check, ref) in enumerate(zip(batch.yearly_checks, batch.yearly_check_suppliers, strict=True)):
         supplier_id, why = registry.resolve(ref)
         if supplier_id is None:
-            problems.append(Problem(location=check.location, message=why))
+            refusals.refuse(index, _placed(why, check.location))
             continue
         found = star4s.get(check.registration_no)
         if found is None or found[1] != supplier_id:
-            problems.append(
-                Problem(
-                    location=check.location,
-                    message=f"{check.registration_no} is not a confirmed ★4 of supplier {supplier_id}",
-                )
+            refusals.refuse(
+                index,
+                Problem.of(check.location, "intake.not_a_star4", number=check.registration_no, supplier_id=supplier_id),
             )
             continue
         certificate_id, _, issued_on = found
         if check.submitted_on > clock.today() or check.submitted_on < issued_on:
-            problems.append(
-                Problem(
-                    location=check.location,
-                    message=f"the submission date {check.submitted_on} is not between the ★4's issue ({issued_on}) "
-                    f"and today ({clock.today()})",
-                )
+            refusals.refuse(
+                index,
+                Problem.of(
+                    check.location,
+                    "intake.yearly_date_range",
+                    submitted_on=check.submitted_on.isoformat(),
+                    issued_on=issued_on.isoformat(),
+                    today=clock.today().isoformat(),
+                ),
             )
             continue
         rows.append(
@@ -716,7 +804,7 @@ def _plan_submissions(
     for index, submission in enumerate(batch.submissions):
         supplier_id, why = registry.resolve(submission.supplier)
         if supplier_id is None:
-            problems.append(Problem(location=submission.supplier.location or batch.source_name, message=why))
+            problems.append(_placed(why, batch.source_name))
             continue
         report.supplier_ids.append(supplier_id)
         submission_rows.append(
@@ -741,10 +829,7 @@ def _plan_submissions(
         proposal_rows += _proposals(submission.subcontractors, supplier_id, registry, batch.source_name)
         if submission.subcontractors:
             report.warnings.append(
-                Problem(
-                    location=batch.source_name,
-                    message=f"{len(submission.subcontractors)} declared subcontractors are kept as proposals for a buyer to confirm",
-                )
+                Problem.of(batch.source_name, "intake.subcontractors_proposed", count=len(submission.subcontractors))
             )
     return submission_rows, answer_columns, proposal_rows
 
@@ -777,6 +862,12 @@ def _proposals(
             }
         )
     return rows
+
+
+def _placed(problem: Problem | None, fallback: str) -> Problem:
+    """A resolution problem at its reference's place, or at ``fallback`` when it names none."""
+    assert problem is not None
+    return problem if problem.location else problem.model_copy(update={"location": fallback})
 
 
 def _empty_suppliers() -> pl.DataFrame:
@@ -817,15 +908,7 @@ def _limit_imported(store: Store, reports: list[FileReport], session: str | None
         if report.status != "ready":
             continue
         if imported + report.size_bytes > quota.imported_bytes:
-            report.reject(
-                [
-                    Problem(
-                        location=report.name,
-                        message=f"this portal link may bring at most {quota.imported_bytes // 1_000_000} MB of files; "
-                        "ask your buyer for a new link",
-                    )
-                ]
-            )
+            report.reject([Problem.of(report.name, "intake.portal_quota", mb=quota.imported_bytes // 1_000_000)])
         else:
             imported += report.size_bytes
 
@@ -864,13 +947,7 @@ def commit(
     ready = [r for r in reports if r.status == "ready"]
     if mode == "batch" and len(ready) != len([r for r in reports if r.status != "duplicate"]):
         for r in ready:
-            r.reject(
-                [
-                    Problem(
-                        location=r.name, message="held back: the batch is all-or-nothing and another file was rejected"
-                    )
-                ]
-            )
+            r.reject([Problem.of(r.name, "intake.held_back")])
         ready = []
     if actor.role == "supplier":  # what a supplier sends is about itself, whatever a file says
         for r in reports:
@@ -883,7 +960,7 @@ def commit(
             write_import(store, ready, rejected, batch_id=batch_id, actor=actor, today=today)
         except MonosashiError as exc:  # nothing of the batch was written: record why, and every file
             for r in ready:
-                r.reject([Problem(location=r.name, message=f"not written: {_refusal(exc, actor)}")])
+                r.reject([_refusal(r.name, exc, actor)])
             _limit_kept(store, ready, session, PORTAL_QUOTA)
             write_import(store, [], [*rejected, *ready], batch_id=batch_id, actor=actor, today=today)
         else:
@@ -913,12 +990,13 @@ def commit(
     return reports
 
 
-def _refusal(exc: MonosashiError, actor: Actor) -> str:
+def _refusal(location: str, exc: MonosashiError, actor: Actor) -> Problem:
     """Why a write was refused, as the person who tried may read it (a supplier is not told about
     other suppliers' records)."""
     if actor.role == "supplier" and isinstance(exc, AccessDenied):
-        return "the file writes about records that are not yours"
-    return str(exc)
+        return Problem.of(location, "intake.not_written", reason_key="intake.not_yours")
+    params = {name: _param(value) for name, value in exc.params.items()}
+    return Problem.of(location, "intake.not_written", reason_key=exc.key, **params)
 
 
 def _write_one(store: Store, report: FileReport, batch_id: str, actor: Actor, today: date, session: str | None) -> None:
@@ -927,7 +1005,7 @@ def _write_one(store: Store, report: FileReport, batch_id: str, actor: Actor, to
     try:
         write_import(store, [report], [], batch_id=batch_id, actor=actor, today=today)
     except MonosashiError as exc:
-        report.reject([Problem(location=report.name, message=f"not written: {_refusal(exc, actor)}")])
+        report.reject([_refusal(report.name, exc, actor)])
         if actor.role == "supplier":
             report.supplier_ids = [str(actor.supplier_id)]
         _limit_kept(store, [report], session, PORTAL_QUOTA)
@@ -937,17 +1015,16 @@ def _write_one(store: Store, report: FileReport, batch_id: str, actor: Actor, to
             report.status = "imported"
 
 
+def _param(value: object) -> MessageValue:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
 def _defer_flags(imported: list[FileReport], exc: Exception) -> None:
     """The import is committed but the flags after it failed: say so on every imported file (the
     CLI prints the warning, the Import page shows it) instead of reporting a failed import."""
-    reason = (str(exc).strip().splitlines() or [""])[0][:300]
-    warning = Problem(
-        location="flags",
-        message=(
-            f"the file was imported, but deriving the flags after it failed ({type(exc).__name__}: {reason}); "
-            "the next daily derivation derives them again"
-        ),
-    )
+    warning = Problem.of("flags", "intake.flags_deferred", error=type(exc).__name__)
     for report in imported:
         report.warnings.append(warning)
         report.flags_deferred = True
@@ -965,9 +1042,8 @@ def sources_from_uploads(uploads: Iterable[tuple[str, bytes]], limits: Limits) -
                     size_bytes=len(data),
                     status="rejected",
                     errors=[
-                        Problem(
-                            location=name,
-                            message=f"the file is {len(data):,} bytes; the limit is {limits.max_file_bytes:,}; not read",
+                        Problem.of(
+                            name, "intake.file_too_large", size=f"{len(data):,}", limit=f"{limits.max_file_bytes:,}"
                         )
                     ],
                 )
@@ -1009,6 +1085,9 @@ def summary_frame(reports: list[FileReport]) -> pl.DataFrame:
             "framework": [r.framework for r in reports],
             "catalogue_version": [r.catalogue_version for r in reports],
             "answers": [r.answers for r in reports],
+            # a list's good rows, and those refused on their own
+            "rows": [r.rows for r in reports],
+            "refused": [len(r.refused) for r in reports],
             # an IPA 自社診断's total (out of 100), shown before the file is written
             "self_check_score": [
                 next((s.score for s in r.batch.submissions if s.score is not None), None) if r.batch else None
@@ -1024,6 +1103,127 @@ def summary_frame(reports: list[FileReport]) -> pl.DataFrame:
             "self_check_score": pl.Int32,
         },
     )
+
+
+# -- what an import changed, and what it refused -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Readiness and the flags that hold, of the suppliers some files touch, at one moment."""
+
+    readiness: pl.DataFrame  # supplier_id, star3, star4, name
+    flags: pl.DataFrame  # flag_id, supplier_id, kind, severity, reason, reason_en
+
+
+def standing(store: Store, today: date, supplier_ids: Iterable[str]) -> Standing:
+    """Where these suppliers stand on ``today``: taken before an import, and again after it."""
+    ids = sorted(set(supplier_ids))
+    named = suppliers.suppliers_matching(store, ids=ids, corporate_numbers=[], name_keys=[]).select(
+        "supplier_id", "name"
+    )
+    readiness = (
+        yardstick.readiness_of(store, today, named["supplier_id"].to_list())
+        .select("supplier_id", "star3", "star4")
+        .join(named, on="supplier_id")
+        if not named.is_empty()
+        else pl.DataFrame(
+            schema={"supplier_id": pl.String, "star3": pl.Float64, "star4": pl.Float64, "name": pl.String}
+        )
+    )
+    return Standing(readiness=readiness, flags=stored_flags.held_flags_of(store, ids))
+
+
+def may_import_again(report: FileReport, supplier_id: str | None) -> bool:
+    """Whether a person may choose to import a file seen before again: it went to other
+    suppliers and this time one was chosen that it did not go to."""
+    return (
+        report.status == "duplicate"
+        and bool(report.previous_suppliers)
+        and supplier_id is not None
+        and supplier_id not in report.previous_suppliers
+    )
+
+
+def touched(reports: Iterable[FileReport]) -> list[str]:
+    """The suppliers the ready (or imported) files write about."""
+    return sorted({s for r in reports if r.status in ("ready", "imported") for s in r.supplier_ids})
+
+
+def changes(before: Standing, after: Standing, reports: Iterable[FileReport], lang: str) -> pl.DataFrame:
+    """Per supplier an import touched: its name, ★3 and ★4 readiness before → after, and the
+    flags it raised (count and reasons in ``lang``), the suppliers with new flags first."""
+    imported = [r for r in reports if r.status == "imported"]
+    ids = touched(imported)
+    reason = "reason" if lang == "ja" else "reason_en"
+    new_flags = (
+        after.flags.join(before.flags.select("flag_id"), on="flag_id", how="anti")
+        .group_by("supplier_id")
+        .agg(new_flags=pl.len().cast(pl.Int64), new_flag_reasons=pl.col(reason).sort())
+    )
+    frame = (
+        pl.DataFrame({"supplier_id": ids}, schema={"supplier_id": pl.String})
+        .join(after.readiness.select("supplier_id", "name"), on="supplier_id", how="left")
+        .join(
+            before.readiness.select("supplier_id", star3_before="star3", star4_before="star4"),
+            on="supplier_id",
+            how="left",
+        )
+        .join(
+            after.readiness.select("supplier_id", star3_after="star3", star4_after="star4"),
+            on="supplier_id",
+            how="left",
+        )
+        .join(new_flags, on="supplier_id", how="left")
+        .with_columns(pl.col("new_flags").fill_null(0))
+    )
+    return frame.sort(["new_flags", "supplier_id"], descending=[True, False])
+
+
+def refused_rows_csv(report: FileReport, lang: str) -> bytes | None:
+    """A list's refused rows as they were in the file, with a last column saying why, to correct
+    and send again (CSV in UTF-8 with a BOM for Excel, neutralised); None when there are none or
+    the file's bytes are not at hand."""
+    spec = LIST_SPECS.get(report.format or "")
+    if not report.refused or report.data is None or spec is None:
+        return None
+    table = refused_rows_table(
+        spec, SourceFile(report.name, report.data), ImportContext(), [r.row for r in report.refused]
+    )
+    header, *rows = table.rows
+    width = max([len(header), *(len(row) for row in rows)])
+    names: list[str] = []
+    for index in range(width):
+        name = (header[index] if index < len(header) else None) or f"column {index + 1}"
+        while name in names:
+            name += "_"
+        names.append(name)
+    reasons = ["; ".join(p.said(lang) for p in row.problems) for row in sorted(report.refused, key=lambda r: r.row)]
+    frame = pl.DataFrame(
+        {
+            **{name: [row[i] if i < len(row) else None for row in rows] for i, name in enumerate(names)},
+            render("intake.refused_reason_header", lang): reasons,
+        },
+        schema_overrides=dict.fromkeys(names, pl.String),
+    )
+    return exports.to_csv(frame)
+
+
+def validation_said(exc: ValidationError, lang: str) -> str:
+    """A form's or file's validation errors in ``lang``, each naming its field."""
+    return "; ".join(p.said(lang) for p in validation_problems(exc, lambda _field: ""))
+
+
+def problems_as_json(recorded: str | None, lang: str) -> list[dict[str, object]]:
+    """Problems recorded in the import history (JSON) in the ``--json`` shape, said in ``lang``."""
+    return [Problem.model_validate(item).as_json(lang) for item in json.loads(recorded or "[]")]
+
+
+def problems_said(recorded: str | None, lang: str) -> str:
+    """Problems recorded in the import history (JSON) as lines ``place: message`` in ``lang``."""
+    if not recorded:
+        return ""
+    return "\n".join(Problem.model_validate(item).text(lang) for item in json.loads(recorded))
 
 
 # Every format intake reads, by name (the importers in importers/__init__.py, most specific first).

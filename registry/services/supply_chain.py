@@ -11,6 +11,7 @@ from datetime import date
 import polars as pl
 
 from registry.domain import supply_chain as rules
+from registry.domain.models import BUYER_ID
 from registry.domain.supply_chain import COVERAGE, coverage_by_tier
 from registry.store import Store, network
 from registry.store.suppliers import supplier_status
@@ -20,11 +21,16 @@ __all__ = [
     "back_links",
     "concentration",
     "coverage_by_tier",
+    "network_outline",
     "network_tree",
+    "outline_rows",
     "sub_network",
+    "sub_network_outline",
     "supplier_coverage",
     "uncovered_critical_paths",
 ]
+
+_OUTLINE_FACTS = ("supplier_id", "tier", "held_level", "required")
 
 
 def supplier_coverage(store: Store, as_of: date, default_level: int = 3) -> pl.DataFrame:
@@ -53,6 +59,33 @@ def uncovered_critical_paths(store: Store, coverage: pl.DataFrame) -> pl.DataFra
 def network_tree(store: Store, coverage: pl.DataFrame, limit: int = 3000) -> pl.DataFrame:
     """The network as a tree for a sunburst, largest tier-1 branches first, at most ``limit`` suppliers."""
     return rules.network_tree(network.shortest_paths(store), coverage, limit)
+
+
+def network_outline(store: Store, coverage: pl.DataFrame) -> pl.DataFrame:
+    """The whole network below the buyer as an outline (:func:`rules.tree_outline`): each supplier
+    under the parent on its shortest path, with its tier, held and required ★ and coverage, and
+    how many suppliers its branch holds."""
+    paths = network.shortest_paths(store)
+    tree = rules.network_tree(paths, coverage, limit=max(1, paths.height))
+    return rules.tree_outline(tree, BUYER_ID).join(
+        coverage.select(_OUTLINE_FACTS), on="supplier_id", how="left", maintain_order="left"
+    )
+
+
+def sub_network_outline(store: Store, supplier_id: str, coverage: pl.DataFrame, depth: int = 3) -> pl.DataFrame:
+    """A supplier's subcontractors down to ``depth`` levels as an outline: each under one parent one
+    level up, with ``other_parents`` (its further parents in the sub-network)."""
+    nodes, edges = sub_network(store, supplier_id, coverage, depth)
+    tree = rules.sub_network_tree(supplier_id, edges, nodes)
+    return rules.tree_outline(tree, supplier_id).join(
+        coverage.select(_OUTLINE_FACTS), on="supplier_id", how="left", maintain_order="left"
+    )
+
+
+def outline_rows(outline: pl.DataFrame, depth: int, limit: int) -> pl.DataFrame:
+    """The rows of an outline to show: down to ``depth`` levels, the first ``limit`` in reading
+    order (a table of thousands of rows helps no one; the rest opens on demand)."""
+    return outline.filter(pl.col("depth") <= depth).head(limit)
 
 
 def sub_network(

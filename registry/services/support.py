@@ -12,7 +12,7 @@ import polars as pl
 
 from questionnaires.catalogue import Catalogue
 from questionnaires.support import load_menus, load_remedies
-from registry.errors import MonosashiError
+from registry.errors import NotFoundError
 from registry.services import yardstick
 from registry.services.requests import current_requests
 from registry.store import Store, suppliers
@@ -107,12 +107,12 @@ class GapReport:
     self_check: dict[str, object] | None = None  # the current IPA 自社診断: score, band, submitted_on
 
 
-def _evidence_held(store: Store, as_of: date, supplier_id: str) -> pl.DataFrame:
-    """Per criterion, the evidence we hold, as readable chains (deciding piece first)."""
+def _evidence_held(store: Store, as_of: date, supplier_id: str, lang: str) -> pl.DataFrame:
+    """Per criterion, the evidence we hold, as readable chains in ``lang`` (deciding piece first)."""
     pieces = yardstick.evidence_pieces(store, as_of, supplier_id)
     if pieces.is_empty():
         return pl.DataFrame(schema={"criterion_id": pl.String, "evidence": pl.String})
-    chains = [yardstick.evidence_chain(row) for row in pieces.to_dicts()]
+    chains = [yardstick.evidence_chain(row, lang) for row in pieces.to_dicts()]
     return (
         pieces.select("criterion_id")
         .with_columns(evidence=pl.Series(chains, dtype=pl.String))
@@ -126,13 +126,13 @@ def gap(store: Store, as_of: date, supplier_id: str, target_level: int | None = 
     (its request, else ★3), with requirement title, our summary, the evidence held and the next step."""
     supplier = suppliers.supplier_profile(store, supplier_id)
     if supplier.is_empty():
-        raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
+        raise NotFoundError("supplier.not_found", supplier_id=supplier_id)
     with store.held_open():
         request_rows = current_requests(store, as_of, [supplier_id])
         request = request_rows.row(0, named=True) if request_rows.height else None
         level = target_level or (int(request["requested_level"]) if request else 3)
         view = yardstick.supplier_view(store, as_of, supplier_id)
-        held = _evidence_held(store, as_of, supplier_id)
+        held = _evidence_held(store, as_of, supplier_id, lang)
     remedies = load_remedies()
     catalogue = view.catalogue
     titles = {r.id: r.title_ja for r in catalogue.requirements}

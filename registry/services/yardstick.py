@@ -117,10 +117,12 @@ def portfolio_counts(
         return evidence.counts(store, as_of, version, settings, frames, with_conflicts=with_conflicts)
 
 
-def explain(store: Store, as_of: date, supplier_id: str, criterion_id: str) -> list[dict[str, object]]:
-    """The evidence chain of one supplier's criterion, the deciding piece first."""
+def explain(
+    store: Store, as_of: date, supplier_id: str, criterion_id: str, lang: str = "en"
+) -> list[dict[str, object]]:
+    """The evidence chain of one supplier's criterion in ``lang``, the deciding piece first."""
     pieces = evidence_pieces(store, as_of, supplier_id, criterion_id)
-    return [{**row, "chain": evidence_chain(row), "decides": row["position"] == 1} for row in pieces.to_dicts()]
+    return [{**row, "chain": evidence_chain(row, lang), "decides": row["position"] == 1} for row in pieces.to_dicts()]
 
 
 def readiness_of(store: Store, as_of: date, supplier_ids: Sequence[str] | None = None) -> pl.DataFrame:

@@ -11,7 +11,7 @@ import polars as pl
 
 from registry import clock
 from registry.domain.actor import Actor
-from registry.errors import MonosashiError
+from registry.errors import MonosashiError, NotFoundError
 from registry.store.core import Store
 
 __all__ = [
@@ -87,9 +87,11 @@ def add_account(
             "SELECT 1 FROM app_user WHERE user_id = ? OR (email IS NOT NULL AND lower(email) = lower(?))",
             [user_id, email],
         ):
-            raise MonosashiError(f"an account {user_id} (or with e-mail {email}) exists already")
+            if email:
+                raise MonosashiError("account.exists_or_email", user_id=user_id, email=email)
+            raise MonosashiError("account.exists", user_id=user_id)
         if supplier_id and not tx.execute("SELECT 1 FROM supplier WHERE supplier_id = ?", [supplier_id]):
-            raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
+            raise NotFoundError("supplier.not_found", supplier_id=supplier_id)
         now = clock.now()
         tx.execute(
             """INSERT INTO app_user (user_id, display_name, email, role, supplier_id, password_hash, created_at,
@@ -107,7 +109,7 @@ def set_password_hash(store: Store, user_id: str, password_hash: str, actor: Act
             "UPDATE app_user SET password_hash = ?, password_changed_at = ? WHERE user_id = ? RETURNING 1",
             [password_hash, clock.now(), user_id],
         ):
-            raise MonosashiError(f"no account {user_id}")
+            raise NotFoundError("account.not_found", user_id=user_id)
         tx.audit("change_user", entity="app_user", entity_id=user_id, detail={"password": "changed"})
 
 
@@ -119,7 +121,7 @@ def set_disabled(store: Store, user_id: str, disabled: bool, actor: Actor) -> No
             [clock.now() if disabled else None, user_id],
         )
         if not done:
-            raise MonosashiError(f"no account {user_id}")
+            raise NotFoundError("account.not_found", user_id=user_id)
         tx.audit("change_user", entity="app_user", entity_id=user_id, detail={"disabled": disabled})
 
 
@@ -152,7 +154,7 @@ def insert_invitation(
     """Keep a new invitation's token hash for a supplier."""
     with store.transaction(actor) as tx:
         if not tx.execute("SELECT 1 FROM supplier WHERE supplier_id = ?", [supplier_id]):
-            raise MonosashiError(f"supplier {supplier_id} does not exist in the registry")
+            raise NotFoundError("supplier.not_found", supplier_id=supplier_id)
         tx.execute(
             """INSERT INTO portal_invitation (token_hash, supplier_id, created_at, created_by, expires_at)
                VALUES (?, ?, ?, ?, ?)""",
@@ -193,7 +195,7 @@ def revoke(store: Store, prefix: str, actor: Actor) -> None:
             [clock.now(), actor.name, prefix],
         )
         if len(done) != 1:
-            raise MonosashiError(f"no single open invitation starts with {prefix}")
+            raise NotFoundError("access.invitation_not_unique", prefix=prefix)
         tx.audit("invite_revoked", entity="portal_invitation", entity_id=prefix, detail={"supplier": done[0][0]})
 
 

@@ -26,12 +26,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class AuditVerdict:
-    """The result of checking the chain: how many lines, the first broken one (or None)."""
+    """The result of checking the chain: how many lines, the first broken one (or None).
+
+    ``problem`` is what ``--json`` prints (English, stable); ``problem_key`` is the same as a
+    message key, for the reader's language (registry/messages)."""
 
     lines: int
     first_broken: int | None
     problem: str | None
     head_hash: str
+    problem_key: str | None = None
 
     @property
     def intact(self) -> bool:
@@ -59,14 +63,25 @@ def verify(store: Store) -> AuditVerdict:
         *values, prev_hash, line_hash = row
         audit_id = values[0]
         if prev_hash != previous:
-            problem = (
-                "the line before it was changed, removed or inserted"
-                if prev_hash is not None
-                else "it has no place in the chain (added outside the registry)"
-            )
-            return AuditVerdict(count, audit_id, problem, previous)
+            if prev_hash is not None:
+                problem, key = (
+                    "the line before it was changed, removed or inserted",
+                    "database.audit.line_before_changed",
+                )
+            else:
+                problem, key = (
+                    "it has no place in the chain (added outside the registry)",
+                    "database.audit.outside_chain",
+                )
+            return AuditVerdict(count, audit_id, problem, previous, key)
         if audit_line_hash(previous, values) != line_hash:
-            return AuditVerdict(count, audit_id, "its content was changed after it was written", previous)
+            return AuditVerdict(
+                count,
+                audit_id,
+                "its content was changed after it was written",
+                previous,
+                "database.audit.content_changed",
+            )
         previous = line_hash
     return AuditVerdict(count, None, None, previous)
 

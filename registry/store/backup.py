@@ -33,8 +33,9 @@ import duckdb
 from registry import clock
 from registry.domain.actor import Actor, action_allowed
 from registry.errors import AccessDenied, DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
+from registry.messages import catalogue
 from registry.store.content import initialise
-from registry.store.core import Store, keep_private, memory_limit, migrations, shared_handle
+from registry.store.core import Store, file_problem, keep_private, memory_limit, migrations, shared_handle
 
 try:  # POSIX: lock the registry file the way DuckDB does (fcntl record lock) during the swap
     import fcntl
@@ -111,8 +112,20 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+def _table_label(table: str) -> str:
+    """The message key naming a table's content, or its name as written."""
+    key = f"audit.entity.{table}"
+    return key if key in catalogue() else table
+
+
+def _write_failed(exc: BaseException, target: Path) -> MonosashiError:
+    """A backup that failed on the file system or in DuckDB, said without the library's text."""
+    kind, _ = file_problem(exc)
+    if kind == "no_space":
+        return MonosashiError("backup.disk_full", target=str(target))
+    if kind == "no_permission":
+        return MonosashiError("backup.no_permission", target=str(target))
+    return MonosashiError("backup.failed", target=str(target), error=type(exc).__name__)
 
 
 def _sha256(path: Path) -> str:
@@ -165,6 +178,12 @@ def _schema_version(con: duckdb.DuckDBPyConnection, database: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _held(counts: dict[str, int]) -> list[str]:
+    """The non-empty content tables, in the order :func:`describe_content` names them."""
+    held = [t for t, n in counts.items() if n and t not in _BOOKKEEPING]
+    return [t for t in _LABELS if t in held] + sorted(t for t in held if t not in _LABELS)
+
+
 def describe_content(counts: dict[str, int]) -> str:
     """``500 suppliers, 462 submissions, …``: the non-empty content tables, for messages."""
     held = {t: n for t, n in counts.items() if n and t not in _BOOKKEEPING}
@@ -206,25 +225,33 @@ def backup(store: Store, target: str | Path, *, force: bool = False, actor: Acto
     this process, or other processes taking turns on the file) are writing.
     """
     if not action_allowed(actor, "backup"):  # before a byte is copied: a backup holds everything
-        raise AccessDenied(f"{actor} ({actor.role}) may not back up the registry")
+        raise AccessDenied(
+            "access.action_denied",
+            actor=actor.name,
+            role_label=f"role.{actor.role}",
+            action_label="audit.action.backup",
+        )
     started = time.monotonic()
     target = Path(target)
     if not store.exists():
-        raise MonosashiError(f"no registry at {store.path}; nothing to back up")
+        raise MonosashiError("backup.no_registry", path=str(store.path))
     if target.is_dir():
-        raise MonosashiError(f"{target} is a folder; name the backup file to write, e.g. {target / 'monosashi.duckdb'}")
+        raise MonosashiError("backup.target_is_folder", target=str(target), example=str(target / "monosashi.duckdb"))
     if target.resolve() in {store.path.resolve(), _wal(store.path).resolve()}:
-        raise MonosashiError(f"{target} is the registry itself; write the backup to another file")
+        raise MonosashiError("backup.target_is_registry", target=str(target))
     if target.exists() and not force:
-        raise MonosashiError(f"{target} already exists; choose another file or pass --force to replace it")
-    target.parent.mkdir(parents=True, exist_ok=True)
+        raise MonosashiError("backup.target_exists", target=str(target))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_failed(exc, target) from None
     token = uuid.uuid4().hex[:12]
     tmp = target.with_name(f".{target.name}.{token}.tmp")
     alias = f"monosashi_backup_{token}"
     try:
         with store.connect() as con:
             if store.schema_version_on(con) == 0:  # also refuses a foreign DuckDB file
-                raise MonosashiError(f"{store.path} is not an initialised registry; nothing to back up")
+                raise MonosashiError("backup.not_initialised", path=str(store.path))
             source = con.execute("SELECT current_database()").fetchone()[0]
             con.execute(f"ATTACH ? AS {alias}", [str(tmp)])
             try:
@@ -245,9 +272,9 @@ def backup(store: Store, target: str | Path, *, force: bool = False, actor: Acto
                 _detach(con, alias)
             if written != expected:
                 differ = sorted(t for t in set(written) | set(expected) if written.get(t) != expected.get(t))
-                raise MonosashiError(f"the backup copy does not match the registry (tables {', '.join(differ)})")
+                raise MonosashiError("backup.copy_mismatch", tables_label=[_table_label(t) for t in differ])
             if _wal(tmp).exists():
-                raise MonosashiError(f"the backup file {tmp} was not closed cleanly; nothing was written")
+                raise MonosashiError("backup.not_closed", path=str(tmp))
             keep_private(tmp)
             _fsync(tmp)
             _place(tmp, target, force)
@@ -266,8 +293,8 @@ def backup(store: Store, target: str | Path, *, force: bool = False, actor: Acto
                     },
                     sha256=digest,
                 )
-    except duckdb.Error as exc:
-        raise MonosashiError(f"the backup to {target} failed: {_first_line(exc)}; nothing was written") from None
+    except (duckdb.Error, OSError) as exc:
+        raise _write_failed(exc, target) from None
     finally:
         _remove(tmp, _wal(tmp))
     return BackupResult(target, size, digest, version, written, time.monotonic() - started)
@@ -281,12 +308,10 @@ def _place(tmp: Path, target: Path, force: bool) -> None:
     try:
         os.link(tmp, target)  # atomic, and fails if the target appeared meanwhile
     except FileExistsError:
-        raise MonosashiError(f"{target} already exists; choose another file or pass --force to replace it") from None
+        raise MonosashiError("backup.target_exists", target=str(target)) from None
     except OSError:  # a file system without hard links
         if target.exists():
-            raise MonosashiError(
-                f"{target} already exists; choose another file or pass --force to replace it"
-            ) from None
+            raise MonosashiError("backup.target_exists", target=str(target)) from None
         os.replace(tmp, target)
 
 
@@ -311,9 +336,9 @@ def restore(
     started = time.monotonic()
     source = Path(source)
     if not source.is_file():
-        raise MonosashiError(f"{source} does not exist or is not a file")
+        raise MonosashiError("backup.source_missing", source=str(source))
     if source.resolve() == store.path.resolve():
-        raise MonosashiError(f"{source} is the registry itself; restore from a backup file")
+        raise MonosashiError("backup.source_is_registry", source=str(source))
     if store.exists() and not force:  # fail fast; checked again when the file is swapped
         _refuse_if_holding_data(store, _current_content(store))
     store.path.parent.mkdir(parents=True, exist_ok=True)
@@ -361,33 +386,23 @@ def _stage(source: Path, staged_path: Path) -> int:
         try:
             con.execute("ATTACH ? AS backup_source (READ_ONLY)", [str(source)])
         except duckdb.Error as exc:
-            message = _first_line(exc)
-            if "not a valid DuckDB database file" in message:
-                raise DatabaseFileError(
-                    f"{source} is not a DuckDB database file, so not a Monosashi backup; nothing was changed"
-                ) from None
-            if "version number" in message or "Trying to read a database file" in message:
-                raise DatabaseFileError(
-                    f"{source} was written by a DuckDB version this one cannot read ({message}); nothing was changed"
-                ) from None
-            raise DatabaseFileError(
-                f"{source} cannot be read as a Monosashi backup ({message}); nothing was changed"
-            ) from None
+            kind, params = file_problem(exc)
+            if kind == "not_duckdb":
+                raise DatabaseFileError("backup.source_not_duckdb", source=str(source)) from None
+            if kind == "duckdb_version":
+                raise DatabaseFileError("backup.source_duckdb_version", source=str(source), **params) from None
+            raise DatabaseFileError("backup.source_unreadable", source=str(source), error=type(exc).__name__) from None
         try:
             tables = _tables(con, "backup_source")
             if "schema_migrations" not in tables:
-                what = f"it has tables {', '.join(tables[:5])}" if tables else "it is empty"
-                raise DatabaseFileError(
-                    f"{source} is a DuckDB database but not a Monosashi registry ({what}); nothing was changed"
-                )
+                if tables:
+                    raise DatabaseFileError("backup.source_foreign", source=str(source), tables=tables[:5])
+                raise DatabaseFileError("backup.source_empty", source=str(source))
             version = _schema_version(con, "backup_source")
             if version > latest:
-                raise SchemaTooNewError(
-                    f"{source} was written by a newer Monosashi (schema {version}, this version knows up to "
-                    f"{latest}); upgrade first. Nothing was changed."
-                )
+                raise SchemaTooNewError("backup.source_too_new", source=str(source), version=version, latest=latest)
             if version < 1 or "audit_log" not in tables:
-                raise DatabaseFileError(f"{source} is not a complete Monosashi registry; nothing was changed")
+                raise DatabaseFileError("backup.source_incomplete", source=str(source))
             con.execute("ATTACH ? AS backup_staged", [str(staged_path)])
             con.execute("BEGIN TRANSACTION")
             con.execute("COPY FROM DATABASE backup_source TO backup_staged")
@@ -395,11 +410,9 @@ def _stage(source: Path, staged_path: Path) -> int:
             original = _counts(con, "backup_source", tables)
             con.execute("COMMIT")
             if copied != original:
-                raise DatabaseFileError(f"{source} could not be copied completely; nothing was changed")
+                raise DatabaseFileError("backup.source_copy_incomplete", source=str(source))
         except duckdb.Error as exc:
-            raise DatabaseFileError(
-                f"{source} is damaged and cannot be restored ({_first_line(exc)}); nothing was changed"
-            ) from None
+            raise DatabaseFileError("backup.source_damaged", source=str(source), error=type(exc).__name__) from None
         return version
     finally:
         con.close()
@@ -417,14 +430,14 @@ def _current_content(store: Store) -> dict[str, int] | None:
 
 def _refuse_if_holding_data(store: Store, content: dict[str, int] | None) -> None:
     if content is None:
+        raise MonosashiError("backup.target_unreadable", path=str(store.path))
+    held = _held(content)
+    if held:
+        others = [_table_label(t) for t in held if t != "supplier"]
+        if not others:
+            raise MonosashiError("backup.target_holds_suppliers", path=str(store.path), suppliers=content["supplier"])
         raise MonosashiError(
-            f"{store.path} is not a readable Monosashi registry; pass --force to replace it "
-            "(it is kept as a .before-restore file)"
-        )
-    if describe_content(content) != "no data":
-        raise MonosashiError(
-            f"{store.path} holds {describe_content(content)}; restoring would replace them. "
-            "Back it up first if you need it, then pass --force (the current file is kept as a .before-restore file)"
+            "backup.target_holds_data", path=str(store.path), suppliers=content.get("supplier", 0), kinds_label=others
         )
 
 
@@ -463,7 +476,7 @@ def _swap(
                 sha256=digest,
             )
         if _wal(staged_path).exists():
-            raise MonosashiError(f"the restored copy {staged_path} was not closed cleanly; nothing was changed")
+            raise MonosashiError("backup.restored_not_closed", path=str(staged_path))
         _fsync(staged_path)
         if had_file:
             try:
@@ -490,7 +503,7 @@ def _exclusive(store: Store) -> Iterator[dict[str, int] | None]:
     shared = shared_handle(store.path.resolve())
     with store.write_lock, shared.lock:
         if shared.con is not None:
-            raise MonosashiError(f"{store.path} is open in this process; close it before restoring")
+            raise MonosashiError("backup.open_in_process", path=str(store.path))
         deadline = time.monotonic() + 3 * store.lock_timeout
         while True:
             content = None

@@ -13,7 +13,7 @@ from questionnaires.catalogue import available_versions, load_catalogue
 from registry import clock
 from registry.domain.actor import Actor
 from registry.domain.models import Certificate, registration_key
-from registry.errors import MonosashiError
+from registry.errors import AccessDenied, MonosashiError, NotFoundError
 from registry.store import Store, Transaction
 from registry.store.validity import anniversary_sql, computed_expiry_sql, expiry_sql, policy_for, stale_sql
 
@@ -109,9 +109,7 @@ def _save_certificates(tx: Transaction, certificates: pl.DataFrame) -> list[str]
         .filter(pl.col("suppliers") > 1)
     )
     if shared.height:
-        raise CertificateConflictError(
-            f"registration number {shared['registration_no'][0]} is given to more than one supplier"
-        )
+        raise CertificateConflictError("certificate.number_shared", number=shared["registration_no"][0])
     clash = tx.execute_with(
         """SELECT n.registration_no, e.supplier_id FROM {incoming} n JOIN certificate e
            ON e.registration_key = n.registration_key AND e.supplier_id <> n.supplier_id LIMIT 1""",
@@ -119,8 +117,9 @@ def _save_certificates(tx: Transaction, certificates: pl.DataFrame) -> list[str]
     )
     if clash:
         number, owner = clash[0]
-        whose = "another supplier" if by_supplier else f"supplier {owner}"
-        raise CertificateConflictError(f"registration number {number} is already recorded for {whose}")
+        if by_supplier:  # a supplier learns nothing about who holds the number
+            raise CertificateConflictError("certificate.number_taken_other", number=number)
+        raise CertificateConflictError("certificate.number_taken", number=number, supplier_id=owner)
     known = tx.execute_with(
         """SELECT n.row, e.certificate_id, e.created_at, e.confirmed, e.added_by FROM {incoming} n JOIN certificate e
            ON e.supplier_id = n.supplier_id AND e.scheme = n.scheme AND e.issued_on = n.issued_on
@@ -128,9 +127,7 @@ def _save_certificates(tx: Transaction, certificates: pl.DataFrame) -> list[str]
         incoming,
     )
     if by_supplier and any(confirmed or added_by != actor.name for _, _, _, confirmed, added_by in known):
-        raise CertificateConflictError(
-            "this certificate was recorded by your buyer; ask them to change it, or enter a new one"
-        )
+        raise CertificateConflictError("certificate.recorded_by_buyer")
     found = {row: (cid, created) for row, cid, created, _, _ in known}
     fresh = [r for r in range(incoming.height) if r not in found]
     numbers = [r[0] for r in tx.execute("SELECT nextval('certificate_seq') FROM range(?)", [len(fresh)])]
@@ -234,16 +231,25 @@ def record_yearly_check(
             "SELECT supplier_id, scheme, issued_on FROM certificate_counted WHERE certificate_id = ?", [certificate_id]
         )
         if not found:
-            raise MonosashiError(f"certificate {certificate_id} does not exist (or is not confirmed yet)")
+            raise NotFoundError("certificate.not_found_or_unconfirmed", certificate_id=certificate_id)
         row = dict(zip(("supplier_id", "scheme", "issued_on"), found[0], strict=True))
+        if actor.role == "supplier" and row["supplier_id"] != actor.supplier_id:
+            # refused before anything about it is said: its kind, issue date and holder stay untold
+            raise AccessDenied("access.not_own_record", actor=actor.name, supplier_id=actor.supplier_id)
         if row["scheme"] != "scs_star4":
-            raise MonosashiError(
-                f"certificate {certificate_id} is not a ★4: only a ★4 needs the yearly self-assessment"
-            )
+            raise MonosashiError("certificate.yearly_not_star4", certificate_id=certificate_id)
         if submitted_on > clock.today():
-            raise MonosashiError(f"the submission date {submitted_on} is after today ({clock.today()})")
+            raise MonosashiError(
+                "certificate.submitted_after_today",
+                submitted_on=submitted_on.isoformat(),
+                today=clock.today().isoformat(),
+            )
         if submitted_on < row["issued_on"]:
-            raise MonosashiError(f"the submission date {submitted_on} is before the ★4 was issued ({row['issued_on']})")
+            raise MonosashiError(
+                "certificate.submitted_before_issue",
+                submitted_on=submitted_on.isoformat(),
+                issued_on=row["issued_on"].isoformat(),
+            )
         digest = None
         if receipt is not None:
             _, data, _ = receipt
@@ -440,7 +446,7 @@ def confirm(store: Store, certificate_ids: Sequence[str], accept: bool, actor: A
         )
         missing = [i for i in ids if i not in rows]
         if missing:
-            raise MonosashiError(f"no certificate awaiting confirmation: {', '.join(missing[:5])}")
+            raise NotFoundError("certificate.not_awaiting", certificate_ids=missing[:5])
         if accept:
             tx.execute(
                 "UPDATE certificate SET confirmed = true, confirmed_by = ?, confirmed_at = ? WHERE certificate_id IN (SELECT unnest(?))",

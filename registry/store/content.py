@@ -70,10 +70,7 @@ def replace_demo(store: Store, data: RegistryData, actor: Actor, *, seed: int, f
     origin = store.setting("content_origin")
     suppliers = store.scalar("SELECT count(*) FROM supplier")
     if suppliers and origin != "demo" and not force:
-        raise RegistryNotEmptyError(
-            f"{store.path} holds {suppliers} suppliers that were not made by the demo; "
-            "use another --db for the demo, or --force to replace them (the audit log keeps a record)"
-        )
+        raise RegistryNotEmptyError("database.demo_would_replace", path=str(store.path), suppliers=int(suppliers))
     replace_registry(store, data, actor, reason=f"demo seed {seed}", origin="demo")
 
 

@@ -33,6 +33,7 @@ from registry import clock
 from registry.domain.actor import SUPPLIER_TABLES, Actor, action_allowed, suppliers_named, writes_raw_sql
 from registry.domain.models import registration_key
 from registry.errors import AccessDenied, DatabaseFileError, DatabaseLockedError, MonosashiError, SchemaTooNewError
+from registry.messages import catalogue
 
 __all__ = [
     "AUDIT_COLUMNS",
@@ -45,6 +46,7 @@ __all__ = [
     "Store",
     "Transaction",
     "audit_line_hash",
+    "file_problem",
     "keep_private",
     "memory_limit",
     "migrations",
@@ -58,6 +60,37 @@ _WRITE_LOCKS: dict[Path, threading.RLock] = {}
 _HANDLES: dict[Path, SharedHandle] = {}
 _GUARD = threading.Lock()
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+_STORAGE_VERSIONS = re.compile(r"storage version number (\d+).*?between (\d+) and (\d+)", re.DOTALL)
+
+
+def file_problem(exc: BaseException) -> tuple[str, dict[str, object]]:
+    """What a library error on opening, reading or writing a database file means to a person:
+    ``not_duckdb``, ``duckdb_version`` (with the storage versions), ``no_permission``,
+    ``no_space``, or ``other`` with the error's class name (its text is the library's, in
+    English, and never shown)."""
+    message = str(exc)
+    if "not a valid DuckDB database file" in message:
+        return "not_duckdb", {}
+    if "version number" in message or "Trying to read a database file" in message:
+        found = _STORAGE_VERSIONS.search(message)
+        file_version, low, high = found.groups() if found else (None, None, None)
+        return "duckdb_version", {"file_version": file_version, "low": low, "high": high}
+    if isinstance(exc, PermissionError) or "Permission denied" in message:
+        return "no_permission", {}
+    if "No space left on device" in message:
+        return "no_space", {}
+    return "other", {"error": type(exc).__name__}
+
+
+def _label(prefix: str, code: str) -> str:
+    """The message key naming ``code`` (a role, an action, a table), or the code as written."""
+    key = f"{prefix}.{code}"
+    return key if key in catalogue() else code
+
+
+def _who(actor: Actor) -> dict[str, object]:
+    """An actor as the refusals name it: its name, and its role in the reader's language."""
+    return {"actor": actor.name, "role_label": _label("role", actor.role)}
 
 
 def memory_limit() -> str:
@@ -224,12 +257,8 @@ class Transaction:
         except duckdb.Error as exc:
             raise self._doom(exc) from None
         if kinds - {duckdb.StatementType.SELECT}:
-            raise self._doom(
-                AccessDenied(
-                    f"{self.actor} ({self.actor.role}) may not make this change"
-                    + (" (a viewer writes nothing)" if self.actor.role == "viewer" else "")
-                )
-            )
+            key = "access.viewer_writes_nothing" if self.actor.role == "viewer" else "access.change_denied"
+            raise self._doom(AccessDenied(key, **_who(self.actor)))
 
     def execute(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         """Run one statement and return all its rows (results are always drained). Named
@@ -343,14 +372,18 @@ class Transaction:
     def _allow(self, action: str, detail: Mapping[str, Any] | None) -> None:
         """An audited action must be allowed to the actor's role (registry/actor.py)."""
         if not action_allowed(self.actor, action):
-            raise self._doom(AccessDenied(f"{self.actor} ({self.actor.role}) may not {action.replace('_', ' ')}"))
+            raise self._doom(
+                AccessDenied("access.action_denied", **_who(self.actor), action_label=_label("audit.action", action))
+            )
         if self.actor.role == "supplier":
             others = suppliers_named(detail) - {self.actor.supplier_id}
-            if others:
+            if others:  # the suppliers the write itself names: nothing the supplier did not say
                 raise self._doom(
                     AccessDenied(
-                        f"{self.actor} may only write about supplier {self.actor.supplier_id}, "
-                        f"not {', '.join(sorted(others))}"
+                        "access.other_supplier",
+                        actor=self.actor.name,
+                        supplier_id=self.actor.supplier_id,
+                        others=sorted(others),
                     )
                 )
         self.audited = True
@@ -424,18 +457,30 @@ class Transaction:
             return
         for table, _, rows in self.ledger:
             if self.actor.role != "supplier" or table not in SUPPLIER_TABLES:
-                raise self._doom(AccessDenied(f"{self.actor} ({self.actor.role}) may not write {table} rows"))
+                raise self._doom(
+                    AccessDenied("access.table_denied", **_who(self.actor), table_label=_label("audit.entity", table))
+                )
             owners = self._owners(table, rows)
             others = owners - {self.actor.supplier_id}
-            if others:
+            if not others:
+                continue
+            if table in _OWNED_THROUGH_PARENT or None in others:
+                # whose the parent record is comes from the registry, not from the supplier: it is
+                # not told (a guessed certificate ID must not reveal which supplier holds it)
                 raise self._doom(
-                    AccessDenied(
-                        f"{self.actor} may only write about supplier {self.actor.supplier_id}, "
-                        f"not {', '.join(sorted(str(o) for o in others))}"
-                    )
+                    AccessDenied("access.not_own_record", actor=self.actor.name, supplier_id=self.actor.supplier_id)
                 )
+            raise self._doom(
+                AccessDenied(
+                    "access.other_supplier",
+                    actor=self.actor.name,
+                    supplier_id=self.actor.supplier_id,
+                    others=sorted(str(o) for o in others),
+                )
+            )
 
     def _owners(self, table: str, rows: pl.DataFrame) -> set[str | None]:
+        """The suppliers the rows belong to (through their parent for :data:`_OWNED_THROUGH_PARENT`)."""
         column = SUPPLIER_TABLES[table]
         if column is None:
             return set()
@@ -461,6 +506,17 @@ class Transaction:
         return set(values.unique().to_list())
 
 
+def _rolled_back(failed: BaseException) -> MonosashiError:
+    """Why a transaction was rolled back after a statement failed (and a caller swallowed it)."""
+    if isinstance(failed, MonosashiError) and failed.key in catalogue():
+        return MonosashiError("database.rolled_back_because", **failed.params, reason_key=failed.key)
+    if isinstance(failed, duckdb.ConstraintException):  # a duplicate key, a missing value
+        return MonosashiError("database.rolled_back_constraint")
+    return MonosashiError("database.rolled_back", error=type(failed).__name__)
+
+
+# Tables whose rows say whose they are only through their parent record.
+_OWNED_THROUGH_PARENT = frozenset({"answer", "certificate_file"})
 _AUDIT_CHAIN_VERSION = 8  # the migration that added the audit log's hash chain
 _REGISTRATION_KEY_VERSION = 9  # the migration that added certificates' folded registration numbers
 
@@ -595,7 +651,7 @@ class Store:
                     message = str(exc)
                     holder = _LOCK_HOLDER.search(message)
                     if holder is None:
-                        raise self._file_error(message) from None
+                        raise self._file_error(exc) from None
                     waited = time.monotonic() - started
                     if waited >= self.lock_timeout:
                         who = f"PID {holder.group(2)} ({Path(holder.group(1)).name})"
@@ -606,22 +662,22 @@ class Store:
                     time.sleep(delay)
                     delay = min(delay * 2, _RETRY_MAX)
                 except duckdb.Error as exc:
-                    raise self._file_error(str(exc)) from None
+                    raise self._file_error(exc) from None
         finally:
             if waiting:
                 with suppress(OSError):
                     marker.unlink()
 
-    def _file_error(self, message: str) -> MonosashiError:
-        if "not a valid DuckDB database file" in message:
-            return DatabaseFileError(
-                f"{self.path} is not a DuckDB database file; nothing was changed. Point --db or MONOSASHI_DB at a Monosashi registry, or at a new path to create one."
-            )
-        if "version number" in message or "Trying to read a database file" in message:
-            return DatabaseFileError(
-                f"{self.path} was written by a DuckDB version this one cannot read ({message.splitlines()[0]})."
-            )
-        return DatabaseFileError(f"Cannot open {self.path}: {message.splitlines()[0]}")
+    def _file_error(self, exc: BaseException) -> MonosashiError:
+        kind, params = file_problem(exc)
+        path = str(self.path)
+        if kind == "not_duckdb":
+            return DatabaseFileError("database.not_duckdb", path=path)
+        if kind == "duckdb_version":
+            return DatabaseFileError("database.duckdb_version", path=path, **params)
+        if kind == "no_permission":
+            return DatabaseFileError("database.no_permission", path=path)
+        return DatabaseFileError("database.cannot_open", path=path, error=type(exc).__name__)
 
     def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
         """Run a read query and return its rows as a polars frame (through Arrow)."""
@@ -676,16 +732,18 @@ class Store:
                 con.execute("ROLLBACK")
                 if isinstance(tx.failed, AccessDenied):
                     raise tx.failed
-                raise MonosashiError(f"the write was rolled back because a statement failed: {tx.failed}")
+                raise _rolled_back(tx.failed) from tx.failed
             if not tx.audited and not actor.is_system:  # a person's write that left no audit line
                 con.execute("ROLLBACK")
-                raise MonosashiError(f"a write by {actor} must be recorded in the audit log; nothing was written")
+                raise MonosashiError("database.not_audited", actor=actor.name)
             try:
                 con.execute("COMMIT")
             except duckdb.Error as exc:
                 with suppress(duckdb.Error):
                     con.execute("ROLLBACK")
-                raise MonosashiError(f"the write could not be committed and was rolled back: {exc}") from None
+                if isinstance(exc, duckdb.TransactionException):  # another write changed the same rows
+                    raise MonosashiError("database.commit_conflict") from None
+                raise MonosashiError("database.commit_failed", error=type(exc).__name__) from None
 
     # -- schema ------------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -703,10 +761,7 @@ class Store:
         }
         if "schema_migrations" not in tables:
             if tables:
-                listed = ", ".join(sorted(tables)[:5])
-                raise DatabaseFileError(
-                    f"{self.path} is a DuckDB database but not a Monosashi registry (it has tables {listed}); nothing was changed."
-                )
+                raise DatabaseFileError("database.foreign", path=str(self.path), tables=sorted(tables)[:5])
             return 0
         row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
         return int(row[0]) if row else 0
@@ -716,14 +771,9 @@ class Store:
         version = self.schema_version()
         latest = migrations()[-1].version
         if version > latest:
-            raise SchemaTooNewError(
-                f"{self.path} has schema version {version}, newer than this Monosashi knows ({latest}). "
-                "Upgrade Monosashi; the file was not changed."
-            )
-        if version < latest:
-            raise MonosashiError(
-                f"{self.path} has schema version {version}; run `monosashi init --db {self.path}` to migrate it to {latest}."
-            )
+            raise SchemaTooNewError("database.schema_too_new", path=str(self.path), version=version, latest=latest)
+        if version < latest:  # only the CLI checks without migrating: its message names the command
+            raise MonosashiError("database.needs_migration", path=str(self.path), version=version, latest=latest)
         return version
 
     def migrate(self, actor: Actor) -> list[int]:
@@ -735,8 +785,7 @@ class Store:
             shipped = migrations()
             if current > shipped[-1].version:
                 raise SchemaTooNewError(
-                    f"{self.path} has schema version {current}, newer than this Monosashi knows ({shipped[-1].version}). "
-                    "Upgrade Monosashi; the file was not changed."
+                    "database.schema_too_new", path=str(self.path), version=current, latest=shipped[-1].version
                 )
             pending = [m for m in shipped if m.version > current]
             if not pending:

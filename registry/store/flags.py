@@ -22,6 +22,7 @@ __all__ = [
     "answer_counts",
     "flag_history",
     "flags",
+    "held_flags_of",
     "needing_support",
     "newest_evidence",
     "open_flags_on",
@@ -77,9 +78,9 @@ def set_flag_state(store: Store, flag_ids: Sequence[int], state: str, actor: Act
     """Move flags through the workflow (open → acknowledged → resolved, or dismissed with a reason;
     back to open to reopen). All or none: one flag that cannot make the step refuses the change."""
     if state not in WORKFLOW:
-        raise FlagError(f"unknown flag state {state!r}; expected one of {', '.join(STATES)}")
+        raise FlagError("flag.unknown_state", state=repr(state), expected_label=[f"flag_state.{s}" for s in STATES])
     if state == "dismissed" and not (note or "").strip():
-        raise FlagError("dismissing a flag needs a reason")
+        raise FlagError("flag.dismiss_needs_reason")
     ids = list(dict.fromkeys(int(i) for i in flag_ids))
     if not ids:
         return 0
@@ -87,10 +88,15 @@ def set_flag_state(store: Store, flag_ids: Sequence[int], state: str, actor: Act
         found = dict(tx.execute("SELECT flag_id, state FROM flag WHERE flag_id IN (SELECT unnest(?))", [ids]))
         missing = [str(i) for i in ids if i not in found]
         if missing:
-            raise FlagError(f"unknown flag {', '.join(missing[:5])}")
-        wrong = [f"{i} ({found[i]})" for i in ids if found[i] not in WORKFLOW[state]]
+            raise FlagError("flag.not_found", flag_ids=missing[:5])
+        wrong = [i for i in ids if found[i] not in WORKFLOW[state]][:5]
         if wrong:
-            raise FlagError(f"cannot mark {state}: {', '.join(wrong[:5])}")
+            raise FlagError(
+                "flag.wrong_step",
+                state_label=f"flag_state.{state}",
+                flag_ids=[str(i) for i in wrong],
+                current_label=[f"flag_state.{s}" for s in dict.fromkeys(found[i] for i in wrong)],
+            )
         tx.execute(
             """UPDATE flag SET state = $state, closed_by_rule = false, state_changed_at = $now,
                    state_changed_by = $actor, note = coalesce($note, note)
@@ -398,4 +404,16 @@ def supplier_readiness_history(store: Store, supplier_id: str, on: date) -> pl.D
     return store.frame(
         "SELECT * FROM readiness_history WHERE supplier_id = ? AND taken_on <= ? ORDER BY taken_on",
         [supplier_id, on],
+    )
+
+
+def held_flags_of(store: Store, supplier_ids: Sequence[str]) -> pl.DataFrame:
+    """The flags that hold now (open or acknowledged) of some suppliers: what an import changed
+    is told by comparing them before and after."""
+    return store.frame(
+        """SELECT f.flag_id, f.supplier_id, f.kind, f.severity, f.reason, f.reason_en
+           FROM flag f
+           WHERE f.state IN ('open', 'acknowledged') AND f.supplier_id IN (SELECT unnest($ids))
+           ORDER BY f.supplier_id, f.flag_id""",
+        {"ids": list(supplier_ids)},
     )

@@ -36,9 +36,13 @@ def critical_into(store: Store) -> pl.DataFrame:
     )
 
 
-def suppliers_with_submissions(store: Store, as_of: date) -> pl.Series:
-    """The suppliers that had sent any questionnaire by ``as_of``."""
-    return store.frame("SELECT DISTINCT supplier_id FROM submission WHERE submitted_on <= ?", [as_of])["supplier_id"]
+def suppliers_with_submissions(store: Store, as_of: date, after: date | None = None) -> pl.Series:
+    """The suppliers that had sent any questionnaire by ``as_of`` (answered after ``after``, when
+    given: the fresh ones)."""
+    return store.frame(
+        "SELECT DISTINCT supplier_id FROM submission WHERE submitted_on <= $as_of AND submitted_on > $after",
+        {"as_of": as_of, "after": after or date.min},
+    )["supplier_id"]
 
 
 def suppliers_with_valid_isms(store: Store, as_of: date) -> pl.Series:

@@ -12,7 +12,7 @@ import polars as pl
 from registry import clock
 from registry.domain.actor import Actor
 from registry.domain.models import LevelRequest
-from registry.domain.requests import REQUEST_STEPS, RequestError
+from registry.domain.requests import EFFECTIVE_STATES, REQUEST_STEPS, RequestError
 from registry.domain.tables import REQUEST_SCHEMA
 from registry.store.core import Store
 from registry.store.suppliers import supplier_status_of, supplier_status_sql
@@ -90,11 +90,16 @@ def _frame(requests: Sequence[LevelRequest], now: datetime) -> pl.DataFrame:
     ).with_columns(updated_at=pl.lit(now))
 
 
+def _state_label(state: str) -> str:
+    """The message key naming a request's state, or the state as written (an unknown one)."""
+    return f"request_state.{state}" if state in EFFECTIVE_STATES else repr(state)
+
+
 def save_request(store: Store, request: LevelRequest, actor: Actor) -> None:
     """Record a request (a new one, or a change to one): answers, decision, who and when are kept."""
     known = store.scalar("SELECT count(*) FROM supplier WHERE supplier_id = ?", [request.supplier_id])
     if not known:
-        raise RequestError(f"supplier {request.supplier_id} does not exist in the registry")
+        raise RequestError("supplier.not_found", supplier_id=request.supplier_id)
     now = clock.now()
     decided = request if request.decided_by else request.model_copy(update={"decided_by": actor.name})
     with store.transaction(actor) as tx:
@@ -114,7 +119,7 @@ def set_request_state(
     """Move requests forward: ``sent`` (from draft) or ``acknowledged`` (from sent), dated ``on``.
     All or none: a request that cannot make the step refuses the whole change, naming it."""
     if state not in REQUEST_STEPS:
-        raise RequestError(f"a request can be marked sent or acknowledged; {state!r} follows from the data")
+        raise RequestError("request.state_from_data", state_label=_state_label(state))
     ids = list(dict.fromkeys(request_ids))
     if not ids:
         return 0
@@ -125,10 +130,15 @@ def set_request_state(
         )
         missing = [i for i in ids if i not in found]
         if missing:
-            raise RequestError(f"unknown request {', '.join(missing[:5])}")
-        wrong = [f"{i} ({found[i]})" for i in ids if found[i] not in REQUEST_STEPS[state]]
+            raise RequestError("request.not_found", request_ids=missing[:5])
+        wrong = [i for i in ids if found[i] not in REQUEST_STEPS[state]][:5]
         if wrong:
-            raise RequestError(f"cannot mark {state}: {', '.join(wrong[:5])}")
+            raise RequestError(
+                "request.wrong_step",
+                state_label=_state_label(state),
+                request_ids=wrong,
+                current_label=[_state_label(s) for s in dict.fromkeys(found[i] for i in wrong)],
+            )
         tx.execute(
             f"""UPDATE level_request SET state = $state, {column} = coalesce({column}, $on),
                    note = coalesce($note, note), updated_at = $now

@@ -42,6 +42,8 @@ class ImportedFile(Protocol):
     planned: PlannedWrite | None
     errors: list
     warnings: list
+    again: bool
+    refused: list
 
     @property
     def framework(self) -> str | None: ...
@@ -149,7 +151,8 @@ def write_import(
             )
         }
         for report in ready:
-            if report.sha256 in already:  # another session imported it since the analysis
+            # another session imported it since the analysis (unless the person chose to import it again)
+            if report.sha256 in already and not report.again:
                 report.status = "duplicate"
         writing = [r for r in ready if r.status == "ready"]
         records = [*writing, *rejected]
@@ -177,7 +180,14 @@ def write_import(
                     "catalogue_version": [r.catalogue_version for r in records],
                     "answers": [r.answers if id(r) in written else 0 for r in records],
                     "errors": [json.dumps([e.model_dump() for e in r.errors], ensure_ascii=False) for r in records],
-                    "warnings": [json.dumps([w.model_dump() for w in r.warnings], ensure_ascii=False) for r in records],
+                    # the rows of a list refused on their own are kept with the warnings, each at its line
+                    "warnings": [
+                        json.dumps(
+                            [w.model_dump() for w in [*r.warnings, *(p for row in r.refused for p in row.problems)]],
+                            ensure_ascii=False,
+                        )
+                        for r in records
+                    ],
                     "content_kept": [id(r) in kept for r in records],
                     "imported_at": [now] * len(records),
                     "imported_by": [actor.name] * len(records),

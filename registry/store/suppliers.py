@@ -15,7 +15,7 @@ from registry import clock
 from registry.domain.actor import Actor
 from registry.domain.models import BUYER_ID, Supplier, supplier_name_key
 from registry.domain.tables import SUPPLIER_SCHEMA
-from registry.errors import MonosashiError
+from registry.errors import MonosashiError, NotFoundError
 from registry.store import Store, Transaction
 from registry.store.validity import expiry_sql, policy_for, stale_sql
 
@@ -218,9 +218,9 @@ def add_supplier(store: Store, supplier: Supplier, actor: Actor) -> None:
         )
         for supplier_id, name, corporate_number in clash:
             if supplier_id == supplier.supplier_id:
-                raise DuplicateSupplierError(f"supplier ID {supplier_id} is already registered ({name})")
+                raise DuplicateSupplierError("supplier.id_taken", supplier_id=supplier_id, name=name)
             raise DuplicateSupplierError(
-                f"corporate number {corporate_number} is already registered for {supplier_id} ({name})"
+                "supplier.corporate_number_taken", corporate_number=corporate_number, supplier_id=supplier_id, name=name
             )
         tx.insert_frame("supplier", _supplier_frame([supplier]))
         store.set_setting(tx, "content_origin", "user")
@@ -261,7 +261,7 @@ def resolve_proposals(
     if not ids:
         return 0
     if decision == "merge" and not into:
-        raise MonosashiError("name the supplier to merge the proposal into")
+        raise MonosashiError("supplier.merge_needs_target")
     now = clock.now()
     with store.transaction(actor) as tx:
         rows = tx.execute(
@@ -272,12 +272,12 @@ def resolve_proposals(
         found = {r[0]: r for r in rows}
         missing = [i for i in ids if i not in found]
         if missing:
-            raise MonosashiError(f"no proposal {', '.join(map(str, missing))}")
+            raise NotFoundError("supplier.proposal_not_found", proposal_ids=[str(i) for i in missing])
         settled = [i for i in ids if found[i][6] != "open"]
         if settled:
-            raise MonosashiError(f"proposal {', '.join(map(str, settled))} is settled already")
+            raise MonosashiError("supplier.proposal_settled", proposal_ids=[str(i) for i in settled])
         if into is not None and not tx.execute("SELECT 1 FROM supplier WHERE supplier_id = ?", [into]):
-            raise MonosashiError(f"supplier {into} does not exist in the registry")
+            raise NotFoundError("supplier.not_found", supplier_id=into)
         children: dict[int, str | None] = {}
         new_suppliers = []
         for proposal_id, _, name, number, _, _, _, match in rows:
@@ -307,9 +307,7 @@ def resolve_proposals(
                 frame,
             )
             if clash:
-                raise MonosashiError(
-                    f"corporate number of the proposal belongs to supplier {clash[0][1]}: merge into it instead"
-                )
+                raise MonosashiError("supplier.proposal_number_taken", supplier_id=clash[0][1])
             tx.insert_new("supplier", frame, key=["supplier_id"])
         links = pl.DataFrame(
             [

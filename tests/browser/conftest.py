@@ -207,3 +207,116 @@ def screenshots() -> Path:
     for old in SCREENSHOTS.glob("*.png"):
         old.unlink()
     return SCREENSHOTS
+
+
+# --- Single-user servers (no sign-in), for the page linter and the import journey --------------
+
+
+@dataclass(frozen=True)
+class LocalApp:
+    """``streamlit run app.py`` in single-user local mode (``monosashi serve --single-user``: no
+    sign-in, whoever connects is the admin) on one registry file."""
+
+    url: str
+    db: Path
+    log: Path
+    server: subprocess.Popen
+
+    def ready(self) -> LocalApp:
+        _wait_healthy(self.url, self.server, self.log)
+        return self
+
+
+def monosashi(*args: str) -> subprocess.CompletedProcess:
+    """Run the ``monosashi`` command line (``python -m registry``) and fail the test, with its
+    output, when it fails."""
+    done = subprocess.run(
+        [sys.executable, "-m", "registry", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    if done.returncode != 0:
+        pytest.fail(f"monosashi {' '.join(args)} exited with {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+@pytest.fixture(scope="session")
+def demo_registry_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo registry made once by ``monosashi demo``; tests that write copy it (``fresh_demo``)."""
+    db = tmp_path_factory.mktemp("demo_registry") / "demo.duckdb"
+    monosashi("demo", "--db", str(db), "--suppliers", str(DEMO_SUPPLIERS))
+    return db
+
+
+@pytest.fixture(scope="module")
+def fresh_demo(demo_registry_file: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A function that copies the demo registry to a new folder and returns the copy's path."""
+
+    def copy() -> Path:
+        target = tmp_path_factory.mktemp("registry") / "registry.duckdb"
+        for source in (demo_registry_file, demo_registry_file.with_name(demo_registry_file.name + ".wal")):
+            if source.exists():
+                target.with_name(target.name + source.name.removeprefix(demo_registry_file.name)).write_bytes(
+                    source.read_bytes()
+                )
+        return target
+
+    return copy
+
+
+@pytest.fixture(scope="module")
+def serve_single_user() -> Iterator[object]:
+    """A function that starts the app in single-user mode on a registry file and returns its
+    ``LocalApp`` (call ``.ready()`` to wait for it: start several, then wait, to start them side by
+    side). Every server started is stopped at the end of the module."""
+    started: list[subprocess.Popen] = []
+
+    def start(db: Path) -> LocalApp:
+        port = _free_port()
+        log = db.with_name("streamlit.log")
+        env = {
+            **os.environ,
+            "MONOSASHI_SINGLE_USER": "1",
+            # 0: an empty registry stays empty (the app fills only a first start's registry)
+            "MONOSASHI_DEMO_SUPPLIERS": "0",
+            "MONOSASHI_DB": str(db),
+        }
+        with log.open("wb") as out:
+            server = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    "app.py",
+                    "--server.headless",
+                    "true",
+                    "--server.port",
+                    str(port),
+                    "--server.address",
+                    "127.0.0.1",  # single-user mode refuses any other address
+                    "--browser.gatherUsageStats",
+                    "false",
+                    "--server.fileWatcherType",
+                    "none",
+                    "--",
+                    "--db",
+                    str(db),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(server)
+        return LocalApp(url=f"http://127.0.0.1:{port}", db=db, log=log, server=server)
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.terminate()
+        for server in started:
+            try:
+                server.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()

@@ -176,6 +176,7 @@ def test_04_download_the_gap_report(page: Page, app: RunningApp, screenshots: Pa
     from openpyxl import load_workbook
 
     expect(page.get_by_role("heading", name=f"{app.supplier_name}（{app.supplier_id}）")).to_be_visible(timeout=WAIT)
+    page.get_by_role("tab", name=ja("supplier.tab.criteria")).click()  # the criteria and their evidence
     expect(page.get_by_test_id("stSelectbox").filter(has_text=ja("supplier.explain"))).to_be_visible(timeout=WAIT)
     settle(page)
     button = page.get_by_test_id("stDownloadButton").filter(has_text=GAP_REPORT)

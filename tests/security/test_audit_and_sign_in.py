@@ -128,16 +128,16 @@ def test_every_refusal_costs_one_password_check(store, monkeypatch):
     monkeypatch.setattr(accounts, "_HASHER", Counting())
     for user, password in (("nobody", "x" * 20), ("olga", "x" * 20), ("bob", "x" * 20), ("vera", PASSWORDS["vera"])):
         calls.clear()
-        with pytest.raises(AccessDenied, match="wrong name or password"):
+        with pytest.raises(AccessDenied, match="Wrong name or password"):
             access.authenticate(store, user, password)
         assert len(calls) == 1 and calls[0] == "$argon2id", (user, calls)
 
 
 def test_sign_in_is_throttled_per_account_and_per_client(store):
     for _ in range(access.FAILURES_PER_ACCOUNT_AND_CLIENT):
-        with pytest.raises(AccessDenied, match="wrong name or password"):
+        with pytest.raises(AccessDenied, match="Wrong name or password"):
             access.authenticate(store, "bob", "not-bobs-password", client="198.51.100.1")
-    with pytest.raises(AccessDenied, match="too many failed sign-ins"):
+    with pytest.raises(AccessDenied, match="Too many failed sign-ins"):
         access.authenticate(store, "bob", PASSWORDS["bob"], client="198.51.100.1")  # right password, still locked
     # the guesser locked itself out, not bob: bob signs in from his own machine, ada is not touched
     assert access.authenticate(store, "bob", PASSWORDS["bob"], client="198.51.100.9").name == "bob"
@@ -147,9 +147,9 @@ def test_sign_in_is_throttled_per_account_and_per_client(store):
         assert access.authenticate(store, "bob", PASSWORDS["bob"], client="198.51.100.1").name == "bob"
     with time_machine.travel(clock.now() + 2 * access.THROTTLE_WINDOW):
         for n in range(access.FAILURES_PER_CLIENT):
-            with pytest.raises(AccessDenied, match="wrong name or password"):
+            with pytest.raises(AccessDenied, match="Wrong name or password"):
                 access.authenticate(store, f"guess{n}", "whatever-password", client="203.0.113.5")
-        with pytest.raises(AccessDenied, match="too many failed sign-ins"):
+        with pytest.raises(AccessDenied, match="Too many failed sign-ins"):
             access.authenticate(store, "ada", PASSWORDS["ada"], client="203.0.113.5")
 
 
@@ -167,8 +167,10 @@ def test_parallel_guesses_cannot_outrun_the_throttle(store):
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(guess, range(40)))
-    assert answers.count("wrong name or password, or the account is disabled") == access.FAILURES_PER_ACCOUNT_AND_CLIENT
-    assert sum("too many failed sign-ins" in a for a in answers) == 40 - access.FAILURES_PER_ACCOUNT_AND_CLIENT
+    assert (
+        answers.count("Wrong name or password, or the account is disabled.") == access.FAILURES_PER_ACCOUNT_AND_CLIENT
+    )
+    assert sum("Too many failed sign-ins" in a for a in answers) == 40 - access.FAILURES_PER_ACCOUNT_AND_CLIENT
     assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'sign_in_failed'") == 5
 
 

@@ -409,11 +409,15 @@ def test_a_control_character_is_refused_where_it_was_typed():
     assert Supplier(supplier_id="S1", name=NAME_ESCAPE, industry=LINK).name == NAME_ESCAPE
 
     listed = "取引先ID,会社名,業種\nS1,株式会社ア,製造\x01業\nS2,株式会社イ,_x0001_\n".encode()
-    with pytest.raises(SourceFileError) as refused:
-        supplier_master.parse(SourceFile("s.csv", listed), ImportContext())
-    assert [(p.location, p.message) for p in refused.value.problems] == [
-        ("s.csv line 2", "industry: contains a control character (U+0001) at position 3; remove it")
+    batch = supplier_master.parse(SourceFile("s.csv", listed), ImportContext())
+    # the row is refused alone, at the cell typed; the other row (literal text) is kept
+    assert [(p.location, p.message) for row in batch.refused_rows for p in row.problems] == [
+        ("s.csv line 2, column 3", "Industry: contains a control character (U+0001) at position 3; remove it")
     ]
+    assert [s.supplier_id for s in batch.suppliers] == ["S2"]
+    only_bad = "取引先ID,会社名,業種\nS1,株式会社ア,製造\x01業\n".encode()
+    with pytest.raises(SourceFileError):
+        supplier_master.parse(SourceFile("s.csv", only_bad), ImportContext())
 
 
 def test_a_control_character_in_a_returned_template_names_its_cell(store):
@@ -427,6 +431,6 @@ def test_a_control_character_in_a_returned_template_names_its_cell(store):
     (report,) = intake.analyse(store, [SourceFile("t.xlsx", buffer.getvalue())])
     assert report.status == "rejected"
     assert {(p.location, p.message) for p in report.errors} == {
-        ("t.xlsx: 回答!F7", "reason: contains a control character (U+0007) at position 3; remove it"),
-        ("t.xlsx: 再委託先!A2", "name: contains a control character (U+001B) at position 5; remove it"),
+        ("t.xlsx: 回答!F7", "Reason: contains a control character (U+0007) at position 3; remove it"),
+        ("t.xlsx: 再委託先!A2", "Name: contains a control character (U+001B) at position 5; remove it"),
     }

@@ -142,7 +142,7 @@ def test_a_junk_link_leaves_whoever_is_signed_in_signed_in(monkeypatch, store):
     at = sign_in(open_app(monkeypatch, store), "bob")
     at.query_params["invite"] = "garbage"
     at.run()
-    assert any("not valid" in e.value for e in at.error)
+    assert any("このポータルリンクは使えません" in e.value for e in at.error)
     assert at.session_state["principal"].name == "bob"
 
 
@@ -150,7 +150,7 @@ def test_refused_links_from_one_client_are_throttled(store):
     for n in range(REFUSED_LINKS_PER_CLIENT):
         with pytest.raises(AccessDenied, match="not valid"):
             access.redeem_invitation(store, f"junk-{n}", client="203.0.113.9")
-    with pytest.raises(AccessDenied, match="too many portal links"):
+    with pytest.raises(AccessDenied, match="Too many portal links"):
         access.redeem_invitation(store, "junk-more", client="203.0.113.9")
     assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'invite_refused'") == REFUSED_LINKS_PER_CLIENT
 

@@ -37,7 +37,7 @@ def test_a_revoked_invitation_ends_the_open_portal_session(monkeypatch, store):
     access.revoke_invitation(store, access.invitations(store, "S000005")["invitation"][0], BOB)
     at.run()  # the supplier's next click
     assert not at.exception
-    assert any("revoked" in e.value for e in at.error)
+    assert any("取り消されました" in e.value for e in at.error)
     assert not any(t.value == "サプライヤーポータル" for t in at.title)
     assert at.session_state["principal"] is None if "principal" in at.session_state else True
     ended = store.frame("SELECT actor, detail FROM audit_log WHERE action = 'session_ended'")
@@ -49,7 +49,7 @@ def test_a_disabled_account_is_signed_out_at_its_next_step(monkeypatch, store):
     assert at.title[0].value != "モノサシにサインイン"
     access.set_user_disabled(store, "bob", True, ADMIN)
     at.run()
-    assert any("disabled" in e.value for e in at.error)
+    assert any("アカウントが無効になりました" in e.value for e in at.error)
     assert at.title[0].value == "モノサシにサインイン"
 
 

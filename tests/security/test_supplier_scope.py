@@ -138,11 +138,18 @@ def test_two_suppliers_declaring_the_same_company_change_no_shared_row(store):
 
 def test_a_supplier_cannot_write_supplier_rows_or_links(store):
     attacker = portal_actor(store, "S000001")
-    for table, frame in (
-        ("supplier", pl.DataFrame({"supplier_id": ["X-NEW"], "name": ["乗っ取り"], "name_key": ["x"]})),
-        ("supplier_link", pl.DataFrame({"parent_id": ["S000001"], "child_id": ["S000030"], "source": ["declared"]})),
+    for table, named, frame in (
+        ("supplier", "Supplier", pl.DataFrame({"supplier_id": ["X-NEW"], "name": ["乗っ取り"], "name_key": ["x"]})),
+        (
+            "supplier_link",
+            "Supplier links",
+            pl.DataFrame({"parent_id": ["S000001"], "child_id": ["S000030"], "source": ["declared"]}),
+        ),
     ):
-        with pytest.raises(AccessDenied, match=f"may not write {table} rows"), store.transaction(attacker) as tx:
+        with (
+            pytest.raises(AccessDenied, match=f"may not write records of the kind “{named}”"),
+            store.transaction(attacker) as tx,
+        ):
             tx.insert_frame(table, frame)
             tx.audit("import_file", detail={"supplier": "S000001"})
 
