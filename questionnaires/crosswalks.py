@@ -203,6 +203,7 @@ def profile_crosswalk(profile: MappingProfile) -> Crosswalk:
             relationship=m.relationship,
             strength=m.strength,
             rationale=m.rationale or "mapped in the profile",
+            rationale_ja=m.rationale_ja or (None if m.rationale else "プロファイルでの対応付け"),
             source_level=item.level,
         )
         for item in profile.resolved_items()

@@ -146,6 +146,7 @@ class ProfileMapping(Strict):
     relationship: Relationship = "intersect"
     strength: float = Field(default=0.5, ge=0, le=1)
     rationale: str | None = None
+    rationale_ja: str | None = None  # the rationale for Japanese readers (optional)
 
 
 class ProfileItem(Strict):
@@ -233,6 +234,8 @@ class MappingProfile(Strict):
                         relationship="intersect",
                         strength=0.5,
                         rationale=f"IPA's catalogue cites JAMA/JAPIA v2.3 No.{cite.item} ({cite.level or 'no level'}) for {crit.id}",
+                        rationale_ja=f"IPA の評価基準一覧が {crit.id} の参照として自工会/部工会ガイドライン v2.3 の"
+                        f" No.{cite.item}（{cite.level or 'レベルなし'}）を引用",
                     )
                 )
         listed = {i.id: i for i in self.items}

@@ -192,6 +192,7 @@ JSON = st.recursive(
 @settings(HYPOTHESIS, max_examples=200)
 @given(body=JSON, version=st.sampled_from([1, 1.0, True, "1", 2, None]), wrap=st.booleans())
 @example(body={"suppliers": [{"supplier_id": "J1", "name": "\ud800"}]}, version=1, wrap=True)  # polars crashed
+@example(body={"\n": None}, version=1, wrap=True)  # a key with a line break named the place over two lines
 def test_exchange_documents_of_any_shape(store, body, version, wrap):
     doc = {"format": "monosashi.exchange", "version": version, **body} if wrap and isinstance(body, dict) else body
     assert_pipeline_behaves(store, "x.json", json.dumps(doc).encode(), "json document")

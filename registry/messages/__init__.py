@@ -19,6 +19,7 @@ __all__ = [
     "catalogue",
     "language_from_env",
     "localise_location",
+    "one_line",
     "placeholders_of",
     "render",
 ]
@@ -58,10 +59,22 @@ def placeholders_of(text: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(text) if name}
 
 
+# A line break or other control character inside a value (a file's key, a cell) is shown as its
+# escape, so that a message stays one line and says where the odd character is.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (line breaks too) written as escapes (``\\n``, ``\\x07``)."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def _value(name: str, value: object, lang: str) -> object:
     if name.endswith(_LABEL_SUFFIX) and isinstance(value, str):
         entry = catalogue().get(value)
-        return entry[lang] if entry else value
+        return entry[lang] if entry else one_line(value)
+    if isinstance(value, str):
+        return one_line(value)
     if value is None:
         return "—"
     if isinstance(value, list | tuple):
@@ -109,7 +122,8 @@ _WORDS = {"chosen at import": "取り込み時に選択", "(document)": "（フ�
 
 
 def localise_location(location: str, lang: str) -> str:
-    """A place in a file as the reader says it (``a.csv line 3`` → ``a.csv 3 行目``)."""
+    """A place in a file as the reader says it (``a.csv line 3`` → ``a.csv 3 行目``), on one line."""
+    location = one_line(location)
     if lang != "ja":
         return location
     for english, japanese in _WORDS.items():
