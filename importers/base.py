@@ -42,6 +42,7 @@ __all__ = [
     "column_letter",
     "describe_validation",
     "header_key",
+    "message_value",
     "problem_from",
     "sha256_hex",
     "validation_problems",
@@ -297,7 +298,7 @@ def _keyed(error: Mapping[str, object]) -> tuple[str, dict[str, MessageValue]]:
     field = str(loc[0]) if loc else None  # type: ignore[index]
     kind = str(error["type"])
     context = {name: value for name, value in (error.get("ctx") or {}).items() if name != "error"}  # type: ignore[union-attr]
-    params: dict[str, MessageValue] = {name: _param(value) for name, value in context.items()}
+    params: dict[str, MessageValue] = {name: message_value(value) for name, value in context.items()}
     if kind in catalogue():
         key = kind
     elif f"validation.{kind}" in catalogue():
@@ -343,13 +344,15 @@ def problem_from(exc: ValueError, location: str) -> Problem:
     (``PydanticCustomError``, as importers/normalise.py raises), else its text as written."""
     if isinstance(exc, PydanticCustomError):
         context = exc.context or {}
-        return Problem(location=location, key=exc.type, params={k: _param(v) for k, v in context.items()})
+        return Problem(location=location, key=exc.type, params={k: message_value(v) for k, v in context.items()})
     if isinstance(exc, ValidationError):
         return validation_problems(exc, lambda _field: location)[0]
     return Problem.of(location, "text.as_written", text=str(exc))
 
 
-def _param(value: object) -> MessageValue:
+def message_value(value: object) -> MessageValue:
+    """A value as a message parameter can hold it (JSON in the import history): lists as lists of
+    text, anything else that is not a plain value as its text."""
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, list | tuple):

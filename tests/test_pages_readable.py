@@ -2,10 +2,8 @@
 as a bounded outline, readiness ranked among suppliers with evidence, and no "None" or internal
 code in a table, in either language."""
 
-from datetime import date
-
 import pytest
-from conftest import ADMIN, make_store
+from conftest import ADMIN, AS_OF, make_store
 from test_pages import open_app
 
 from registry import access
@@ -28,7 +26,7 @@ CODES = (
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
     """A demo of 150 suppliers and three accounts with gaps (no e-mail, disabled, a supplier's)."""
-    store = make_store(tmp_path_factory.mktemp("readable") / "r.duckdb", suppliers=150, seed=3, as_of=date.today())
+    store = make_store(tmp_path_factory.mktemp("readable") / "r.duckdb", suppliers=150, seed=3, as_of=AS_OF)
     access.add_user(store, "buyer.tanaka", "buyer", ADMIN, password="Kumo-no-ue-de-odoru-2026", display_name="田中")
     access.add_user(store, "s1portal", "supplier", ADMIN, email="s1@example.com", supplier_id="S000001")
     access.add_user(store, "viewer2", "viewer", ADMIN, password="Hoshi-zora-ni-aruku-99")
@@ -74,9 +72,7 @@ def test_the_supplier_page_is_in_tabs_and_its_network_is_a_bounded_outline(monke
     ]
     assert "ギャップレポート (Excel)" in [b.label for b in at.get("download_button")]  # above the tabs
     network = at.tabs[4]
-    outline = supply_chain.sub_network_outline(
-        registry, "S000001", supply_chain.supplier_coverage(registry, date.today())
-    )
+    outline = supply_chain.sub_network_outline(registry, "S000001", supply_chain.supplier_coverage(registry, AS_OF))
     assert outline.height > 0
     table = next(t.value for t in network.dataframe if "outline" in t.value.columns)
     assert table.shape[0] == min(100, outline.filter(outline["depth"] <= 2).height)
@@ -88,11 +84,11 @@ def test_the_supplier_page_is_in_tabs_and_its_network_is_a_bounded_outline(monke
 
 
 def test_the_network_outline_opens_level_by_level_and_shows_more_on_demand(monkeypatch, tmp_path):
-    store = make_store(tmp_path / "r.duckdb", suppliers=600, seed=1, as_of=date.today())
+    store = make_store(tmp_path / "r.duckdb", suppliers=600, seed=1, as_of=AS_OF)
     at = open_app(monkeypatch, store.path)
     at.switch_page("dashboards/pages/supply_chain.py").run()
     assert not at.exception
-    outline = supply_chain.network_outline(store, supply_chain.supplier_coverage(store, date.today()))
+    outline = supply_chain.network_outline(store, supply_chain.supplier_coverage(store, AS_OF))
     tier1 = outline.filter(outline["depth"] == 1).height
 
     def rows() -> int:
@@ -111,7 +107,7 @@ def test_readiness_ranks_suppliers_with_evidence_and_counts_the_others(monkeypat
     at = open_app(monkeypatch, registry.path)
     at.switch_page("dashboards/pages/readiness.py").run()
     assert not at.exception
-    board = dashboard.readiness_board(registry, date.today())
+    board = dashboard.readiness_board(registry, AS_OF)
     without = board.without_evidence()
     shown = {m.label: m.value for m in at.metric}
     assert shown["有効な根拠のない取引先"] == f"{without.height:,}"

@@ -76,12 +76,11 @@ if uploads:
             if report.refused:
                 st.markdown(tr("import.refused.title", n=len(report.refused), total=len(report.refused) + report.rows))
                 ui.table(ui.refused_rows(report.refused))
-                refused_file = intake.refused_rows_csv(report, ui.lang())
-                if refused_file is not None:
+                if intake.hands_back_refused_rows(report):  # the file is made on the click, not on every run
                     st.download_button(
                         tr("import.refused.download"),
-                        refused_file,
-                        file_name=neutralise.download_name(f"{report.name.rsplit('.', 1)[0]}-refused.csv"),
+                        lambda report=report: intake.refused_rows_csv(report, ui.lang()),
+                        file_name=neutralise.download_name(intake.refused_rows_name(report)),
                         mime="text/csv",
                         key=f"refused_{report.sha256[:16]}",
                     )

@@ -383,7 +383,7 @@ def _write_refused_rows(reports: list[intake.FileReport], folder: Path, lang: st
         data = intake.refused_rows_csv(report, lang)
         if data is None:
             continue
-        path = folder / f"{Path(report.name).stem}-refused.csv"
+        path = folder / intake.refused_rows_name(report)
         path.write_bytes(data)
         written.append(path)
     return written

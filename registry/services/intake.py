@@ -29,12 +29,12 @@ from importers.base import (
     ImportBatch,
     ImportContext,
     Limits,
-    MessageValue,
     Problem,
     RefusedRow,
     SourceFile,
     SourceFileError,
     SupplierRef,
+    message_value,
     validation_problems,
 )
 from importers.container import check_office_zip, decode_text, expand_zip, looks_like_zip
@@ -82,12 +82,14 @@ __all__ = [
     "collect",
     "commit",
     "expand",
+    "hands_back_refused_rows",
     "localise_location",
     "may_import_again",
     "preview",
     "problems_as_json",
     "problems_said",
     "refused_rows_csv",
+    "refused_rows_name",
     "sources_from_uploads",
     "standing",
     "summary_frame",
@@ -995,7 +997,7 @@ def _refusal(location: str, exc: MonosashiError, actor: Actor) -> Problem:
     other suppliers' records)."""
     if actor.role == "supplier" and isinstance(exc, AccessDenied):
         return Problem.of(location, "intake.not_written", reason_key="intake.not_yours")
-    params = {name: _param(value) for name, value in exc.params.items()}
+    params = {name: message_value(value) for name, value in exc.params.items()}
     return Problem.of(location, "intake.not_written", reason_key=exc.key, **params)
 
 
@@ -1013,12 +1015,6 @@ def _write_one(store: Store, report: FileReport, batch_id: str, actor: Actor, to
     else:
         if report.status == "ready":
             report.status = "imported"
-
-
-def _param(value: object) -> MessageValue:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
 
 
 def _defer_flags(imported: list[FileReport], exc: Exception) -> None:
@@ -1180,13 +1176,24 @@ def changes(before: Standing, after: Standing, reports: Iterable[FileReport], la
     return frame.sort(["new_flags", "supplier_id"], descending=[True, False])
 
 
+def hands_back_refused_rows(report: FileReport) -> bool:
+    """Whether a list's refused rows can be handed back as a file: there are some, and the
+    file's bytes are at hand to read them from."""
+    return bool(report.refused) and report.data is not None and (report.format or "") in LIST_SPECS
+
+
+def refused_rows_name(report: FileReport) -> str:
+    """The name the refused rows of ``report`` are handed back under (``取引先-refused.csv``)."""
+    return f"{Path(report.name).stem}-refused.csv"
+
+
 def refused_rows_csv(report: FileReport, lang: str) -> bytes | None:
     """A list's refused rows as they were in the file, with a last column saying why, to correct
     and send again (CSV in UTF-8 with a BOM for Excel, neutralised); None when there are none or
-    the file's bytes are not at hand."""
-    spec = LIST_SPECS.get(report.format or "")
-    if not report.refused or report.data is None or spec is None:
+    the file's bytes are not at hand (:func:`hands_back_refused_rows`)."""
+    if not hands_back_refused_rows(report):
         return None
+    spec = LIST_SPECS[report.format or ""]
     table = refused_rows_table(
         spec, SourceFile(report.name, report.data), ImportContext(), [r.row for r in report.refused]
     )
