@@ -53,6 +53,53 @@ def test_per_file_mode_imports_the_good_and_quarantines_the_bad(store):
     assert submissions.file_content(store, rejected["sha256"]) == bad  # quarantined, unaltered
 
 
+def test_per_file_mode_writes_the_files_that_passed_in_one_transaction(store, monkeypatch):
+    """Every file is checked before any write, so the good ones go in together, with the
+    rejected ones' history, and the flags are derived once for all the suppliers touched."""
+    writes, derivations = [], []
+    real_write, real_refresh = intake.write_import, intake.flags.refresh
+    monkeypatch.setattr(intake, "write_import", lambda *a, **k: writes.append(len(a[1])) or real_write(*a, **k))
+    monkeypatch.setattr(
+        intake.flags, "refresh", lambda *a, **k: derivations.append(k["suppliers"]) or real_refresh(*a, **k)
+    )
+    files = [
+        (f"s{i}.xlsx", samples.scs_self_assessment_workbook(supplier_id=f"S00000{i}", seed=i)) for i in range(1, 5)
+    ]
+    reports = run_import(store, [*files, ("bad.xlsx", b"not a workbook")])
+    assert [r.status for r in reports] == ["imported"] * 4 + ["rejected"]
+    assert writes == [4]
+    assert derivations == [["S000001", "S000002", "S000003", "S000004"]]
+    assert counts(store) == (4, 4 * 153, 4)
+
+
+def test_per_file_mode_falls_back_to_one_file_at_a_time_when_the_registry_refuses_one(store, monkeypatch):
+    """A refusal at write time (here: the registry refuses whatever names S000002) rolls the joint
+    write back; the files are then written one by one, and only the refused one is lost."""
+    from registry.errors import MonosashiError
+
+    real_write = intake.write_import
+
+    def refusing(store_, ready, rejected, **options):
+        if any("S000002" in r.supplier_ids for r in ready):
+            with store_.transaction(BUYER) as tx:  # a write begun, then refused: rolled back whole
+                tx.execute("DELETE FROM import_file")
+                raise MonosashiError("database.commit_conflict")
+        return real_write(store_, ready, rejected, **options)
+
+    monkeypatch.setattr(intake, "write_import", refusing)
+    files = [
+        (f"s{i}.xlsx", samples.scs_self_assessment_workbook(supplier_id=f"S00000{i}", seed=i)) for i in range(1, 4)
+    ]
+    reports = run_import(store, files)
+    assert [r.status for r in reports] == ["imported", "rejected", "imported"]
+    refusal = reports[1].errors[0]
+    assert (refusal.key, refusal.params["reason_key"]) == ("intake.not_written", "database.commit_conflict")
+    assert counts(store) == (2, 2 * 153, 2)
+    history = submissions.import_history(store)
+    assert sorted(history["source_name"]) == ["s1.xlsx", "s2.xlsx", "s3.xlsx"]
+    assert history.filter(source_name="s2.xlsx")["status"].to_list() == ["rejected"]
+
+
 def test_all_or_nothing_writes_nothing_when_one_file_is_bad(store):
     good = samples.scs_self_assessment_workbook(supplier_id="S000001")
     reports = run_import(store, [("good.xlsx", good), ("bad.csv", b"\xff\xfe\xfa")], mode="batch")

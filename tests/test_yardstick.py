@@ -503,3 +503,49 @@ def test_an_older_declaration_does_not_contradict_a_newer_star(store):
     certify(store, "A", "scs_star4", date(2026, 1, 10), number="SCS4-1")
     row = status_of(store, "4-5-1-1")
     assert (row["status"], row["conflict"], row["declared_against"]) == ("met", False, False)
+
+
+@pytest.mark.parametrize("as_of", [date(2026, 9, 15), AS_OF])
+def test_the_portfolio_counts_agree_with_the_statuses_of_every_supplier(tmp_path: Path, as_of: date):
+    """The set-wise counts (one window and aggregates) say what the per-criterion statuses say,
+    on a demo plus both kinds of conflict: equal evidence disagreeing, and declarations against a ★."""
+    store = make_store(tmp_path / "demo.duckdb", suppliers=80, seed=5)
+    for sid in ("A", "B"):
+        add_supplier(store, Supplier(supplier_id=sid, name=f"株式会社{sid}"), BUYER)
+    two_profiles_on_one_criterion(store)
+    submit(store, "one.csv", "回答日,2026-09-01\np-one番号,p-one回答\n1,Y\n".encode())
+    submit(store, "two.csv", "回答日,2026-09-10\np-two番号,p-two回答\n1,N\n".encode())
+    certify(store, "B", "scs_star4", date(2026, 1, 10), number="SCS4-1")
+    against = {f"4-5-1-{n}": "✖" for n in range(1, 8)}
+    marks = scs_marks(against, level=4)
+    submit(
+        store,
+        "after.xlsx",
+        samples.scs_self_assessment_workbook(level=4, marks=marks, answered_on="2026-09-12"),
+        supplier="B",
+    )
+    key = ["supplier_id", "category_no", "level"]
+    counted = ["met", "partial", "conflicts", "declared_against"]
+    columns = [*key, *counted, "conflict_criteria", "declared_against_criteria"]
+
+    def normalised(frame: pl.DataFrame) -> pl.DataFrame:
+        # SQL's list of no rows is NULL, polars' is empty: both mean none
+        return (
+            frame.select(columns)
+            .with_columns(
+                pl.col("category_no", "level", *counted).cast(pl.Int64),
+                pl.col("conflict_criteria", "declared_against_criteria").fill_null([]),
+            )
+            .sort(key)
+        )
+
+    portfolio = normalised(yardstick.portfolio_counts(store, as_of, with_conflicts=True))
+    per_criterion = normalised(yardstick.counts_of(yardstick.derive(store, as_of)))
+    assert portfolio["conflicts"].sum() >= 1 and portfolio["declared_against"].sum() == 7
+    assert portfolio.equals(per_criterion)
+    plain = (
+        yardstick.portfolio_counts(store, as_of)
+        .select(*key, "met", "partial")
+        .with_columns(pl.col("category_no", "level", "met", "partial").cast(pl.Int64))
+    )
+    assert plain.sort(key).equals(portfolio.select(plain.columns))

@@ -95,20 +95,19 @@ if uploads:
     if st.button(label, type="primary", disabled=ready + rejected == 0, key="import_confirm"):
         bar = st.progress(0.0, text=tr("import.writing"))
         checked = ui.fresh_analysis(store, files, supplier_id, profile, limits, whole_lists=whole, again=again)
-        before = intake.standing(store, clock.today(), intake.touched(checked))
-        done = intake.commit(
+        done, changed = intake.commit_and_compare(
             store,
             checked,
             mode=mode,
             actor=ui.actor(),
             today=clock.today(),
+            lang=ui.lang(),
             progress=lambda i, n, name: bar.progress(
                 i / max(n, 1), text=ui.plain(name) if name else tr("import.writing")
             ),
         )
-        after = intake.standing(store, clock.today(), intake.touched(done))
         st.session_state["import_result"] = intake.summary_frame(done).to_dicts()
-        st.session_state["import_changes"] = intake.changes(before, after, done, ui.lang())
+        st.session_state["import_changes"] = changed
         st.session_state["import_flags_deferred"] = any(r.flags_deferred for r in done)
         st.session_state["import_round"] = st.session_state.get("import_round", 0) + 1
         st.session_state.pop("import_again", None)

@@ -4,6 +4,7 @@ step. Every refusal says the same thing and costs the same work."""
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import threading
@@ -13,7 +14,6 @@ from datetime import datetime, timedelta
 import polars as pl
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
 
 from registry import clock
 from registry.access.portal import Refusal, invitation_refusal
@@ -57,9 +57,16 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 _HASHER = PasswordHasher()
-# Verified when there is no hash to check (unknown name, identity-provider account), so that every
-# refusal costs the same time and says nothing about which accounts exist.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when there is no hash to check (unknown name, identity-provider account), so that
+    every refusal costs the same time and says nothing about which accounts exist. Made on the
+    first sign-in, not at import: hashing costs a third of a second that every CLI command paid."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
 # Attempts on one account, and from one client, are checked one at a time in this process: a
 # burst of parallel guesses cannot all pass the throttle before the first failure is recorded.
 _LOCKS: dict[str, threading.Lock] = {}
@@ -91,6 +98,8 @@ def check_password(password: str, *, user_id: str = "", other_words: tuple[str, 
     known = [_folded(w) for w in (user_id, *other_words, "monosashi", "モノサシ") if w]
     known += [part for word in known for part in re.split(r"[@._\s-]+", word) if len(part) >= 3]
     # zxcvbn reads at most 72 characters; a long passphrase is judged by its first 72
+    from zxcvbn import zxcvbn  # its dictionaries take a tenth of a second to load: only when asked
+
     score = zxcvbn(folded[:72], user_inputs=known)["score"]
     rest = folded
     for word in sorted(set(known), key=len, reverse=True):  # what is left beyond the known words
@@ -191,7 +200,7 @@ def authenticate(store: Store, user_id: str, password: str, *, client: str | Non
         found = stored.account(store, user_id)
         hashed = found["password_hash"] if found else None
         try:
-            verified = _HASHER.verify(hashed or _DUMMY_HASH, password) and hashed is not None
+            verified = _HASHER.verify(hashed or _dummy_hash(), password) and hashed is not None
         except (VerificationError, InvalidHashError):
             verified = False
         if not verified or found is None or found["disabled_at"] is not None:

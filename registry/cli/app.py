@@ -313,11 +313,14 @@ def _run_import(
     )
     changes = None
     if not dry_run:
-        before = intake.standing(store, clock.today(), intake.touched(reports))
-        reports = intake.commit(
-            store, reports, mode="batch" if all_or_nothing else "per_file", actor=_actor(), today=clock.today()
+        reports, changes = intake.commit_and_compare(
+            store,
+            reports,
+            mode="batch" if all_or_nothing else "per_file",
+            actor=_actor(),
+            today=clock.today(),
+            lang=lang,
         )
-        changes = intake.changes(before, intake.standing(store, clock.today(), intake.touched(reports)), reports, lang)
     if bar is not None:
         bar.render_finish()
     refused_files = _write_refused_rows(reports, refused_dir or Path.cwd(), lang)

@@ -66,6 +66,8 @@ def normalise_text(value: str) -> str:
     inner whitespace collapsed."""
     if not unicodedata.is_normalized("NFKC", value):
         value = unicodedata.normalize("NFKC", value)
+    elif value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " ":
+        return value  # most cells: no joiner (not printable), nothing to trim or collapse
     return " ".join(_INVISIBLE.sub("", value).split())
 
 
@@ -92,7 +94,8 @@ def refuse_control_characters(value: object) -> object:
     """Raise ``ValueError`` naming the first control character of a text that is not whitespace
     (``contains a control character (U+0001) at position 4; remove it``), or a character that
     reorders text (bidirectional overrides); other values pass."""
-    if isinstance(value, str):
+    # A printable text holds neither (both are unprintable): the common case, checked in C.
+    if isinstance(value, str) and not value.isprintable():
         reorders = _REORDERING.search(value)
         if reorders:
             raise PydanticCustomError(

@@ -243,31 +243,74 @@ def statuses(
     return store.frame_with(sql, _params(as_of, version, settings, suppliers), xw_frame=crosswalks, crit_frame=criteria)
 
 
+# The counts need, per supplier and criterion, only the deciding piece, whether its tie group
+# disagrees, and what the supplier declares: one window and two hash aggregates, where the shared
+# ranking above runs four windows over every piece (7.5 million at 100,000 suppliers: 2.5× slower).
+_COUNTED = """,
+kept AS (
+    SELECT p.*,
+           (p.kind IN ('certified', 'certificate') OR p.evidence_date > CAST($as_of - to_months($fresh_months) AS DATE)) AS fresh
+    FROM pieces p WHERE p.status IS NOT NULL
+),
+winners AS (
+    SELECT supplier_id, criterion_id, status, fresh, rank, strength, kind, evidence_date FROM (
+        SELECT k.*, row_number() OVER (PARTITION BY supplier_id, criterion_id
+            ORDER BY fresh DESC, rank DESC, strength DESC, evidence_date DESC, source_ref, source_item) AS position
+        FROM kept k
+    ) WHERE position = 1
+){conflicts}
+SELECT t.supplier_id, k.category_no, k.level,
+       count(*) FILTER (WHERE t.status = 'met' AND t.fresh) AS met,
+       count(*) FILTER (WHERE t.status = 'partial' AND t.fresh) AS partial{conflict_columns}
+FROM {decided} t JOIN crit_frame k USING (criterion_id)
+GROUP BY ALL"""
+
+# What the ranking's tie window and declared window say, as aggregates joined to the winners: the
+# same definitions (``tied`` and ``declared`` above), checked equal by tests/test_yardstick.py.
+_CONFLICTS = """,
+groups AS (
+    SELECT supplier_id, criterion_id, fresh, rank, strength, min(status) <> max(status) AS disagrees
+    FROM kept GROUP BY ALL
+),
+declared AS (
+    SELECT supplier_id, criterion_id, arg_max(status, evidence_date) AS declared_status,
+           max(evidence_date) AS declared_on
+    FROM kept WHERE kind IN ('self_assessment', 'migrated') GROUP BY ALL
+),
+decided AS (
+    SELECT w.*, g.disagrees,
+           coalesce(w.kind = 'certified' AND d.declared_on > w.evidence_date AND d.declared_status <> 'met', false)
+               AS declared_against
+    FROM winners w JOIN groups g USING (supplier_id, criterion_id, fresh, rank, strength)
+    LEFT JOIN declared d USING (supplier_id, criterion_id)
+)"""
+
+_CONFLICT_COLUMNS = """,
+       count(*) FILTER (WHERE t.disagrees) AS conflicts,
+       list(t.criterion_id ORDER BY t.criterion_id) FILTER (WHERE t.disagrees) AS conflict_criteria,
+       count(*) FILTER (WHERE t.declared_against) AS declared_against,
+       list(t.criterion_id ORDER BY t.criterion_id) FILTER (WHERE t.declared_against) AS declared_against_criteria"""
+
+
 def counts(
     store: Store, as_of: date, version: str, settings: Settings, frames: Frames, *, with_conflicts: bool = False
 ) -> pl.DataFrame:
     """Per supplier, category and ★ level: criteria met and partial by fresh evidence (set-based,
     without materialising the unknown rows); ``with_conflicts`` adds the criteria whose deciding
-    evidence is contradicted by a piece of equal weight, which doubles the cost."""
+    evidence is contradicted by a piece of equal weight."""
     criteria, crosswalks = frames
-    conflicts = (
-        """,
-               count(*) FILTER (WHERE t.disagrees) AS conflicts,
-               list(t.criterion_id ORDER BY t.criterion_id) FILTER (WHERE t.disagrees) AS conflict_criteria,
-               count(*) FILTER (WHERE t.declared_against) AS declared_against,
-               list(t.criterion_id ORDER BY t.criterion_id) FILTER (WHERE t.declared_against) AS declared_against_criteria"""
-        if with_conflicts
-        else ""
+    policy = policy_for(store)
+    head = _EVIDENCE.format(
+        xw="xw_frame",
+        crit="crit_frame",
+        expiry=expiry_sql("c", policy),
+        stale=stale_sql("c", policy),
+        who_c="TRUE",
+        who_s="TRUE",
     )
-    sql = _sql(
-        store,
-        f"""
-        SELECT t.supplier_id, k.category_no, k.level,
-               count(*) FILTER (WHERE t.status = 'met' AND t.fresh) AS met,
-               count(*) FILTER (WHERE t.status = 'partial' AND t.fresh) AS partial{conflicts}
-        FROM tied t JOIN crit_frame k USING (criterion_id)
-        WHERE t.position = 1
-        GROUP BY ALL""",
-        None,
+    sql = head + _COUNTED.format(
+        conflicts=_CONFLICTS if with_conflicts else "",
+        conflict_columns=_CONFLICT_COLUMNS if with_conflicts else "",
+        decided="decided" if with_conflicts else "winners",
     )
     return store.frame_with(sql, _params(as_of, version, settings, None), xw_frame=crosswalks, crit_frame=criteria)
