@@ -17,7 +17,9 @@ the document's navigation start (``performance.timeOrigin``, read in the browser
 has settled by the browser tests' definition (tests/browser/page_reading.py): connected, the
 script not running, no "Running…" widget, no stale element, the page's title (or an error box)
 drawn in the main area, every visible table and chart drawn. The state must still hold 150 ms
-later (a run may start another); if it does not, the time is taken when it settles again.
+later (a run may start another); if it does not, the time is taken when it settles again. Each
+time is also split at the moment Streamlit's websocket connected ("booted": the HTML, scripts and
+front end loaded, the same for every page) and the rest (the script run, sending, drawing).
 
 ``--repeat`` rounds (default 3) go through all pages in turn; nothing is discarded: the first
 round meets the server's caches cold (the Overview's board, readiness, coverage… are computed

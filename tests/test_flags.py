@@ -350,3 +350,115 @@ def test_daily_derivation_runs_once_a_day(store):
     assert flags.ensure_current(store, AS_OF).raised == 1
     assert flags.ensure_current(store, AS_OF) is None
     assert flags.ensure_current(store, AS_OF + timedelta(days=1)) is not None
+
+
+def test_the_history_worked_out_set_wise_is_the_history_day_by_day_would_leave(tmp_path: Path):
+    """``replay`` on a registry without history derives every day, then writes the flags, their
+    steps and the readiness changes in one transaction; it must leave exactly what reconciling
+    day by day leaves (the path it takes on a registry that keeps history already)."""
+    days = [AS_OF - timedelta(days=30 * back) for back in range(6, 0, -1)] + [AS_OF]
+    set_wise = make_store(tmp_path / "set.duckdb", suppliers=150, seed=7)
+    by_day = make_store(tmp_path / "day.duckdb", suppliers=150, seed=7)
+    done = flags.replay(set_wise, AS_OF, 6, actor=SYSTEM)
+    for day in days[:-1]:
+        flags.refresh(by_day, day, actor=SYSTEM)
+    expected = flags.refresh(by_day, AS_OF, actor=SYSTEM)
+    assert done == expected
+
+    def kept(store) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        flag_rows = store.frame(
+            """SELECT flag_key, supplier_id, kind, rule_id, subject, severity, reason, reason_en, CAST(facts AS VARCHAR) AS facts,
+                      state, closed_by_rule, note, first_held_on, last_held_on, state_changed_by
+               FROM flag ORDER BY flag_key"""
+        )
+        readiness = store.frame("SELECT * FROM readiness_history ORDER BY supplier_id, taken_on")
+        steps = store.frame(
+            """SELECT a.action, f.flag_key, CAST(a.detail AS VARCHAR) AS detail,
+                      count(*) FILTER (WHERE d.action = 'derive_flags') OVER (ORDER BY a.audit_id) AS day
+               FROM audit_log a LEFT JOIN flag f ON a.entity_id = CAST(f.flag_id AS VARCHAR)
+               JOIN audit_log d USING (audit_id)
+               WHERE a.entity = 'flag' ORDER BY day, a.action, f.flag_key"""
+        )
+        return flag_rows, readiness, steps
+
+    for ours, theirs in zip(kept(set_wise), kept(by_day), strict=True):
+        assert ours.equals(theirs)
+    flag_rows, readiness, steps = kept(set_wise)
+    assert {"flag_raised", "flag_closed", "derive_flags"} <= set(steps["action"])
+    assert readiness["taken_on"].n_unique() > 1 and set(flag_rows["state"]) == {"open", "resolved"}
+
+
+def test_flags_that_close_and_hold_again_have_the_same_history_set_wise_as_day_by_day(tmp_path: Path):
+    """Hand-made days where flags open, close, reopen and close again: the set-wise history
+    (registry/domain/history.py) and daily reconciliation agree on every flag, note and step."""
+    from registry.domain.flag_rules import FLAG_COLUMNS
+    from registry.domain.history import flag_history, readiness_changes
+    from registry.domain.yardstick import HISTORY_COLUMNS
+    from registry.services.derivation import _closing, rules_in_force
+    from registry.store import flags as stored
+
+    days = [AS_OF - timedelta(days=30 * back) for back in range(4, -1, -1)]
+    held_on = {"A": [0, 1, 2, 3, 4], "B": [0, 2], "C": [1, 3, 4], "D": [4], "E": [1]}
+    rule = {
+        "A": "stale.evidence",
+        "B": "coverage_hole",
+        "C": "renewal.surveillance",
+        "D": "conflict",
+        "E": "stale.no_evidence",
+    }
+
+    def derived(day: int) -> pl.DataFrame:
+        rows = [
+            {
+                "flag_key": f"{rule[k]}|S{k}|",
+                "supplier_id": f"S{k}",
+                "kind": "renewal",
+                "rule_id": rule[k],
+                "subject": "",
+                "severity": "critical" if day == 4 else "warning",
+                "reason": f"{k} 日{day}",
+                "reason_en": f"{k} day {day}",
+                "facts": json.dumps({"day": day}),
+            }
+            for k, on in held_on.items()
+            if day in on
+        ]
+        return pl.DataFrame(rows, schema={c: pl.String for c in FLAG_COLUMNS})
+
+    def snapshot(day: int) -> pl.DataFrame:
+        values = {c: [0.5 + 0.1 * (day // 2), 0.2] for c in HISTORY_COLUMNS}
+        return pl.DataFrame({"supplier_id": ["SA", "SB"], **values})
+
+    set_wise = make_store(tmp_path / "set.duckdb")
+    by_day = make_store(tmp_path / "day.duckdb")
+    closing = _closing(rules_in_force(by_day))
+    for number, day in enumerate(days):
+        expected = stored.reconcile(by_day, SYSTEM, day, derived(number), snapshot(number), closing, None)
+    history = flag_history(
+        pl.concat([derived(n).with_columns(day=pl.lit(n, dtype=pl.Int64)) for n in range(len(days))]), days, closing
+    )
+    readiness = readiness_changes(
+        pl.concat([snapshot(n).with_columns(taken_on=pl.lit(d, dtype=pl.Date)) for n, d in enumerate(days)])
+    )
+    assert stored.record_history(set_wise, SYSTEM, days, history, readiness) == expected
+
+    def kept(store) -> list[pl.DataFrame]:
+        return [
+            store.frame(
+                """SELECT flag_key, severity, reason, CAST(facts AS VARCHAR) AS facts, state, closed_by_rule, note,
+                          first_held_on, last_held_on FROM flag ORDER BY flag_key"""
+            ),
+            store.frame("SELECT * FROM readiness_history ORDER BY supplier_id, taken_on"),
+            store.frame(
+                """SELECT action, CAST(detail AS VARCHAR) AS detail FROM audit_log
+                   WHERE entity = 'flag' ORDER BY audit_id"""
+            ),
+        ]
+
+    ours, theirs = kept(set_wise), kept(by_day)
+    for mine, reference in zip(ours, theirs, strict=True):
+        assert mine.to_dicts() == reference.to_dicts()
+    flag_rows = {r["flag_key"].split("|")[1][1:]: r for r in ours[0].to_dicts()}
+    assert (flag_rows["B"]["state"], flag_rows["B"]["closed_by_rule"]) == ("resolved", True)
+    assert flag_rows["C"]["note"] == f"{days[3]}: 再び該当" and flag_rows["C"]["state"] == "open"
+    assert ours[2]["action"].to_list().count("flag_reopened") == 2

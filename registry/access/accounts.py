@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import polars as pl
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 from registry import clock
 from registry.access.portal import Refusal, invitation_refusal
@@ -98,8 +99,6 @@ def check_password(password: str, *, user_id: str = "", other_words: tuple[str, 
     known = [_folded(w) for w in (user_id, *other_words, "monosashi", "モノサシ") if w]
     known += [part for word in known for part in re.split(r"[@._\s-]+", word) if len(part) >= 3]
     # zxcvbn reads at most 72 characters; a long passphrase is judged by its first 72
-    from zxcvbn import zxcvbn  # its dictionaries take a tenth of a second to load: only when asked
-
     score = zxcvbn(folded[:72], user_inputs=known)["score"]
     rest = folded
     for word in sorted(set(known), key=len, reverse=True):  # what is left beyond the known words

@@ -19,6 +19,7 @@ import polars as pl
 from questionnaires.flag_rules import FlagRules, default_rules
 from registry.domain.actor import Actor
 from registry.domain.flag_rules import FLAG_COLUMNS, Facts, evaluate
+from registry.domain.history import flag_history, readiness_changes
 from registry.services import supply_chain, yardstick
 from registry.services.requests import current_requests
 from registry.store import Store
@@ -128,6 +129,17 @@ class Refresh:
         return self.raised + self.still_holding
 
 
+def _closing(rules: FlagRules) -> pl.DataFrame:
+    """Each rule's note when it closes a flag."""
+    return pl.DataFrame(
+        {
+            "rule_id": [r.id for r in rules.rules],
+            "closed_ja": [r.closed_ja for r in rules.rules],
+            "closed_en": [r.closed_en for r in rules.rules],
+        }
+    )
+
+
 def refresh(store: Store, as_of: date, suppliers: Sequence[str] | None = None, *, actor: Actor) -> Refresh:
     """Re-derive the flags (of ``suppliers``, or all) and reconcile them with the stored ones, in
     one transaction."""
@@ -135,23 +147,38 @@ def refresh(store: Store, as_of: date, suppliers: Sequence[str] | None = None, *
     with store.held_open():
         scope = _scope_of(store, suppliers)
         derived, snapshot = _derive(store, as_of, scope, rules)
-    closing = pl.DataFrame(
-        {
-            "rule_id": [r.id for r in rules.rules],
-            "closed_ja": [r.closed_ja for r in rules.rules],
-            "closed_en": [r.closed_en for r in rules.rules],
-        }
-    )
-    done = stored_flags.reconcile(store, actor, as_of, derived, snapshot, closing, scope.frame)
+    done = stored_flags.reconcile(store, actor, as_of, derived, snapshot, _closing(rules), scope.frame)
     return Refresh(as_of, done.raised, done.still_holding, done.reopened, done.closed)
 
 
 def replay(store: Store, as_of: date, months: int, *, actor: Actor) -> Refresh:
     """Derive as of the same day of each of the last ``months`` months, then ``as_of``: a new
-    registry (the demo) gets the flag and readiness history daily derivations would have left."""
-    for back in range(months, 0, -1):
-        refresh(store, as_of - timedelta(days=30 * back), actor=actor)
-    return refresh(store, as_of, actor=actor)
+    registry (the demo) gets the flag and readiness history daily derivations would have left.
+
+    On a registry that keeps no history yet, the days are derived in one pass and their history
+    (which flags opened, closed and reopened when, and the readiness changes) is worked out
+    set-wise and written in one transaction; otherwise day by day, reconciling with what is kept.
+    """
+    days = [as_of - timedelta(days=30 * back) for back in range(months, 0, -1)] + [as_of]
+    if not stored_flags.history_is_empty(store):
+        for day in days[:-1]:
+            refresh(store, day, actor=actor)
+        return refresh(store, as_of, actor=actor)
+    rules = rules_in_force(store)
+    held, snapshots = [], []
+    with store.held_open():
+        for number, day in enumerate(days):
+            derived, snapshot = _derive(store, day, _Scope(), rules)
+            held.append(derived.with_columns(day=pl.lit(number, dtype=pl.Int64)))
+            snapshots.append(snapshot.with_columns(taken_on=pl.lit(day, dtype=pl.Date)))
+    done = stored_flags.record_history(
+        store,
+        actor,
+        days,
+        flag_history(pl.concat(held), days, _closing(rules)),
+        readiness_changes(pl.concat(snapshots)),
+    )
+    return Refresh(as_of, done.raised, done.still_holding, done.reopened, done.closed)
 
 
 def ensure_current(store: Store, today: date) -> Refresh | None:

@@ -14,7 +14,9 @@ import polars as pl
 from registry import clock
 from registry.domain.actor import Actor
 from registry.domain.flag_rules import STATES, WORKFLOW, FlagError
+from registry.domain.history import FlagHistory
 from registry.domain.yardstick import HISTORY_COLUMNS
+from registry.errors import MonosashiError
 from registry.store.core import Store, Transaction
 
 __all__ = [
@@ -23,11 +25,13 @@ __all__ = [
     "flag_history",
     "flags",
     "held_flags_of",
+    "history_is_empty",
     "needing_support",
     "newest_evidence",
     "open_flags_on",
     "people",
     "reconcile",
+    "record_history",
     "reset_rules",
     "rule_overrides",
     "set_flag_state",
@@ -272,7 +276,13 @@ def reconcile(
                 RETURNING f.flag_id, f.supplier_id, f.rule_id""",
             params,
         )
+        # the flags the rules had closed and that hold again (read before the update: a flag that
+        # still holds the day after its reopening keeps its note, and is not reopened again)
         reopened = tx.execute(
+            f"""SELECT f.flag_id, f.supplier_id, f.rule_id FROM flag f JOIN {name} d USING (flag_key)
+                WHERE f.closed_by_rule ORDER BY f.flag_id"""
+        )
+        tx.execute(
             f"""UPDATE flag f SET state = CASE WHEN f.closed_by_rule THEN 'open' ELSE f.state END,
                     note = CASE WHEN f.closed_by_rule THEN strftime($as_of, '%Y-%m-%d') || ': 再び該当' ELSE f.note END,
                     state_changed_at = CASE WHEN f.closed_by_rule THEN $now ELSE f.state_changed_at END,
@@ -280,8 +290,7 @@ def reconcile(
                     closed_by_rule = false,
                     severity = d.severity, reason = d.reason, reason_en = d.reason_en, facts = d.facts,
                     last_held_on = $as_of
-                FROM {name} d WHERE d.flag_key = f.flag_key
-                RETURNING f.flag_id, f.supplier_id, f.rule_id, f.note LIKE '%再び該当'""",
+                FROM {name} d WHERE d.flag_key = f.flag_key""",
             params,
         )
         raised = tx.execute(
@@ -323,8 +332,7 @@ def reconcile(
                         "entity_id": str(i),
                         "detail": {"supplier": s, "rule": r},
                     }
-                    for i, s, r, again in reopened
-                    if again
+                    for i, s, r in reopened
                 ),
             ]
         )
@@ -341,8 +349,75 @@ def reconcile(
     return Reconciled(
         raised=len(raised),
         still_holding=int(counts[1]) + int(counts[2]),
-        reopened=sum(1 for row in reopened if row[3]),
+        reopened=len(reopened),
         closed=len(closed),
+    )
+
+
+def history_is_empty(store: Store) -> bool:
+    """Whether no flag and no readiness has been kept yet (new content: the demo, a restore of one)."""
+    return not store.scalar("SELECT (SELECT count(*) FROM flag) + (SELECT count(*) FROM readiness_history)")
+
+
+def record_history(
+    store: Store, actor: Actor, days: Sequence[date], history: FlagHistory, readiness: pl.DataFrame
+) -> Reconciled:
+    """Write a history computed set-wise (registry/domain/history.py) into a registry that keeps
+    none yet, in one transaction: the flags as the last day leaves them, the readiness rows, and
+    the audit lines day by day (each day's steps, then its ``derive_flags``), as daily
+    reconciliation would have written them."""
+    now = clock.now()
+    last = len(days) - 1
+    with store.transaction(actor) as tx:
+        if tx.execute("SELECT (SELECT count(*) FROM flag) + (SELECT count(*) FROM readiness_history)")[0][0]:
+            raise MonosashiError("database.commit_conflict")  # another session derived meanwhile
+        tx.insert_frame(
+            "flag",
+            history.flags.with_columns(
+                raised_at=pl.lit(now), state_changed_at=pl.lit(now), state_changed_by=pl.lit("system")
+            ),
+        )
+        tx.insert_frame("readiness_history", readiness)
+        ids = pl.DataFrame(
+            tx.execute("SELECT flag_key, flag_id FROM flag"), schema=["flag_key", "flag_id"], orient="row"
+        )
+        order = {"flag_raised": 0, "flag_closed": 1, "flag_reopened": 2}
+        steps = (
+            history.steps.join(ids, on="flag_key")
+            .with_columns(order=pl.col("action").replace_strict(order, return_dtype=pl.Int8))
+            .sort("day", "order", "flag_id")
+        )
+        by_day = {key[0]: frame for key, frame in steps.group_by("day")}
+        lines: list[dict[str, object]] = []
+        for number, day in enumerate(days):
+            raised = closed = 0
+            of_day = by_day.get(number, steps.clear())
+            for flag_id, supplier_id, rule_id, action in of_day.select(
+                "flag_id", "supplier_id", "rule_id", "action"
+            ).iter_rows():
+                detail: dict[str, object] = {"supplier": supplier_id, "rule": rule_id}
+                if action == "flag_closed":
+                    detail["by"] = "rule"
+                    closed += 1
+                raised += action == "flag_raised"
+                lines.append({"action": action, "entity": "flag", "entity_id": str(flag_id), "detail": detail})
+            lines.append(
+                {
+                    "action": "derive_flags",
+                    "entity": "flag",
+                    "detail": {"as_of": day, "scope": "all", "raised": raised, "closed": closed},
+                }
+            )
+        tx.audit_many(lines)
+        tx.execute("INSERT OR REPLACE INTO setting VALUES ('flags.derived_as_of', ?)", [days[last].isoformat()])
+    on_last = history.steps.filter(pl.col("day") == last)
+    held_last = history.flags.filter(pl.col("state") == "open").height
+    raised = on_last.filter(action="flag_raised").height
+    return Reconciled(
+        raised=raised,
+        still_holding=held_last - raised,
+        reopened=on_last.filter(action="flag_reopened").height,
+        closed=on_last.filter(action="flag_closed").height,
     )
 
 
