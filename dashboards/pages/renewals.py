@@ -1,6 +1,8 @@
 """Renewals: every certificate's validity on a timeline, what lapses within the policy's windows,
 what has lapsed or is overdue — filtered, and exported to Excel, CSV or a calendar."""
 
+from functools import partial
+
 import streamlit as st
 
 from dashboards import figures, ui
@@ -79,24 +81,25 @@ st.subheader(tr("renewals.lapsed"))
 table = ui.labelled(lapsed.select(columns), scheme="scheme", state="state")
 ui.table(table)
 
+# The files are made when a button is clicked, not on every run of the page.
 export = due.vstack(lapsed)
 downloads = st.columns(3)
 downloads[0].download_button(
     tr("export.excel"),
-    exports.to_excel(export.select(columns), "renewals"),
+    partial(exports.to_excel, export.select(columns), "renewals"),
     file_name=f"renewals_{as_of}.xlsx",
     key="renewals_xlsx",
 )
 downloads[1].download_button(
     tr("export.csv"),
-    exports.to_csv(export.select(columns)),
+    partial(exports.to_csv, export.select(columns)),
     file_name=f"renewals_{as_of}.csv",
     mime="text/csv",
     key="renewals_csv",
 )
 downloads[2].download_button(
     tr("export.ics"),
-    exports.renewals_ics(export, clock.now()),
+    partial(exports.renewals_ics, export, clock.now()),
     file_name=f"renewals_{as_of}.ics",
     mime="text/calendar",
     key="renewals_ics",

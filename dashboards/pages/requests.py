@@ -2,7 +2,9 @@
 request from draft to achieved, and print the request letters."""
 
 from datetime import timedelta
+from functools import partial
 
+import polars as pl
 import streamlit as st
 
 from dashboards import ui
@@ -11,6 +13,11 @@ from registry.errors import MonosashiError
 from registry.services import documents, exports, flags, requests
 from registry.services.requests import LevelRequest
 from registry.services.settings import scheme_start
+
+# A choice offers at most this many requests or suppliers (the list's first, by due date): at
+# 100,000 suppliers a list of every one is too heavy to send and too long to look through. The
+# filters above narrow it, and the step can be applied to every request ready for it at once.
+OFFERED = 1000
 
 store = ui.store()
 as_of = ui.as_of()
@@ -73,7 +80,7 @@ if current.is_empty():
     st.info(tr("requests.empty"))
     st.stop()
 
-filters = st.columns(2)
+filters = st.columns(3)
 states = ui.multiselect(
     filters[0], tr("col.state"), list(requests.EFFECTIVE_STATES), lambda s: tr(f"request_state.{s}"), key="rq_states"
 )
@@ -84,11 +91,16 @@ tiers = ui.multiselect(
     lambda t: tr("tier.label", tier=t),
     key="rq_tiers",
 )
+search = filters[2].text_input(tr("requests.search"), key="rq_search", placeholder=tr("app.supplier_search"))
 shown = current
 if states:
     shown = shown.filter(shown["state"].is_in(states))
 if tiers:
     shown = shown.filter(shown["tier"].is_in(tiers))
+if search:
+    shown = shown.filter(
+        pl.col("supplier_id").str.contains(search, literal=True) | pl.col("name").str.contains(search, literal=True)
+    )
 columns = [
     "request_id",
     "supplier_id",
@@ -115,14 +127,23 @@ ui.downloads(shown.select(columns), "requests", as_of)
 st.subheader(tr("requests.progress"))
 step = ui.radio(st, tr("requests.step"), ["sent", "acknowledged"], lambda s: tr(f"request_state.{s}"), key="rq_step")
 ready = shown.filter(shown["stored_state"] == ("draft" if step == "sent" else "sent"))
-labels = dict(zip(ready["request_id"], ready["supplier_id"] + " " + ready["name"], strict=True))
-chosen = st.multiselect(
-    tr("requests.choose", n=ready.height),
-    list(labels),
-    format_func=lambda r: f"{r} — {labels[r]}",
-    key=f"rq_progress_{step}",
-    placeholder=tr("app.choose"),
+offered = ready.head(OFFERED)
+labels = dict(zip(offered["request_id"], offered["supplier_id"] + " " + offered["name"], strict=True))
+every_ready = st.checkbox(
+    tr("requests.all_ready", n=ready.height), key=f"rq_progress_all_{step}", disabled=ready.is_empty()
 )
+if every_ready:
+    chosen = ready["request_id"].to_list()
+else:
+    chosen = st.multiselect(
+        tr("requests.choose", n=ready.height),
+        list(labels),
+        format_func=lambda r: f"{r} — {labels[r]}",
+        key=f"rq_progress_{step}",
+        placeholder=tr("app.choose"),
+    )
+    if ready.height > OFFERED:
+        st.caption(tr("requests.offered", limit=OFFERED, n=ready.height))
 on = st.date_input(tr("requests.on"), value=as_of, key="rq_on", format="YYYY-MM-DD")
 if st.button(tr("requests.mark", state=tr(f"request_state.{step}"), n=len(chosen)), key="rq_mark", disabled=not chosen):
     try:
@@ -137,25 +158,30 @@ st.subheader(tr("requests.letters"))
 st.caption(tr("requests.letters.caption"))
 buyer = store.setting("buyer.name") or tr("requests.buyer.default")
 contact = store.setting("buyer.contact") or ""
+addressees = shown.head(OFFERED)
+names = dict(zip(addressees["supplier_id"], addressees["name"], strict=True))
 recipients = st.multiselect(
     tr("requests.letters.for"),
-    shown["supplier_id"].to_list(),
-    format_func=lambda s: f"{s} {dict(zip(shown['supplier_id'], shown['name'], strict=True)).get(s, '')}",
+    list(names),
+    format_func=lambda s: f"{s} {names.get(s, '')}",
     key="rq_letters",
     placeholder=tr("app.choose"),
     max_selections=200,
 )
+if shown.height > OFFERED:
+    st.caption(tr("requests.offered", limit=OFFERED, n=shown.height))
+# The letters are written when the button is clicked, not on every run of the page.
 if len(recipients) == 1:
     st.download_button(
         tr("requests.letter.download"),
-        documents.request_letter_xlsx(store, as_of, recipients[0], buyer_name=buyer, contact=contact),
+        partial(documents.request_letter_xlsx, store, as_of, recipients[0], buyer_name=buyer, contact=contact),
         file_name=f"request-{recipients[0]}.xlsx",
         key="rq_letter_one",
     )
 elif recipients:
     st.download_button(
         tr("requests.letters.download", n=len(recipients)),
-        documents.request_letters_zip(store, as_of, recipients, buyer_name=buyer, contact=contact),
+        partial(documents.request_letters_zip, store, as_of, recipients, buyer_name=buyer, contact=contact),
         file_name=f"requests-{as_of}.zip",
         mime="application/zip",
         key="rq_letter_zip",
@@ -165,7 +191,7 @@ st.subheader(tr("requests.bulk"))
 st.caption(tr("requests.bulk.caption"))
 st.download_button(
     tr("requests.bulk.template"),
-    exports.to_csv(requests.request_list_example(current.head(3))),
+    partial(exports.to_csv, requests.request_list_example(current.head(3))),
     file_name="request-list.csv",
     mime="text/csv",
     key="rq_template",

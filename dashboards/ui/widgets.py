@@ -127,7 +127,7 @@ def links(page: str, targets: list[tuple[str, dict[str, str]]], per_row: int | N
 
 def supplier_links(supplier_ids: list[str], names: list[str | None], limit: int = 12) -> None:
     """Links to the Supplier page of the first ``limit`` suppliers (the others are in the table above)."""
-    shown = list(zip(supplier_ids, names, strict=True))[:limit]
+    shown = list(zip(supplier_ids[:limit], names[:limit], strict=True))
     for row_start in range(0, len(shown), 3):  # three to a row: a long company name still shows whole
         cells = st.columns(3)
         for cell, (supplier_id, name) in zip(cells, shown[row_start : row_start + 3], strict=False):
@@ -168,11 +168,8 @@ def downloads(frame: pl.DataFrame, name: str, as_of: date) -> None:
 def timeline_rows(certificates: pl.DataFrame, due: pl.DataFrame, limit: int = 60) -> pl.DataFrame:
     """The certificates to draw: those needing attention first, then the rest, at most ``limit``
     suppliers (a timeline of thousands of rows helps no one)."""
-    suppliers = due["supplier_id"].unique(maintain_order=True).to_list()
-    suppliers += [
-        s for s in certificates["supplier_id"].unique(maintain_order=True).to_list() if s not in set(suppliers)
-    ]
-    return certificates.filter(pl.col("supplier_id").is_in(suppliers[:limit]))
+    suppliers = pl.concat([due["supplier_id"], certificates["supplier_id"]]).unique(maintain_order=True)
+    return certificates.filter(pl.col("supplier_id").is_in(suppliers.head(limit).implode()))
 
 
 def portal_link(token: str) -> str:

@@ -61,11 +61,13 @@ def demo(db: Path | None, n_suppliers: int, seed: int, as_of: Any, force: bool, 
     content.initialise(store, _actor())
     data = generate_demo(n_suppliers, seed, _as_of(as_of))
     content.replace_demo(store, data, _actor(), seed=seed, force=force)
-    flags.replay(store, _as_of(as_of), history_months, actor=_actor())
-    click.echo(
+    made = (
         f"{store.path}: demo registry with {data.suppliers.height} suppliers, {data.links.height} links, "
         f"{data.certificates.height} certificates, {data.requests.height} requests (seed {seed})"
     )
+    del data  # written: its answers (a gigabyte at 100,000 suppliers) need not outlive the write
+    flags.replay(store, _as_of(as_of), history_months, actor=_actor())
+    click.echo(made)
 
 
 @click.command()

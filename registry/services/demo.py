@@ -449,6 +449,9 @@ def _audit_reports(certificates: pl.DataFrame, seed: int, as_of: date) -> tuple[
     return blobs, attached
 
 
+_ANSWER_CHUNK = 10_000  # submissions whose answers are made at once
+
+
 def _submissions(
     suppliers: pl.DataFrame, tier_of: list[int], seed: int, as_of: date
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -489,25 +492,38 @@ def _submissions(
             submitted_on=pl.lit(as_of) - pl.duration(days=pl.col("age")),
         )
     )
-    scs_answers = (
-        subs.filter(pl.col("framework_id") == "scs")
-        .join(criteria, how="cross")
-        .filter(pl.col("level_right") <= pl.col("level"))
-        .with_columns(draw=(pl.concat_str("supplier_id", "item_id", "round").hash(seed) % 1000) / 1000)
-        .with_columns(
-            status=pl.when(pl.col("draw") < 0.05)
-            .then(pl.lit("unknown"))
-            .when(pl.col("draw") < 0.05 + pl.col("maturity") * 0.85)
-            .then(pl.lit("met"))
-            .when(pl.col("draw") < 0.15 + pl.col("maturity") * 0.85)
-            .then(pl.lit("partial"))
-            .otherwise(pl.lit("not_met"))
-        )
-        .with_columns(
-            raw_answer=pl.col("status").replace_strict(
-                {"met": "○", "partial": "△", "not_met": "✖", "unknown": None}, return_dtype=pl.String
+
+    def scs_answers_of(chunk: pl.DataFrame) -> pl.DataFrame:
+        return (
+            chunk.join(criteria, how="cross")
+            .filter(pl.col("level_right") <= pl.col("level"))
+            .with_columns(draw=(pl.concat_str("supplier_id", "item_id", "round").hash(seed) % 1000) / 1000)
+            .with_columns(
+                status=pl.when(pl.col("draw") < 0.05)
+                .then(pl.lit("unknown"))
+                .when(pl.col("draw") < 0.05 + pl.col("maturity") * 0.85)
+                .then(pl.lit("met"))
+                .when(pl.col("draw") < 0.15 + pl.col("maturity") * 0.85)
+                .then(pl.lit("partial"))
+                .otherwise(pl.lit("not_met"))
+            )
+            .select(
+                "submission_id",
+                "item_id",
+                raw_answer=pl.col("status").replace_strict(
+                    {"met": "○", "partial": "△", "not_met": "✖", "unknown": None}, return_dtype=pl.String
+                ),
+                status="status",
             )
         )
+
+    # A chunk at a time: the cross join's working columns for every submission at once peaked at
+    # 2 GB at 100,000 suppliers; only the four answer columns are kept.
+    scs_subs = subs.filter(pl.col("framework_id") == "scs").select(
+        "submission_id", "supplier_id", "round", "level", "maturity"
+    )
+    scs_answers = pl.concat(
+        [scs_answers_of(chunk) for chunk in scs_subs.iter_slices(_ANSWER_CHUNK)] or [scs_answers_of(scs_subs)]
     )
     ipa_labels = {
         "met": "実施している",
