@@ -75,8 +75,7 @@ def candidates(store: Store, as_of: date, lang: str = "ja") -> pl.DataFrame:
         )
     ids = flagged["supplier_id"].to_list()
     requests = current_requests(store, as_of, ids).select("supplier_id", target_level="requested_level")
-    statuses = yardstick.derive(store, as_of, ids)
-    ready = yardstick.readiness(statuses, yardstick.catalogue_in_force(store)).select("supplier_id", "star3", "star4")
+    ready = yardstick.readiness_of(store, as_of, ids).select("supplier_id", "star3", "star4")
     ranked = (
         flagged.join(requests, on="supplier_id", how="left")
         .with_columns(pl.col("target_level").fill_null(3))

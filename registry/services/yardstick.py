@@ -9,6 +9,8 @@ Supplier pages and ``monosashi status`` all read it through :func:`readiness_of`
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
 
@@ -32,6 +34,7 @@ from registry.domain.yardstick import (
 from registry.services.crosswalks import effective_crosswalks
 from registry.services.profiles import mapping_profiles
 from registry.store import Store, evidence
+from registry.store.audit import evidence_revision
 from registry.store.settings import user_crosswalk_texts, yardstick_settings
 
 __all__ = [
@@ -107,14 +110,38 @@ def derive(
         return evidence.statuses(store, as_of, version, settings, frames, supplier_id)
 
 
+# The whole registry's counts, kept per (file, revision, date, thresholds, criteria and crosswalks):
+# at 100,000 suppliers they take seconds, and the daily derivation, the Overview, the Suppliers
+# and Support pages all read them. Any write changes the revision (registry/store/audit.py).
+_COUNTS_KEPT = 6
+_counts_cache: OrderedDict[tuple[object, ...], tuple[object, pl.DataFrame]] = OrderedDict()
+_counts_lock = threading.Lock()
+
+
 def portfolio_counts(
     store: Store, as_of: date, settings: Settings | None = None, *, with_conflicts: bool = False
 ) -> pl.DataFrame:
     """Per supplier, category and ★ level: criteria met and partial by fresh evidence, for every
-    supplier at once; ``with_conflicts`` adds the contradicted criteria."""
+    supplier at once; ``with_conflicts`` adds the contradicted criteria. Kept until the registry
+    changes: counts with conflicts also answer a call without."""
     with store.held_open():
         version, settings, frames = _inputs(store, settings)
-        return evidence.counts(store, as_of, version, settings, frames, with_conflicts=with_conflicts)
+        key = (str(store.path.resolve()), evidence_revision(store), as_of, repr(settings), version, id(frames))
+        with _counts_lock:
+            for wanted in (True,) if with_conflicts else (False, True):
+                kept = _counts_cache.get((*key, wanted))
+                if kept is not None:
+                    _counts_cache.move_to_end((*key, wanted))
+                    return kept[1] if wanted == with_conflicts else kept[1].select(_BASE_COUNT_COLUMNS)
+        counts = evidence.counts(store, as_of, version, settings, frames, with_conflicts=with_conflicts)
+    with _counts_lock:
+        _counts_cache[(*key, with_conflicts)] = (frames, counts)  # the frames kept alive: their id is in the key
+        while len(_counts_cache) > _COUNTS_KEPT:
+            _counts_cache.popitem(last=False)
+    return counts
+
+
+_BASE_COUNT_COLUMNS = ["supplier_id", "category_no", "level", "met", "partial"]
 
 
 def explain(

@@ -19,6 +19,7 @@ __all__ = [
     "AuditVerdict",
     "audit_actions",
     "audit_entries",
+    "evidence_revision",
     "revision",
     "verify",
 ]
@@ -89,6 +90,15 @@ def verify(store: Store) -> AuditVerdict:
 def revision(store: Store) -> int:
     """A number that grows with every write (the newest audit entry): a cache key for derived views."""
     return int(store.scalar("SELECT coalesce(max(audit_id), 0) FROM audit_log") or 0)
+
+
+def evidence_revision(store: Store) -> int:
+    """A number that grows with every write except the flags' (the newest audit entry about anything
+    else): a cache key for what the evidence alone decides, which a derivation of the flags, writing
+    flags and readiness history, leaves as it was."""
+    return int(
+        store.scalar("SELECT coalesce(max(audit_id), 0) FROM audit_log WHERE entity IS DISTINCT FROM 'flag'") or 0
+    )
 
 
 def audit_entries(
