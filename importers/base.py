@@ -3,6 +3,7 @@ names file, sheet and cell."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -270,6 +271,7 @@ class Importer(Protocol):
     def parse(self, source: SourceFile, context: ImportContext) -> ImportBatch: ...
 
 
+@functools.lru_cache(maxsize=1024)
 def column_letter(index0: int) -> str:
     """Excel column letters for a 0-based index (0 → A, 26 → AA)."""
     letters = ""

@@ -33,7 +33,7 @@ from importers.tabular import (
     supplier_and_date,
 )
 from questionnaires.catalogue import Catalogue, available_versions, load_catalogue
-from registry.domain.models import Answer
+from registry.domain.models import Answer, kept_as_is
 
 __all__ = ["NAME", "detect_version", "parse", "sniff"]
 
@@ -100,15 +100,20 @@ def parse(source: SourceFile, context: ImportContext) -> ImportBatch:
         if status is None:
             problems.append(Problem.of(table.where(row0, answer_col), "scs.unknown_mark", found=raw, criterion=crit))
             continue
-        extra = {f: cell(row, c) for f, c in optional.items()}
-        answer = row_model(
-            Answer,
-            {"item_id": crit, "raw_answer": raw, "status": status, "location": table.where(row0, answer_col), **extra},
-            table=table,
-            row0=row0,
-            columns=optional,
-            default=answer_col,
-            problems=problems,
+        values = {
+            "item_id": crit,
+            "raw_answer": raw,
+            "status": status,
+            "location": table.where(row0, answer_col),
+            **{f: cell(row, c) for f, c in optional.items()},
+        }
+        # Most rows hold nothing validation would change: built as they are (tests/test_models.py)
+        answer = (
+            Answer.model_construct(**values)
+            if all(kept_as_is(v) for v in values.values())
+            else row_model(
+                Answer, values, table=table, row0=row0, columns=optional, default=answer_col, problems=problems
+            )
         )
         if answer is not None:
             answers.append(answer)

@@ -1,17 +1,26 @@
+import tempfile
 from datetime import date
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from pydantic import ValidationError
 
 from registry.domain.models import (
+    Answer,
     Certificate,
     LevelRequest,
     Supplier,
     SupplierLink,
     corporate_number_check_digit,
+    kept_as_is,
     normalise_corporate_number,
     supplier_name_key,
 )
+
+# Hypothesis keeps caches in .hypothesis/ beside the tests; keep the working tree clean.
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="monosashi-hypothesis-"))
 
 NTA = "7000012050002"  # the National Tax Agency's own corporate number
 
@@ -116,3 +125,32 @@ def test_request_recommendation_follows_the_three_questions():
     assert LevelRequest(**base).recommended_level is None
     with pytest.raises(ValidationError, match="before the request date"):
         LevelRequest(**{**base, "due_on": date(2026, 3, 1)})
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.text(max_size=12))
+@example("○")
+@example("4-1-2-3")
+@example("実施している 一部")
+@example("a  b")
+@example(" a")
+@example("ＳＣＳ")
+@example("a\u200bb")
+@example("a\u202eb")
+@example("a\x01b")
+@example("x\u3000y")
+@example("")
+def test_a_text_kept_as_is_is_what_validation_keeps(text: str):
+    """The readers skip validating a row whose every text is ``kept_as_is``: for such a text,
+    the validated model and the one built without validation must be the same."""
+    if not kept_as_is(text):
+        return
+    values = {"item_id": text, "raw_answer": text, "status": "met", "reason": text, "evidence": None, "note": text}
+    assert Answer(**values) == Answer.model_construct(**values)
+    assert Answer(**values).model_dump() == Answer.model_construct(**values).model_dump()
+
+
+def test_texts_validation_would_change_are_not_kept_as_is():
+    for text in ["", " a", "a ", "a  b", "ＳＣＳ", "a\u200bb", "a\u202eb", "a\x01b", "a\tb", "x\u3000y", "ｶﾞ"]:
+        assert not kept_as_is(text), repr(text)
+    assert kept_as_is(None) and kept_as_is("実施している") and kept_as_is("4-1-2-3")

@@ -457,12 +457,15 @@ def _check_against_registry(
         else:
             report.planned = plan
             report.warnings.extend(_before_the_scheme(report, plan, start))
-            registry.add(plan.suppliers)
+            if not plan.suppliers.is_empty():
+                registry.add(plan.suppliers)
 
 
 def _before_the_scheme(report: FileReport, plan: PlannedWrite, start: date) -> list[Problem]:
     """★ certificates issued, and ★ requests due, before SCS ★3/★4 start: kept, with a warning
     that names the start (the validity policy's ``scheme_start``, editable in Settings)."""
+    if plan.certificates.is_empty() and plan.requests.is_empty():  # an answer file: nothing to say
+        return []
     early = plan.certificates.filter(pl.col("scheme").is_in(["scs_star3", "scs_star4"]) & (pl.col("issued_on") < start))
     due = plan.requests.filter(pl.col("due_on") < start)
     warnings = [
@@ -579,6 +582,9 @@ class _Refusals:
 
 
 _EMPTY: dict[int, pl.DataFrame] = {}
+# The planned submissions and requests carry the time of planning, as their tables do.
+_SUBMISSION_PLANNED = {**SUBMISSION_SCHEMA, "imported_at": pl.Datetime("us")}
+_REQUEST_PLANNED = {**REQUEST_SCHEMA, "updated_at": pl.Datetime("us")}
 
 
 def _frame(
@@ -616,12 +622,14 @@ def _plan(
     submission_rows, answer_columns, proposal_rows = _plan_submissions(report, registry, problems)
     report.supplier_ids = sorted(set(report.supplier_ids))
     return PlannedWrite(
-        submissions=_frame(submission_rows, SUBMISSION_SCHEMA).with_columns(imported_at=pl.lit(now)),
+        submissions=_frame([{**r, "imported_at": now} for r in submission_rows], _SUBMISSION_PLANNED),
         answers=_frame(answer_columns, ANSWER_SCHEMA),
         suppliers=_frame(supplier_rows, SUPPLIER_SCHEMA),
-        links=_frame(link_rows, LINK_SCHEMA).unique(["parent_id", "child_id"], keep="first", maintain_order=True),
+        links=_frame(link_rows, LINK_SCHEMA).unique(["parent_id", "child_id"], keep="first", maintain_order=True)
+        if link_rows
+        else _frame([], LINK_SCHEMA),
         certificates=_frame(certificate_rows, CERTIFICATE_SCHEMA),
-        requests=_frame(request_rows, REQUEST_SCHEMA).with_columns(updated_at=pl.lit(now)),
+        requests=_frame([{**r, "updated_at": now} for r in request_rows], _REQUEST_PLANNED),
         proposals=_frame(proposal_rows, PROPOSAL_SCHEMA),
     )
 
