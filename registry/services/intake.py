@@ -322,6 +322,40 @@ def analyse(
     (all or nothing): then one bad row refuses the file. Files whose SHA-256 is in ``again`` are
     read even when the same bytes were imported before (the person chose to import them again).
     """
+    with store.held_open():  # one opening of the file for the whole check, not one per query
+        return _analyse(
+            store,
+            items,
+            supplier_id=supplier_id,
+            profile=profile,
+            limits=limits,
+            progress=progress,
+            create_missing_suppliers=create_missing_suppliers,
+            formats=formats,
+            wrong_format=wrong_format,
+            strict_supplier=strict_supplier,
+            today=today,
+            whole_lists=whole_lists,
+            again=again,
+        )
+
+
+def _analyse(
+    store: Store,
+    items: Iterable[FileReport | SourceFile],
+    *,
+    supplier_id: str | None,
+    profile: str | None,
+    limits: Limits | None,
+    progress: Callable[[int, int, str], None] | None,
+    create_missing_suppliers: bool,
+    formats: Iterable[str] | None,
+    wrong_format: str,
+    strict_supplier: bool,
+    today: date | None,
+    whole_lists: bool,
+    again: Iterable[str],
+) -> list[FileReport]:
     limits = limits or Limits()
     profiles = mapping_profiles(store)
     context = ImportContext(supplier_id=supplier_id, profile=profile, profiles=profiles, limits=limits)
@@ -1019,9 +1053,10 @@ def commit_and_compare(
 ) -> tuple[list[FileReport], pl.DataFrame]:
     """:func:`commit`, with where the touched suppliers stood before and after (:func:`changes`):
     what the Import page and ``monosashi import`` both show once the files are written."""
-    before = standing(store, today, touched(reports))
-    done = commit(store, reports, mode=mode, actor=actor, today=today, progress=progress)
-    return done, changes(before, standing(store, today, touched(done)), done, lang)
+    with store.held_open():
+        before = standing(store, today, touched(reports))
+        done = commit(store, reports, mode=mode, actor=actor, today=today, progress=progress)
+        return done, changes(before, standing(store, today, touched(done)), done, lang)
 
 
 def _refusal(location: str, exc: MonosashiError, actor: Actor) -> Problem:
