@@ -215,9 +215,22 @@ def requirement_matrix(
 
 
 def readiness_histogram(readiness: pl.DataFrame, column: str, title: str, x_title: str, y_title: str) -> go.Figure:
-    """How many suppliers have each readiness (share of criteria met), in 10 % bins."""
-    values = [100 * v for v in readiness[column].fill_null(0).to_list()]
-    fig = go.Figure(go.Histogram(x=values, xbins={"start": 0, "end": 100.001, "size": 10}, marker_color="#1f4e79"))
+    """How many suppliers have each readiness (share of criteria met), in 10 % bins (100 % in the
+    last). Counted here: the browser gets ten bars, not 100,000 values to bin (a second to draw)."""
+    bins = (readiness[column].fill_null(0) * 10).floor().clip(0, 9).cast(pl.Int64)
+    counts = dict(bins.value_counts().iter_rows())
+    fig = go.Figure(
+        go.Bar(
+            x=[10 * b + 5 for b in range(10)],
+            y=[counts.get(b, 0) for b in range(10)],
+            width=10,
+            customdata=[f"{10 * b}–{10 * b + 10}%" for b in range(10)],
+            hovertemplate="%{customdata}: %{y}<extra></extra>",
+            marker_color="#1f4e79",
+            marker_line_width=1,
+            marker_line_color="white",
+        )
+    )
     fig.update_xaxes(range=[0, 100], ticksuffix="%")
     return _layout(fig, title, x_title, y_title)
 
