@@ -65,7 +65,7 @@ def _dummy_hash() -> str:
     """Verified when there is no hash to check (unknown name, identity-provider account), so that
     every refusal costs the same time and says nothing about which accounts exist. Made on the
     first sign-in, not at import: hashing costs a third of a second that every CLI command paid."""
-    return _HASHER.hash(secrets.token_urlsafe(16))
+    return PasswordHasher().hash(secrets.token_urlsafe(16))  # the same parameters as _HASHER
 
 
 # Attempts on one account, and from one client, are checked one at a time in this process: a
