@@ -62,7 +62,7 @@ if supplier_id:
         ui.table(part)
     st.download_button(
         tr("supplier.gap_report"),
-        documents.gap_report_xlsx(report, lang),
+        lambda report=report: documents.gap_report_xlsx(report, lang),  # made on the click
         file_name=f"gap-{supplier_id}.xlsx",
         key="support_gap_one",
     )

@@ -21,10 +21,10 @@ from registry.domain.actor import Actor
 from registry.domain.flag_rules import FLAG_COLUMNS, Facts, evaluate
 from registry.domain.history import flag_history, readiness_changes
 from registry.services import supply_chain, yardstick
+from registry.services.renewals import certificate_states
 from registry.services.requests import current_requests
 from registry.store import Store
 from registry.store import flags as stored_flags
-from registry.store.certificates import certificate_states
 from registry.store.suppliers import supplier_count, supplier_status
 
 __all__ = ["Refresh", "derive", "ensure_current", "refresh", "replay", "rules_in_force"]

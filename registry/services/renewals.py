@@ -9,8 +9,9 @@ from datetime import date
 
 import polars as pl
 
+from registry.services.kept import per_evidence_revision
 from registry.store import Store
-from registry.store.certificates import certificate_states
+from registry.store import certificates as stored_certificates
 from registry.store.suppliers import supplier_status
 from registry.store.validity import policy_for
 
@@ -40,6 +41,16 @@ STATES = (
     "expiring",
     "valid",
 )
+
+
+def certificate_states(store: Store, as_of: date, supplier_id: str | None = None) -> pl.DataFrame:
+    """Every certificate with its state on ``as_of`` (optionally of one supplier), soonest expiry
+    first; the whole registry's kept until the evidence changes (registry/services/kept.py)."""
+    if supplier_id is not None:
+        return stored_certificates.certificate_states(store, as_of, supplier_id)
+    return per_evidence_revision(
+        store, ("certificate_states", as_of), lambda: stored_certificates.certificate_states(store, as_of)
+    )
 
 
 def _expiring_within(days: int) -> pl.Expr:

@@ -9,9 +9,7 @@ Supplier pages and ``monosashi status`` all read it through :func:`readiness_of`
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import polars as pl
@@ -32,9 +30,9 @@ from registry.domain.yardstick import (
     requirement_status,
 )
 from registry.services.crosswalks import effective_crosswalks
+from registry.services.kept import is_kept, per_evidence_revision
 from registry.services.profiles import mapping_profiles
 from registry.store import Store, evidence
-from registry.store.audit import evidence_revision
 from registry.store.settings import user_crosswalk_texts, yardstick_settings
 
 __all__ = [
@@ -110,35 +108,22 @@ def derive(
         return evidence.statuses(store, as_of, version, settings, frames, supplier_id)
 
 
-# The whole registry's counts, kept per (file, revision, date, thresholds, criteria and crosswalks):
-# at 100,000 suppliers they take seconds, and the daily derivation, the Overview, the Suppliers
-# and Support pages all read them. Any write changes the revision (registry/store/audit.py).
-_COUNTS_KEPT = 6
-_counts_cache: OrderedDict[tuple[object, ...], tuple[object, pl.DataFrame]] = OrderedDict()
-_counts_lock = threading.Lock()
-
-
 def portfolio_counts(
     store: Store, as_of: date, settings: Settings | None = None, *, with_conflicts: bool = False
 ) -> pl.DataFrame:
     """Per supplier, category and ★ level: criteria met and partial by fresh evidence, for every
-    supplier at once; ``with_conflicts`` adds the contradicted criteria. Kept until the registry
-    changes: counts with conflicts also answer a call without."""
+    supplier at once; ``with_conflicts`` adds the contradicted criteria. Kept until the evidence
+    changes (registry/services/kept.py): counts with conflicts also answer a call without."""
     with store.held_open():
         version, settings, frames = _inputs(store, settings)
-        key = (str(store.path.resolve()), evidence_revision(store), as_of, repr(settings), version, id(frames))
-        with _counts_lock:
-            for wanted in (True,) if with_conflicts else (False, True):
-                kept = _counts_cache.get((*key, wanted))
-                if kept is not None:
-                    _counts_cache.move_to_end((*key, wanted))
-                    return kept[1] if wanted == with_conflicts else kept[1].select(_BASE_COUNT_COLUMNS)
-        counts = evidence.counts(store, as_of, version, settings, frames, with_conflicts=with_conflicts)
-    with _counts_lock:
-        _counts_cache[(*key, with_conflicts)] = (frames, counts)  # the frames kept alive: their id is in the key
-        while len(_counts_cache) > _COUNTS_KEPT:
-            _counts_cache.popitem(last=False)
-    return counts
+        key = ("counts", as_of, repr(settings), version, id(frames))
+
+        def counted(conflicts: bool) -> Callable[[], pl.DataFrame]:
+            return lambda: evidence.counts(store, as_of, version, settings, frames, with_conflicts=conflicts)
+
+        if not with_conflicts and is_kept(store, (*key, True)):
+            return per_evidence_revision(store, (*key, True), counted(True), alive=frames).select(_BASE_COUNT_COLUMNS)
+        return per_evidence_revision(store, (*key, with_conflicts), counted(with_conflicts), alive=frames)
 
 
 _BASE_COUNT_COLUMNS = ["supplier_id", "category_no", "level", "met", "partial"]
@@ -159,15 +144,21 @@ def readiness_of(store: Store, as_of: date, supplier_ids: Sequence[str] | None =
     catalogue = catalogue_in_force(store)
     if supplier_ids is not None and len(supplier_ids) <= 256:
         counts = counts_of(derive(store, as_of, list(supplier_ids)))
+        return readiness_snapshot(counts, pl.Series("supplier_id", list(supplier_ids), dtype=pl.String), catalogue)
+    if supplier_ids is not None:
         ids = pl.Series("supplier_id", list(supplier_ids), dtype=pl.String)
-    else:
         counts = portfolio_counts(store, as_of)
-        ids = (
-            pl.Series("supplier_id", list(supplier_ids), dtype=pl.String)
-            if supplier_ids is not None
-            else counts["supplier_id"].unique()
+        return readiness_snapshot(counts.filter(pl.col("supplier_id").is_in(ids.implode())), ids, catalogue)
+    with store.held_open():  # every supplier's: kept with the counts it comes from
+        version, settings, frames = _inputs(store, None)
+
+        def everyone() -> pl.DataFrame:
+            counts = portfolio_counts(store, as_of)
+            return readiness_snapshot(counts, counts["supplier_id"].unique(), catalogue)
+
+        return per_evidence_revision(
+            store, ("readiness", as_of, repr(settings), version, id(frames)), everyone, alive=frames
         )
-    return readiness_snapshot(counts, ids, catalogue)
 
 
 def supplier_view(store: Store, as_of: date, supplier_id: str) -> SupplierView:

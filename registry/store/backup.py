@@ -487,6 +487,7 @@ def _swap(
             os.replace(staged_path, store.path)
         else:
             _place(staged_path, store.path, force=False)
+        store.wrote()  # another registry now: nothing kept for the old one may be read for it
         _fsync(store.path.parent)
         return content or {}
 

@@ -185,6 +185,10 @@ class SharedHandle:
         self.opened_at = 0.0
         self.draining = False
         self.holders: dict[int, int] = {}  # thread → connections it holds (re-entrant use never waits)
+        # Transactions this process committed on the file (but those that only derived flags): with
+        # the audit log's revision, the key of what is kept per evidence (registry/services/kept.py),
+        # so that a write the audit log does not show (the system's own) is seen as well.
+        self.writes = 0
 
 
 def shared_handle(path: Path) -> SharedHandle:
@@ -240,6 +244,7 @@ class Transaction:
         self.failed: BaseException | None = None
         self._registered: list[str] = []
         self.audited = False
+        self.derived_only = False  # set by a derivation that writes only flags and readiness history
         self.ledger: list[tuple[str, str, pl.DataFrame]] = []  # (table, "insert" | "delete", rows)
         self._last_hash: str | None = None
         self._has_chain: bool | None = None
@@ -624,6 +629,16 @@ class Store:
             shared.draining = False
             shared.lock.notify_all()
 
+    def wrote(self) -> None:
+        """Count a write of this process on the file (a commit; a restore replacing it)."""
+        shared = shared_handle(self._resolved)
+        with shared.lock:
+            shared.writes += 1
+
+    def writes_here(self) -> int:
+        """How many writes this process made on the file (:meth:`wrote`)."""
+        return shared_handle(self._resolved).writes
+
     @contextmanager
     def held_open(self) -> Iterator[None]:
         """Keep the file open across several units of work (a batch of per-file transactions).
@@ -738,6 +753,8 @@ class Store:
                 raise MonosashiError("database.not_audited", actor=actor.name)
             try:
                 con.execute("COMMIT")
+                if not tx.derived_only:
+                    self.wrote()
             except duckdb.Error as exc:
                 with suppress(duckdb.Error):
                     con.execute("ROLLBACK")

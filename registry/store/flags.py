@@ -254,6 +254,7 @@ def reconcile(
     now = clock.now()
     params = {"as_of": as_of, "now": now}
     with store.transaction(actor) as tx:
+        tx.derived_only = True  # flags and readiness history: the evidence stays as it was
         in_scope = (
             "TRUE" if scope is None else f"f.supplier_id IN (SELECT supplier_id FROM {tx.register('scope', scope)})"
         )
@@ -369,6 +370,7 @@ def record_history(
     now = clock.now()
     last = len(days) - 1
     with store.transaction(actor) as tx:
+        tx.derived_only = True  # flags and readiness history: the evidence stays as it was
         if tx.execute("SELECT (SELECT count(*) FROM flag) + (SELECT count(*) FROM readiness_history)")[0][0]:
             raise MonosashiError("database.commit_conflict")  # another session derived meanwhile
         tx.insert_frame(
