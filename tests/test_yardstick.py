@@ -549,3 +549,29 @@ def test_the_portfolio_counts_agree_with_the_statuses_of_every_supplier(tmp_path
         .with_columns(pl.col("category_no", "level", "met", "partial").cast(pl.Int64))
     )
     assert plain.sort(key).equals(portfolio.select(plain.columns))
+
+
+def test_whole_registry_figures_are_kept_until_the_evidence_changes(tmp_path: Path, monkeypatch):
+    """The counts are computed once per evidence revision: a derivation of the flags keeps them,
+    any other write (the system's own, which leaves no audit line, too) computes them again."""
+    from registry.services import flags
+    from registry.store import evidence
+
+    store = make_store(tmp_path / "kept.duckdb", suppliers=40, seed=2)
+    computed: list[bool] = []
+    real = evidence.counts
+    monkeypatch.setattr(
+        evidence, "counts", lambda *a, **k: computed.append(k.get("with_conflicts", False)) or real(*a, **k)
+    )
+    first = yardstick.portfolio_counts(store, AS_OF, with_conflicts=True)
+    assert yardstick.portfolio_counts(store, AS_OF, with_conflicts=True).equals(first)
+    assert yardstick.portfolio_counts(store, AS_OF).equals(
+        first.select(yardstick.portfolio_counts(store, AS_OF).columns)
+    )
+    flags.refresh(store, AS_OF, actor=SYSTEM)  # writes flags and readiness history only
+    yardstick.readiness_of(store, AS_OF)
+    assert computed == [True]
+    certify(store, "S000001", "scs_star3", date(2026, 10, 1), number="SCS3-9")  # no audit line
+    after = yardstick.portfolio_counts(store, AS_OF, with_conflicts=True)
+    assert computed == [True, True]
+    assert after.filter(supplier_id="S000001")["met"].sum() > first.filter(supplier_id="S000001")["met"].sum()
