@@ -179,11 +179,23 @@ def portal_link(token: str) -> str:
     return f"{base.rstrip('/') or 'http://localhost:8501'}/?invite={token}"
 
 
+# Rows a table sends to the browser: at 100,000 suppliers a list of tens of thousands took a
+# second to send and draw (bench/pages_bench.py), and nobody reads it by scrolling.
+_TABLE_ROWS = 500
+
+
 def table(
-    frame: pl.DataFrame, labels: dict[str, str] | None = None, config: dict[str, Any] | None = None, **options: Any
+    frame: pl.DataFrame,
+    labels: dict[str, str] | None = None,
+    config: dict[str, Any] | None = None,
+    limit: int = _TABLE_ROWS,
+    **options: Any,
 ) -> Any:
     """A list as a table: labelled columns (``config`` overrides some), dates as YYYY-MM-DD, and
-    "—" where a text is missing (never "None")."""
+    "—" where a text is missing (never "None"); the first ``limit`` rows, saying so when there
+    are more."""
+    total = frame.height
+    frame = frame.head(limit)
     # A missing date, time or count reads "—" too (Streamlit would print "None"): such a column
     # is shown as text, dates as YYYY-MM-DD and times as YYYY-MM-DD HH:MM.
     gaps = [
@@ -199,4 +211,7 @@ def table(
         *(pl.col(n).replace_strict(yes_no, default=None, return_dtype=pl.String) for n in answers),
     ).with_columns(pl.col(pl.String).fill_null("—"))
     settings = {**columns(shown, labels), **(config or {})}
-    return st.dataframe(shown, hide_index=True, width="stretch", column_config=settings, placeholder="—", **options)
+    drawn = st.dataframe(shown, hide_index=True, width="stretch", column_config=settings, placeholder="—", **options)
+    if total > frame.height:
+        st.caption(tr("app.table_first", shown=f"{frame.height:,}", n=f"{total:,}"))
+    return drawn

@@ -21,7 +21,7 @@ from registry.store.audit import evidence_revision
 
 __all__ = ["is_kept", "per_evidence_revision"]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 _KEPT = 12  # whole-registry results (a few tens of megabytes each at 100,000 suppliers)
 _cache: OrderedDict[tuple[Hashable, ...], tuple[Any, Any]] = OrderedDict()
@@ -40,8 +40,8 @@ def is_kept(store: Store, key: tuple[Hashable, ...]) -> bool:
 
 
 def per_evidence_revision(
-    store: Store, key: tuple[Hashable, ...], compute: Callable[[], T], *, alive: object = None
-) -> T:
+    store: Store, key: tuple[Hashable, ...], compute: Callable[[], _T], *, alive: object = None
+) -> _T:
     """``compute()``, or what it gave for the same ``key`` at this evidence revision of this file.
     ``alive`` is kept with the result, so that an object whose ``id()`` is part of the key (a frame
     of crosswalks) cannot be freed and its id reused while the result is kept."""
