@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from registry.store import Store
 from registry.store.audit import evidence_revision
 
-__all__ = ["is_kept", "per_evidence_revision"]
+__all__ = ["forget", "is_kept", "per_evidence_revision"]
 
 _T = TypeVar("_T")
 
@@ -56,3 +56,9 @@ def per_evidence_revision(
         while len(_cache) > _KEPT:
             _cache.popitem(last=False)
     return value
+
+
+def forget() -> None:
+    """Drop everything kept (a bench timing the computation itself)."""
+    with _lock:
+        _cache.clear()
