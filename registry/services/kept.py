@@ -29,7 +29,10 @@ _lock = threading.Lock()
 
 
 def _full_key(store: Store, key: tuple[Hashable, ...]) -> tuple[Hashable, ...]:
-    return (str(store.path.resolve()), evidence_revision(store), store.writes_here(), *key)
+    # The file's inode too: a restore (here or by another process) puts another file in its place,
+    # whose audit log may end at a number this one had reached.
+    inode = store.path.stat().st_ino if store.path.exists() else 0
+    return (str(store.path.resolve()), inode, evidence_revision(store), store.writes_here(), *key)
 
 
 def is_kept(store: Store, key: tuple[Hashable, ...]) -> bool:
