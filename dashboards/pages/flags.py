@@ -9,6 +9,8 @@ from dashboards.ui import tr
 from registry.errors import MonosashiError
 from registry.services import flags
 
+OFFERED = 300  # flags each choice offers
+
 store = ui.store()
 as_of = ui.as_of()
 lang = ui.lang()
@@ -85,10 +87,13 @@ action = ui.radio(
     key="flag_action",
 )
 kind_names = {k: tr(f"flag_kind.{k}") for k in flags.KINDS}
+# Each choice offers the first flags shown: thousands of options took the browser a second to draw.
 labels = {
     row["flag_id"]: f"#{row['flag_id']} {row['supplier_id']} {row['name']} — {kind_names[row['kind']]}"
-    for row in shown.head(1000).iter_rows(named=True)
+    for row in shown.head(OFFERED).iter_rows(named=True)
 }
+if shown.height > OFFERED:
+    st.caption(tr("app.options_first", limit=f"{OFFERED:,}", n=f"{shown.height:,}"))
 everything_shown = st.checkbox(tr("flags.all_shown", n=shown.height), key="flag_all_shown")
 chosen = (
     shown["flag_id"].to_list()

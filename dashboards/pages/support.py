@@ -8,6 +8,8 @@ from dashboards import ui
 from dashboards.ui import tr
 from registry.services import documents, support
 
+OFFERED = 300  # suppliers the gap report choice offers
+
 store = ui.store()
 as_of = ui.as_of()
 lang = ui.lang()
@@ -42,10 +44,14 @@ ui.table(table, config={"readiness": st.column_config.ProgressColumn(tr("col.rea
 ui.downloads(table, "support", as_of)
 
 st.subheader(tr("support.gap"))
-names = dict(zip(shown["supplier_id"], shown["name"], strict=True))
+# The first suppliers shown, most in need first: thousands of options took the browser a second to draw.
+offered = shown.head(OFFERED)
+names = dict(zip(offered["supplier_id"], offered["name"], strict=True))
 supplier_id = st.selectbox(
     tr("support.choose"), list(names), format_func=lambda s: f"{s} {names[s]}", key="support_supplier"
 )
+if shown.height > OFFERED:
+    st.caption(tr("app.options_first", limit=f"{OFFERED:,}", n=f"{shown.height:,}"))
 if supplier_id:
     report = support.gap(store, as_of, supplier_id, lang=lang)
     facts = st.columns(4)
