@@ -20,7 +20,7 @@ from questionnaires.flag_rules import FlagRules, default_rules
 from registry.domain.actor import Actor
 from registry.domain.flag_rules import FLAG_COLUMNS, Facts, evaluate
 from registry.domain.history import flag_history, readiness_changes
-from registry.services import supply_chain, yardstick
+from registry.services import kept, supply_chain, yardstick
 from registry.services.renewals import certificate_states
 from registry.services.requests import current_requests
 from registry.store import Store
@@ -171,6 +171,8 @@ def replay(store: Store, as_of: date, months: int, *, actor: Actor) -> Refresh:
             derived, snapshot = _derive(store, day, _Scope(), rules)
             held.append(derived.with_columns(day=pl.lit(number, dtype=pl.Int64)))
             snapshots.append(snapshot.with_columns(taken_on=pl.lit(day, dtype=pl.Date)))
+            if day != as_of:  # a past day's counts are read once: keeping them only costs memory
+                kept.forget()
     done = stored_flags.record_history(
         store,
         actor,

@@ -23,7 +23,7 @@ __all__ = ["forget", "is_kept", "per_evidence_revision"]
 
 _T = TypeVar("_T")
 
-_KEPT = 12  # whole-registry results (a few tens of megabytes each at 100,000 suppliers)
+_KEPT = 6  # whole-registry results (up to 40 MB each at 100,000 suppliers)
 _cache: OrderedDict[tuple[Hashable, ...], tuple[Any, Any]] = OrderedDict()
 _lock = threading.Lock()
 
