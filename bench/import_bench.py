@@ -14,7 +14,8 @@ wall time, interpreter start-up and imports included:
 
 - ``--dry-run``: read, parse, check and resolve every file; write nothing;
 - ``--all-or-nothing``: the whole batch in one transaction;
-- default (per file): one transaction per file.
+- default (per file): a refused file never stops another (the files that passed go in one
+  transaction, one at a time only if the registry refuses it).
 
 Each must exit 0; afterwards the dry run's copy must hold the base registry's answer rows and the
 writing modes' copies 153 × N more, and N more submissions (counted with duckdb). A wrong result

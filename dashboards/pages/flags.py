@@ -7,7 +7,7 @@ import streamlit as st
 from dashboards import ui
 from dashboards.ui import tr
 from registry.errors import MonosashiError
-from registry.services import flags
+from registry.services import flags, suppliers
 
 OFFERED = 300  # flags each choice offers
 
@@ -48,10 +48,7 @@ severities = ui.multiselect(
 )
 search = filters[3].text_input(tr("flags.search"), key="flag_search", placeholder=tr("app.supplier_search"))
 shown = flags.flags(store, states=states, kinds=kinds, severities=severities)
-if search:
-    shown = shown.filter(
-        pl.col("supplier_id").str.contains(search, literal=True) | pl.col("name").str.contains(search, literal=True)
-    )
+shown = suppliers.about_suppliers_named(shown, search)
 columns = [
     "flag_id",
     "severity",

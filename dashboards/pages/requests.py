@@ -4,13 +4,12 @@ request from draft to achieved, and print the request letters."""
 from datetime import timedelta
 from functools import partial
 
-import polars as pl
 import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
 from registry.errors import MonosashiError
-from registry.services import documents, exports, flags, requests
+from registry.services import documents, exports, flags, requests, suppliers
 from registry.services.requests import LevelRequest
 from registry.services.settings import scheme_start
 
@@ -97,10 +96,7 @@ if states:
     shown = shown.filter(shown["state"].is_in(states))
 if tiers:
     shown = shown.filter(shown["tier"].is_in(tiers))
-if search:
-    shown = shown.filter(
-        pl.col("supplier_id").str.contains(search, literal=True) | pl.col("name").str.contains(search, literal=True)
-    )
+shown = suppliers.about_suppliers_named(shown, search)
 columns = [
     "request_id",
     "supplier_id",

@@ -273,7 +273,7 @@ def certificates_import(
     as_json: bool,
     db: Path | None,
 ) -> None:
-    """Import certificate lists from CSV, Excel or JSON (one file per transaction; a bad row is refused alone)."""
+    """Import certificate lists from CSV, Excel or JSON (a file refused never stops another; a bad row is refused alone)."""
     _run_import(
         paths,
         None,

@@ -57,21 +57,22 @@ def flag_history(held: pl.DataFrame, days: list[date], closing: pl.DataFrame) ->
             ),
         ]
     )
-    latest = rows.group_by("flag_key").agg(pl.all().sort_by("day").last()).select(*FLAG_COLUMNS)
-    dates = pl.DataFrame({"index": range(len(days)), "on": days}, schema={"index": pl.Int64, "on": pl.Date})
+    latest = rows.unique("flag_key", keep="last", maintain_order=True).select(*FLAG_COLUMNS)  # the last day's
+    on = dict(enumerate(days))
 
-    def dated(index: str, name: str) -> pl.DataFrame:
-        return dates.rename({"index": index, "on": name})
+    def dated(index: pl.Expr) -> pl.Expr:
+        return index.replace_strict(on, default=None, return_dtype=pl.Date)
 
     holds = pl.col("final") == last
     flags = (
-        latest.join(spans.with_columns(pl.col("first", "final", "reopened").cast(pl.Int64)), on="flag_key")
-        .with_columns(closing_day=pl.col("final") + 1)
-        .join(dated("first", "first_held_on"), on="first", how="left")
-        .join(dated("final", "last_held_on"), on="final", how="left")
-        .join(dated("reopened", "reopened_on"), on="reopened", how="left")
-        .join(dated("closing_day", "closed_on"), on="closing_day", how="left")
+        latest.join(spans, on="flag_key")
         .join(closing.select("rule_id", "closed_ja"), on="rule_id", how="left")
+        .with_columns(
+            first_held_on=dated(pl.col("first")),
+            last_held_on=dated(pl.col("final")),
+            reopened_on=dated(pl.col("reopened")),
+            closed_on=dated(pl.col("final") + 1),
+        )
         .with_columns(
             state=pl.when(holds).then(pl.lit("open")).otherwise(pl.lit("resolved")),
             closed_by_rule=~holds,

@@ -11,6 +11,7 @@ Two steps, so that a person can look before anything is written:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import polars as pl
 from pydantic import ValidationError
@@ -99,6 +100,8 @@ __all__ = [
 ]
 
 Mode = Literal["batch", "per_file"]
+_R = TypeVar("_R")
+_P = ParamSpec("_P")
 Status = Literal["ready", "imported", "duplicate", "rejected"]
 # Lists first: suppliers named by a links file or a submission may come in the same batch.
 _ORDER = {"supplier_master": 0, "supplier_links": 1}
@@ -174,6 +177,18 @@ class FileReport:
 
 
 # -- collecting files -----------------------------------------------------------------------------
+
+
+def _one_opening(work: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatenate[Store, _P], _R]:
+    """Run ``work(store, …)`` with the registry file held open: one opening for all its queries
+    (opening the file costs more than most of them)."""
+
+    @functools.wraps(work)
+    def held(store: Store, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with store.held_open():
+            return work(store, *args, **kwargs)
+
+    return held
 
 
 def collect(paths: Iterable[Path], limits: Limits) -> list[FileReport | SourceFile]:
@@ -294,6 +309,7 @@ def _detect(source: SourceFile, context: ImportContext) -> tuple[str, ImportBatc
     return batch.format, batch
 
 
+@_one_opening
 def analyse(
     store: Store,
     items: Iterable[FileReport | SourceFile],
@@ -322,40 +338,6 @@ def analyse(
     (all or nothing): then one bad row refuses the file. Files whose SHA-256 is in ``again`` are
     read even when the same bytes were imported before (the person chose to import them again).
     """
-    with store.held_open():  # one opening of the file for the whole check, not one per query
-        return _analyse(
-            store,
-            items,
-            supplier_id=supplier_id,
-            profile=profile,
-            limits=limits,
-            progress=progress,
-            create_missing_suppliers=create_missing_suppliers,
-            formats=formats,
-            wrong_format=wrong_format,
-            strict_supplier=strict_supplier,
-            today=today,
-            whole_lists=whole_lists,
-            again=again,
-        )
-
-
-def _analyse(
-    store: Store,
-    items: Iterable[FileReport | SourceFile],
-    *,
-    supplier_id: str | None,
-    profile: str | None,
-    limits: Limits | None,
-    progress: Callable[[int, int, str], None] | None,
-    create_missing_suppliers: bool,
-    formats: Iterable[str] | None,
-    wrong_format: str,
-    strict_supplier: bool,
-    today: date | None,
-    whole_lists: bool,
-    again: Iterable[str],
-) -> list[FileReport]:
     limits = limits or Limits()
     profiles = mapping_profiles(store)
     context = ImportContext(supplier_id=supplier_id, profile=profile, profiles=profiles, limits=limits)
@@ -1023,9 +1005,7 @@ def commit(
             _limit_kept(store, ready, session, PORTAL_QUOTA)
             write_import(store, [], [*rejected, *ready], batch_id=batch_id, actor=actor, today=today)
         else:
-            for r in ready:
-                if r.status == "ready":
-                    r.status = "imported"
+            _written(ready)
     else:
         _write_each(store, reports, batch_id, actor, today, session, progress)
     if progress:
@@ -1041,6 +1021,7 @@ def commit(
     return reports
 
 
+@_one_opening
 def commit_and_compare(
     store: Store,
     reports: list[FileReport],
@@ -1053,10 +1034,9 @@ def commit_and_compare(
 ) -> tuple[list[FileReport], pl.DataFrame]:
     """:func:`commit`, with where the touched suppliers stood before and after (:func:`changes`):
     what the Import page and ``monosashi import`` both show once the files are written."""
-    with store.held_open():
-        before = standing(store, today, touched(reports))
-        done = commit(store, reports, mode=mode, actor=actor, today=today, progress=progress)
-        return done, changes(before, standing(store, today, touched(done)), done, lang)
+    before = standing(store, today, touched(reports))
+    done = commit(store, reports, mode=mode, actor=actor, today=today, progress=progress)
+    return done, changes(before, standing(store, today, touched(done)), done, lang)
 
 
 def _refusal(location: str, exc: MonosashiError, actor: Actor) -> Problem:
@@ -1090,9 +1070,7 @@ def _write_each(
     except MonosashiError:
         pass
     else:
-        for report in ready:
-            if report.status == "ready":
-                report.status = "imported"
+        _written(ready)
         return
     with store.held_open():
         for index, report in enumerate(reports):
@@ -1102,6 +1080,14 @@ def _write_each(
                 _write_one(store, report, batch_id, actor, today, session)
             elif report.status == "rejected":
                 write_import(store, [], [report], batch_id=batch_id, actor=actor, today=today)
+
+
+def _written(ready: list[FileReport]) -> None:
+    """The ready files a write went through are imported (a file another session imported
+    meanwhile stays a duplicate)."""
+    for report in ready:
+        if report.status == "ready":
+            report.status = "imported"
 
 
 def _write_one(store: Store, report: FileReport, batch_id: str, actor: Actor, today: date, session: str | None) -> None:
@@ -1116,8 +1102,7 @@ def _write_one(store: Store, report: FileReport, batch_id: str, actor: Actor, to
         _limit_kept(store, [report], session, PORTAL_QUOTA)
         write_import(store, [], [report], batch_id=batch_id, actor=actor, today=today)
     else:
-        if report.status == "ready":
-            report.status = "imported"
+        _written([report])
 
 
 def _defer_flags(imported: list[FileReport], exc: Exception) -> None:

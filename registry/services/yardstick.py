@@ -116,7 +116,7 @@ def portfolio_counts(
     changes (registry/services/kept.py): counts with conflicts also answer a call without."""
     with store.held_open():
         version, settings, frames = _inputs(store, settings)
-        key = ("counts", as_of, repr(settings), version, id(frames))
+        key = _kept_key("counts", as_of, version, settings, frames)
 
         def counted(conflicts: bool) -> Callable[[], pl.DataFrame]:
             return lambda: evidence.counts(store, as_of, version, settings, frames, with_conflicts=conflicts)
@@ -127,6 +127,15 @@ def portfolio_counts(
 
 
 _BASE_COUNT_COLUMNS = ["supplier_id", "category_no", "level", "met", "partial"]
+
+
+def _kept_key(
+    name: str, as_of: date, version: str, settings: Settings, frames: tuple[pl.DataFrame, pl.DataFrame]
+) -> tuple[object, ...]:
+    """What a whole-registry figure depends on besides the evidence: the date, the catalogue, the
+    thresholds, and the criteria and crosswalk frames (rebuilt, so a new ``id``, when a profile
+    changes; kept alive with the figure)."""
+    return (name, as_of, version, repr(settings), id(frames))
 
 
 def explain(
@@ -157,7 +166,7 @@ def readiness_of(store: Store, as_of: date, supplier_ids: Sequence[str] | None =
             return readiness_snapshot(counts, counts["supplier_id"].unique(), catalogue)
 
         return per_evidence_revision(
-            store, ("readiness", as_of, repr(settings), version, id(frames)), everyone, alive=frames
+            store, _kept_key("readiness", as_of, version, settings, frames), everyone, alive=frames
         )
 
 

@@ -355,9 +355,13 @@ def reconcile(
     )
 
 
+# Flags and readiness rows kept: none on new content, the only registry a history may be written into.
+_HISTORY_KEPT = "SELECT (SELECT count(*) FROM flag) + (SELECT count(*) FROM readiness_history)"
+
+
 def history_is_empty(store: Store) -> bool:
     """Whether no flag and no readiness has been kept yet (new content: the demo, a restore of one)."""
-    return not store.scalar("SELECT (SELECT count(*) FROM flag) + (SELECT count(*) FROM readiness_history)")
+    return not store.scalar(_HISTORY_KEPT)
 
 
 def record_history(
@@ -371,7 +375,7 @@ def record_history(
     last = len(days) - 1
     with store.transaction(actor) as tx:
         tx.derived_only = True  # flags and readiness history: the evidence stays as it was
-        if tx.execute("SELECT (SELECT count(*) FROM flag) + (SELECT count(*) FROM readiness_history)")[0][0]:
+        if tx.execute(_HISTORY_KEPT)[0][0]:
             raise MonosashiError("database.commit_conflict")  # another session derived meanwhile
         tx.insert_frame(
             "flag",
