@@ -11,6 +11,7 @@ PAGES = (
     ("flags", "nav.flags", ":material/flag:", "nav.section.daily"),
     ("renewals", "nav.renewals", ":material/event_repeat:", "nav.section.daily"),
     ("requests", "nav.requests", ":material/outgoing_mail:", "nav.section.daily"),
+    ("outbox", "nav.outbox", ":material/mail:", "nav.section.daily"),
     ("support", "nav.support", ":material/support_agent:", "nav.section.daily"),
     ("suppliers", "nav.suppliers", ":material/list_alt:", "nav.section.suppliers"),
     ("supplier", "nav.supplier", ":material/factory:", "nav.section.suppliers"),

@@ -20,6 +20,7 @@ from registry.domain.models import (
     Certificate,
     LevelRequest,
     Supplier,
+    SupplierContact,
     SupplierLink,
     refuse_control_characters,
 )
@@ -37,6 +38,8 @@ __all__ = [
     "SourceFile",
     "SourceFileError",
     "SubmissionPayload",
+    "SupplierContactRow",
+    "SupplierOwnerRef",
     "SupplierRef",
     "YearlyCheckRow",
     "cell_name",
@@ -195,6 +198,28 @@ class YearlyCheckRow(BaseModel):
     location: str
 
 
+class SupplierContactRow(BaseModel):
+    """A person at a supplier that a supplier list names (one per row), and the row it is on
+    (``row`` from 0 in the list's table, as :class:`RefusedRow` counts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contact: SupplierContact
+    row: int
+    location: str
+
+
+class SupplierOwnerRef(BaseModel):
+    """The buyer-side account a supplier list names as a supplier's owner: its user ID or e-mail
+    as written (the registry finds the account), at its cell."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    supplier_id: str
+    owner: _Named
+    location: str
+
+
 class RefusedRow(BaseModel):
     """A row of a list that cannot be imported, with why: the rest of the list may still go in
     (``row`` counts from 0 in the list's table; the file is read again to hand the row back)."""
@@ -223,6 +248,9 @@ class ImportBatch(BaseModel):
     request_suppliers: list[SupplierRef] = Field(default_factory=list)
     yearly_checks: list[YearlyCheckRow] = Field(default_factory=list)
     yearly_check_suppliers: list[SupplierRef] = Field(default_factory=list)
+    # Supplier lists only: the contacts their rows name, and the suppliers' owners.
+    contacts: list[SupplierContactRow] = Field(default_factory=list)
+    owners: list[SupplierOwnerRef] = Field(default_factory=list)
     warnings: list[Problem] = Field(default_factory=list)
     # Lists only: the table row (from 0) of each item read, in the order of the list it fills
     # (suppliers, links, certificates, requests or yearly checks), and the rows refused.

@@ -1,5 +1,5 @@
-"""Lists kept in CSV or Excel: supplier master data, supplier links, SECURITY ACTION declarations,
-certificates and ★ level requests.
+"""Lists kept in CSV or Excel: supplier master data (with the suppliers' contacts and owners),
+supplier links, SECURITY ACTION declarations, certificates and ★ level requests.
 
 Each list is recognised by its header (Japanese or English column names, in any order). Every
 row is validated; a bad row is refused with its line or cell and reasons, and the good rows are
@@ -24,15 +24,26 @@ from importers.base import (
     RefusedRow,
     SourceFile,
     SourceFileError,
+    SupplierContactRow,
+    SupplierOwnerRef,
     SupplierRef,
     YearlyCheckRow,
     header_key,
+    message_value,
     problem_from,
     validation_problems,
 )
 from importers.normalise import parse_bool, parse_date
 from importers.tabular import EXCEL_SUFFIXES, TEXT_SUFFIXES, Table, problems_full, read_tables
-from registry.domain.models import BUYER_ID, Certificate, LevelRequest, Supplier, SupplierLink, supplier_name_key
+from registry.domain.models import (
+    BUYER_ID,
+    Certificate,
+    LevelRequest,
+    Supplier,
+    SupplierContact,
+    SupplierLink,
+    supplier_name_key,
+)
 
 __all__ = [
     "CERTIFICATES",
@@ -90,6 +101,11 @@ SUPPLIERS = ListSpec(
         "prefecture": ("都道府県", "所在地", "prefecture"),
         "has_security_staff": ("セキュリティ担当者", "has_security_staff"),
         "far_from_it_support": ("IT支援拠点から遠隔", "遠隔地", "far_from_it_support"),
+        # one contact per row (a supplier with several contacts has several rows), and its owner
+        "contact_name": ("担当者名", "連絡先氏名", "連絡先担当者", "contact_name"),
+        "contact_email": ("メールアドレス", "メール", "連絡先メール", "email", "e-mail", "contact_email"),
+        "contact_language": ("言語", "連絡先言語", "language", "contact_language"),
+        "owner": ("社内担当", "社内担当者", "owner", "owner_id"),
     },
     required=("supplier_id", "name"),
 )
@@ -334,59 +350,202 @@ def refused_rows_table(spec: ListSpec, source: SourceFile, context: ImportContex
     )
 
 
+# The supplier list's columns that describe the supplier itself, and those of its contact
+# (each a field of SupplierContact, which the messages name by the list's own column).
+_SUPPLIER_FIELDS = tuple(Supplier.model_fields)
+_CONTACT_COLUMNS = {"name": "contact_name", "email": "contact_email", "language": "contact_language"}
+# How people write a contact's language, folded (NFKC, no spaces, case-folded); empty is Japanese.
+_LANGUAGE_WORDS = {
+    "日本語": "ja",
+    "ja": "ja",
+    "jp": "ja",
+    "japanese": "ja",
+    "英語": "en",
+    "en": "en",
+    "english": "en",
+}
+
+
 def _suppliers(table: Table, columns: dict[str, int], rows, batch: ImportBatch, problems: list[Problem]) -> None:
-    by_id: dict[str, int] = {}
+    """Suppliers, each row with at most one contact (name, e-mail, language) and the supplier's
+    owner on the buyer side.
+
+    A supplier ID is one supplier. A row that repeats an ID is refused (``list.supplier_id_repeats``)
+    unless it only adds a contact: it names one, and every supplier column it fills — the owner
+    too — says what the supplier's first row says (columns it leaves empty are the first row's),
+    so that a supplier with three contacts is three rows. Such a row adds a contact, not a
+    supplier (nor an item: it is no row of ``batch.suppliers``); when it disagrees with the first
+    row it is refused, naming the cell. A row whose contact is incomplete or wrong is refused
+    whole, its supplier too, so that the corrected row brings both. An address named twice for
+    one supplier is refused the second time."""
+    firsts: dict[str, tuple[int, Supplier, str | None]] = {}  # ID → the first row, its supplier and owner
     by_number: dict[str, int] = {}
     by_name: dict[str, int] = {}
+    addresses: dict[tuple[str, str], int] = {}  # (supplier ID, folded address) → the row naming it
     for row0, values in rows:
+        where = _where_field(table, row0, columns)
+        owner = values.get("owner")
+        first = firsts.get((values.get("supplier_id") or "").strip())
+        adds_contact = any(values.get(column) is not None for column in _CONTACT_COLUMNS.values())
         try:
-            if values.get("employees") is not None:
-                values["employees"] = _whole_number(values["employees"], "employees")
-            for flag in ("has_security_staff", "far_from_it_support"):
-                if values.get(flag) is not None:
-                    values[flag] = parse_bool(values[flag])
-            supplier = Supplier(**values)
+            supplier = _supplier(values, first[1] if first and adds_contact else None)
         except ValidationError as exc:
-            problems.extend(validation_problems(exc, _where_field(table, row0, columns)))
+            problems.extend(validation_problems(exc, where))
             continue
         except ValueError as exc:
             problems.append(problem_from(exc, table.where_row(row0)))
             continue
-        if supplier.supplier_id in by_id:
-            problems.append(
-                Problem.of(
-                    table.where(row0, columns["supplier_id"]),
-                    "list.supplier_id_repeats",
-                    supplier_id=supplier.supplier_id,
-                    first=_line(table, by_id[supplier.supplier_id]),
+        if first is not None:
+            if not adds_contact:
+                problems.append(
+                    Problem.of(
+                        where("supplier_id"),
+                        "list.supplier_id_repeats",
+                        supplier_id=supplier.supplier_id,
+                        first=_line(table, first[0]),
+                    )
                 )
-            )
-            continue
-        if supplier.corporate_number and supplier.corporate_number in by_number:
+                continue
+            differs = _differs(supplier, owner, first, table, where)
+            if differs is not None:
+                problems.append(differs)
+                continue
+        elif supplier.corporate_number and supplier.corporate_number in by_number:
             problems.append(
                 Problem.of(
-                    table.where(row0, columns["corporate_number"]),
+                    where("corporate_number"),
                     "list.corporate_number_repeats",
                     number=supplier.corporate_number,
                     first=_line(table, by_number[supplier.corporate_number]),
                 )
             )
             continue
+        contact = _contact(supplier.supplier_id, values, where, problems) if adds_contact else None
+        if adds_contact and contact is None:
+            continue
+        if contact is not None:
+            address = (supplier.supplier_id, contact.email.casefold())
+            if address in addresses:
+                problems.append(
+                    Problem.of(
+                        where("contact_email"),
+                        "list.contact_repeats",
+                        email=contact.email,
+                        supplier_id=supplier.supplier_id,
+                        first=_line(table, addresses[address]),
+                    )
+                )
+                continue
+        if first is None and owner is not None:
+            try:
+                owner_ref = SupplierOwnerRef(supplier_id=supplier.supplier_id, owner=owner, location=where("owner"))
+            except ValidationError as exc:
+                problems.extend(validation_problems(exc, where))
+                continue
+            batch.owners.append(owner_ref)
+        if contact is not None:
+            addresses[(supplier.supplier_id, contact.email.casefold())] = row0
+            batch.contacts.append(SupplierContactRow(contact=contact, row=row0, location=table.where_row(row0)))
+        if first is not None:
+            continue  # the row adds a contact to a supplier of an earlier row
         key = supplier_name_key(supplier.name)
         if key in by_name:
             batch.warnings.append(
                 Problem.of(
-                    table.where(row0, columns["name"]),
+                    where("name"),
                     "list.same_name_as_row",
                     name=supplier.name,
                     first=_line(table, by_name[key]),
                 )
             )
-        by_id[supplier.supplier_id] = row0
+        firsts[supplier.supplier_id] = (row0, supplier, owner)
         by_name.setdefault(key, row0)
         if supplier.corporate_number:
             by_number[supplier.corporate_number] = row0
         batch.suppliers.append(supplier)
+
+
+def _supplier(values: dict[str, str | None], first: Supplier | None) -> Supplier:
+    """The supplier a row describes; with ``first`` (a row adding a contact to a supplier of an
+    earlier row), the columns the row leaves empty are taken from that row."""
+    fields: dict[str, object] = {f: values[f] for f in _SUPPLIER_FIELDS if f in values}
+    if fields.get("employees") is not None:
+        fields["employees"] = _whole_number(str(fields["employees"]), "employees")
+    for flag in ("has_security_staff", "far_from_it_support"):
+        if fields.get(flag) is not None:
+            fields[flag] = parse_bool(fields[flag])
+    if first is not None:
+        fields = {**first.model_dump(), **{f: v for f, v in fields.items() if v is not None}}
+    return Supplier(**fields)
+
+
+def _differs(
+    supplier: Supplier,
+    owner: str | None,
+    first: tuple[int, Supplier, str | None],
+    table: Table,
+    where: Callable[[str | None], str],
+) -> Problem | None:
+    """Why a row that adds a contact to the supplier of an earlier row cannot: the first column
+    (the owner included) where it says otherwise than that row, at its cell; None when it agrees."""
+    row0, earlier, earlier_owner = first
+    said = [(f, getattr(earlier, f), getattr(supplier, f)) for f in _SUPPLIER_FIELDS]
+    if owner is not None:
+        said.append(("owner", earlier_owner, owner))
+    for field, expected, found in said:
+        if field == "owner" and (expected or "").strip().casefold() == found.strip().casefold():
+            continue
+        if expected != found:
+            return Problem.of(
+                where(field),
+                "list.contact_row_differs",
+                supplier_id=supplier.supplier_id,
+                first=_line(table, row0),
+                field_label=f"field.{field}",
+                expected=message_value(expected),
+                found=message_value(found),
+            )
+    return None
+
+
+def _contact(
+    supplier_id: str, values: dict[str, str | None], where: Callable[[str | None], str], problems: list[Problem]
+) -> SupplierContact | None:
+    """The contact a row names: a name and an e-mail, and a language (日本語 when empty); None,
+    with the problems at their cells, when it is incomplete or wrong."""
+    name, email, language = (values.get(column) for column in _CONTACT_COLUMNS.values())
+    if name is None and email is None:
+        problems.append(Problem.of(where("contact_language"), "list.contact_language_alone", found=language))
+        return None
+    if email is None:
+        problems.append(Problem.of(where("contact_email"), "list.contact_email_missing", name=name))
+        return None
+    if name is None:
+        problems.append(Problem.of(where("contact_name"), "list.contact_name_missing", email=email))
+        return None
+    code = _LANGUAGE_WORDS.get(header_key(language).casefold()) if language is not None else "ja"
+    if code is None:
+        problems.append(Problem.of(where("contact_language"), "list.contact_language", found=language))
+        return None
+    try:
+        return SupplierContact(supplier_id=supplier_id, name=name, email=email, language=code)
+    except ValidationError as exc:
+        problems.extend(_contact_problems(exc, where))
+        return None
+
+
+def _contact_problems(exc: ValidationError, where: Callable[[str | None], str]) -> list[Problem]:
+    """A contact's validation errors at the cells of the list's contact columns, naming those
+    columns (the contact's ``name`` is 担当者名 here, not the supplier's 会社名)."""
+    found = []
+    for problem in validation_problems(exc, lambda field: where(_CONTACT_COLUMNS.get(field or "", field))):
+        label = str(problem.params.get("field_label") or "").removeprefix("field.")
+        if label in _CONTACT_COLUMNS:
+            problem = problem.model_copy(
+                update={"params": {**problem.params, "field_label": f"field.{_CONTACT_COLUMNS[label]}"}}
+            )
+        found.append(problem)
+    return found
 
 
 def _links(table: Table, columns: dict[str, int], rows, batch: ImportBatch, problems: list[Problem]) -> None:

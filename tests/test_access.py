@@ -308,6 +308,7 @@ _ARGS = {
     "audit verify": [],
     "backup": ["-o", "{out}"],
     "restore": ["{file}"],
+    "remind": ["--dry-run"],
 }
 
 

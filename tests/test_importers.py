@@ -193,6 +193,62 @@ def test_supplier_master_golden_with_duplicate_warning():
     assert_golden("supplier_master", batch)
 
 
+def test_supplier_master_with_contacts_and_owner_golden():
+    """One contact per row: a row repeating a supplier with the same (or empty) supplier columns
+    adds a contact; a bad e-mail, a half contact, an unknown language or a row that says another
+    name for the supplier is refused at its cell."""
+    data = (
+        "取引先ID,会社名,法人番号,担当者名,メールアドレス,言語,社内担当\n"
+        "C1,株式会社シー,7000012050002,田中 一郎,tanaka@c.example.jp,,hanako\n"
+        "C1,株式会社シー,7000012050002,Jane Smith,jane@c.example.com,English,\n"
+        "C1,,,Ken Ito,ito@c.example.jp,en,hanako\n"
+        "C2,株式会社ディー,,佐藤 花子,sato@d.example.jp,日本語,\n"
+        "C2,株式会社ディー,,佐藤,not-an-address,,\n"
+        "C2,株式会社ディー,,,suzuki@d.example.jp,,\n"
+        "C2,株式会社ディー,,SATO,SATO@d.example.jp,,\n"
+        "C2,株式会社デー,,鈴木,suzuki@d.example.jp,,\n"
+        "C3,株式会社イー,,高橋,takahashi@e.example.jp,フランス語,\n"
+        "C4,株式会社エフ,,,,,taro@buyer.example.jp\n"
+    ).encode()
+    batch = lists.supplier_master.parse(SourceFile("contacts.csv", data), CONTEXT)
+    assert [s.supplier_id for s in batch.suppliers] == ["C1", "C2", "C4"]
+    assert [(c.contact.supplier_id, c.contact.email, c.contact.language) for c in batch.contacts] == [
+        ("C1", "tanaka@c.example.jp", "ja"),
+        ("C1", "jane@c.example.com", "en"),
+        ("C1", "ito@c.example.jp", "en"),
+        ("C2", "sato@d.example.jp", "ja"),
+    ]
+    assert [(o.supplier_id, o.owner, o.location) for o in batch.owners] == [
+        ("C1", "hanako", "contacts.csv line 2, column 7"),
+        ("C4", "taro@buyer.example.jp", "contacts.csv line 11, column 7"),
+    ]
+    refused = {r.location: [(p.location, p.key) for p in r.problems] for r in batch.refused_rows}
+    assert refused == {
+        "contacts.csv line 6": [("contacts.csv line 6, column 5", "email.invalid")],
+        "contacts.csv line 7": [("contacts.csv line 7, column 4", "list.contact_name_missing")],
+        "contacts.csv line 8": [("contacts.csv line 8, column 5", "list.contact_repeats")],
+        "contacts.csv line 9": [("contacts.csv line 9, column 2", "list.contact_row_differs")],
+        "contacts.csv line 10": [("contacts.csv line 10, column 6", "list.contact_language")],
+    }
+    assert_golden("supplier_master_contacts", batch)
+
+
+def test_supplier_master_contact_columns_in_english_and_a_name_without_an_email():
+    data = "supplier_id,name,contact_name,contact_email,language,owner\nE1,Eee Ltd,Ann,,en,\nE2,Fff Ltd,,,,\n"
+    batch = lists.supplier_master.parse(SourceFile("e.csv", data.encode()), CONTEXT)
+    assert [s.supplier_id for s in batch.suppliers] == ["E2"] and not batch.contacts
+    (problem,) = batch.refused_rows[0].problems
+    assert (problem.location, problem.key) == ("e.csv line 2, column 4", "list.contact_email_missing")
+    assert problem.said("ja").startswith("連絡先 Ann のメールアドレスが空欄です")
+
+
+def test_a_repeated_supplier_without_a_contact_is_still_refused():
+    data = "取引先ID,会社名,メールアドレス,担当者名\nR1,株式会社アール,,\nR1,株式会社アール,,\n"
+    batch = lists.supplier_master.parse(SourceFile("r.csv", data.encode()), CONTEXT)
+    assert [s.supplier_id for s in batch.suppliers] == ["R1"]
+    assert batch.refused_rows[0].problems[0].key == "list.supplier_id_repeats"
+
+
 def test_links_golden():
     data = samples.supplier_links_csv(
         [("自社", "A1", "ブレーキ部品", True), ("A1", "A2", None, False), ("A1", "A2", None, False)]

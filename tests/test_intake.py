@@ -6,9 +6,10 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import pytest
 from click.testing import CliRunner
-from conftest import BUYER, make_store
+from conftest import ADMIN, BUYER, make_store
 from support import samples
 
 from importers.base import SourceFile
@@ -16,7 +17,7 @@ from registry.cli import main
 from registry.services import intake
 from registry.services import profiles as profile_service
 from registry.services.templates import build_template
-from registry.store import submissions, suppliers
+from registry.store import accounts, reminders, submissions, suppliers
 
 TODAY = date(2026, 11, 23)
 
@@ -322,3 +323,154 @@ def test_adding_a_profile_in_the_app(monkeypatch, store):
     assert not at.exception
     assert any("app-2026" in s.value.replace("\\", "") for s in at.success)  # values are escaped for Markdown
     assert "app-2026" in profile_service.mapping_profiles(store)
+
+
+# -- supplier lists with contacts and owners (issue 19) --------------------------------------------
+
+CONTACT_HEADER = "取引先ID,会社名,担当者名,メールアドレス,言語,社内担当\n"
+
+
+def contact_list(*rows: str) -> bytes:
+    """A supplier list with contact and owner columns, a row per line given."""
+    return (CONTACT_HEADER + "".join(f"{row}\n" for row in rows)).encode("utf-8")
+
+
+@pytest.fixture
+def owners(store):
+    """A buyer-side account to own suppliers, a disabled one and a supplier's own account."""
+    for user_id, role, email, supplier in (
+        ("hanako", "buyer", "hanako@buyer.example.jp", None),
+        ("gone", "buyer", "gone@buyer.example.jp", None),
+        ("s1", "supplier", "s1@supplier.example.jp", "S000001"),
+    ):
+        accounts.add_account(
+            store,
+            ADMIN,
+            user_id=user_id,
+            role=role,
+            password_hash=None,
+            display_name=user_id,
+            email=email,
+            supplier_id=supplier,
+        )
+    accounts.set_disabled(store, "gone", True, ADMIN)
+    return store
+
+
+def contacts_of(store, *supplier_ids: str) -> list[tuple[str, str, str, str]]:
+    rows = reminders.contacts(store).filter(pl.col("supplier_id").is_in(supplier_ids))
+    return sorted(rows.select("supplier_id", "name", "email", "language").rows())
+
+
+def test_a_supplier_list_writes_contacts_and_owners_with_its_suppliers(owners, monkeypatch):
+    writes = []
+    real_write = intake.write_import
+    monkeypatch.setattr(intake, "write_import", lambda *a, **k: writes.append(len(a[1])) or real_write(*a, **k))
+    name, contacts_before = store_name(owners, "S000001"), contacts_of(owners, "S000001")
+    data = contact_list(
+        "K1,株式会社ケイワン,田中 一郎,tanaka@k1.example.jp,,hanako",
+        "K1,株式会社ケイワン,Jane Smith,jane@k1.example.com,English,",
+        "K1,,伊藤,ito@k1.example.jp,en,HANAKO",
+        f"S000001,{name},,,,hanako@buyer.example.jp",
+        "K2,株式会社ケイツー,,,,",
+    )
+    reports = run_import(owners, [("contacts.csv", data)])
+    assert reports[0].status == "imported", reports[0].errors
+    assert not reports[0].refused
+    assert writes == [1]  # suppliers, contacts and owners in the import's one transaction
+    assert contacts_of(owners, "S000001") == contacts_before
+    assert contacts_of(owners, "K1", "K2") == [
+        ("K1", "Jane Smith", "jane@k1.example.com", "en"),
+        ("K1", "伊藤", "ito@k1.example.jp", "en"),
+        ("K1", "田中 一郎", "tanaka@k1.example.jp", "ja"),
+    ]
+    assert reminders.contacts(owners, "K1")["created_by"].unique().to_list() == [BUYER.name]
+    assert {s: reminders.owner_of(owners, s) for s in ("K1", "K2", "S000001")} == {
+        "K1": "hanako",
+        "K2": None,
+        "S000001": "hanako",  # named by the account's e-mail
+    }
+
+
+def store_name(store, supplier_id: str) -> str:
+    return store.scalar("SELECT name FROM supplier WHERE supplier_id = ?", [supplier_id])
+
+
+def test_a_list_without_an_owner_keeps_the_owner_the_registry_has(owners):
+    run_import(owners, [("a.csv", contact_list("K1,株式会社ケイワン,,,,hanako"))])
+    run_import(owners, [("b.csv", contact_list("K1,株式会社ケイワン,田中,tanaka@k1.example.jp,,"))])
+    assert reminders.owner_of(owners, "K1") == "hanako"
+    assert contacts_of(owners, "K1") == [("K1", "田中", "tanaka@k1.example.jp", "ja")]
+
+
+def test_a_bad_email_is_refused_at_its_cell_and_nothing_of_its_row_is_written(owners):
+    data = contact_list(
+        "K1,株式会社ケイワン,田中,tanaka@k1.example.jp,,hanako",
+        "K2,株式会社ケイツー,佐藤,sato(at)k2.example.jp,,hanako",
+    )
+    contacts_before = owners.scalar("SELECT count(*) FROM supplier_contact")
+    reports = run_import(owners, [("contacts.csv", data)], whole_lists=True)
+    assert reports[0].status == "rejected"
+    (error,) = reports[0].errors
+    assert (error.location, error.key, error.params["found"]) == (
+        "contacts.csv line 3, column 4",
+        "email.invalid",
+        "sato(at)k2.example.jp",
+    )
+    assert "contacts.csv 3 行目 4 列目" in error.text("ja")
+    assert not owners.scalar("SELECT count(*) FROM supplier WHERE supplier_id IN ('K1', 'K2')")
+    assert owners.scalar("SELECT count(*) FROM supplier_contact") == contacts_before
+    # row by row, the bad row alone is refused: its supplier and contact are not written either
+    reports = run_import(owners, [("contacts.csv", data)])
+    assert reports[0].status == "imported"
+    assert [r.location for r in reports[0].refused] == ["contacts.csv line 3"]
+    assert not owners.scalar("SELECT count(*) FROM supplier WHERE supplier_id = 'K2'")
+    assert contacts_of(owners, "K1", "K2") == [("K1", "田中", "tanaka@k1.example.jp", "ja")]
+
+
+@pytest.mark.parametrize("owner", ["nobody", "gone", "s1", "s1@supplier.example.jp"])
+def test_an_owner_that_is_no_enabled_buyer_account_is_refused_at_its_cell(owners, owner):
+    data = contact_list(
+        f"K1,株式会社ケイワン,田中,tanaka@k1.example.jp,,{owner}",
+        "K1,株式会社ケイワン,Jane,jane@k1.example.com,en,",
+        "K2,株式会社ケイツー,佐藤,sato@k2.example.jp,,hanako",
+    )
+    reports = run_import(owners, [("contacts.csv", data)])
+    assert reports[0].status == "imported"
+    refused = {r.location: [(p.location, p.key) for p in r.problems] for r in reports[0].refused}
+    assert refused == {
+        "contacts.csv line 2": [("contacts.csv line 2, column 6", "intake.owner_unknown")],
+        # the row adding a contact to the refused supplier goes with it, saying why
+        "contacts.csv line 3": [("contacts.csv line 3", "intake.contact_with_refused_supplier")],
+    }
+    assert owner in reports[0].refused[0].problems[0].said("ja")
+    assert not owners.scalar("SELECT count(*) FROM supplier WHERE supplier_id = 'K1'")
+    assert contacts_of(owners, "K1", "K2") == [("K2", "佐藤", "sato@k2.example.jp", "ja")]
+    assert reminders.owner_of(owners, "K2") == "hanako"
+    whole = run_import(owners, [("again.csv", data + b"\n")], whole_lists=True)
+    assert whole[0].status == "rejected" and whole[0].errors[0].key == "intake.owner_unknown"
+
+
+def test_importing_the_same_contacts_again_adds_none_twice(owners):
+    first = contact_list("K1,株式会社ケイワン,田中,tanaka@k1.example.jp,,", "K1,,Jane,jane@k1.example.com,en,")
+    run_import(owners, [("contacts.csv", first)])
+    # the same bytes chosen again, and another file naming the same addresses (one in capitals)
+    again = intake.analyse(owners, [SourceFile("contacts.csv", first)], again=[SourceFile("x", first).sha256])
+    intake.commit(owners, again, mode="per_file", actor=BUYER, today=TODAY)
+    second = contact_list("K1,株式会社ケイワン,田中,TANAKA@k1.example.jp,,", "K1,,Ken,ken@k1.example.jp,en,")
+    reports = run_import(owners, [("contacts-2.csv", second)])
+    assert [w.key for w in reports[0].warnings if w.key == "intake.contacts_known"] == ["intake.contacts_known"]
+    assert contacts_of(owners, "K1") == [
+        ("K1", "Jane", "jane@k1.example.com", "en"),
+        ("K1", "Ken", "ken@k1.example.jp", "en"),
+        ("K1", "田中", "tanaka@k1.example.jp", "ja"),
+    ]
+
+
+def test_two_lists_in_one_import_naming_the_same_supplier_add_both_contacts(owners):
+    a = contact_list("K1,株式会社ケイワン,田中,tanaka@k1.example.jp,,hanako")
+    b = contact_list("K1,株式会社ケイワン,Jane,jane@k1.example.com,en,")
+    reports = run_import(owners, [("a.csv", a), ("b.csv", b)], mode="batch")
+    assert [r.status for r in reports] == ["imported", "imported"]
+    assert [c[2] for c in contacts_of(owners, "K1")] == ["jane@k1.example.com", "tanaka@k1.example.jp"]
+    assert reminders.owner_of(owners, "K1") == "hanako"

@@ -40,7 +40,9 @@ def shown_tables(at):
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-@pytest.mark.parametrize("page", ["overview", "requests", "renewals", "users", "supply_chain", "readiness", "supplier"])
+@pytest.mark.parametrize(
+    "page", ["overview", "requests", "renewals", "users", "supply_chain", "readiness", "supplier", "outbox"]
+)
 def test_tables_show_words_and_dashes_never_none_or_codes(monkeypatch, registry, page, lang):
     at = open_app(monkeypatch, registry.path)
     at.sidebar.radio(key="lang").set_value(lang).run()

@@ -1,12 +1,14 @@
 """Supplier portal: what a supplier reached by its invitation link may see and do — its own
-status and gap list, its template, and uploading its evidence. Nothing about any other supplier
-is reachable from here (the navigation holds this page only, and every write is checked)."""
+status and gap list, its template, uploading its evidence, and who of its people receive the
+reminders (its contacts, each of whom may be opted out). Nothing about any other supplier is
+reachable from here (the navigation holds this page only, and every write is checked)."""
 
 import polars as pl
 import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
+from dashboards.ui.forms import contacts_editor
 from registry import clock
 from registry.errors import MonosashiError
 from registry.services import documents, intake, support, templates
@@ -103,3 +105,7 @@ if uploads:
 st.subheader(tr("portal.certificates"))
 ui.certificate_history(store, today, supplier_id, data.certificates)
 ui.certificate_form(store, today, supplier_id, key="portal_certificate")
+
+st.subheader(tr("contacts.portal.title"))
+st.caption(tr("contacts.portal.caption"))
+contacts_editor(store, supplier_id, key="portal_contacts")

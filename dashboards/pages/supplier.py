@@ -1,15 +1,27 @@
 """Supplier: everything about one supplier. Above the tabs its profile and the gap report; then one
-tab each for readiness and its history, the criteria with their evidence, certificates, requests
-and flags with their workflow, its subcontractors (tier by tier), and the files it sent."""
+tab each for readiness and its history (with who receives its reminders: its contacts and its
+owner), the criteria with their evidence, certificates, requests and flags with their workflow,
+its subcontractors (tier by tier), and the files it sent."""
 
 import polars as pl
 import streamlit as st
 
 from dashboards import figures, ui
 from dashboards.ui import tr
+from dashboards.ui.forms import contacts_editor
 from registry import access
 from registry.errors import MonosashiError
-from registry.services import documents, flags, neutralise, suppliers, supply_chain, support, yardstick
+from registry.services import (
+    contacts,
+    documents,
+    flags,
+    neutralise,
+    reminders,
+    suppliers,
+    supply_chain,
+    support,
+    yardstick,
+)
 from registry.services import profiles as profile_service
 
 store = ui.store()
@@ -110,6 +122,55 @@ with summary_tab:
     if view.declared_against:
         st.warning(tr("supplier.declared_against", n=view.declared_against))
     st.caption(tr("supplier.star_meaning"))
+
+    st.subheader(tr("contacts.title"))
+    st.caption(tr("contacts.caption"))
+    contacts_editor(store, supplier_id, key=f"supplier_contacts.{supplier_id}")
+    if st.button(
+        tr("contacts.portal_link"),
+        key="supplier_portal_mail",
+        help=tr("contacts.portal_link.help"),
+        icon=":material/forward_to_inbox:",
+        disabled=not ui.allowed("queue_reminder"),
+    ):
+        try:
+            queued = reminders.queue_portal_link(store, supplier_id, as_of, ui.actor())
+        except MonosashiError as exc:
+            st.error(ui.error_text(exc))
+        else:
+            st.success(tr("contacts.portal_link.queued", n=queued))
+    owners = contacts.owner_choices(store)
+    owner = contacts.owner_of(store, supplier_id)
+    if owners.is_empty() and owner is None:
+        st.caption(tr("contacts.owner.no_accounts"))
+    else:
+        owner_names = dict(owners.select("user_id", pl.col("display_name").fill_null(pl.col("user_id"))).iter_rows())
+        if owner is not None and owner not in owner_names:  # a disabled account still owns it
+            owner_names[owner] = owner
+        owner_labels = {u: u if name == u else f"{name}（{u}）" for u, name in owner_names.items()}
+        owner_labels[None] = ui.tr_text("contacts.owner.none")
+        choices = [None, *owner_names]
+        pick = st.columns([3, 1], vertical_alignment="bottom")
+        chosen = pick[0].selectbox(
+            tr("contacts.owner"),
+            choices,
+            index=choices.index(owner),
+            format_func=owner_labels.get,
+            help=tr("contacts.owner.help"),
+            key=f"supplier_owner.{supplier_id}.{lang}",  # the "no owner" label is in the language
+        )
+        if pick[1].button(
+            tr("contacts.owner.save"),
+            key="supplier_owner_save",
+            disabled=not ui.allowed("set_owner") or chosen == owner,
+        ):
+            try:
+                contacts.set_owner(store, [supplier_id], chosen, ui.actor())
+            except MonosashiError as exc:
+                st.error(ui.error_text(exc))
+            else:
+                said = tr("contacts.owner.saved", owner=owner_names[chosen]) if chosen else tr("contacts.owner.cleared")
+                st.success(said)
 
 with criteria_tab:
     st.subheader(tr("supplier.criteria"))

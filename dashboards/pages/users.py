@@ -1,10 +1,13 @@
-"""Users (admins): accounts and their roles — add, disable or enable, set a password. Suppliers
+"""Users (admins): accounts and their roles — add, disable or enable, set a password — and how
+each person on the buyer side gets reminders (their digest, its language, or none). Suppliers
 reach the portal by invitation links (Supplier page) or a supplier account."""
 
+import polars as pl
 import streamlit as st
 
 from dashboards import ui
 from dashboards.ui import tr
+from dashboards.ui.session import reminder_choice_form
 from registry import access
 from registry.errors import MonosashiError
 
@@ -17,10 +20,11 @@ table = ui.labelled(accounts, role="role")
 ui.table(table)
 
 st.subheader(tr("users.add"))
+role_labels = {r: tr(f"role.{r}") for r in access.ROLES}  # the labels now, in this language
 with st.form("users_add"):
     columns = st.columns(3)
     user_id = columns[0].text_input(tr("users.user_id"))
-    role = columns[1].selectbox(tr("col.role"), list(access.ROLES), format_func=lambda r: tr(f"role.{r}"), index=2)
+    role = columns[1].selectbox(tr("col.role"), list(access.ROLES), format_func=role_labels.get, index=2)
     supplier_id = columns[2].text_input(tr("users.supplier"), help=tr("users.supplier.help"))
     more = st.columns(3)
     display_name = more[0].text_input(tr("users.display_name"))
@@ -60,3 +64,19 @@ if not accounts.is_empty():
     if st.button(tr("users.enable" if disabled else "users.disable"), key="users_toggle"):
         access.set_user_disabled(store, chosen, not disabled, ui.actor())
         st.rerun()
+
+people = accounts.filter(pl.col("role").is_in(["admin", "buyer"]))  # owners of suppliers
+if not people.is_empty():
+    st.subheader(tr("contacts.digest.title"))
+    st.caption(tr("contacts.digest.caption"))
+    names = dict(people.select("user_id", pl.col("display_name").fill_null(pl.col("user_id"))).iter_rows())
+    labels = {u: u if name == u else f"{name}（{u}）" for u, name in names.items()}
+    left, _ = st.columns([1, 1])
+    with left:
+        whose = st.selectbox(
+            tr("contacts.digest.account"),
+            list(names),
+            format_func=labels.get,
+            key="users_reminders_whose",
+        )
+        reminder_choice_form(store, whose, key="users_reminders")

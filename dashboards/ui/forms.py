@@ -1,5 +1,5 @@
 """Forms and editors that write: certificates (by hand, from a PDF, claims awaiting confirmation),
-crosswalk and validity-policy editors."""
+crosswalk and validity-policy editors, a supplier's contacts (Supplier page and portal)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import polars as pl
 import streamlit as st
 from pydantic import ValidationError
 
+from dashboards.i18n import LANGUAGES, t
 from dashboards.ui.session import actor, allowed, refresh_flags
 from dashboards.ui.text import error_text, labelled, lang, tr, tr_text
 from dashboards.ui.widgets import downloads, table
@@ -29,8 +30,9 @@ from registry.services.certificates import (
     unconfirmed,
     yearly_checks,
 )
+from registry.services.contacts import SupplierContact, contacts, replace_contacts
 from registry.services.crosswalks import Crosswalk, load_crosswalk_text
-from registry.services.intake import SourceFile, SourceFileError
+from registry.services.intake import SourceFile, SourceFileError, validation_said
 from registry.services.maintenance import Store
 from registry.services.settings import parse_policy, scheme_start
 from registry.services.suppliers import file_content
@@ -39,6 +41,8 @@ __all__ = [
     "certificate_form",
     "certificate_history",
     "claims",
+    "contacts_editor",
+    "contacts_from_rows",
     "crosswalk_columns",
     "crosswalk_entries",
     "crosswalk_from_rows",
@@ -327,4 +331,106 @@ def certificate_form(store: Store, as_of: date, supplier_id: str, *, key: str) -
                     certificate=saved,
                 )
             )
+            st.rerun()
+
+
+def _cell(value: Any) -> str:
+    """An editor cell as text: a cell left empty (None, or pandas' NaN) is ``""``."""
+    return "" if value is None or value != value else str(value).strip()
+
+
+def _ticked(value: Any) -> bool:
+    """An editor checkbox: a cell left empty is not ticked."""
+    return value is not None and value == value and bool(value)
+
+
+def _contact_said(exc: ValidationError) -> str:
+    """What is wrong with a contact, in the reader's language; the name is a person's (氏名), not
+    a company's as a supplier's name is."""
+    company, person = t("field.name", lang()), tr_text("contacts.col.name")
+    parts = validation_said(exc, lang()).split("; ")
+    return "; ".join(person + part.removeprefix(company) if part.startswith(f"{company}:") else part for part in parts)
+
+
+def contacts_from_rows(supplier_id: str, rows: Any) -> tuple[list[SupplierContact], list[str]]:
+    """The contacts of the edited rows, and what is wrong with the others — each problem naming its
+    row (as counted from the top of the list) and what was typed. A row left wholly empty is none."""
+    frame = rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)
+    wanted: list[SupplierContact] = []
+    problems: list[str] = []
+    for number, row in enumerate(frame.to_dicts(), 1):
+        name, email = _cell(row.get("name")), _cell(row.get("email"))
+        if not name and not email:
+            continue
+        if not email:
+            problems.append(tr("contacts.row_problem", row=number, problem=tr_text("contacts.email_missing")))
+            continue
+        try:
+            contact = SupplierContact(
+                supplier_id=supplier_id,
+                name=name,
+                email=email,
+                language=_cell(row.get("language")) or "ja",
+                opted_out=_ticked(row.get("opted_out")),
+            )
+        except ValidationError as exc:
+            problems.append(tr("contacts.row_problem", row=number, problem=_contact_said(exc)))
+        else:
+            wanted.append(contact)
+    return wanted, problems
+
+
+def contacts_editor(store: Store, supplier_id: str, *, key: str) -> None:
+    """A supplier's contacts as an editable list — name, e-mail, the language of their e-mails,
+    opted out — with rows to add and remove, saved as a whole. Each row is checked as it is typed:
+    one that is no contact (an e-mail that is no address) is named with what is wrong, and nothing
+    is saved until every row is right. Read only for a role that may not change contacts."""
+    saved = st.session_state.pop(f"{key}.saved", None)
+    if saved is not None:  # said after the rerun that follows a save
+        st.success(tr("contacts.saved", n=saved))
+    may = allowed("change_contacts")
+    rows = contacts(store, supplier_id).select(
+        "name", "email", "language", pl.col("opted_out_at").is_not_null().alias("opted_out")
+    )
+    if rows.is_empty():
+        st.caption(tr("contacts.none"))
+    round_ = st.session_state.get(f"{key}.round", 0)  # a new editor after each save: its edits are in
+    edited = st.data_editor(
+        rows,
+        key=f"{key}.{round_}",
+        num_rows="dynamic" if may else "fixed",
+        disabled=not may,
+        hide_index=True,
+        width="stretch",
+        placeholder="—",
+        column_config={
+            "name": st.column_config.TextColumn(tr("contacts.col.name"), required=True, max_chars=200),
+            "email": st.column_config.TextColumn(tr("contacts.col.email"), required=True, max_chars=320),
+            "language": st.column_config.SelectboxColumn(
+                tr("contacts.col.language"),
+                options=list(LANGUAGES),
+                format_func=LANGUAGES.get,
+                default="ja",
+                required=True,
+            ),
+            "opted_out": st.column_config.CheckboxColumn(
+                tr("contacts.col.opted_out"), help=tr("contacts.col.opted_out.help"), default=False
+            ),
+        },
+    )
+    wanted, problems = contacts_from_rows(supplier_id, edited) if may else ([], [])
+    for problem in problems:
+        st.error(problem)
+    if problems:
+        st.caption(tr("contacts.fix_first"))
+    elif not may:
+        st.caption(tr("app.read_only"))
+    if st.button(tr("contacts.save"), key=f"{key}.save", type="primary", disabled=not may or bool(problems)):
+        try:
+            done = replace_contacts(store, supplier_id, wanted, actor())
+        except (MonosashiError, ValidationError) as exc:
+            st.error(error_text(exc))
+        else:
+            st.session_state[f"{key}.saved"] = done
+            st.session_state[f"{key}.round"] = round_ + 1
             st.rerun()

@@ -11,11 +11,11 @@ from pathlib import Path
 import streamlit as st
 
 from dashboards.i18n import LANGUAGES, t
-from dashboards.ui.text import error_text, lang, tr
+from dashboards.ui.text import error_text, lang, tr, tr_text
 from registry import access, clock
 from registry.config import resolve_db_path
 from registry.errors import MonosashiError
-from registry.services import flags
+from registry.services import contacts, flags
 from registry.services.catalogue import Catalogue, CatalogueDataError, load_catalogue
 from registry.services.maintenance import Store, open_registry
 
@@ -27,6 +27,7 @@ __all__ = [
     "catalogue",
     "language_switch",
     "refresh_flags",
+    "reminder_choice_form",
     "run",
     "sign_in",
     "single_user",
@@ -197,16 +198,71 @@ def sign_in(store: Store) -> access.Actor | None:
 
 
 def account_box(who: access.Actor) -> None:
-    """Who is signed in, with their role, and the way out."""
+    """Who is signed in, with their role, and the way out; for a person on the buyer side with an
+    account, how they get their reminders ("My reminders")."""
     if single_user():
         st.sidebar.caption(tr("signin.single_user"))
         return
     st.sidebar.caption(tr("signin.as", user=who.name, role=tr(f"role.{who.role}")))
+    if who.role in ("admin", "buyer") and who.credential:  # owners of suppliers get digests
+        with st.sidebar.popover(tr("contacts.digest.mine"), icon=":material/mail:"):
+            st.caption(tr("contacts.digest.mine.caption"))
+            reminder_choice_form(store(), who.credential, key="my_reminders")
     if st.sidebar.button(tr("signin.signout"), key="signout"):
         st.session_state.pop("principal", None)
         if who.via == "oidc":
             st.logout()
         st.rerun()
+
+
+_DIGESTS = ("daily", "weekly")
+
+
+def reminder_choice_form(store: Store, user_id: str, *, key: str) -> None:
+    """How an account gets its reminders: the digest of its suppliers' flags daily or weekly, the
+    language of its e-mails, or none at all. Each person changes their own (the account box), an
+    admin anyone's (Users page); the store refuses anyone else."""
+    choice = contacts.reminder_choice(store, user_id)
+    if choice is None:
+        return
+    done = st.session_state.pop(f"{key}.saved", None)
+    if done is not None:  # said after the rerun that follows a save
+        st.success(tr("contacts.digest.saved", user=done))
+    opted = choice["reminders_opted_out_at"] is not None
+    # The stored choice is part of the keys: a choice changed elsewhere (the Users page, the
+    # account box) shows as it now is, not as this form last had it; and so is the language,
+    # whose labels the options carry.
+    keyed = f"{key}.{user_id}.{choice['digest']}.{choice['language']}.{int(opted)}.{lang()}"
+    digests = {d: tr_text(f"contacts.digest.{d}") for d in _DIGESTS}  # the labels now, in this language
+    with st.form(keyed, border=False):
+        digest = st.selectbox(
+            tr("contacts.digest.frequency"),
+            _DIGESTS,
+            index=_DIGESTS.index(choice["digest"]) if choice["digest"] in _DIGESTS else 1,
+            format_func=digests.get,
+            key=f"{keyed}.digest",
+        )
+        language = st.selectbox(
+            tr("contacts.digest.language"),
+            list(LANGUAGES),
+            index=list(LANGUAGES).index(choice["language"]) if choice["language"] in LANGUAGES else 0,
+            format_func=LANGUAGES.get,
+            key=f"{keyed}.language",
+        )
+        opted_out = st.checkbox(tr("contacts.digest.opted_out"), value=opted, key=f"{keyed}.opted_out")
+        if not choice["email"]:
+            st.caption(tr("contacts.digest.no_email"))
+        saved = st.form_submit_button(tr("contacts.digest.save"), key=f"{key}.{user_id}.save")
+    if saved:
+        try:
+            contacts.set_reminder_choice(
+                store, user_id, digest=digest, language=language, opted_out=opted_out, actor=actor()
+            )
+        except MonosashiError as exc:
+            st.error(error_text(exc))
+        else:
+            st.session_state[f"{key}.saved"] = choice["display_name"] or user_id
+            st.rerun()  # the form again, keyed by what is now stored
 
 
 def allowed(action: str) -> bool:

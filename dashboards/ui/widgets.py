@@ -176,7 +176,7 @@ def portal_link(token: str) -> str:
     """The address a supplier opens: this app's address with the invitation token."""
     base = (st.context.url or "").split("?")[0]
     base = base.rsplit("/", 1)[0] if base.count("/") > 2 else base
-    return f"{base.rstrip('/') or 'http://localhost:8501'}/?invite={token}"
+    return access.portal_address(base, token)
 
 
 # Rows a table sends to the browser: at 100,000 suppliers a list of tens of thousands took a

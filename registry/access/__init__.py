@@ -26,6 +26,7 @@ from registry.access.portal import (
     Invitation,
     create_invitation,
     invitations,
+    portal_address,
     redeem_invitation,
     revoke_invitation,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "create_invitation",
     "invitations",
     "page_allowed",
+    "portal_address",
     "principal_for_email",
     "redeem_invitation",
     "revoke_invitation",

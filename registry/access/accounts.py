@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 import polars as pl
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import TypeAdapter, ValidationError
 from zxcvbn import zxcvbn
 
 from registry import clock
 from registry.access.portal import Refusal, invitation_refusal
 from registry.domain.actor import Actor
+from registry.domain.models import EmailAddress
 from registry.errors import AccessDenied, MonosashiError
 from registry.store import Store
 from registry.store import accounts as stored
@@ -58,6 +60,7 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 _HASHER = PasswordHasher()
+_EMAIL = TypeAdapter(EmailAddress)
 
 
 @functools.cache
@@ -132,6 +135,11 @@ def add_user(
         check_password(password, user_id=user_id, other_words=tuple(w for w in (display_name, email) if w))
     if password is None and not email:
         raise MonosashiError("account.needs_password_or_email")
+    if email:
+        try:
+            email = _EMAIL.validate_python(email)
+        except ValidationError:
+            raise MonosashiError("email.invalid", found=email[:80]) from None
     stored.add_account(
         store,
         actor,

@@ -15,6 +15,7 @@ PAGE_ROLES: dict[str, str] = {
     "readiness": "viewer",
     "supplier": "viewer",
     "requests": "viewer",
+    "outbox": "viewer",
     "flags": "viewer",
     "support": "viewer",
     "supply_chain": "viewer",

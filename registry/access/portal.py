@@ -25,6 +25,7 @@ __all__ = [
     "invitation_problem",
     "invitation_refusal",
     "invitations",
+    "portal_address",
     "redeem_invitation",
     "revoke_invitation",
     "token_hash",
@@ -52,6 +53,11 @@ class Refusal:
 
     def error(self) -> AccessDenied:
         return AccessDenied(self.key, **self.params)
+
+
+def portal_address(base_url: str, token: str) -> str:
+    """The link a supplier opens: the app's address with the invitation token."""
+    return f"{base_url.rstrip('/') or 'http://localhost:8501'}/?invite={token}"
 
 
 def token_hash(token: str) -> str:

@@ -8,7 +8,7 @@ lives in its own module; they are registered here, in the order ``monosashi --he
 
 from __future__ import annotations
 
-from registry.cli import accounts, catalogue, imports, maintenance, registry_cmds, suppliers, work, yardstick
+from registry.cli import accounts, catalogue, imports, maintenance, registry_cmds, reminders, suppliers, work, yardstick
 from registry.cli.app import CLI_ROLES, main
 
 __all__ = ["CLI_ROLES", "main"]
@@ -38,3 +38,4 @@ main.add_command(work.flags_command)
 main.add_command(work.gap_report)
 main.add_command(maintenance.backup)
 main.add_command(maintenance.restore)
+main.add_command(reminders.remind)

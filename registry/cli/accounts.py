@@ -138,7 +138,7 @@ def portal_invite(supplier_id: str, days: int, base_url: str, db: Path | None) -
     """Create an invitation link for a supplier; the link is printed once and never stored."""
 
     made = access.create_invitation(_existing_store(db), supplier_id, _actor(), days)
-    click.echo(f"{base_url.rstrip('/')}/?invite={made.token}")
+    click.echo(access.portal_address(base_url, made.token))
     click.echo(f"valid until {made.expires_at:%Y-%m-%d %H:%M} UTC; send it to {supplier_id} only", err=True)
 
 

@@ -90,6 +90,7 @@ CLI_ROLES: dict[str, str | None] = {
     "audit verify": "admin",
     "backup": "admin",
     "restore": "admin",
+    "remind": "buyer",
 }
 _CURRENT: dict[str, Actor] = {}
 _LANG: dict[str, str] = {}

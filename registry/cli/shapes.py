@@ -35,7 +35,10 @@ __all__ = [
     "ProfileRow",
     "ProposalRow",
     "Readiness",
+    "ReasonDoc",
     "RefusedRowDoc",
+    "RemindMessage",
+    "RemindRunDoc",
     "RenewalRow",
     "RequestRow",
     "SelfCheck",
@@ -388,6 +391,38 @@ class CatalogueDoc(Shape):
 
 
 # Command → the shape of one element (list output) or of the whole document.
+class ReasonDoc(Shape):
+    """Why a reminder was not sent: a message key and its parameters (stable), and the message."""
+
+    key: str
+    params: dict[str, str]
+    message: str
+
+
+class RemindMessage(Shape):
+    """One reminder of ``remind --json``."""
+
+    reminder_key: str
+    kind: str
+    supplier_id: str | None
+    recipient: str
+    language: str
+    subject: str | None
+    outcome: str
+    reason: ReasonDoc | None
+
+
+class RemindRunDoc(Shape):
+    """``remind --json``: what the run sent (or, with ``--dry-run``, would send)."""
+
+    as_of: date
+    dry_run: bool
+    planned: int
+    stopped: ReasonDoc | None
+    counts: dict[str, dict[str, int]]
+    messages: list[RemindMessage]
+
+
 SHAPES: dict[str, type[Shape]] = {
     "suppliers list": SupplierRow,
     "proposals list": ProposalRow,
@@ -408,6 +443,7 @@ SHAPES: dict[str, type[Shape]] = {
     "portal list": InvitationRow,
     "audit verify": AuditVerdictDoc,
     "catalogue": CatalogueDoc,
+    "remind": RemindRunDoc,
 }
 
 

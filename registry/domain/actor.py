@@ -36,7 +36,7 @@ __all__ = [
 
 Role = Literal["admin", "buyer", "viewer", "supplier"]
 ROLES: tuple[Role, ...] = get_args(Role)
-SystemPurpose = Literal["migrate", "demo", "derive", "sign_in", "portal", "restore"]
+SystemPurpose = Literal["migrate", "demo", "derive", "sign_in", "portal", "restore", "remind"]
 _PURPOSES: tuple[str, ...] = get_args(SystemPurpose)
 _SYSTEM_KEY = object()  # only Actor.system() holds it
 
@@ -119,6 +119,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reject_file": frozenset({"admin", "buyer", "supplier"}),
     "add_certificate": frozenset({"admin", "buyer", "supplier"}),
     "record_yearly_check": frozenset({"admin", "buyer", "supplier"}),
+    "change_contacts": frozenset({"admin", "buyer", "supplier"}),
     # every person records their own sign-in; a viewer writes nothing else
     "sign_in": frozenset({"admin", "buyer", "viewer", "supplier"}),
     # buyers' work
@@ -136,6 +137,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "invite_revoked": _PEOPLE_WHO_MANAGE,
     "resolve_proposal": _PEOPLE_WHO_MANAGE,
     "confirm_certificate": _PEOPLE_WHO_MANAGE,
+    "set_owner": _PEOPLE_WHO_MANAGE,
+    "queue_reminder": _PEOPLE_WHO_MANAGE,
+    "reminder_cancelled": _PEOPLE_WHO_MANAGE,
+    "reminder_resent": _PEOPLE_WHO_MANAGE,
+    # each owner (a buyer or admin) chooses their own digest (the store checks it is their own)
+    "change_reminder_choice": _PEOPLE_WHO_MANAGE,
+    # the reminder run: the system each day, or a buyer asking for it on the Outbox page
+    "run_reminders": frozenset({"admin", "buyer", "system"}),
     "reject_certificate": _PEOPLE_WHO_MANAGE,
     # the derivation: the system after any change, or a buyer asking for it
     "derive_flags": frozenset({"admin", "buyer", "system"}),
@@ -172,6 +181,7 @@ SUPPLIER_TABLES: dict[str, str | None] = {
     "certificate": "supplier_id",
     "certificate_file": "certificate_id",
     "yearly_check": "supplier_id",
+    "supplier_contact": "supplier_id",
     "import_file": "supplier_ids",
     "subcontractor_proposal": "proposed_by",
     "file_blob": None,

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 import polars as pl
+from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -27,12 +28,15 @@ __all__ = [
     "Certificate",
     "CertificateScheme",
     "CorporateNumber",
+    "EmailAddress",
+    "Language",
     "LevelRequest",
     "LinkSource",
     "Model",
     "OptionalText",
     "RequestState",
     "Supplier",
+    "SupplierContact",
     "SupplierId",
     "SupplierLink",
     "Text",
@@ -214,6 +218,29 @@ SupplierId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _email(value: str) -> str:
+    """An e-mail address as written, checked for its form (no lookup: the app works offline)."""
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise PydanticCustomError("email.invalid", "{found} is not an e-mail address", {"found": value[:80]}) from None
+
+
+# An address people can write to: one mailbox, no display name, no line break.
+EmailAddress = Annotated[str, BeforeValidator(refuse_control_characters), AfterValidator(_email)]
+Language = Literal["ja", "en"]
+
+
+class SupplierContact(Model):
+    """A person at a supplier who receives its reminders, in their language."""
+
+    supplier_id: SupplierId
+    name: Text
+    email: EmailAddress
+    language: Language = "ja"
+    opted_out: bool = False
 
 
 class Supplier(Model):

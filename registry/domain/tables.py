@@ -13,6 +13,8 @@ __all__ = [
     "ANSWER_SCHEMA",
     "CERTIFICATE_SCHEMA",
     "LINK_SCHEMA",
+    "PLANNED_CONTACT",
+    "PLANNED_SUPPLIER_SCHEMA",
     "PROPOSAL_SCHEMA",
     "REQUEST_SCHEMA",
     "SUBMISSION_SCHEMA",
@@ -32,7 +34,18 @@ SUPPLIER_SCHEMA: dict[str, pl.DataType] = {
     "has_security_staff": pl.Boolean(),
     "far_from_it_support": pl.Boolean(),
     "name_key": pl.String(),
+    # the buyer-side account that looks after the supplier (app_user.user_id)
+    "owner_id": pl.String(),
 }
+
+# One contact a supplier list names for a supplier (a supplier_contact row without its supplier
+# and stamps), as a planned supplier row carries its contacts.
+PLANNED_CONTACT = pl.Struct({"name": pl.String(), "email": pl.String(), "language": pl.String()})
+
+# A supplier row an import plans: the supplier table's columns and the contacts the list names
+# for it, which are written with it (registry/store/suppliers.py) so that they go, or are
+# refused, together.
+PLANNED_SUPPLIER_SCHEMA: dict[str, pl.DataType] = {**SUPPLIER_SCHEMA, "contacts": pl.List(PLANNED_CONTACT)}
 
 
 # Columns of the level_request table that writers fill.
@@ -132,7 +145,8 @@ ANSWER_SCHEMA = {
 
 @dataclass
 class PlannedWrite:
-    """Rows a ready file will add, as frames whose columns are the tables' columns."""
+    """Rows a ready file will add, as frames whose columns are the tables' columns (the
+    suppliers' with their contacts: :data:`PLANNED_SUPPLIER_SCHEMA`)."""
 
     submissions: pl.DataFrame
     answers: pl.DataFrame

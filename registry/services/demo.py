@@ -22,6 +22,7 @@ from questionnaires.policy import default_policy
 from registry.domain.models import BUYER_ID, corporate_number_check_digit, supplier_name_key
 from registry.domain.tables import REQUEST_SCHEMA
 from registry.store.content import RegistryData
+from registry.store.reminders import CONTACT_SCHEMA
 
 __all__ = [
     "INDUSTRIES",
@@ -410,6 +411,7 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date, scheme_start: date |
     submissions, answers = _submissions(suppliers, tier_of, seed, as_of)
     blobs, certificate_files = _audit_reports(certificates, seed, as_of)
     return RegistryData(
+        contacts=_contacts(ids, tier_of, seed, as_of),
         suppliers=suppliers,
         links=links,
         certificates=certificates,
@@ -419,6 +421,45 @@ def generate_demo(n_suppliers: int, seed: int, as_of: date, scheme_start: date |
         blobs=blobs,
         certificate_files=certificate_files,
     )
+
+
+# Fictional contact people: common family and given names, at addresses under example.com (a
+# domain reserved for examples, so that no demo e-mail can reach anyone).
+_FAMILY = [
+    ("佐藤", "sato"),
+    ("鈴木", "suzuki"),
+    ("高橋", "takahashi"),
+    ("田中", "tanaka"),
+    ("伊藤", "ito"),
+    ("渡辺", "watanabe"),
+    ("山本", "yamamoto"),
+    ("中村", "nakamura"),
+    ("小林", "kobayashi"),
+    ("加藤", "kato"),
+]
+_GIVEN = [("一郎", "ichiro"), ("花子", "hanako"), ("健", "ken"), ("美咲", "misaki"), ("翔", "sho"), ("由美", "yumi")]
+
+
+def _contacts(ids: Sequence[str], tier_of: Sequence[int], seed: int, as_of: date) -> pl.DataFrame:
+    """One contact per supplier (two for tier 1), about one in twelve reading English."""
+    rng = random.Random(seed + 2_000_003)  # a stream of its own: the rest of the demo stays as it was
+    rows = []
+    for supplier_id, tier in zip(ids, tier_of, strict=True):
+        for n in range(2 if tier == 1 else 1):
+            (family, family_latin), (given, given_latin) = rng.choice(_FAMILY), rng.choice(_GIVEN)
+            english = rng.random() < 0.08
+            rows.append(
+                {
+                    "supplier_id": supplier_id,
+                    "name": f"{given_latin.title()} {family_latin.title()}" if english else f"{family} {given}",
+                    "email": f"{given_latin}.{family_latin}{n or ''}@{supplier_id.lower()}.example.com",
+                    "language": "en" if english else "ja",
+                    "opted_out_at": None,
+                    "created_at": datetime.combine(as_of - timedelta(days=60), time(9)),
+                    "created_by": "system:demo",
+                }
+            )
+    return pl.DataFrame(rows, schema=CONTACT_SCHEMA)
 
 
 def _audit_reports(certificates: pl.DataFrame, seed: int, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -34,6 +34,8 @@ from importers.base import (
     RefusedRow,
     SourceFile,
     SourceFileError,
+    SupplierContactRow,
+    SupplierOwnerRef,
     SupplierRef,
     message_value,
     validation_problems,
@@ -49,6 +51,8 @@ from registry.domain.tables import (
     ANSWER_SCHEMA,
     CERTIFICATE_SCHEMA,
     LINK_SCHEMA,
+    PLANNED_CONTACT,
+    PLANNED_SUPPLIER_SCHEMA,
     PROPOSAL_SCHEMA,
     REQUEST_SCHEMA,
     SUBMISSION_SCHEMA,
@@ -62,6 +66,7 @@ from registry.services import exports, flags, yardstick
 from registry.services.profiles import mapping_profiles
 from registry.store import Store, certificates, submissions, suppliers
 from registry.store import flags as stored_flags
+from registry.store.reminders import owner_choices
 from registry.store.submissions import write_import
 from registry.store.validity import policy_for
 
@@ -460,12 +465,14 @@ def _check_against_registry(
         store, [y.registration_no for r in ready for y in r.batch.yearly_checks]
     )
     start = policy_for(store).scheme_start
+    people = _People(store, ready)
+    earlier = _frame([], PLANNED_SUPPLIER_SCHEMA)
     for report in ready:
         problems: list[Problem] = []
         if only_supplier is not None:
             problems.extend(_named_elsewhere(report, registry, only_supplier))
         refusals = _Refusals(report)
-        plan = _plan(report, registry, existing_certificates, problems, refusals, create_missing)
+        plan = _plan(report, registry, existing_certificates, problems, refusals, people, create_missing)
         plan.yearly_checks = _plan_yearly_checks(report, registry, star4s, refusals)
         problems.extend(refusals.settle(whole_lists))
         if problems:
@@ -475,6 +482,58 @@ def _check_against_registry(
             report.warnings.extend(_before_the_scheme(report, plan, start))
             if not plan.suppliers.is_empty():
                 registry.add(plan.suppliers)
+                plan.suppliers = _with_earlier(plan.suppliers, earlier)
+                earlier = pl.concat([earlier, plan.suppliers]).unique("supplier_id", keep="last", maintain_order=True)
+
+
+class _People:
+    """Who a batch's supplier lists name: the buyer-side accounts that may own suppliers (by user
+    ID or e-mail) and the contacts' addresses the registry holds, read once for the batch and
+    only when a list names some."""
+
+    def __init__(self, store: Store, ready: Sequence[FileReport]) -> None:
+        batches = [r.batch for r in ready if r.batch]
+        self.accounts: dict[str, str] = {}
+        if any(b.owners for b in batches):
+            accounts = owner_choices(store)
+            for user_id, email in accounts.select("user_id", "email").iter_rows():
+                if email:
+                    self.accounts.setdefault(email.casefold(), user_id)
+            for user_id in accounts["user_id"]:  # a user ID wins over another account's e-mail
+                self.accounts[user_id.casefold()] = user_id
+        ids = sorted({c.contact.supplier_id for b in batches for c in b.contacts})
+        known = suppliers.contact_addresses(store, ids) if ids else None
+        self.addresses: set[tuple[str, str]] = set(known.iter_rows()) if known is not None else set()
+
+    def owner(self, written: str) -> str | None:
+        """The enabled buyer-side account a list's owner cell names (its user ID or e-mail)."""
+        return self.accounts.get(written.strip().casefold())
+
+    def known(self, contact: SupplierContactRow) -> bool:
+        """Whether the supplier has this contact's address already (whatever its case)."""
+        return (contact.contact.supplier_id, contact.contact.email.lower()) in self.addresses
+
+
+def _with_earlier(planned: pl.DataFrame, earlier: pl.DataFrame) -> pl.DataFrame:
+    """Planned supplier rows with what earlier files of the same import planned for the same
+    suppliers: only a supplier's last planned row is written (registry/store/submissions.py), so
+    it carries their contacts too, and their owner where it names none."""
+    if earlier.is_empty():
+        return planned
+    none = pl.lit([], dtype=pl.List(PLANNED_CONTACT))
+    return (
+        planned.join(
+            earlier.select("supplier_id", owner_before="owner_id", contacts_before="contacts"),
+            on="supplier_id",
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(
+            owner_id=pl.coalesce("owner_id", "owner_before"),
+            contacts=pl.concat_list(pl.col("contacts_before").fill_null(none), pl.col("contacts").fill_null(none)),
+        )
+        .drop("owner_before", "contacts_before")
+    )
 
 
 def _before_the_scheme(report: FileReport, plan: PlannedWrite, start: date) -> list[Problem]:
@@ -571,6 +630,8 @@ class _Refusals:
     def __init__(self, report: FileReport) -> None:
         self.report = report
         self.found: dict[int, list[Problem]] = {}
+        # rows that are no item of their own (a row adding a contact) refused with an item's
+        self.rows: dict[int, tuple[str, list[Problem]]] = {}
 
     def where(self, index: int, fallback: str) -> str:
         """The row of item ``index`` as a person finds it."""
@@ -579,6 +640,10 @@ class _Refusals:
 
     def refuse(self, index: int, problem: Problem) -> None:
         self.found.setdefault(index, []).append(problem)
+
+    def refuse_row(self, row: int, location: str, problem: Problem) -> None:
+        """Refuse a row that is no item (``row`` from 0 in the list's table)."""
+        self.rows.setdefault(row, (location, []))[1].append(problem)
 
     def settle(self, whole_lists: bool) -> list[Problem]:
         """The problems that refuse the file (none when its refused rows go apart)."""
@@ -590,10 +655,15 @@ class _Refusals:
             for i, found in sorted(self.found.items())
             if i < len(batch.item_rows)
         ]
+        others = [RefusedRow(row=row, location=at, problems=found) for row, (at, found) in self.rows.items()]
         if whole_lists or len(rows) < len(self.found) or len(self.found) >= len(batch.item_rows):
             earlier = [p for row in self.report.refused for p in row.problems]
-            return [*earlier, *(p for found in self.found.values() for p in found)]
-        self.report.refused = sorted([*self.report.refused, *rows], key=lambda r: r.row)
+            return [
+                *earlier,
+                *(p for found in self.found.values() for p in found),
+                *(p for r in others for p in r.problems),
+            ]
+        self.report.refused = sorted([*self.report.refused, *rows, *others], key=lambda r: r.row)
         return []
 
 
@@ -622,6 +692,7 @@ def _plan(
     existing_certificates: dict[str, str],
     problems: list[Problem],
     refusals: _Refusals,
+    people: _People,
     create_missing: bool = False,
 ) -> PlannedWrite:
     """The rows one checked file would write, table by table; what cannot be written goes to
@@ -630,7 +701,7 @@ def _plan(
     batch = report.batch
     assert batch is not None
     now = clock.now()
-    supplier_rows = _plan_suppliers(report, registry, refusals)
+    supplier_rows = _plan_suppliers(report, registry, refusals, people)
     link_rows = _plan_links(report, registry, supplier_rows, refusals, create_missing)
     report.supplier_ids = [s["supplier_id"] for s in supplier_rows]
     certificate_rows = _plan_certificates(report, registry, existing_certificates, refusals)
@@ -640,7 +711,7 @@ def _plan(
     return PlannedWrite(
         submissions=_frame([{**r, "imported_at": now} for r in submission_rows], _SUBMISSION_PLANNED),
         answers=_frame(answer_columns, ANSWER_SCHEMA),
-        suppliers=_frame(supplier_rows, SUPPLIER_SCHEMA),
+        suppliers=_frame(supplier_rows, PLANNED_SUPPLIER_SCHEMA),
         links=_frame(link_rows, LINK_SCHEMA).unique(["parent_id", "child_id"], keep="first", maintain_order=True)
         if link_rows
         else _frame([], LINK_SCHEMA),
@@ -650,26 +721,37 @@ def _plan(
     )
 
 
-def _plan_suppliers(report: FileReport, registry: _SupplierIndex, refusals: _Refusals) -> list[dict[str, object]]:
-    """Supplier rows of a supplier list: a corporate number already held by another supplier
-    refuses the row; a name like another supplier's, or an existing ID, is a warning."""
+def _plan_suppliers(
+    report: FileReport, registry: _SupplierIndex, refusals: _Refusals, people: _People
+) -> list[dict[str, object]]:
+    """Supplier rows of a supplier list, each with the contacts the list names for it and its
+    owner: a corporate number already held by another supplier, or an owner that is no enabled
+    buyer-side account, refuses the row, and the rows that add a contact to it with it; a name
+    like another supplier's, or an existing ID, is a warning. A contact whose address the
+    supplier has already is left as it is (one warning counts them)."""
     batch = report.batch
     assert batch is not None
+    owners = {ref.supplier_id: ref for ref in batch.owners}
+    contacts: dict[str, list[SupplierContactRow]] = {}
+    for contact in batch.contacts:
+        contacts.setdefault(contact.contact.supplier_id, []).append(contact)
     rows: list[dict[str, object]] = []
+    known = 0
     for index, supplier in enumerate(batch.suppliers):
         where = refusals.where(index, batch.source_name)
-        number_owner = registry.by_number.get(supplier.corporate_number or "")
-        if number_owner and number_owner != supplier.supplier_id:
-            refusals.refuse(
-                index,
-                Problem.of(
-                    where,
-                    "intake.number_taken",
-                    supplier_id=supplier.supplier_id,
-                    number=supplier.corporate_number,
-                    owner=number_owner,
-                ),
-            )
+        refused = _supplier_refusal(supplier.supplier_id, supplier.corporate_number, where, registry, owners, people)
+        if refused is not None:
+            refusals.refuse(index, refused)
+            own_row = batch.item_rows[index] if index < len(batch.item_rows) else None
+            for contact in contacts.get(supplier.supplier_id, []):
+                if contact.row != own_row:
+                    refusals.refuse_row(
+                        contact.row,
+                        contact.location,
+                        Problem.of(
+                            contact.location, "intake.contact_with_refused_supplier", supplier_id=supplier.supplier_id
+                        ),
+                    )
             continue
         same_name = [s for s in registry.by_name.get(supplier_name_key(supplier.name), []) if s != supplier.supplier_id]
         if same_name:
@@ -680,8 +762,42 @@ def _plan_suppliers(report: FileReport, registry: _SupplierIndex, refusals: _Ref
             )
         if supplier.supplier_id in registry.by_id:
             report.warnings.append(Problem.of(where, "intake.supplier_updated", supplier_id=supplier.supplier_id))
-        rows.append({**supplier.model_dump(), "name_key": supplier_name_key(supplier.name)})
+        named = contacts.get(supplier.supplier_id, [])
+        new = [c.contact for c in named if not people.known(c)]
+        known += len(named) - len(new)
+        owner = owners.get(supplier.supplier_id)
+        rows.append(
+            {
+                **supplier.model_dump(),
+                "name_key": supplier_name_key(supplier.name),
+                "owner_id": people.owner(owner.owner) if owner else None,
+                "contacts": [{"name": c.name, "email": c.email, "language": c.language} for c in new],
+            }
+        )
+    if known:
+        report.warnings.append(Problem.of(report.name, "intake.contacts_known", count=known))
     return rows
+
+
+def _supplier_refusal(
+    supplier_id: str,
+    corporate_number: str | None,
+    where: str,
+    registry: _SupplierIndex,
+    owners: Mapping[str, SupplierOwnerRef],
+    people: _People,
+) -> Problem | None:
+    """Why the registry refuses a supplier row of a list: its corporate number is another
+    supplier's, or its owner (at the owner's cell) is no enabled buyer-side account."""
+    number_owner = registry.by_number.get(corporate_number or "")
+    if number_owner and number_owner != supplier_id:
+        return Problem.of(
+            where, "intake.number_taken", supplier_id=supplier_id, number=corporate_number, owner=number_owner
+        )
+    owner = owners.get(supplier_id)
+    if owner is not None and people.owner(owner.owner) is None:
+        return Problem.of(owner.location, "intake.owner_unknown", owner=owner.owner, supplier_id=supplier_id)
+    return None
 
 
 def _placeholder_supplier(supplier_id: str) -> dict[str, object]:

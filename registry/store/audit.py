@@ -93,11 +93,14 @@ def revision(store: Store) -> int:
 
 
 def evidence_revision(store: Store) -> int:
-    """A number that grows with every write except the flags' (the newest audit entry about anything
-    else): a cache key for what the evidence alone decides, which a derivation of the flags, writing
-    flags and readiness history, leaves as it was."""
+    """A number that grows with every write except the flags' and the reminders' (the newest audit
+    entry about anything else): a cache key for what the evidence alone decides, which a derivation
+    of the flags, writing flags and readiness history, or a reminder run leaves as it was."""
     return int(
-        store.scalar("SELECT coalesce(max(audit_id), 0) FROM audit_log WHERE entity IS DISTINCT FROM 'flag'") or 0
+        store.scalar(
+            "SELECT coalesce(max(audit_id), 0) FROM audit_log WHERE entity IS NULL OR entity NOT IN ('flag', 'reminder')"
+        )
+        or 0
     )
 
 

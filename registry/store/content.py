@@ -24,6 +24,8 @@ __all__ = [
 
 # Tables holding registry content (not schema bookkeeping, settings or the audit log).
 _CONTENT_TABLES = (
+    "reminder",
+    "supplier_contact",
     "answer",
     "submission",
     "flag",
@@ -59,6 +61,8 @@ class RegistryData:
     # Evidence files: (sha256, size_bytes, data) blobs and the certificate_file rows naming them.
     blobs: pl.DataFrame | None = None
     certificate_files: pl.DataFrame | None = None
+    # The people at each supplier who receive its reminders (supplier_contact rows).
+    contacts: pl.DataFrame | None = None
 
 
 class RegistryNotEmptyError(MonosashiError):
@@ -88,6 +92,8 @@ def replace_registry(store: Store, data: RegistryData, actor: Actor, reason: str
         if data.blobs is not None and data.certificate_files is not None:
             tx.insert_new("file_blob", data.blobs, key=["sha256"])
             tx.insert_frame("certificate_file", data.certificate_files)
+        if data.contacts is not None:
+            tx.insert_frame("supplier_contact", data.contacts)
         if data.submissions is not None and data.answers is not None:
             tx.insert_frame("submission", data.submissions)
             tx.insert_frame("answer", data.answers)

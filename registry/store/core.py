@@ -212,6 +212,8 @@ RECORDED_AT: dict[str, str] = {
     "mapping_profile": "added_at",
     "subcontractor_proposal": "proposed_at",
     "yearly_check": "recorded_at",
+    "supplier_contact": "created_at",
+    "reminder": "created_at",
 }
 AUDIT_COLUMNS = ("audit_id", "logged_at", "actor", "action", "entity", "entity_id", "detail", "sha256")
 GENESIS_HASH = "0" * 64

@@ -17,6 +17,7 @@ from registry.domain.models import BUYER_ID, Supplier, supplier_name_key
 from registry.domain.tables import SUPPLIER_SCHEMA
 from registry.errors import MonosashiError, NotFoundError
 from registry.store import Store, Transaction
+from registry.store.reminders import CONTACT_SCHEMA, add_contacts
 from registry.store.validity import expiry_sql, policy_for, stale_sql
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "DuplicateSupplierError",
     "ProposalDecision",
     "add_supplier",
+    "contact_addresses",
     "facets",
     "proposals",
     "resolve_proposals",
@@ -133,6 +135,16 @@ def suppliers_matching(
     )
 
 
+def contact_addresses(store: Store, supplier_ids: Sequence[str]) -> pl.DataFrame:
+    """The contacts' addresses these suppliers have: supplier_id and the address in lower case
+    (``folded``), so that an import finds an address it names again whatever its case."""
+    return store.frame(
+        """SELECT DISTINCT supplier_id, lower(email) AS folded FROM supplier_contact
+           WHERE supplier_id IN (SELECT unnest($ids))""",
+        {"ids": list(supplier_ids) or [""]},
+    )
+
+
 def supplier_choices(store: Store, search: str = "", limit: int = 50) -> pl.DataFrame:
     """Suppliers whose ID, name (also as folded: 株式会社 and widths aside) or corporate number
     contains ``search`` (for pickers): an exact ID or corporate number first, then IDs that start
@@ -228,8 +240,13 @@ def add_supplier(store: Store, supplier: Supplier, actor: Actor) -> None:
 
 
 def _upsert_suppliers(tx: Transaction, suppliers: pl.DataFrame, now: datetime) -> None:
-    """Add new suppliers and update known ones. A column the list leaves empty keeps the value
-    the registry holds: a list without 営業所 never erases what a buyer completed by hand."""
+    """Add new suppliers and update known ones, with the contacts a list names for them
+    (``contacts``, :data:`~registry.domain.tables.PLANNED_SUPPLIER_SCHEMA`). A column the list
+    leaves empty keeps the value the registry holds: a list without 営業所 (or without an owner)
+    never erases what a buyer completed by hand. A contact whose address the supplier has already
+    is left as it is (its language and opt-out stay)."""
+    contacts = _planned_contacts(suppliers, tx.actor.name, now)
+    suppliers = suppliers.drop("contacts", strict=False)
     columns = [c for c in suppliers.columns if c != "supplier_id"]
     kept = ", ".join(f'"{c}" = coalesce(excluded."{c}", supplier."{c}")' for c in columns)
     names = ", ".join(f'"{c}"' for c in ["supplier_id", *columns, "created_at"])
@@ -237,6 +254,29 @@ def _upsert_suppliers(tx: Transaction, suppliers: pl.DataFrame, now: datetime) -
         f"INSERT INTO supplier ({names}) SELECT {names} FROM {{incoming}} "
         f"ON CONFLICT (supplier_id) DO UPDATE SET {kept}",
         suppliers.with_columns(created_at=pl.lit(now, dtype=pl.Datetime("us"))),
+    )
+    add_contacts(tx, contacts)
+
+
+def _planned_contacts(suppliers: pl.DataFrame, actor_name: str, now: datetime) -> pl.DataFrame:
+    """The contacts planned supplier rows carry, as supplier_contact rows (one per supplier and
+    address, whatever its case)."""
+    if "contacts" not in suppliers.columns:
+        return pl.DataFrame(schema=CONTACT_SCHEMA)
+    return (
+        suppliers.select("supplier_id", "contacts")
+        .explode("contacts")
+        .drop_nulls("contacts")
+        .unnest("contacts")
+        .with_columns(folded=pl.col("email").str.to_lowercase())
+        .unique(["supplier_id", "folded"], keep="first", maintain_order=True)
+        .with_columns(
+            opted_out_at=pl.lit(None, dtype=pl.Datetime("us")),
+            created_at=pl.lit(now, dtype=pl.Datetime("us")),
+            created_by=pl.lit(actor_name),
+        )
+        .select(list(CONTACT_SCHEMA))
+        .cast(CONTACT_SCHEMA)
     )
 
 

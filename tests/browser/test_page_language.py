@@ -143,6 +143,15 @@ def _in_address(text: str, start: int, end: int) -> bool:
     return False
 
 
+# A Jinja2 tag of the e-mail templates the admin edits in Settings: its names are the template's
+# own language ({{ supplier_name }}), shown as written, like an e-mail address.
+_TEMPLATE_TAG = re.compile(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}")
+
+
+def _in_template_tag(text: str, start: int, end: int) -> bool:
+    return any(tag.start() <= start and end <= tag.end() for tag in _TEMPLATE_TAG.finditer(text))
+
+
 def lint(text: str, lang: str) -> Iterable[tuple[str, str, str]]:
     """(rule, offending text, context) of every finding in one piece of visible text."""
     for match in EMPTY_WORDS.finditer(text):
@@ -156,7 +165,7 @@ def lint(text: str, lang: str) -> Iterable[tuple[str, str, str]]:
         word = match.group()
         if CODE_VALUES.fullmatch(word) or word in ALLOWED_SNAKE_CASE:
             continue
-        if not _in_address(text, match.start(), match.end()):
+        if not _in_address(text, match.start(), match.end()) and not _in_template_tag(text, match.start(), match.end()):
             yield "snake_case code word", word, _context(text, match.start(), match.end())
     if lang == "ja":  # one finding per line, naming its longest English run
         for line in text.splitlines():
