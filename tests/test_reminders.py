@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import io
 import json
+import smtplib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from email import policy as email_policy
@@ -27,7 +28,7 @@ from registry.cli import main
 from registry.domain import reminders as rules
 from registry.domain.actor import Actor
 from registry.domain.models import SupplierContact
-from registry.errors import MonosashiError
+from registry.errors import AccessDenied, MonosashiError
 from registry.services import reminders
 from registry.services.contacts import replace_contacts, set_owner, set_reminder_choice
 from registry.services.flags import refresh
@@ -294,7 +295,9 @@ def test_line_breaks_in_names_cannot_add_headers(store: Store, smtp: tuple[SmtpS
     assert "\n" not in SupplierContact(supplier_id="A", name="Eve\r\nBcc: x", email="e@a.example.com").name
 
 
-@pytest.mark.parametrize("address", ["nope", "a@b", "tanaka@@example.com", "x@example.com\nBcc: y@evil.example.com"])
+@pytest.mark.parametrize(
+    "address", ["nope", "a@b", "tanaka@@example.com", "x@example.com\nBcc: y@evil.example.com", "名前@example.jp"]
+)
 def test_invalid_addresses_are_refused_where_they_are_entered(store: Store, address: str) -> None:
     with pytest.raises(ValidationError) as caught:
         SupplierContact(supplier_id="A", name="田中", email=address)
@@ -557,3 +560,110 @@ def test_remind_cli_json_exits_non_zero_when_the_server_is_out_of_reach(store: S
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     assert doc["stopped"]["key"] == "mail.server_unreachable" and "127.0.0.1" in doc["stopped"]["message"]
+
+
+# -- after the attack review ---------------------------------------------------------------------------
+def test_an_address_in_other_letters_is_kept_in_the_form_every_server_takes() -> None:
+    contact = SupplierContact(supplier_id="A", name="山田", email="yamada@例え.jp")
+    assert contact.email == "yamada@xn--r8jz45g.jp"
+
+
+def test_a_connection_lost_after_the_message_was_handed_over_is_never_sent_again(
+    store: Store, smtp: tuple[SmtpServer, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, port = smtp
+    handed = smtplib.SMTP.data
+
+    def taken_then_lost(self, msg):
+        handed(self, msg)
+        raise smtplib.SMTPServerDisconnected("connection closed")
+
+    monkeypatch.setattr(smtplib.SMTP, "data", taken_then_lost)
+    report = reminders.run(store, AS_OF, actor=ADMIN, mailer=_mailer(port), portal_link=_link)
+    monkeypatch.undo()
+    assert reminders.reason_parts(report.stopped)[0] == "mail.connection_lost_while_sending"
+    (unsure,) = stored.reminders(store, ["sending"]).iter_rows(named=True)
+    assert len(server.messages) == 1
+    with time_machine.travel(datetime.combine(AS_OF + timedelta(days=1), time(7), tzinfo=UTC)):
+        reminders.run(store, AS_OF + timedelta(days=1), actor=ADMIN, mailer=_mailer(port), portal_link=_link)
+    assert len(server.to(unsure["recipient"])) == 1 and len(server.messages) == len(EXPECTED)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{% for a in new %}{% for b in new %}{% for c in new %}x{% endfor %}{% endfor %}{% endfor %}",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "{% macro f() %}{{ f() }}{{ f() }}{% endmacro %}{{ f() }}",
+        "{{ 'x' * 1000000000 }}",
+        "{{ 9 ** 9 ** 9 }}",
+        "{{ supplier_name" + "|replace('', 'abcdefghij')" * 5 + " }}",
+        "{{ ''.__class__.__mro__ }}",
+    ],
+)
+def test_a_template_that_would_run_long_grow_large_or_escape_is_refused(store: Store, body: str) -> None:
+    with pytest.raises(MonosashiError) as caught:
+        reminders.preview(store, "certificate_expiring", "ja", "A", AS_OF, reminders.Template("件名", body))
+    assert caught.value.key == "mail.template_invalid"
+
+
+def test_a_broken_template_fails_its_own_messages_and_the_others_go(store: Store, smtp: tuple[SmtpServer, int]) -> None:
+    server, port = smtp
+    broken = {"subject": "期限", "body": "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"}
+    save_settings(store, {"mail_template.certificate_expiring.ja": json.dumps(broken)}, ADMIN)
+    report = reminders.run(store, AS_OF, actor=ADMIN, mailer=_mailer(port), portal_link=_link)
+    failed = report.messages.filter(pl.col("outcome") == "failed")
+    assert failed["recipient"].to_list() == ["tanaka@a.example.com"]
+    assert report.stopped is None and len(server.messages) == len(EXPECTED) - 1
+
+
+def test_a_crafted_name_cannot_show_or_add_another_address(store: Store, smtp: tuple[SmtpServer, int]) -> None:
+    server, port = smtp
+    crafted = {
+        "A": "x" * 150 + " <evil@attacker.example>",
+        "B": "=?utf-8?b?ZXZpbEBhdHRhY2tlci5leGFtcGxlLA==?= x",
+        "C": "A" * 70 + ", evil@attacker.example",
+    }
+    with store.transaction(SYSTEM) as tx:
+        for supplier_id, name in crafted.items():
+            tx.execute("UPDATE supplier_contact SET name = ? WHERE supplier_id = ?", [name, supplier_id])
+    reminders.run(store, AS_OF, actor=ADMIN, mailer=_mailer(port), portal_link=_link)
+    assert len(server.messages) == len(EXPECTED)
+    for recipients, message in server.messages:
+        (address,) = message["To"].addresses
+        assert [address.addr_spec] == recipients and "evil" not in str(message["To"])
+
+
+def test_no_template_can_keep_a_portal_token(store: Store, smtp: tuple[SmtpServer, int]) -> None:
+    server, port = smtp
+    leaky = {
+        "subject": "{{ portal_link }}",
+        "body": "{{ portal_link|replace('invite=', 'i=') }} {{ portal_link.split('invite=')[1] }} {{ portal_link|upper }}",
+    }
+    save_settings(store, {"mail_template.portal_link.en": json.dumps(leaky)}, ADMIN)
+    reminders.queue_portal_link(store, "B", AS_OF, ADMIN)
+    reminders.run(store, AS_OF, actor=ADMIN, mailer=_mailer(port), portal_link=_link)
+    (sent,) = [m for m in server.to("jane@b.example.com") if m["X-Monosashi-Reminder"] == "portal_link"]
+    assert "SECRET-B" in sent["Subject"]  # the person gets the link …
+    kept = stored.reminders(store, ["sent"]).filter(pl.col("kind") == "portal_link").row(0, named=True)
+    assert "SECRET" not in kept["subject"] + kept["body"]  # … the registry never keeps it
+
+
+def test_a_run_checks_the_actor_before_sending_anything(store: Store, smtp: tuple[SmtpServer, int]) -> None:
+    server, port = smtp
+    with pytest.raises(AccessDenied):
+        reminders.run(store, AS_OF, actor=Actor.person("vera", "viewer"), mailer=_mailer(port), portal_link=_link)
+    assert not server.messages and store.scalar("SELECT count(*) FROM reminder") == 0
+    with pytest.raises(MonosashiError) as caught:
+        reminders.run(store, AS_OF + timedelta(days=3), actor=ADMIN, mailer=_mailer(port), portal_link=_link)
+    assert caught.value.key == "mail.as_of_future" and not server.messages
+
+
+def test_a_message_being_sent_cannot_be_resent_or_cancelled_until_its_run_is_clearly_over(store: Store) -> None:
+    reminders.queue_portal_link(store, "A", AS_OF, ADMIN)
+    (key,) = stored.reminders(store, ["pending"])["reminder_key"].to_list()
+    stored.set_reminder_state(store, key, SYSTEM, expect=("pending",), fields={"state": "sending"})
+    with pytest.raises(MonosashiError):
+        reminders.resend(store, [key], ADMIN)  # a run may hold it right now
+    with time_machine.travel(datetime.combine(AS_OF, time(12, 30), tzinfo=UTC)):
+        assert reminders.cancel(store, [key], ADMIN) == 1  # a run that stopped: a person settles it

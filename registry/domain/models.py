@@ -221,9 +221,12 @@ class Model(BaseModel):
 
 
 def _email(value: str) -> str:
-    """An e-mail address as written, checked for its form (no lookup: the app works offline)."""
+    """An e-mail address checked for its form (no lookup: the app works offline), kept in the
+    form every mail server takes: an ASCII mailbox, the domain in its ASCII (xn--) form.
+    A mailbox in other letters (名前@…) needs SMTPUTF8, which many servers lack: refused."""
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
+        checked = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=False)
+        return checked.ascii_email or checked.normalized
     except EmailNotValidError:
         raise PydanticCustomError("email.invalid", "{found} is not an e-mail address", {"found": value[:80]}) from None
 

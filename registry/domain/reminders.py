@@ -9,6 +9,7 @@ same reminder planned again on a later run is recognised and never sent twice.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime, timedelta
 from typing import Literal, get_args
 
@@ -22,6 +23,7 @@ __all__ = [
     "PLAN_SCHEMA",
     "ReminderKind",
     "digest_period",
+    "display_name",
     "message_id",
     "next_try",
     "plan",
@@ -76,6 +78,17 @@ def single_line(text: object, limit: int = 200) -> str:
     nothing from the data can start a header of its own."""
     cleaned = "".join(" " if (ord(c) < 32 or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029") else c for c in str(text))
     return " ".join(cleaned.split())[:limit]
+
+
+# Characters that mean something inside an address header: a display name never carries them,
+# nor a literal encoded word (=?…?=), so that no name can show or add another address.
+_ADDRESS_SPECIALS = re.compile(r'[<>,;:"@\\()\[\]]|=\?|\?=')
+
+
+def display_name(text: object, limit: int = 60) -> str:
+    """A person's or company's name as an address header shows it: one line, no character that
+    could start another address, at most ``limit`` characters."""
+    return " ".join(_ADDRESS_SPECIALS.sub(" ", single_line(text, limit * 2)).split())[:limit]
 
 
 def next_try(now: datetime, tries: int) -> datetime:

@@ -63,11 +63,17 @@ def smtp_settings(store: Store) -> SmtpSettings | None:
 
 class SendFailure(MonosashiError):
     """A message the server did not take. ``whole_run``: the server itself is out of reach, so the
-    rest of the run waits for the next one."""
+    rest of the run waits for the next one; ``temporary``: the server said to try later (4xx),
+    which is no fault of the message; ``ambiguous``: the connection ended after the message was
+    handed over, so whether the server took it is unknown (never sent again by itself)."""
 
-    def __init__(self, key: str, *, whole_run: bool = False, **params: object) -> None:
+    def __init__(
+        self, key: str, *, whole_run: bool = False, temporary: bool = False, ambiguous: bool = False, **params: object
+    ) -> None:
         super().__init__(key, **params)
         self.whole_run = whole_run
+        self.temporary = temporary
+        self.ambiguous = ambiguous
 
 
 def _reply(code: int, message: bytes | str) -> str:
@@ -115,34 +121,62 @@ class Mailer:
             ) from None
         return smtp
 
+    def _lost(self, exc: BaseException, **how: bool) -> SendFailure:
+        """The connection is gone (closed here too): the run stops."""
+        self.close()
+        key = "mail.connection_lost_while_sending" if how.get("ambiguous") else "mail.server_unreachable"
+        return SendFailure(
+            key, whole_run=True, host=self.settings.host, port=self.settings.port, error=type(exc).__name__, **how
+        )
+
     def send(self, message: EmailMessage) -> None:
-        """Hand one message to the server; raises :class:`SendFailure` with the server's reply."""
+        """Hand one message to the server, step by step (sender, recipient, data), so that a
+        failure before the data is a message not sent, and one while or after the data is handed
+        over is ``ambiguous``; raises :class:`SendFailure` with the server's reply."""
         if self._smtp is None:
             self._smtp = self._open()
+        smtp = self._smtp
+        recipient = message["To"].addresses[0].addr_spec
+        if not (recipient.isascii() and self.settings.sender.isascii()):
+            raise SendFailure("mail.address_not_ascii", address=recipient)
         try:
-            refused = self._smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = next(iter(exc.recipients.values()))
-            raise SendFailure("mail.recipient_refused", reply=_reply(code, reply)) from None
-        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            raise SendFailure("mail.message_refused", reply=_reply(exc.smtp_code, exc.smtp_error)) from None
+            smtp.ehlo_or_helo_if_needed()
+            code, reply = smtp.mail(self.settings.sender)
+            if code != 250:
+                smtp.rset()
+                raise SendFailure(
+                    "mail.message_refused",
+                    temporary=400 <= code < 500,
+                    whole_run=code == 421,
+                    reply=_reply(code, reply),
+                )
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                smtp.rset()
+                raise SendFailure(
+                    "mail.recipient_refused",
+                    temporary=400 <= code < 500,
+                    whole_run=code == 421,
+                    reply=_reply(code, reply),
+                )
         except (OSError, smtplib.SMTPException) as exc:
-            self._smtp = None
+            raise self._lost(exc) from None  # nothing was handed over: it is tried again
+        try:
+            smtp.data(message.as_bytes())
+        except smtplib.SMTPDataError as exc:
             raise SendFailure(
-                "mail.server_unreachable",
-                whole_run=True,
-                host=self.settings.host,
-                port=self.settings.port,
-                error=type(exc).__name__,
+                "mail.message_refused",
+                temporary=400 <= exc.smtp_code < 500,
+                whole_run=exc.smtp_code == 421,
+                reply=_reply(exc.smtp_code, exc.smtp_error),
             ) from None
-        if refused:  # one message, one recipient: a refusal of it is a refusal of the message
-            code, reply = next(iter(refused.values()))
-            raise SendFailure("mail.recipient_refused", reply=_reply(code, reply))
+        except (OSError, smtplib.SMTPException) as exc:
+            raise self._lost(exc, ambiguous=True) from None
 
     def close(self) -> None:
         if self._smtp is not None:
+            smtp, self._smtp = self._smtp, None
             try:
-                self._smtp.quit()
+                smtp.quit()
             except (OSError, smtplib.SMTPException):
-                self._smtp.close()
-            self._smtp = None
+                smtp.close()

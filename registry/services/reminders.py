@@ -6,6 +6,7 @@ gets it, ``sent`` after — with failures kept pending and retried with back-off
 
 from __future__ import annotations
 
+import functools
 import json
 import tomllib
 from collections import Counter
@@ -21,15 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import StrictUndefined, TemplateError, nodes
+from jinja2 import Template as JinjaTemplate
+from jinja2.filters import FILTERS as DEFAULT_FILTERS
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from questionnaires.policy import default_policy
 from questionnaires.reminders import ReminderPolicy, default_reminder_policy, parse_reminder_policy
 from registry import clock
 from registry.domain import reminders as rules
-from registry.domain.actor import Actor
-from registry.errors import MonosashiError
+from registry.domain.actor import Actor, action_allowed
+from registry.errors import AccessDenied, MonosashiError
 from registry.messages import render
 from registry.services import documents, support
 from registry.services.flags import rule_titles
@@ -114,14 +117,118 @@ def mail_templates(store: Store) -> dict[tuple[str, str], Template]:
     return found
 
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+class _MailSandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, bounded: templates are edited in Settings and rendered for every message,
+    so none may run long or grow large. Multiplication, powers and ``%`` formatting are checked;
+    every filter's text result is capped; macros, includes and imports are refused, and loops
+    nest two deep at most (docs/reminders.md)."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            raise SecurityError("powers are not allowed in an e-mail template")
+        if operator == "*" and any(isinstance(x, str | list | tuple) for x in (left, right)):
+            count = right if isinstance(right, int) else left
+            if not isinstance(count, int) or count > _MAX_TEXT:
+                raise SecurityError("a repeated text is too long")
+        result = super().call_binop(context, operator, left, right)
+        if isinstance(result, str | list | tuple) and len(result) > _MAX_TEXT:
+            raise SecurityError("a text in the template grew too long")
+        return result
+
+
+_MAX_TEXT = 20_000  # characters any one value of a template may reach
+_MAX_OUTPUT = 60_000  # characters a rendered template may reach
+_MAX_LOOP_DEPTH = 2
+_SAFE_FILTERS = (
+    "abs",
+    "capitalize",
+    "count",
+    "d",
+    "default",
+    "first",
+    "float",
+    "int",
+    "join",
+    "last",
+    "length",
+    "list",
+    "lower",
+    "max",
+    "min",
+    "replace",
+    "reverse",
+    "round",
+    "sort",
+    "string",
+    "sum",
+    "title",
+    "trim",
+    "truncate",
+    "unique",
+    "upper",
+)
+
+
+def _capped(function: Any) -> Any:
+    @functools.wraps(function)  # keeps Jinja's markers (pass_context …) on the wrapper
+    def capped(*args: Any, **kwargs: Any) -> Any:
+        result = function(*args, **kwargs)
+        if isinstance(result, str) and len(result) > _MAX_TEXT:
+            raise SecurityError("a filter's result is too long")
+        return result
+
+    return capped
+
+
+_ENV = _MailSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_ENV.filters = {name: _capped(DEFAULT_FILTERS[name]) for name in _SAFE_FILTERS}
+_ENV.globals = {}  # no range(), lipsum(), cycler(): a loop runs over the reminder's own lists only
+_REFUSED_NODES = (nodes.Macro, nodes.CallBlock, nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+
+
+def _loops_deeper_than(node: nodes.Node, limit: int, depth: int = 0) -> bool:
+    for child in node.iter_child_nodes():
+        inner = depth + isinstance(child, nodes.For)
+        if inner > limit or _loops_deeper_than(child, limit, inner):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str) -> JinjaTemplate:
+    tree = _ENV.parse(text)
+    if any(True for _ in tree.find_all(_REFUSED_NODES)):
+        raise SecurityError("macros, includes and imports are not allowed in an e-mail template")
+    if _loops_deeper_than(tree, _MAX_LOOP_DEPTH):
+        raise SecurityError("loops may nest two deep at most in an e-mail template")
+    return _ENV.from_string(text)
+
+
 # What an edited template can raise while it renders: Jinja's own errors (syntax, an unknown
-# value, something the sandbox refuses) and the arithmetic and lookups inside expressions.
-_TEMPLATE_ERRORS = (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError)
+# value, something the sandbox refuses) and the arithmetic, lookups and recursion inside it.
+_TEMPLATE_ERRORS = (
+    TemplateError,
+    ArithmeticError,
+    LookupError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    RecursionError,
+    MemoryError,
+)
 
 
 def _render(text: str, context: dict[str, Any]) -> str:
-    return _ENV.from_string(text).render(context)
+    out: list[str] = []
+    size = 0
+    for chunk in _compiled(text).generate(context):
+        size += len(chunk)
+        if size > _MAX_OUTPUT:
+            raise SecurityError("the rendered e-mail is too long")
+        out.append(chunk)
+    return "".join(out)
 
 
 def check_template(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
@@ -208,7 +315,7 @@ def outgoing(store: Store, as_of: date) -> pl.DataFrame:
     new = _new_rows(planned, store).with_columns(pl.lit(True).alias("new"), pl.lit(0).alias("tries"))
     pending = stored.due_reminders(store, as_of, clock.now())
     pending = pending.select(*rules.PLAN_SCHEMA, "tries").with_columns(pl.lit(False).alias("new"))
-    rows = pl.concat([pending, new.select(pending.columns)])
+    rows = pl.concat([pending, new.select(pending.columns)]).sort("send_on", "kind", "reminder_key")  # as a run goes
     rows = rows.filter(_why_not(store, rows, planned).is_null())
     templates = mail_templates(store)
     context = _common_context(store)
@@ -253,8 +360,8 @@ def _subject(templates: dict[tuple[str, str], Template], common: dict[str, Any],
 @dataclass
 class _Composed:
     message: EmailMessage
-    subject: str
-    body_kept: str  # the body as recorded: a portal link's token masked
+    subject_kept: str  # the subject and body as recorded: rendered again with the portal link
+    body_kept: str  # masked, so that no transformation in a template can keep its token
     attachments: list[str]
 
 
@@ -301,15 +408,21 @@ def _compose(
         link, expires = made, until.isoformat()
     elif row["kind"] == "portal_link":
         raise SendFailure("mail.no_portal_link")
-    context = _context(common, row, link, link_expires_on=expires, omitted=omitted)
     template = templates[(row["kind"], row["language"])]
     footer = templates[("footer", row["language"])]
-    subject = rules.single_line(_render(template.subject, context), 300)
-    body = _render(template.body, context).rstrip() + "\n" + _render(footer.body, context).rstrip() + "\n"
+
+    def rendered(with_link: str) -> tuple[str, str]:
+        context = _context(common, row, with_link, link_expires_on=expires, omitted=omitted)
+        subject = rules.single_line(_render(template.subject, context), 300)
+        body = _render(template.body, context).rstrip() + "\n" + _render(footer.body, context).rstrip() + "\n"
+        return subject, body
+
+    subject, body = rendered(link)
+    kept_subject, kept_body = rendered(link.split("invite=")[0] + "invite=" + _MASK) if link else (subject, body)
     message = EmailMessage(policy=SMTP)
     message["Subject"] = subject
-    message["From"] = Address(display_name=rules.single_line(common["buyer_name"] or "Monosashi"), addr_spec=sender)
-    message["To"] = Address(display_name=rules.single_line(row["recipient_name"] or ""), addr_spec=row["recipient"])
+    message["From"] = Address(display_name=rules.display_name(common["buyer_name"] or "Monosashi"), addr_spec=sender)
+    message["To"] = Address(display_name=rules.display_name(row["recipient_name"] or ""), addr_spec=row["recipient"])
     message["Date"] = format_datetime(clock.now().astimezone())
     message["Message-ID"] = row["message_id"]
     message["Auto-Submitted"] = "auto-generated"
@@ -318,8 +431,7 @@ def _compose(
     message.set_content(body, charset="utf-8")
     for name, content in attached:
         message.add_attachment(content, maintype=_XLSX[0], subtype=_XLSX[1], filename=name)
-    kept = body.replace(link, link.split("invite=")[0] + "invite=" + _MASK) if link else body
-    return _Composed(message, subject, kept, [n for n, _ in attached])
+    return _Composed(message, kept_subject, kept_body, [n for n, _ in attached])
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -390,6 +502,15 @@ def run(
             for r in going.iter_rows(named=True)
         ]
         return _report(as_of, True, rows, int(going["new"].sum()), None)
+    if not action_allowed(actor, "run_reminders"):  # before anything is sent, not after
+        raise AccessDenied(
+            "access.action_denied",
+            actor=actor.name,
+            role_label=f"role.{actor.role}",
+            action_label="audit.action.run_reminders",
+        )
+    if as_of > clock.today():  # what is sent is recorded as done: a day ahead would be lost on its day
+        raise MonosashiError("mail.as_of_future", as_of=as_of.isoformat(), today=clock.today().isoformat())
     settings = smtp_settings(store)
     if mailer is None:
         if settings is None:
@@ -407,7 +528,8 @@ def run(
     common = _common_context(store)
     outcomes: list[dict[str, Any]] = []
     stopped: str | None = None
-    with mailer, store.held_open():
+    # The file is not held open across the loop: the server's waits must not lock the app out.
+    with mailer:
         for row, not_now in zip(due.iter_rows(named=True), why_not, strict=True):
             shown = {k: row[k] for k in ("reminder_key", "kind", "supplier_id", "recipient", "language")}
             if not_now is not None:
@@ -421,57 +543,68 @@ def run(
                 )
                 outcomes.append({**shown, "subject": row["subject"], "outcome": "cancelled", "reason": reason})
                 continue
+            # Taken before anything else (a portal link made, the server asked): only from the
+            # state and try count this run read, so two runs at once never both take it.
             tries = int(row["tries"]) + 1
-            try:
-                composed = _compose(
-                    store,
-                    row,
-                    as_of,
-                    sender=sender,
-                    templates=templates,
-                    common=common,
-                    policy=policy,
-                    portal_link=portal_link,
-                )
-            except (MonosashiError, *_TEMPLATE_ERRORS) as exc:
-                failure = (
-                    exc
-                    if isinstance(exc, MonosashiError)
-                    else MonosashiError("mail.template_invalid", line="—", error=str(exc)[:200])
-                )
-                _failed(store, row, tries, policy, failure, system)
-                outcomes.append({**shown, "subject": None, "outcome": "failed", "reason": _reason(failure)})
-                continue
-            # Marked before the server gets it: a run that stops between the two never sends it again.
             if not stored.set_reminder_state(
-                store, row["reminder_key"], system, expect=("pending",), fields={"state": "sending", "tries": tries}
+                store,
+                row["reminder_key"],
+                system,
+                expect=("pending",),
+                tries_before=int(row["tries"]),
+                fields={"state": "sending", "tries": tries},
             ):
                 continue  # another run took it
             try:
+                with store.held_open():
+                    composed = _compose(
+                        store,
+                        row,
+                        as_of,
+                        sender=sender,
+                        templates=templates,
+                        common=common,
+                        policy=policy,
+                        portal_link=portal_link,
+                    )
+            except (MonosashiError, *_TEMPLATE_ERRORS) as exc:
+                failure = exc if isinstance(exc, MonosashiError) else _template_failure(exc)
+                _failed(store, row, tries, policy, failure, system, expect=("sending",))
+                outcomes.append({**shown, "subject": None, "outcome": "failed", "reason": _reason(failure)})
+                continue
+            try:
                 mailer.send(composed.message)
             except SendFailure as exc:
-                _failed(store, row, tries, policy, exc, system, expect=("sending",))
-                outcomes.append({**shown, "subject": composed.subject, "outcome": "failed", "reason": _reason(exc)})
+                if exc.ambiguous:  # the server may have it: left `sending`, for a person to check
+                    stored.set_reminder_state(
+                        store, row["reminder_key"], system, expect=("sending",), fields={"last_error": _reason(exc)}
+                    )
+                else:
+                    _failed(store, row, tries - exc.temporary, policy, exc, system, expect=("sending",))
+                outcomes.append(
+                    {**shown, "subject": composed.subject_kept, "outcome": "failed", "reason": _reason(exc)}
+                )
                 if exc.whole_run:
                     stopped = _reason(exc)
                     break
                 continue
+            # It went out: recorded as sent whatever a person did to the row meanwhile.
             stored.set_reminder_state(
                 store,
                 row["reminder_key"],
                 system,
-                expect=("sending",),
+                expect=("sending", "pending", "cancelled"),
                 fields={
                     "state": "sent",
                     "sent_at": clock.now(),
-                    "subject": composed.subject,
+                    "subject": composed.subject_kept,
                     "body": composed.body_kept,
                     "attachments": ", ".join(composed.attachments) or None,
                     "last_error": None,
                     "next_try_at": None,
                 },
             )
-            outcomes.append({**shown, "subject": composed.subject, "outcome": "sent", "reason": None})
+            outcomes.append({**shown, "subject": composed.subject_kept, "outcome": "sent", "reason": None})
     report = _report(as_of, False, outcomes, planned, stopped)
     if outcomes or planned:
         stored.record_run(
@@ -481,6 +614,10 @@ def run(
             {"planned": planned, "counts": report.counts, "stopped": stopped},
         )
     return report
+
+
+def _template_failure(exc: BaseException) -> MonosashiError:
+    return MonosashiError("mail.template_invalid", line=getattr(exc, "lineno", None) or "—", error=str(exc)[:200])
 
 
 def _failed(

@@ -4,7 +4,7 @@ reminder rows whose state makes every reminder go out once (docs/reminders.md)."
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -286,6 +286,7 @@ def set_reminder_state(
     expect: Sequence[str],
     fields: Mapping[str, Any],
     action: str | None = None,
+    tries_before: int | None = None,
 ) -> bool:
     """Move one reminder on, only from the states in ``expect`` (so two runs never both send it);
     True when it moved. The run's own steps are not audited one by one (``action`` None): they
@@ -295,8 +296,16 @@ def set_reminder_state(
         tx.derived_only = action is None
         moved = tx.execute(
             f"""UPDATE reminder SET {sets}, changed_at = $changed_at, changed_by = $changed_by
-                WHERE reminder_key = $key AND state IN (SELECT unnest($expect)) RETURNING 1""",
-            {**fields, "changed_at": clock.now(), "changed_by": actor.name, "key": key, "expect": list(expect)},
+                WHERE reminder_key = $key AND state IN (SELECT unnest($expect))
+                  AND ($tries_before IS NULL OR tries = $tries_before) RETURNING 1""",
+            {
+                **fields,
+                "changed_at": clock.now(),
+                "changed_by": actor.name,
+                "key": key,
+                "expect": list(expect),
+                "tries_before": tries_before,
+            },
         )
         if moved and action is not None:
             tx.audit(action, entity="reminder", entity_id=key, detail={"state": fields.get("state")})
@@ -306,9 +315,12 @@ def set_reminder_state(
 def reminders_changed_by_person(store: Store, keys: Sequence[str], state: str, actor: Actor, action: str) -> int:
     """A person's cancel or resend of several reminders in one audited write."""
     # A resend of one still pending (after a failure) tries it at the next run, back-off forgotten.
+    # A row `sending` for less than a quarter of an hour may be in a run's hands right now: left
+    # alone; an older one is a run that stopped (unconfirmed), for a person to settle.
     allowed = {"cancelled": ("pending", "sending"), "pending": ("pending", "sent", "failed", "sending", "cancelled")}[
         state
     ]
+    in_flight_since = clock.now() - timedelta(minutes=15)
     with store.transaction(actor) as tx:
         moved = tx.execute(
             """UPDATE reminder SET state = $state, changed_at = $now, changed_by = $who,
@@ -318,8 +330,16 @@ def reminders_changed_by_person(store: Store, keys: Sequence[str], state: str, a
                        THEN regexp_replace(message_id, '\\.(\\d+)@', '.' || (CAST(regexp_extract(message_id, '\\.(\\d+)@', 1) AS INTEGER) + 1) || '@')
                        ELSE message_id END
                WHERE reminder_key IN (SELECT unnest($keys)) AND state IN (SELECT unnest($allowed))
+                 AND NOT (reminder.state = 'sending' AND changed_at > $in_flight)
                RETURNING reminder_key""",
-            {"state": state, "now": clock.now(), "who": actor.name, "keys": list(keys), "allowed": list(allowed)},
+            {
+                "state": state,
+                "now": clock.now(),
+                "who": actor.name,
+                "keys": list(keys),
+                "allowed": list(allowed),
+                "in_flight": in_flight_since,
+            },
         )
         if not moved:
             raise MonosashiError("reminder.none_to_change", state_label=f"reminder.state.{state}")
