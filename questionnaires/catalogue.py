@@ -1,4 +1,4 @@
-"""Load the SCS catalogue versions and our requirement summaries from the data files.
+"""Load the SCS catalogue versions and our requirement and criterion summaries from the data files.
 
 Files are validated on load; a file that fails its schema raises :class:`CatalogueDataError`
 naming the file and the failing fields, so the app and the CLI can show one clear message.
@@ -10,12 +10,20 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import polars as pl
 from pydantic import BaseModel, ValidationError
 
-from questionnaires.schema import CatalogueFile, Criterion, Requirement, RequirementSummary, SummariesFile
+from questionnaires.schema import (
+    CatalogueFile,
+    Criterion,
+    CriterionSummary,
+    Requirement,
+    RequirementSummary,
+    SummariesFile,
+    text_fingerprint,
+)
 
 __all__ = [
     "CURRENT_VERSION",
@@ -25,6 +33,7 @@ __all__ = [
     "M",
     "available_versions",
     "load_catalogue",
+    "load_criterion_summaries",
     "load_summaries",
     "parse_model",
     "read_model",
@@ -85,6 +94,8 @@ class Catalogue:
 
     data: CatalogueFile
     summaries: dict[str, RequirementSummary] = field(default_factory=dict)
+    # our criterion summaries; empty for a version they were not written for (the draft)
+    criterion_summaries: dict[str, CriterionSummary] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
@@ -101,6 +112,15 @@ class Catalogue:
     def urn(self, item_id: str) -> str:
         """Stable identifier of a requirement or criterion, e.g. ``scs:2026-03-27:4-5-1-1``."""
         return f"scs:{self.version}:{item_id}"
+
+    def criterion_summary(self, criterion_id: str, lang: Literal["ja", "en"] = "ja") -> str:
+        """Our summary of criterion ``criterion_id`` in ``lang``; for a version without criterion
+        summaries, the summary of its requirement. Raises KeyError for an unknown criterion."""
+        crit = next((c for c in self.criteria if c.id == criterion_id), None)
+        if crit is None:
+            raise KeyError(f"no criterion {criterion_id!r} in catalogue {self.version}")
+        summary = self.criterion_summaries.get(crit.id) or self.summaries[crit.requirement_id]
+        return summary.ja if lang == "ja" else summary.en
 
     def criteria_at(self, level: int) -> tuple[Criterion, ...]:
         """Criteria a supplier must meet for ★``level`` (★4 includes every ★3 criterion)."""
@@ -168,7 +188,33 @@ class Catalogue:
 
 
 def load_summaries(data_dir: Path | None = None) -> dict[str, RequirementSummary]:
+    """Our requirement summaries, by requirement ID (shared by every catalogue version)."""
     return dict(read_model((data_dir or DATA_DIR) / "summaries.json", SummariesFile).requirements)
+
+
+def load_criterion_summaries(
+    version: str = CURRENT_VERSION, data_dir: Path | None = None
+) -> dict[str, CriterionSummary]:
+    """Our criterion summaries of catalogue ``version``, by criterion ID; empty when they were
+    written for another version (criterion IDs are renumbered between versions)."""
+    summaries = read_model((data_dir or DATA_DIR) / "summaries.json", SummariesFile)
+    return dict(summaries.criteria) if summaries.criteria_version == version else {}
+
+
+def _check_criterion_summaries(data: CatalogueFile, summaries: SummariesFile, path: Path) -> None:
+    """Every criterion of the version has our summary, no other key is there, and no summary is an
+    official criterion sentence (compared by the fingerprints the catalogue keeps)."""
+    ids = [c.id for c in data.criteria]
+    missing = [i for i in ids if i not in summaries.criteria]
+    if missing:
+        raise CatalogueDataError(path, f"no summary for criteria {', '.join(missing)}")
+    extra = sorted(set(summaries.criteria) - set(ids))
+    if extra:
+        raise CatalogueDataError(path, f"summaries for criteria not in catalogue {data.version}: {', '.join(extra)}")
+    official = {c.text_sha256 for c in data.criteria if c.text_sha256}
+    copied = [i for i, s in summaries.criteria.items() if text_fingerprint(s.ja) in official]
+    if copied:
+        raise CatalogueDataError(path, f"summaries of criteria {', '.join(copied)} are official sentences")
 
 
 @cache
@@ -178,11 +224,17 @@ def _load(version: str, data_dir: Path) -> Catalogue:
         raise CatalogueDataError(
             data_dir / version / "catalogue.json", f"says version {data.version}, folder says {version}"
         )
-    summaries = load_summaries(data_dir)
-    missing = [r.id for r in data.requirements if r.id not in summaries]
+    path = data_dir / "summaries.json"
+    summaries = read_model(path, SummariesFile)
+    missing = [r.id for r in data.requirements if r.id not in summaries.requirements]
     if missing:
-        raise CatalogueDataError(data_dir / "summaries.json", f"no summary for requirements {', '.join(missing)}")
-    return Catalogue(data=data, summaries=summaries)
+        raise CatalogueDataError(path, f"no summary for requirements {', '.join(missing)}")
+    if summaries.criteria_version is not None and summaries.criteria_version not in available_versions(data_dir):
+        raise CatalogueDataError(path, f"criteria_version {summaries.criteria_version} is not a shipped catalogue")
+    criteria = summaries.criteria if summaries.criteria_version == version else {}
+    if criteria:
+        _check_criterion_summaries(data, summaries, path)
+    return Catalogue(data=data, summaries=dict(summaries.requirements), criterion_summaries=dict(criteria))
 
 
 def load_catalogue(version: str = CURRENT_VERSION, data_dir: Path | None = None) -> Catalogue:

@@ -35,6 +35,7 @@ __all__ = [
     "IpaQuestion",
     "IpaSelfCheck",
     "MappingProfile",
+    "MappingProvenance",
     "ProfileAnswer",
     "ProfileColumns",
     "ProfileError",
@@ -139,6 +140,16 @@ class ProfileAnswer(Strict):
     score: int | None = None
 
 
+class MappingProvenance(Strict):
+    """Where a mapping came from (docs/mapping-assistant.md): proposed by the assistant with its
+    score and accepted by a person, or chosen by a person; who accepted it and when."""
+
+    proposed_by: Literal["assistant", "person"]
+    score: float | None = Field(default=None, ge=0, le=1)
+    accepted_by: str = Field(min_length=1)
+    accepted_at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+
+
 class ProfileMapping(Strict):
     """An item's link to an SCS criterion (relationship as in NIST OLIR set-theory mapping)."""
 
@@ -147,6 +158,7 @@ class ProfileMapping(Strict):
     strength: float = Field(default=0.5, ge=0, le=1)
     rationale: str | None = None
     rationale_ja: str | None = None  # the rationale for Japanese readers (optional)
+    provenance: MappingProvenance | None = None  # a mapping the assistant helped make
 
 
 class ProfileItem(Strict):

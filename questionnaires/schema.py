@@ -20,6 +20,7 @@ __all__ = [
     "Category",
     "Citations",
     "Criterion",
+    "CriterionSummary",
     "CsfFunction",
     "JamaCitation",
     "JamaLevel",
@@ -42,6 +43,7 @@ _REQUIREMENT_ID = re.compile(r"^[1-7]-\d+-\d+$")
 _CRITERION_ID = re.compile(r"^[1-7]-\d+-\d+-\d+$")
 _REFERENCE = re.compile(r"No\.\s*\d+(?:-\d+){1,3}")
 _SPACE = re.compile(r"\s+")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 def fold_criterion_text(text: str) -> str:
@@ -198,12 +200,39 @@ class RequirementSummary(Strict):
     en: str = Field(min_length=4, max_length=200)
 
 
+class CriterionSummary(Strict):
+    """Our own one-sentence summary of an evaluation criterion, never IPA's sentence: short
+    enough that a copied criterion does not fit, Japanese in Japanese and English in ASCII."""
+
+    ja: str = Field(min_length=15, max_length=80)
+    en: str = Field(min_length=30, max_length=220)
+
+    @field_validator("ja")
+    @classmethod
+    def _ja_is_japanese(cls, value: str) -> str:
+        if value != value.strip() or not _JAPANESE.search(value):
+            raise ValueError("the Japanese summary must be Japanese text without surrounding spaces")
+        if value.startswith("・"):
+            raise ValueError("the Japanese summary starts with IPA's bullet '・': write our own sentence")
+        return value
+
+    @field_validator("en")
+    @classmethod
+    def _en_is_ascii(cls, value: str) -> str:
+        if value != value.strip() or not value.isascii():
+            raise ValueError("the English summary must be plain ASCII text without surrounding spaces")
+        return value
+
+
 class SummariesFile(Strict):
-    """``questionnaires/scs/summaries.json``: summaries written by the Monosashi team."""
+    """``questionnaires/scs/summaries.json``: summaries written by the Monosashi team, one per
+    requirement and one per criterion of the catalogue version ``criteria_version``."""
 
     framework: Literal["scs"]
     note: str
     requirements: dict[str, RequirementSummary]
+    criteria_version: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}(-\d{2})?$")
+    criteria: dict[str, CriterionSummary] = Field(default_factory=dict)
 
     @field_validator("requirements")
     @classmethod
@@ -212,3 +241,17 @@ class SummariesFile(Strict):
         if bad:
             raise ValueError(f"keys are not requirement IDs: {', '.join(bad)}")
         return value
+
+    @field_validator("criteria")
+    @classmethod
+    def _keys_are_criterion_ids(cls, value: dict[str, CriterionSummary]) -> dict[str, CriterionSummary]:
+        bad = [k for k in value if not _CRITERION_ID.match(k)]
+        if bad:
+            raise ValueError(f"keys are not criterion IDs: {', '.join(bad)}")
+        return value
+
+    @model_validator(mode="after")
+    def _criteria_name_their_version(self) -> SummariesFile:
+        if bool(self.criteria) != (self.criteria_version is not None):
+            raise ValueError("criteria and criteria_version go together: give both or neither")
+        return self

@@ -309,6 +309,7 @@ _ARGS = {
     "backup": ["-o", "{out}"],
     "restore": ["{file}"],
     "remind": ["--dry-run"],
+    "map": ["{file}"],
 }
 
 

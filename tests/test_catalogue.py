@@ -1,13 +1,18 @@
 import json
+import re
 import shutil
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from questionnaires import catalogue as catalogue_module
 from questionnaires.build_scs import parse_ce, parse_gov, parse_iso, parse_jama, split_draft_references
-from questionnaires.catalogue import CatalogueDataError, available_versions, load_catalogue
+from questionnaires.catalogue import CatalogueDataError, available_versions, load_catalogue, load_criterion_summaries
+from questionnaires.schema import text_fingerprint
 from registry.services.catalogue import catalogue_json, catalogue_table, version_differences
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 def test_every_shipped_data_file_validates():
@@ -82,6 +87,110 @@ def test_every_requirement_has_our_summary_in_both_languages():
     cat = load_catalogue()
     for req in cat.requirements:
         assert cat.summaries[req.id].ja and cat.summaries[req.id].en
+
+
+def test_every_criterion_of_the_final_catalogue_has_our_summary_in_both_languages():
+    cat = load_catalogue("2026-03-27")
+    assert list(cat.criterion_summaries) == [c.id for c in cat.criteria]  # all 153, in order, none extra
+    for crit_id, summary in cat.criterion_summaries.items():
+        # one short sentence of our own: IPA's criteria are longer, bulleted and end in 「…こと。」
+        assert 20 <= len(summary.ja) <= 60, crit_id
+        assert JAPANESE.search(summary.ja) and summary.ja.endswith("。"), crit_id
+        assert not summary.ja.startswith("・") and not summary.ja.endswith("こと。"), crit_id
+        assert 8 <= len(summary.en.split()) <= 25 and summary.en.isascii() and summary.en.endswith("."), crit_id
+        assert not JAPANESE.search(summary.en), crit_id
+        assert text_fingerprint(summary.ja) not in {c.text_sha256 for c in cat.criteria}, crit_id
+
+
+def test_sibling_criteria_have_summaries_of_their_own():
+    cat = load_catalogue("2026-03-27")
+    by_requirement: dict[str, list[str]] = defaultdict(list)
+    for crit in cat.criteria:
+        by_requirement[crit.requirement_id].append(crit.id)
+    for req_id, crit_ids in by_requirement.items():
+        for lang in ("ja", "en"):
+            texts = [cat.criterion_summary(c, lang) for c in crit_ids]
+            assert len(set(texts)) == len(texts), (req_id, lang)
+            if len(crit_ids) == 1:
+                continue
+            assert cat.summaries[req_id].ja not in texts and cat.summaries[req_id].en not in texts, req_id
+    assert len({s.ja for s in cat.criterion_summaries.values()}) == len(cat.criteria)
+    assert len({s.en for s in cat.criterion_summaries.values()}) == len(cat.criteria)
+
+
+def test_criterion_summary_accessor():
+    cat = load_catalogue()
+    assert "バックアップ" in cat.criterion_summary("4-3-4-2") and "遠隔地" in cat.criterion_summary("4-3-4-2", "ja")
+    assert "multi-factor" in cat.criterion_summary("4-1-3-2", "en")
+    assert load_criterion_summaries() == cat.criterion_summaries
+    with pytest.raises(KeyError, match="9-9-9-9"):
+        cat.criterion_summary("9-9-9-9")
+    # the draft numbers its criteria differently: it has no criterion summaries of its own and
+    # shows the requirement's summary instead
+    draft = load_catalogue("2025-12")
+    assert draft.criterion_summaries == {} and load_criterion_summaries("2025-12") == {}
+    assert draft.criterion_summary("1-1-1-1", "en") == draft.summaries["1-1-1"].en
+
+
+def _edit_summaries(data_dir: Path, edit) -> None:
+    path = data_dir / "summaries.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.fixture
+def data_dir_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "scs"
+    shutil.copytree(catalogue_module.DATA_DIR, target)
+    return target
+
+
+def test_a_missing_or_extra_criterion_summary_is_an_error(data_dir_copy: Path):
+    _edit_summaries(data_dir_copy, lambda d: d["criteria"].pop("4-3-4-2"))
+    with pytest.raises(CatalogueDataError, match="no summary for criteria 4-3-4-2"):
+        load_catalogue("2026-03-27", data_dir_copy)
+    load_catalogue("2025-12", data_dir_copy)  # the draft does not use them
+    _edit_summaries(
+        data_dir_copy,
+        lambda d: d["criteria"].update(
+            {
+                "4-3-4-2": {
+                    "ja": "バックアップを遠隔地にも保存している。",
+                    "en": "Backups are also kept at a remote site.",
+                },
+                "4-5-2-1": d["criteria"]["4-5-1-1"],
+            }
+        ),
+    )
+    with pytest.raises(CatalogueDataError, match="not in catalogue 2026-03-27: 4-5-2-1"):
+        load_catalogue("2026-03-27", data_dir_copy)
+
+
+def test_a_criterion_summary_in_the_wrong_language_is_an_error(data_dir_copy: Path):
+    _edit_summaries(data_dir_copy, lambda d: d["criteria"]["1-1-1-1"].update(ja="Company rules exist."))
+    with pytest.raises(CatalogueDataError, match=r"criteria\.1-1-1-1\.ja"):
+        load_catalogue("2026-03-27", data_dir_copy)
+    _edit_summaries(
+        data_dir_copy,
+        lambda d: d["criteria"]["1-1-1-1"].update(
+            ja="関係法令を踏まえて社内ルールを定めている。", en="社内ルールを定めています。"
+        ),
+    )
+    with pytest.raises(CatalogueDataError, match=r"criteria\.1-1-1-1\.en"):
+        load_catalogue("2026-03-27", data_dir_copy)
+
+
+def test_a_criterion_summary_that_is_the_official_sentence_is_refused(data_dir_copy: Path):
+    # no official text in the tests: make the catalogue's fingerprint of 4-3-4-3 match our summary,
+    # as if the summary were IPA's sentence
+    summary = json.loads((data_dir_copy / "summaries.json").read_text(encoding="utf-8"))["criteria"]["4-3-4-3"]["ja"]
+    path = data_dir_copy / "2026-03-27" / "catalogue.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    next(c for c in data["criteria"] if c["id"] == "4-3-4-3")["text_sha256"] = text_fingerprint(summary)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(CatalogueDataError, match="4-3-4-3 are official sentences"):
+        load_catalogue("2026-03-27", data_dir_copy)
 
 
 def test_catalogue_json_and_table():

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from dashboards.ui import mapping  # the mapping assistant's review (Crosswalks page)
 from dashboards.ui.caches import (
     T,
     cached_analysis,
@@ -136,6 +137,7 @@ __all__ = [
     "link",
     "links",
     "localised_location",
+    "mapping",
     "multiselect",
     "network_outline",
     "outline_labelled",

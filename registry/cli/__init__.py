@@ -8,7 +8,18 @@ lives in its own module; they are registered here, in the order ``monosashi --he
 
 from __future__ import annotations
 
-from registry.cli import accounts, catalogue, imports, maintenance, registry_cmds, reminders, suppliers, work, yardstick
+from registry.cli import (
+    accounts,
+    catalogue,
+    imports,
+    maintenance,
+    mapping,
+    registry_cmds,
+    reminders,
+    suppliers,
+    work,
+    yardstick,
+)
 from registry.cli.app import CLI_ROLES, main
 
 __all__ = ["CLI_ROLES", "main"]
@@ -39,3 +50,4 @@ main.add_command(work.gap_report)
 main.add_command(maintenance.backup)
 main.add_command(maintenance.restore)
 main.add_command(reminders.remind)
+main.add_command(mapping.map_checklist)

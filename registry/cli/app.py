@@ -91,6 +91,7 @@ CLI_ROLES: dict[str, str | None] = {
     "backup": "admin",
     "restore": "admin",
     "remind": "buyer",
+    "map": "viewer",
 }
 _CURRENT: dict[str, Actor] = {}
 _LANG: dict[str, str] = {}

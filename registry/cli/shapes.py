@@ -30,6 +30,10 @@ __all__ = [
     "FileReportDoc",
     "FlagRow",
     "InvitationRow",
+    "MapDoc",
+    "MapHeaders",
+    "MapProposal",
+    "MapQuestion",
     "PendingCertificateRow",
     "ProblemDoc",
     "ProfileRow",
@@ -423,6 +427,46 @@ class RemindRunDoc(Shape):
     messages: list[RemindMessage]
 
 
+class MapProposal(Shape):
+    """One proposed criterion of ``map --json``."""
+
+    criterion: str
+    score: float
+    relationship: str
+    matched: list[str]
+    learned: bool
+
+
+class MapQuestion(Shape):
+    """One question of ``map --json`` with its proposals (none: no proposal)."""
+
+    row: int
+    item_id: str | None
+    question: str
+    confidence: float
+    proposals: list[MapProposal]
+
+
+class MapHeaders(Shape):
+    """The headers of the columns ``map`` read."""
+
+    question: str | None
+    item_id: str | None
+    answer: str | None
+
+
+class MapDoc(Shape):
+    """``map --json``: the checklist's layout and the proposals for each question."""
+
+    file: str
+    sheet: str | None
+    header_row: int
+    headers: MapHeaders
+    questions: list[MapQuestion]
+    no_proposal: int
+    saved_profile: str | None
+
+
 SHAPES: dict[str, type[Shape]] = {
     "suppliers list": SupplierRow,
     "proposals list": ProposalRow,
@@ -444,6 +488,7 @@ SHAPES: dict[str, type[Shape]] = {
     "audit verify": AuditVerdictDoc,
     "catalogue": CatalogueDoc,
     "remind": RemindRunDoc,
+    "map": MapDoc,
 }
 
 

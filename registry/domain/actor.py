@@ -133,6 +133,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "flag_dismissed": _PEOPLE_WHO_MANAGE,
     "flag_open": _PEOPLE_WHO_MANAGE,
     "add_profile": _PEOPLE_WHO_MANAGE,
+    "learn_mappings": _PEOPLE_WHO_MANAGE,
     "invite_created": _PEOPLE_WHO_MANAGE,
     "invite_revoked": _PEOPLE_WHO_MANAGE,
     "resolve_proposal": _PEOPLE_WHO_MANAGE,

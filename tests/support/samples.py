@@ -29,6 +29,8 @@ __all__ = [
     "security_action_csv",
     "supplier_links_csv",
     "supplier_master_csv",
+    "unknown_checklist_csv",
+    "unknown_checklist_workbook",
 ]
 
 OFFICIAL_HEADER = (
@@ -272,3 +274,43 @@ def exchange_json(
     return json.dumps(
         doc, ensure_ascii=False, default=lambda d: d.isoformat() if isinstance(d, date) else str(d)
     ).encode()
+
+
+def unknown_checklist_workbook(
+    questions: Sequence[str],
+    *,
+    answers: Sequence[str | None] | None = None,
+    title: str = "みなみ精機 取引先セキュリティ確認シート（架空）",
+    sheet: str = "確認シート",
+    supplier: tuple[str, str] | None = None,
+    headers: tuple[str, str, str, str] = ("No.", "確認項目", "回答", "備考"),
+) -> bytes:
+    """A buyer checklist no profile knows (a fictional company's): a title and an optional supplier
+    line above the header, then one question per row with an ID like Q-001 and an answer."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws["A1"] = title
+    if supplier:
+        ws["A2"], ws["B2"] = supplier
+    header_row = 4
+    for col, text in enumerate(headers, start=1):
+        ws.cell(header_row, col, text)
+    for n, question in enumerate(questions, start=1):
+        ws.cell(header_row + n, 1, f"Q-{n:03d}")
+        ws.cell(header_row + n, 2, question)
+        answer = answers[n - 1] if answers is not None else None
+        if answer is not None:
+            ws.cell(header_row + n, 3, answer)
+    return _save(wb)
+
+
+def unknown_checklist_csv(
+    questions: Sequence[str], *, answers: Sequence[str | None] | None = None, encoding: str = "cp932"
+) -> bytes:
+    """The same checklist as CSV (Shift_JIS by default, as Excel in Japan saves it)."""
+    lines = ["番号,質問,回答"]
+    for n, question in enumerate(questions, start=1):
+        answer = (answers[n - 1] if answers is not None else None) or ""
+        lines.append(f"{n},{question.replace(',', '、')},{answer}")
+    return ("\r\n".join(lines) + "\r\n").encode(encoding, errors="replace")
