@@ -175,6 +175,18 @@ def test_the_evaluation_labels_are_criteria_of_the_final_catalogue() -> None:
     assert len({r["question"] for r in rows}) == len(rows)
 
 
+@pytest.mark.parametrize(
+    ("question", "cited"),
+    [("ISO/IEC 27001 A.5.31 に対応していますか", "A.5.31"), ("Annex A 8.7 in place?", "A.8.7")],
+)
+def test_a_question_citing_an_iso_clause_gets_the_criteria_ipa_cites_it_for(
+    store: Store, question: str, cited: str
+) -> None:
+    citing = {c.id for c in load_catalogue(CURRENT_VERSION).criteria if cited in c.citations.iso27001}
+    (found,) = mapping.propose_texts(store, [question])
+    assert found and found[0].criterion_id in citing
+
+
 def test_a_weak_match_is_never_forced() -> None:
     index = CriterionIndex({"1-1-1-1": ["方針", "#policy"], "2-1-1-1": ["委託", "契約"]}, {})
     assert index.rank(["資本金"]) == []

@@ -38,7 +38,7 @@ MIN_EVIDENCE = 7.0
 # The first criterion of a requirement is mostly its base practice, which a checklist's general
 # question asks about; its siblings add the specifics. It is preferred by this much on a near tie.
 _FIRST_OF_REQUIREMENT = 0.2
-_TOPIC_WEIGHT = 2.0  # a synonym topic says more than a single word
+_TOPIC_WEIGHT = 2.0  # a synonym topic or a citation says more than a single word
 _K1, _B = 1.2, 0.75
 
 
@@ -58,7 +58,8 @@ class Proposal:
 
 
 def _weight(feature: str) -> float:
-    return _TOPIC_WEIGHT if feature.startswith("#") else 1.0
+    """A synonym topic (#…) or a cited clause or practice (iso:…, cmmc:…) says more than a word."""
+    return _TOPIC_WEIGHT if feature.startswith("#") or ":" in feature else 1.0
 
 
 class CriterionIndex:

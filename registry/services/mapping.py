@@ -27,6 +27,7 @@ from importers.base import SourceFile
 from importers.checklist_layout import ANSWER_WORDS, ChecklistLayout, questions_of, read_checklist, relayout
 from questionnaires.catalogue import Catalogue
 from questionnaires.frameworks import MappingProfile, load_profile_text
+from questionnaires.schema import Criterion
 from questionnaires.synonyms import fold_term, synonym_list
 from registry import clock
 from registry.domain.actor import Actor
@@ -287,14 +288,36 @@ def _english(text: str) -> str:
     return " ".join(_stem(w) for w in _ASCII_WORD.findall(text))
 
 
+# A checklist that cites ISO/IEC 27001 (4.1, A.5.31, 附属書A 8.7) or a CMMC practice
+# (AC.L1-b.1.i): the criteria IPA's catalogue cites it for get the same feature.
+_ISO_CONTEXT = re.compile(r"27001|iso|isms|annex|附属書|管理策")
+_ISO_CLAUSE = re.compile(r"(?<![\w.])(?:a\.?\s?)?(\d{1,2}\.\d{1,2})(?![\d.])")
+_CMMC_PRACTICE = re.compile(r"\b([a-z]{2}\.l[12]-[a-z0-9.]+?)(?=[\s,;)]|$)")
+
+
+def _citations(normal: str) -> list[str]:
+    found = [f"cmmc:{m.group(1).rstrip('.')}" for m in _CMMC_PRACTICE.finditer(normal)]
+    if _ISO_CONTEXT.search(normal):
+        found += [f"iso:{m.group(1)}" for m in _ISO_CLAUSE.finditer(normal)]
+    return found
+
+
+def _cited(criterion: Criterion) -> list[str]:
+    """A criterion's citations as the features a citing question has."""
+    iso = [f"iso:{c.removeprefix('A.')}" for c in criterion.citations.iso27001]
+    return iso + [f"cmmc:{c.casefold()}" for c in criterion.citations.cmmc]
+
+
 def features(text: str) -> list[str]:
-    """What a text is about, as features: ``#topic`` for each synonym-list topic it names, and the
-    normalised content words (Japanese by SudachiPy, English stemmed), stop words left out."""
+    """What a text is about, as features: ``#topic`` for each synonym-list topic it names, the
+    clauses and practices it cites, and the normalised content words (Japanese by SudachiPy,
+    English stemmed), stop words left out."""
     normal = unicodedata.normalize("NFKC", text or "").casefold()
     ascii_pattern, other_pattern, group_of = _topics()
     found = [f"#{group_of[m.group(1)]}" for m in ascii_pattern.finditer(_english(normal))]
     folded = "".join(normal.split())
     found += [f"#{group_of[m.group(0)]}" for m in other_pattern.finditer(folded)]
+    found += _citations(normal)
     for word in _WORD.findall(normal):
         if word not in _STOP_EN and len(word) > 2:
             found.append(_stem(word))
@@ -341,7 +364,7 @@ def _documents(
             official.get(requirement.id, ""),
             *taught.get(criterion.id, []),
         ]
-        documents[criterion.id] = mine * 2 + [f for text in texts for f in features(text)]
+        documents[criterion.id] = mine * 2 + _cited(criterion) + [f for text in texts for f in features(text)]
         own[criterion.id] = mine
     return documents, own
 
