@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -37,14 +38,25 @@ def _evaluation() -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+_PRISTINE: dict[Path, Path] = {}
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    return make_store(tmp_path_factory.mktemp("mapping") / "m.duckdb", suppliers=5)
+    """The module's registry (tests that only read share it), and a pristine copy of its file."""
+    folder = tmp_path_factory.mktemp("mapping")
+    made = make_store(folder / "m.duckdb", suppliers=5)
+    _PRISTINE[made.path] = folder / "pristine.duckdb"
+    shutil.copyfile(made.path, _PRISTINE[made.path])
+    return made
 
 
 @pytest.fixture
-def fresh(tmp_path: Path) -> Store:
-    return make_store(tmp_path / "fresh.duckdb", suppliers=5)
+def fresh(store: Store, tmp_path: Path) -> Store:
+    """A registry of its own for a test that writes: a copy of the module's, made before any write."""
+    copy = tmp_path / "fresh.duckdb"
+    shutil.copyfile(_PRISTINE[store.path], copy)
+    return Store(copy, lock_timeout=2.0)
 
 
 # -- analysis ----------------------------------------------------------------------------------------

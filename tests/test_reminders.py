@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import io
 import json
+import shutil
 import smtplib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -97,9 +98,21 @@ def _registry(path: Path) -> Store:
     return store
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The registry, built once (the clock at AS_OF); each test gets a copy of the file."""
+    with time_machine.travel(datetime.combine(AS_OF, time(12), tzinfo=UTC), tick=False):
+        return _registry(tmp_path_factory.mktemp("reminders") / "built.duckdb").path
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return _registry(tmp_path / "reminders.duckdb")
+def store(built: Path, tmp_path: Path) -> Store:
+    copy = tmp_path / "reminders.duckdb"
+    shutil.copyfile(built, copy)
+    wal = built.with_name(built.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+    return Store(copy, lock_timeout=2.0)
 
 
 EXPECTED = {

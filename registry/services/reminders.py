@@ -491,8 +491,8 @@ def run(
     """Send what is due on ``as_of``: plan the new reminders as rows, then send every pending one
     whose time has come, each at most once. ``dry_run`` lists exactly that and writes nothing.
     Without ``mailer`` the registry's SMTP settings are used; none set: nothing is sent."""
-    going = outgoing(store, as_of)
     if dry_run:
+        going = outgoing(store, as_of)
         rows = [
             {
                 **{k: r[k] for k in ("reminder_key", "kind", "supplier_id", "recipient", "language", "subject")},
