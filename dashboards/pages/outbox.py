@@ -27,8 +27,7 @@ def reason(row: dict[str, Any]) -> str:
     """Why a reminder is not sent, in the reader's language (the row keeps a message key)."""
     if row["state"] == "sending":
         return MonosashiError("mail.unconfirmed", message_id=row["message_id"]).text(lang)
-    kept = reminders.reason_parts(row["last_error"])
-    return MonosashiError(kept[0], **kept[1]).text(lang) if kept else "—"
+    return reminders.reason_text(row["last_error"], lang) or "—"
 
 
 def with_reasons(frame: pl.DataFrame) -> pl.DataFrame:

@@ -11,7 +11,6 @@ import click
 from registry.access import create_invitation, portal_address
 from registry.cli.app import _actor, _as_of, _echo_json, _existing_store, as_of_option, cli_lang, counted, db_option
 from registry.cli.shapes import RemindRunDoc
-from registry.messages import render
 from registry.services import reminders
 from registry.store import Store
 
@@ -33,7 +32,7 @@ def _reason_doc(reason: str | None, lang: str) -> dict[str, Any] | None:
     if parts is None:
         return None
     key, params = parts
-    return {"key": key, "params": params, "message": render(key, lang, params)}
+    return {"key": key, "params": params, "message": reminders.reason_text(reason, lang)}
 
 
 @click.command("remind")

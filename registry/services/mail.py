@@ -81,6 +81,11 @@ def _reply(code: int, message: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}"[:300]
 
 
+def _refused(key: str, code: int, reply: bytes | str) -> SendFailure:
+    """The server's refusal: a 4xx is temporary, a 421 (the server closing) ends the run."""
+    return SendFailure(key, temporary=400 <= code < 500, whole_run=code == 421, reply=_reply(code, reply))
+
+
 class Mailer:
     """One SMTP connection for a run: opened at the first message, closed at the end."""
 
@@ -144,32 +149,17 @@ class Mailer:
             code, reply = smtp.mail(self.settings.sender)
             if code != 250:
                 smtp.rset()
-                raise SendFailure(
-                    "mail.message_refused",
-                    temporary=400 <= code < 500,
-                    whole_run=code == 421,
-                    reply=_reply(code, reply),
-                )
+                raise _refused("mail.message_refused", code, reply)
             code, reply = smtp.rcpt(recipient)
             if code not in (250, 251):
                 smtp.rset()
-                raise SendFailure(
-                    "mail.recipient_refused",
-                    temporary=400 <= code < 500,
-                    whole_run=code == 421,
-                    reply=_reply(code, reply),
-                )
+                raise _refused("mail.recipient_refused", code, reply)
         except (OSError, smtplib.SMTPException) as exc:
             raise self._lost(exc) from None  # nothing was handed over: it is tried again
         try:
             smtp.data(message.as_bytes())
         except smtplib.SMTPDataError as exc:
-            raise SendFailure(
-                "mail.message_refused",
-                temporary=400 <= exc.smtp_code < 500,
-                whole_run=exc.smtp_code == 421,
-                reply=_reply(exc.smtp_code, exc.smtp_error),
-            ) from None
+            raise _refused("mail.message_refused", exc.smtp_code, exc.smtp_error) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise self._lost(exc, ambiguous=True) from None
 

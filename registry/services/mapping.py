@@ -372,11 +372,11 @@ def _documents(
 _INDEXES: dict[tuple[object, ...], CriterionIndex] = {}
 
 
-def index_of(store: Store) -> CriterionIndex:
+def index_of(store: Store, learned: pl.DataFrame | None = None) -> CriterionIndex:
     """The criteria of the catalogue in force as a ranking index, kept until the official texts
-    or the learned phrases change."""
+    or the learned phrases change (``learned``: the phrases, when the caller has read them)."""
     catalogue = catalogue_in_force(store)
-    learned = stored.learned_phrases(store)
+    learned = stored.learned_phrases(store) if learned is None else learned
     key = (str(store.path), catalogue.version, stored.revision(store), learned.height)
     if key not in _INDEXES:
         texts = official_texts(store, catalogue.version)
@@ -393,11 +393,10 @@ def _said(proposal: Proposal) -> str:
 
 def propose_texts(store: Store, texts: Sequence[str], top: int = 3) -> list[list[Proposal]]:
     """Up to ``top`` proposals for each text, best first; learned phrases come first."""
-    index = index_of(store)
+    phrases = stored.learned_phrases(store)  # read once: for the index's key and for what comes first
+    index = index_of(store, phrases)
     learned: dict[str, list[tuple[str, str]]] = {}
-    for phrase, criterion, relationship in (
-        stored.learned_phrases(store).select("phrase", "criterion_id", "relationship").iter_rows()
-    ):
+    for phrase, criterion, relationship in phrases.select("phrase", "criterion_id", "relationship").iter_rows():
         learned.setdefault(phrase, []).append((criterion, relationship))
     found = []
     for text in texts:

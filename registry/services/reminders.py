@@ -57,6 +57,7 @@ __all__ = [
     "preview",
     "queue_portal_link",
     "reason_parts",
+    "reason_text",
     "reminder_policy",
     "resend",
     "run",
@@ -477,6 +478,12 @@ def reason_parts(reason: str | None) -> tuple[str, dict[str, str]] | None:
         return None
     found = json.loads(reason)
     return str(found["key"]), dict(found.get("params") or {})
+
+
+def reason_text(reason: str | None, lang: str) -> str | None:
+    """A kept reason as people read it, in ``lang`` (the CLI and the Outbox both show it)."""
+    parts = reason_parts(reason)
+    return MonosashiError(parts[0], **parts[1]).text(lang) if parts else None
 
 
 def run(

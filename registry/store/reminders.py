@@ -28,7 +28,6 @@ __all__ = [
     "owner_of",
     "owner_recipients",
     "record_run",
-    "reminder",
     "reminder_choice",
     "reminders",
     "reminders_changed_by_person",
@@ -258,12 +257,6 @@ def due_reminders(store: Store, as_of: date, now: datetime) -> pl.DataFrame:
            ORDER BY send_on, kind, reminder_key""",
         {"as_of": as_of, "now": now},
     )
-
-
-def reminder(store: Store, key: str) -> dict[str, Any] | None:
-    """One reminder row."""
-    rows = store.frame("SELECT * FROM reminder WHERE reminder_key = ?", [key])
-    return rows.row(0, named=True) if rows.height else None
 
 
 def reminders(store: Store, states: Sequence[str], *, limit: int = 5000) -> pl.DataFrame:
